@@ -1,0 +1,218 @@
+//! Amazon Resource Names: splitting into their six parts and matching ARN patterns part by part.
+//!
+//! IAM matches `arn:partition:service:region:account:resource` one part at a time: a wildcard in
+//! the region never spills into the account, while the resource part (which may itself hold
+//! `:` and `/`) is matched as a whole.
+
+use crate::variable::Template;
+use crate::wildcard::{Piece, Wildcard};
+
+/// The six parts of an ARN, borrowed from the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArnParts<'a> {
+    /// `aws`, `aws-cn`, `aws-us-gov`.
+    pub partition: &'a str,
+    /// The service prefix (`s3`, `iam`).
+    pub service: &'a str,
+    /// The region, often empty.
+    pub region: &'a str,
+    /// The account id, often empty.
+    pub account: &'a str,
+    /// Everything after the fifth colon.
+    pub resource: &'a str,
+}
+
+impl<'a> ArnParts<'a> {
+    /// Splits `text` when it is an ARN (`arn:` followed by at least five more `:`-separated parts).
+    pub fn parse(text: &'a str) -> Option<ArnParts<'a>> {
+        let rest = text.strip_prefix("arn:")?;
+        let mut it = rest.splitn(5, ':');
+        let partition = it.next()?;
+        let service = it.next()?;
+        let region = it.next()?;
+        let account = it.next()?;
+        let resource = it.next()?;
+        Some(ArnParts {
+            partition,
+            service,
+            region,
+            account,
+            resource,
+        })
+    }
+
+    /// The parts in order, without the `arn` prefix.
+    pub fn segments(&self) -> [&'a str; 5] {
+        [
+            self.partition,
+            self.service,
+            self.region,
+            self.account,
+            self.resource,
+        ]
+    }
+}
+
+/// A compiled ARN pattern (from a `Resource` element or an `Arn*` condition value).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ArnPattern {
+    /// `*`: every resource.
+    Everything,
+    /// Six-part ARN pattern, matched part by part.
+    Parts(Box<[Wildcard; 5]>),
+    /// Not ARN-shaped: matched as one wildcard over the whole text.
+    Whole(Wildcard),
+}
+
+impl ArnPattern {
+    /// Compiles a pattern in which `*` and `?` are wildcards.
+    pub fn new(pattern: &str) -> ArnPattern {
+        Self::from_pieces(&[Piece::Pattern(pattern.to_string())])
+    }
+
+    /// Compiles a pattern from wildcard and literal pieces (after variable substitution).
+    pub fn from_pieces(pieces: &[Piece]) -> ArnPattern {
+        if let [Piece::Pattern(p)] = pieces
+            && p == "*"
+        {
+            return ArnPattern::Everything;
+        }
+        // Split the pieces at the first five `:` in pattern text and substituted text alike:
+        // IAM substitutes variables before it splits an ARN.
+        let mut segments: Vec<Vec<Piece>> = vec![Vec::new()];
+        for piece in pieces {
+            let (text, literal) = match piece {
+                Piece::Pattern(t) => (t.as_str(), false),
+                Piece::Literal(t) => (t.as_str(), true),
+            };
+            let mut rest = text;
+            while segments.len() < 6 {
+                match rest.find(':') {
+                    Some(i) => {
+                        push_piece(segments.last_mut(), &rest[..i], literal);
+                        segments.push(Vec::new());
+                        rest = &rest[i + 1..];
+                    }
+                    None => break,
+                }
+            }
+            push_piece(segments.last_mut(), rest, literal);
+        }
+        let is_arn = segments.len() >= 2
+            && matches!(segments[0].as_slice(), [Piece::Pattern(p)] if p == "arn");
+        if !is_arn {
+            return ArnPattern::Whole(Wildcard::from_pieces(pieces, false));
+        }
+        // IAM reads a shortened ARN (`arn:aws:sqs:us-east-1`) as if the missing parts were `*`.
+        while segments.len() < 6 {
+            segments.push(vec![Piece::Pattern("*".to_string())]);
+        }
+        let compiled: Vec<Wildcard> = segments[1..]
+            .iter()
+            .map(|s| Wildcard::from_pieces(s, false))
+            .collect();
+        match <[Wildcard; 5]>::try_from(compiled) {
+            Ok(parts) => ArnPattern::Parts(Box::new(parts)),
+            Err(_) => ArnPattern::Whole(Wildcard::from_pieces(pieces, false)),
+        }
+    }
+
+    /// Whether the pattern is ARN-shaped (six parts).
+    pub fn is_arn(&self) -> bool {
+        matches!(self, ArnPattern::Parts(_))
+    }
+
+    /// Matches a resource; `arn` is the resource already split when it is an ARN.
+    pub fn matches(&self, text: &str, arn: Option<&ArnParts<'_>>) -> bool {
+        match self {
+            ArnPattern::Everything => true,
+            ArnPattern::Parts(parts) => match arn {
+                Some(arn) => parts
+                    .iter()
+                    .zip(arn.segments())
+                    .all(|(pattern, segment)| pattern.matches_folded(segment)),
+                None => false,
+            },
+            ArnPattern::Whole(w) => w.matches_folded(text),
+        }
+    }
+}
+
+fn push_piece(segment: Option<&mut Vec<Piece>>, text: &str, literal: bool) {
+    if let Some(segment) = segment
+        && !text.is_empty()
+    {
+        segment.push(if literal {
+            Piece::Literal(text.to_string())
+        } else {
+            Piece::Pattern(text.to_string())
+        });
+    }
+}
+
+/// An ARN pattern that may contain policy variables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ArnTemplate {
+    /// No variables: compiled once.
+    Fixed(ArnPattern),
+    /// Variables: compiled per request after substitution.
+    Variable(Template),
+}
+
+impl ArnTemplate {
+    /// Compiles `text`, treating `${...}` as variables only when `variables` is set (policy
+    /// version 2012-10-17).
+    pub fn new(text: &str, variables: bool) -> ArnTemplate {
+        if variables && let Some(t) = Template::parse(text) {
+            return ArnTemplate::Variable(t);
+        }
+        ArnTemplate::Fixed(ArnPattern::new(text))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(pattern: &str, text: &str) -> bool {
+        ArnPattern::new(pattern).matches(text, ArnParts::parse(text).as_ref())
+    }
+
+    #[test]
+    fn arn_parts() {
+        let arn = ArnParts::parse("arn:aws:s3:::bucket/key:with:colons");
+        assert_eq!(arn.map(|a| a.resource), Some("bucket/key:with:colons"));
+        assert_eq!(ArnParts::parse("arn:aws:s3"), None);
+        assert_eq!(ArnParts::parse("bucket"), None);
+    }
+
+    #[test]
+    fn patterns_match_part_by_part() {
+        assert!(m("*", "anything"));
+        assert!(m("arn:aws:s3:::my-bucket/*", "arn:aws:s3:::my-bucket/a/b"));
+        assert!(!m("arn:aws:s3:::my-bucket/*", "arn:aws:s3:::my-bucket"));
+        assert!(m("arn:aws:s3:::*", "arn:aws:s3:::bucket/key:x"));
+        assert!(m("arn:???:*:*:*:*", "arn:aws:ec2:us-east-1:123456789012:instance/i-1"));
+        // A wildcard in the region does not reach into the account.
+        assert!(!m("arn:aws:ec2:*:instance/i-1", "arn:aws:ec2:us-east-1:123456789012:instance/i-1"));
+        assert!(m("arn:aws:sqs:us-east-1", "arn:aws:sqs:us-east-1:123456789012:queue"));
+        assert!(!m("arn:aws:sqs:us-west-2", "arn:aws:sqs:us-east-1:123456789012:queue"));
+        assert!(!m("arn:aws:ec2:us-east-1:123456789012:INSTANCE/*", "arn:aws:ec2:us-east-1:123456789012:instance/i-1"));
+    }
+
+    #[test]
+    fn substituted_values_are_split_too() {
+        let p = ArnPattern::from_pieces(&[
+            Piece::Pattern("arn:aws:iam::".into()),
+            Piece::Literal("123456789012:user/bob*".into()),
+        ]);
+        assert!(p.matches(
+            "arn:aws:iam::123456789012:user/bob*",
+            ArnParts::parse("arn:aws:iam::123456789012:user/bob*").as_ref()
+        ));
+        assert!(!p.matches(
+            "arn:aws:iam::123456789012:user/bobby",
+            ArnParts::parse("arn:aws:iam::123456789012:user/bobby").as_ref()
+        ));
+    }
+}

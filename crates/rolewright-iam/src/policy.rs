@@ -1,0 +1,421 @@
+//! Compiled policies: each statement's actions, resources, principals and conditions turned into
+//! matchers once, and statements indexed by service prefix so a request only visits the
+//! statements that can name its action.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::arn::{ArnParts, ArnPattern, ArnTemplate};
+use crate::ast::{Effect, PolicyDocument, Principal as PrincipalElement, PrincipalKind, Statement};
+use crate::condition::{CompiledCondition, compile_block};
+use crate::request::{AwsPrincipalKind, Principal, Request};
+use crate::wildcard::Wildcard;
+
+/// How a statement's `Principal` matched the caller; this decides which other policies still
+/// limit a grant from a resource policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PrincipalMatch {
+    /// The statement names the caller's account (`123456789012` or its `root` ARN): it delegates
+    /// to the account, whose identity policies must also allow.
+    Account,
+    /// The statement names the IAM role whose session is calling (or the role itself).
+    Role,
+    /// The statement names the caller exactly (user, session, service), or everyone (`*`).
+    Direct,
+}
+
+/// A policy compiled for evaluation. `Send + Sync`; evaluate it from any number of threads.
+#[derive(Debug, Clone)]
+pub struct CompiledPolicy {
+    pub(crate) name: Option<Arc<str>>,
+    pub(crate) statements: Vec<CompiledStatement>,
+    /// Statements that name a specific service prefix, by lowercased prefix.
+    by_service: HashMap<Box<str>, Vec<u32>>,
+    /// Statements whose actions can match any service (`*`, `NotAction`, `s*:Get*`, ...).
+    any_service: Vec<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct CompiledStatement {
+    pub(crate) index: usize,
+    pub(crate) sid: Option<Arc<str>>,
+    pub(crate) effect: Effect,
+    principal: Option<PrincipalMatcher>,
+    actions: Option<ActionMatcher>,
+    resources: Option<ResourceMatcher>,
+    conditions: Vec<CompiledCondition>,
+}
+
+#[derive(Debug, Clone)]
+struct ActionMatcher {
+    negated: bool,
+    /// Literal actions, lowercased and sorted.
+    exact: Vec<Box<str>>,
+    /// Wildcard actions, with their service prefix when it has no wildcard.
+    patterns: Vec<(Option<Box<str>>, Wildcard)>,
+}
+
+#[derive(Debug, Clone)]
+struct ResourceMatcher {
+    negated: bool,
+    patterns: Vec<ArnTemplate>,
+}
+
+#[derive(Debug, Clone)]
+struct PrincipalMatcher {
+    negated: bool,
+    everyone: bool,
+    aws_everyone: bool,
+    accounts: Vec<String>,
+    /// Exact ARNs of users, sessions and other identities.
+    arns: Vec<String>,
+    /// Roles, by (account, name), which also match their sessions.
+    roles: Vec<(String, String, String)>,
+    services: Vec<String>,
+    others: Vec<String>,
+}
+
+impl CompiledPolicy {
+    /// Compiles a parsed document.
+    ///
+    /// ```
+    /// use rolewright_iam::{CompiledPolicy, PolicyDocument};
+    /// let doc = PolicyDocument::parse(r#"{"Version": "2012-10-17", "Statement": [
+    ///     {"Effect": "Allow", "Action": "sagemaker:Describe*", "Resource": "*"}]}"#)?;
+    /// let policy = CompiledPolicy::new(&doc).with_name("describe");
+    /// assert_eq!(policy.name(), Some("describe"));
+    /// # Ok::<(), rolewright_iam::PolicyErrors>(())
+    /// ```
+    pub fn new(document: &PolicyDocument) -> CompiledPolicy {
+        let variables = document.supports_variables();
+        let statements: Vec<CompiledStatement> = document
+            .statements
+            .iter()
+            .enumerate()
+            .map(|(i, s)| compile_statement(i, s, variables))
+            .collect();
+        let mut by_service: HashMap<Box<str>, Vec<u32>> = HashMap::new();
+        let mut any_service = Vec::new();
+        for (i, statement) in statements.iter().enumerate() {
+            let i = i as u32;
+            match statement.services() {
+                Some(services) => {
+                    for service in services {
+                        let slot = by_service.entry(service.into()).or_default();
+                        if slot.last() != Some(&i) {
+                            slot.push(i);
+                        }
+                    }
+                }
+                None => any_service.push(i),
+            }
+        }
+        CompiledPolicy {
+            name: None,
+            statements,
+            by_service,
+            any_service,
+        }
+    }
+
+    /// Names the policy, so decisions can say which policy matched.
+    pub fn with_name(mut self, name: impl Into<Arc<str>>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// The policy's name, when it was given one.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// Calls `f` for every statement that matches the request, in document order.
+    /// `principal_required` is set for resource-based policies, where a statement without a
+    /// `Principal` never applies.
+    pub(crate) fn for_each_match(
+        &self,
+        request: &Request,
+        arn: Option<&ArnParts<'_>>,
+        kind: MatchMode,
+        mut f: impl FnMut(&CompiledStatement, Option<PrincipalMatch>),
+    ) {
+        let specific = self.by_service.get(request.service()).map_or(&[][..], Vec::as_slice);
+        // Merge the two sorted index lists to visit statements in document order.
+        let (mut a, mut b) = (0, 0);
+        loop {
+            let next = match (specific.get(a), self.any_service.get(b)) {
+                (Some(x), Some(y)) if x < y => {
+                    a += 1;
+                    *x
+                }
+                (Some(_), Some(y)) => {
+                    b += 1;
+                    *y
+                }
+                (Some(x), None) => {
+                    a += 1;
+                    *x
+                }
+                (None, Some(y)) => {
+                    b += 1;
+                    *y
+                }
+                (None, None) => break,
+            };
+            let statement = &self.statements[next as usize];
+            if let Some(m) = statement.matches(request, arn, kind) {
+                f(statement, m);
+            }
+        }
+    }
+}
+
+/// How statements are matched, by the kind of policy they are in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MatchMode {
+    /// Identity-like policies: no principal, a resource is required.
+    Identity,
+    /// Resource policies: a principal is required, an absent resource means this resource.
+    Resource,
+    /// Organization and endpoint policies: a principal is checked when present.
+    Guardrail,
+}
+
+fn compile_statement(index: usize, s: &Statement, variables: bool) -> CompiledStatement {
+    let actions = s.action.as_ref().map(|a| {
+        let mut exact = Vec::new();
+        let mut patterns = Vec::new();
+        for action in &a.value.values {
+            let w = Wildcard::new(action, true);
+            match w.exact_text() {
+                Some(text) => exact.push(text.into()),
+                None => {
+                    let service = action
+                        .split_once(':')
+                        .map(|(s, _)| s)
+                        .filter(|s| !s.contains(['*', '?']))
+                        .map(|s| s.to_ascii_lowercase().into_boxed_str());
+                    patterns.push((service, w));
+                }
+            }
+        }
+        exact.sort();
+        exact.dedup();
+        ActionMatcher {
+            negated: a.negated,
+            exact,
+            patterns,
+        }
+    });
+    let resources = s.resource.as_ref().map(|r| ResourceMatcher {
+        negated: r.negated,
+        patterns: r
+            .value
+            .values
+            .iter()
+            .map(|v| ArnTemplate::new(v, variables))
+            .collect(),
+    });
+    let principal = s.principal.as_ref().map(|p| compile_principal(p.negated, &p.value));
+    let conditions = s
+        .condition
+        .iter()
+        .flatten()
+        .flat_map(|block| compile_block(block, variables))
+        .collect();
+    CompiledStatement {
+        index,
+        sid: s.sid.as_deref().map(Arc::from),
+        effect: s.effect,
+        principal,
+        actions,
+        resources,
+        conditions,
+    }
+}
+
+fn compile_principal(negated: bool, p: &PrincipalElement) -> PrincipalMatcher {
+    let mut m = PrincipalMatcher {
+        negated,
+        everyone: false,
+        aws_everyone: false,
+        accounts: Vec::new(),
+        arns: Vec::new(),
+        roles: Vec::new(),
+        services: Vec::new(),
+        others: Vec::new(),
+    };
+    match p {
+        PrincipalElement::Wildcard => m.everyone = true,
+        PrincipalElement::Identifiers(ids) => {
+            for (kind, list) in ids {
+                for value in &list.values {
+                    match kind {
+                        PrincipalKind::Aws => add_aws_principal(&mut m, value),
+                        PrincipalKind::Service => m.services.push(value.to_ascii_lowercase()),
+                        PrincipalKind::Federated | PrincipalKind::CanonicalUser => {
+                            if value == "*" {
+                                m.everyone = true;
+                            } else {
+                                m.others.push(value.clone());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    m
+}
+
+fn add_aws_principal(m: &mut PrincipalMatcher, value: &str) {
+    if value == "*" {
+        m.aws_everyone = true;
+        return;
+    }
+    if value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()) {
+        m.accounts.push(value.to_string());
+        return;
+    }
+    match Principal::parse(value) {
+        Ok(Principal::Aws(p)) => match p.kind {
+            AwsPrincipalKind::Root => m.accounts.push(p.account),
+            AwsPrincipalKind::Role { name } => m.roles.push((p.account, name, p.arn)),
+            _ => m.arns.push(p.arn),
+        },
+        _ => m.arns.push(value.to_string()),
+    }
+}
+
+impl PrincipalMatcher {
+    fn listed(&self, principal: &Principal) -> Option<PrincipalMatch> {
+        if self.everyone {
+            return Some(PrincipalMatch::Direct);
+        }
+        match principal {
+            Principal::Anonymous => self.aws_everyone.then_some(PrincipalMatch::Direct),
+            Principal::Service(name) => {
+                let lower = name.to_ascii_lowercase();
+                self.services
+                    .iter()
+                    .any(|s| *s == lower)
+                    .then_some(PrincipalMatch::Direct)
+            }
+            Principal::Aws(p) => {
+                if self.aws_everyone || self.arns.iter().any(|a| *a == p.arn) {
+                    return Some(PrincipalMatch::Direct);
+                }
+                let role_match = match &p.kind {
+                    AwsPrincipalKind::Role { .. } => self.roles.iter().any(|(_, _, arn)| *arn == p.arn),
+                    AwsPrincipalKind::AssumedRole { role, .. } => self
+                        .roles
+                        .iter()
+                        .any(|(account, name, _)| *account == p.account && name == role),
+                    _ => false,
+                };
+                if role_match {
+                    return Some(PrincipalMatch::Role);
+                }
+                if self.accounts.iter().any(|a| *a == p.account) {
+                    return Some(PrincipalMatch::Account);
+                }
+                None
+            }
+        }
+    }
+
+    fn matches(&self, principal: &Principal) -> Option<PrincipalMatch> {
+        let listed = self.listed(principal);
+        if self.negated {
+            match listed {
+                Some(_) => None,
+                None => Some(PrincipalMatch::Direct),
+            }
+        } else {
+            listed
+        }
+    }
+}
+
+impl ActionMatcher {
+    fn matches(&self, action_folded: &str) -> bool {
+        let listed = self.exact.binary_search_by(|e| (**e).cmp(action_folded)).is_ok()
+            || self.patterns.iter().any(|(_, p)| p.matches_folded(action_folded));
+        listed != self.negated
+    }
+}
+
+impl ResourceMatcher {
+    fn matches(&self, request: &Request, arn: Option<&ArnParts<'_>>) -> bool {
+        let listed = self.patterns.iter().any(|p| match p {
+            ArnTemplate::Fixed(pattern) => resource_pattern_matches(pattern, request, arn),
+            ArnTemplate::Variable(t) => match t.resolve_pieces(&request.context) {
+                Some(pieces) => {
+                    resource_pattern_matches(&ArnPattern::from_pieces(&pieces), request, arn)
+                }
+                None => false,
+            },
+        });
+        listed != self.negated
+    }
+}
+
+fn resource_pattern_matches(pattern: &ArnPattern, request: &Request, arn: Option<&ArnParts<'_>>) -> bool {
+    if request.wildcard_only_action {
+        // An action without resource types is authorized only by `Resource: "*"`.
+        return matches!(pattern, ArnPattern::Everything);
+    }
+    pattern.matches(&request.resource, arn)
+}
+
+impl CompiledStatement {
+    /// The lowercased service prefixes this statement can match, or `None` when it can match
+    /// actions of any service.
+    fn services(&self) -> Option<Vec<String>> {
+        let actions = self.actions.as_ref()?;
+        if actions.negated {
+            return None;
+        }
+        let mut out = Vec::new();
+        for a in &actions.exact {
+            // Actions without `:` never match a request; index them under their own text.
+            out.push(a.split_once(':').map_or(&**a, |(s, _)| s).to_string());
+        }
+        for (service, _) in &actions.patterns {
+            out.push(service.as_deref()?.to_string());
+        }
+        out.sort();
+        out.dedup();
+        Some(out)
+    }
+
+    fn matches(
+        &self,
+        request: &Request,
+        arn: Option<&ArnParts<'_>>,
+        mode: MatchMode,
+    ) -> Option<Option<PrincipalMatch>> {
+        let actions = self.actions.as_ref()?;
+        if !actions.matches(&request.action_folded) {
+            return None;
+        }
+        let principal_match = match (&self.principal, mode) {
+            (Some(p), MatchMode::Resource | MatchMode::Guardrail) => Some(p.matches(&request.principal)?),
+            (None, MatchMode::Resource) => return None,
+            _ => None,
+        };
+        match (&self.resources, mode) {
+            (Some(r), _) => {
+                if !r.matches(request, arn) {
+                    return None;
+                }
+            }
+            (None, MatchMode::Resource) => {}
+            (None, _) => return None,
+        }
+        if !self.conditions.iter().all(|c| c.evaluate(&request.context)) {
+            return None;
+        }
+        Some(principal_match)
+    }
+}

@@ -1,0 +1,282 @@
+//! An authorization request: who (the principal), what (the action), on what (the resource), with
+//! which condition keys. Built once and evaluated against any number of policy sets.
+
+use std::fmt;
+
+use crate::arn::ArnParts;
+use crate::context::RequestContext;
+
+/// The caller, as IAM identifies it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    /// An unauthenticated caller.
+    Anonymous,
+    /// An AWS service principal (`sagemaker.amazonaws.com`).
+    Service(String),
+    /// An IAM identity or the account root.
+    Aws(AwsPrincipal),
+}
+
+/// An IAM identity, parsed from its ARN.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsPrincipal {
+    /// The ARN as given.
+    pub arn: String,
+    /// The partition (`aws`).
+    pub partition: String,
+    /// The owning account.
+    pub account: String,
+    /// What kind of identity.
+    pub kind: AwsPrincipalKind,
+}
+
+/// The kinds of IAM identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AwsPrincipalKind {
+    /// `arn:aws:iam::123456789012:root`
+    Root,
+    /// `arn:aws:iam::123456789012:user/path/name`
+    User {
+        /// The user name (last path segment).
+        name: String,
+    },
+    /// `arn:aws:iam::123456789012:role/path/name`
+    Role {
+        /// The role name (last path segment).
+        name: String,
+    },
+    /// `arn:aws:sts::123456789012:assumed-role/role-name/session-name`
+    AssumedRole {
+        /// The role name.
+        role: String,
+        /// The session name.
+        session: String,
+    },
+    /// `arn:aws:sts::123456789012:federated-user/name`
+    FederatedUser {
+        /// The federated user name.
+        name: String,
+    },
+    /// Any other ARN in an account (a group, an IAM identity center user, ...).
+    Other,
+}
+
+/// Why a principal string could not be understood.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{input}` is not a principal: {reason}")]
+pub struct PrincipalError {
+    /// The text given.
+    pub input: String,
+    /// What is wrong.
+    pub reason: &'static str,
+}
+
+impl Principal {
+    /// Parses an IAM ARN, an assumed-role session ARN, a 12-digit account id (the account root),
+    /// a service principal (`*.amazonaws.com`), or `anonymous`.
+    pub fn parse(text: &str) -> Result<Principal, PrincipalError> {
+        let text = text.trim();
+        if text.eq_ignore_ascii_case("anonymous") || text == "*" {
+            return Ok(Principal::Anonymous);
+        }
+        if text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit()) {
+            return Ok(Principal::Aws(AwsPrincipal {
+                arn: format!("arn:aws:iam::{text}:root"),
+                partition: "aws".into(),
+                account: text.into(),
+                kind: AwsPrincipalKind::Root,
+            }));
+        }
+        let Some(arn) = ArnParts::parse(text) else {
+            if text.contains('.') && !text.contains(':') && !text.contains('/') {
+                return Ok(Principal::Service(text.to_string()));
+            }
+            return Err(PrincipalError {
+                input: text.into(),
+                reason: "expected an IAM ARN, an account id, a service principal such as `sagemaker.amazonaws.com`, or `anonymous`",
+            });
+        };
+        if arn.account.is_empty() {
+            return Err(PrincipalError {
+                input: text.into(),
+                reason: "the ARN has no account id",
+            });
+        }
+        let last = |path: &str| path.rsplit('/').next().unwrap_or(path).to_string();
+        let kind = match (arn.service, arn.resource.split_once('/')) {
+            ("iam", None) if arn.resource == "root" => AwsPrincipalKind::Root,
+            ("iam", Some(("user", rest))) => AwsPrincipalKind::User { name: last(rest) },
+            ("iam", Some(("role", rest))) => AwsPrincipalKind::Role { name: last(rest) },
+            ("sts", Some(("assumed-role", rest))) => match rest.split_once('/') {
+                Some((role, session)) => AwsPrincipalKind::AssumedRole {
+                    role: role.into(),
+                    session: session.into(),
+                },
+                None => {
+                    return Err(PrincipalError {
+                        input: text.into(),
+                        reason: "an assumed-role ARN is `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`",
+                    });
+                }
+            },
+            ("sts", Some(("federated-user", name))) => {
+                AwsPrincipalKind::FederatedUser { name: name.into() }
+            }
+            _ => AwsPrincipalKind::Other,
+        };
+        Ok(Principal::Aws(AwsPrincipal {
+            arn: text.into(),
+            partition: arn.partition.into(),
+            account: arn.account.into(),
+            kind,
+        }))
+    }
+
+    /// The account the principal belongs to, when it has one.
+    pub fn account(&self) -> Option<&str> {
+        match self {
+            Principal::Aws(p) => Some(&p.account),
+            _ => None,
+        }
+    }
+
+    /// The ARN, service name or `anonymous`, as AWS prints it in error messages.
+    pub fn display_name(&self) -> &str {
+        match self {
+            Principal::Anonymous => "anonymous",
+            Principal::Service(s) => s,
+            Principal::Aws(p) => &p.arn,
+        }
+    }
+}
+
+impl fmt::Display for Principal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.display_name())
+    }
+}
+
+/// One request to authorize.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub(crate) principal: Principal,
+    pub(crate) action: String,
+    /// The action lowercased, for case-insensitive matching.
+    pub(crate) action_folded: String,
+    pub(crate) resource: String,
+    pub(crate) resource_account: Option<String>,
+    pub(crate) context: RequestContext,
+    pub(crate) wildcard_only_action: bool,
+}
+
+impl Request {
+    /// A request by `principal` to perform `action` (`service:Action`, any case) on `resource`
+    /// (an ARN, or `*` for actions without resource types).
+    pub fn new(principal: Principal, action: &str, resource: &str) -> Self {
+        let resource_account = ArnParts::parse(resource)
+            .map(|a| a.account)
+            .filter(|a| !a.is_empty())
+            .map(str::to_string);
+        Request {
+            principal,
+            action: action.to_string(),
+            action_folded: action.to_ascii_lowercase(),
+            resource: resource.to_string(),
+            resource_account,
+            context: RequestContext::new(),
+            wildcard_only_action: resource == "*",
+        }
+    }
+
+    /// Sets the account that owns the resource (needed when the ARN has none, as in S3).
+    pub fn with_resource_account(mut self, account: impl Into<String>) -> Self {
+        self.resource_account = Some(account.into());
+        self
+    }
+
+    /// Replaces the condition keys.
+    pub fn with_context(mut self, context: RequestContext) -> Self {
+        self.context = context;
+        self
+    }
+
+    /// Says whether the action supports no resource types, so that only `Resource: "*"` applies.
+    pub fn with_wildcard_only_action(mut self, wildcard_only: bool) -> Self {
+        self.wildcard_only_action = wildcard_only;
+        self
+    }
+
+    /// The principal.
+    pub fn principal(&self) -> &Principal {
+        &self.principal
+    }
+
+    /// The action as given.
+    pub fn action(&self) -> &str {
+        &self.action
+    }
+
+    /// The resource as given.
+    pub fn resource(&self) -> &str {
+        &self.resource
+    }
+
+    /// The resource's account, when known.
+    pub fn resource_account(&self) -> Option<&str> {
+        self.resource_account.as_deref()
+    }
+
+    /// The condition keys.
+    pub fn context(&self) -> &RequestContext {
+        &self.context
+    }
+
+    /// Mutable access to the condition keys.
+    pub fn context_mut(&mut self) -> &mut RequestContext {
+        &mut self.context
+    }
+
+    /// Whether the principal and the resource belong to the same account.
+    pub fn is_same_account(&self) -> bool {
+        match (self.principal.account(), self.resource_account.as_deref()) {
+            (Some(p), Some(r)) => p == r,
+            (Some(_), None) => true,
+            _ => false,
+        }
+    }
+
+    /// The service prefix of the action, lowercased.
+    pub(crate) fn service(&self) -> &str {
+        self.action_folded
+            .split_once(':')
+            .map_or(self.action_folded.as_str(), |(s, _)| s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn principals_parse() {
+        let p = Principal::parse("arn:aws:sts::123456789012:assumed-role/ml/alice").unwrap();
+        assert_eq!(
+            p,
+            Principal::Aws(AwsPrincipal {
+                arn: "arn:aws:sts::123456789012:assumed-role/ml/alice".into(),
+                partition: "aws".into(),
+                account: "123456789012".into(),
+                kind: AwsPrincipalKind::AssumedRole { role: "ml".into(), session: "alice".into() },
+            })
+        );
+        assert_eq!(
+            Principal::parse("sagemaker.amazonaws.com"),
+            Ok(Principal::Service("sagemaker.amazonaws.com".into()))
+        );
+        assert_eq!(Principal::parse("anonymous"), Ok(Principal::Anonymous));
+        assert_eq!(
+            Principal::parse("bob").unwrap_err().to_string(),
+            "`bob` is not a principal: expected an IAM ARN, an account id, a service principal such as `sagemaker.amazonaws.com`, or `anonymous`"
+        );
+    }
+}

@@ -1,0 +1,2 @@
+//! rolewright CLI
+fn main() {}
