@@ -117,6 +117,35 @@ impl ArnPattern {
         }
     }
 
+    /// How the pattern relates to a request resource that is itself a pattern: `covers` asks
+    /// whether every resource in the request's set matches, otherwise whether some does.
+    pub fn relates_to(&self, request: &str, covers: bool) -> bool {
+        let request_parts = ArnParts::parse(request);
+        match self {
+            ArnPattern::Everything => true,
+            ArnPattern::Parts(parts) => match request_parts {
+                Some(r) => parts.iter().zip(r.segments()).all(|(p, segment)| {
+                    let q = Wildcard::new(segment, false);
+                    if covers {
+                        p.covers(&q)
+                    } else {
+                        p.intersects(&q)
+                    }
+                }),
+                // A request for `*` (every resource) overlaps any ARN pattern.
+                None => !covers && request == "*",
+            },
+            ArnPattern::Whole(w) => {
+                let q = Wildcard::new(request, false);
+                if covers {
+                    w.covers(&q)
+                } else {
+                    w.intersects(&q)
+                }
+            }
+        }
+    }
+
     /// Whether the pattern is ARN-shaped (six parts).
     pub fn is_arn(&self) -> bool {
         matches!(self, ArnPattern::Parts(_))
@@ -192,12 +221,27 @@ mod tests {
         assert!(m("arn:aws:s3:::my-bucket/*", "arn:aws:s3:::my-bucket/a/b"));
         assert!(!m("arn:aws:s3:::my-bucket/*", "arn:aws:s3:::my-bucket"));
         assert!(m("arn:aws:s3:::*", "arn:aws:s3:::bucket/key:x"));
-        assert!(m("arn:???:*:*:*:*", "arn:aws:ec2:us-east-1:123456789012:instance/i-1"));
+        assert!(m(
+            "arn:???:*:*:*:*",
+            "arn:aws:ec2:us-east-1:123456789012:instance/i-1"
+        ));
         // A wildcard in the region does not reach into the account.
-        assert!(!m("arn:aws:ec2:*:instance/i-1", "arn:aws:ec2:us-east-1:123456789012:instance/i-1"));
-        assert!(m("arn:aws:sqs:us-east-1", "arn:aws:sqs:us-east-1:123456789012:queue"));
-        assert!(!m("arn:aws:sqs:us-west-2", "arn:aws:sqs:us-east-1:123456789012:queue"));
-        assert!(!m("arn:aws:ec2:us-east-1:123456789012:INSTANCE/*", "arn:aws:ec2:us-east-1:123456789012:instance/i-1"));
+        assert!(!m(
+            "arn:aws:ec2:*:instance/i-1",
+            "arn:aws:ec2:us-east-1:123456789012:instance/i-1"
+        ));
+        assert!(m(
+            "arn:aws:sqs:us-east-1",
+            "arn:aws:sqs:us-east-1:123456789012:queue"
+        ));
+        assert!(!m(
+            "arn:aws:sqs:us-west-2",
+            "arn:aws:sqs:us-east-1:123456789012:queue"
+        ));
+        assert!(!m(
+            "arn:aws:ec2:us-east-1:123456789012:INSTANCE/*",
+            "arn:aws:ec2:us-east-1:123456789012:instance/i-1"
+        ));
     }
 
     #[test]

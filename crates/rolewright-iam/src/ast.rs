@@ -138,6 +138,9 @@ pub enum Principal {
     Wildcard,
     /// An object of principal identifiers by kind, in the author's order.
     Identifiers(Vec<(PrincipalKind, StringList)>),
+    /// A bare string other than `*` (an account id or ARN). IAM documents only `"*"` in this
+    /// form, but some services accept an AWS principal written this way; it is read as `AWS`.
+    Bare(String),
 }
 
 /// A condition operator name split into its parts (`ForAnyValue:StringLike`, `NumericLessThanIfExists`).
@@ -380,8 +383,17 @@ mod tests {
             ConditionOperator::parse("ForAllValues.StringEquals"),
             Err(OperatorError::Malformed)
         );
-        assert_eq!(ConditionOperator::parse("StringEqual"), Err(OperatorError::Unknown));
-        assert_eq!(ConditionOperator::parse("stringequals"), Err(OperatorError::Unknown));
-        assert_eq!(ConditionOperator::parse("NullIfExists"), Err(OperatorError::NullIfExists));
+        assert_eq!(
+            ConditionOperator::parse("StringEqual"),
+            Err(OperatorError::Unknown)
+        );
+        assert_eq!(
+            ConditionOperator::parse("stringequals"),
+            Err(OperatorError::Unknown)
+        );
+        assert_eq!(
+            ConditionOperator::parse("NullIfExists"),
+            Err(OperatorError::NullIfExists)
+        );
     }
 }

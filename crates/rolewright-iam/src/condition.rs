@@ -68,11 +68,15 @@ impl IpNet {
     pub fn contains(&self, ip: &IpAddr) -> bool {
         match (self.addr, ip) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 (u32::from(net) & mask) == (u32::from(*ip) & mask)
             }
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 (u128::from(net) & mask) == (u128::from(*ip) & mask)
             }
             _ => false,
@@ -118,21 +122,37 @@ fn prepare(op: BaseOperator, value: &str) -> CompiledValue {
             CompiledValue::Text(fold(value, true))
         }
         StringLike | StringNotLike => CompiledValue::Pattern(Wildcard::new(value, false)),
-        NumericEquals | NumericNotEquals | NumericLessThan | NumericLessThanEquals
-        | NumericGreaterThan | NumericGreaterThanEquals => {
+        NumericEquals
+        | NumericNotEquals
+        | NumericLessThan
+        | NumericLessThanEquals
+        | NumericGreaterThan
+        | NumericGreaterThanEquals => {
             parse_number(value).map_or(CompiledValue::Invalid, CompiledValue::Number)
         }
-        DateEquals | DateNotEquals | DateLessThan | DateLessThanEquals | DateGreaterThan
-        | DateGreaterThanEquals => parse_date(value).map_or(CompiledValue::Invalid, CompiledValue::Date),
+        DateEquals
+        | DateNotEquals
+        | DateLessThan
+        | DateLessThanEquals
+        | DateGreaterThan
+        | DateGreaterThanEquals => {
+            parse_date(value).map_or(CompiledValue::Invalid, CompiledValue::Date)
+        }
         Bool | Null => parse_bool(value).map_or(CompiledValue::Invalid, CompiledValue::Bool),
-        IpAddress | NotIpAddress => IpNet::parse(value).map_or(CompiledValue::Invalid, CompiledValue::Ip),
+        IpAddress | NotIpAddress => {
+            IpNet::parse(value).map_or(CompiledValue::Invalid, CompiledValue::Ip)
+        }
         ArnEquals | ArnLike | ArnNotEquals | ArnNotLike => {
             arn_value(&[Piece::Pattern(value.to_string())])
         }
     }
 }
 
-fn prepare_pieces(op: BaseOperator, template: &Template, context: &RequestContext) -> CompiledValue {
+fn prepare_pieces(
+    op: BaseOperator,
+    template: &Template,
+    context: &RequestContext,
+) -> CompiledValue {
     use BaseOperator::*;
     match op {
         StringLike | StringNotLike => match template.resolve_wildcard(context, false) {
@@ -310,7 +330,8 @@ impl CompiledCondition {
         let op = self.operator;
         let present = context.get_lowercase(&self.key);
         if op.base == BaseOperator::Null {
-            let is_absent = present.is_none_or(|v| matches!(v, ContextValue::Multi(vs) if vs.is_empty()));
+            let is_absent =
+                present.is_none_or(|v| matches!(v, ContextValue::Multi(vs) if vs.is_empty()));
             return self
                 .values
                 .iter()
@@ -337,7 +358,9 @@ impl CompiledCondition {
                 }
             }
             Some(SetQualifier::ForAnyValue) => values.iter().any(|v| self.single_holds(v, context)),
-            Some(SetQualifier::ForAllValues) => values.iter().all(|v| self.single_holds(v, context)),
+            Some(SetQualifier::ForAllValues) => {
+                values.iter().all(|v| self.single_holds(v, context))
+            }
         }
     }
 
@@ -365,7 +388,12 @@ impl CompiledCondition {
             .all(|p| self.compare(p, &request, context) == Cmp::NoMatch)
     }
 
-    fn compare(&self, policy: &CompiledValue, request: &RequestValue<'_>, context: &RequestContext) -> Cmp {
+    fn compare(
+        &self,
+        policy: &CompiledValue,
+        request: &RequestValue<'_>,
+        context: &RequestContext,
+    ) -> Cmp {
         if let CompiledValue::Variable(t) = policy {
             let resolved = prepare_pieces(self.operator.base, t, context);
             return compare_prepared(self.operator.base, &resolved, request);
@@ -395,9 +423,17 @@ impl<'a> RequestValue<'a> {
             StringEqualsIgnoreCase | StringNotEqualsIgnoreCase => {
                 RequestValue::Folded(fold(value, true))
             }
-            NumericEquals | NumericNotEquals | NumericLessThan | NumericLessThanEquals
-            | NumericGreaterThan | NumericGreaterThanEquals => RequestValue::Number(parse_number(value)),
-            DateEquals | DateNotEquals | DateLessThan | DateLessThanEquals | DateGreaterThan
+            NumericEquals
+            | NumericNotEquals
+            | NumericLessThan
+            | NumericLessThanEquals
+            | NumericGreaterThan
+            | NumericGreaterThanEquals => RequestValue::Number(parse_number(value)),
+            DateEquals
+            | DateNotEquals
+            | DateLessThan
+            | DateLessThanEquals
+            | DateGreaterThan
             | DateGreaterThanEquals => RequestValue::Date(parse_date(value)),
             Bool | Null => RequestValue::Bool(parse_bool(value)),
             IpAddress | NotIpAddress => RequestValue::Ip(value.trim().parse().ok()),
@@ -452,8 +488,14 @@ mod tests {
         assert_eq!(parse_date("1970-01-01"), Some(0));
         assert_eq!(parse_date("2024-01-01"), Some(1_704_067_200_000));
         assert_eq!(parse_date("2024-01-01T00:00:00Z"), Some(1_704_067_200_000));
-        assert_eq!(parse_date("2024-01-01T02:00:00+02:00"), Some(1_704_067_200_000));
-        assert_eq!(parse_date("2024-01-01T00:00:00.5Z"), Some(1_704_067_200_500));
+        assert_eq!(
+            parse_date("2024-01-01T02:00:00+02:00"),
+            Some(1_704_067_200_000)
+        );
+        assert_eq!(
+            parse_date("2024-01-01T00:00:00.5Z"),
+            Some(1_704_067_200_500)
+        );
         assert_eq!(parse_date("1704067200"), Some(1_704_067_200_000));
         assert_eq!(parse_date("1704067200000"), Some(1_704_067_200_000));
         assert_eq!(parse_date("2024-02-30"), None);
@@ -465,8 +507,16 @@ mod tests {
         let net = IpNet::parse("192.168.0.0/16").unwrap();
         assert!(net.contains(&"192.168.10.10".parse().unwrap()));
         assert!(!net.contains(&"192.169.0.1".parse().unwrap()));
-        assert!(IpNet::parse("0.0.0.0/0").unwrap().contains(&"8.8.8.8".parse().unwrap()));
+        assert!(
+            IpNet::parse("0.0.0.0/0")
+                .unwrap()
+                .contains(&"8.8.8.8".parse().unwrap())
+        );
         assert_eq!(IpNet::parse("10.0.0.0/33"), None);
-        assert!(IpNet::parse("2001:db8::/32").unwrap().contains(&"2001:db8:85a3::1".parse().unwrap()));
+        assert!(
+            IpNet::parse("2001:db8::/32")
+                .unwrap()
+                .contains(&"2001:db8:85a3::1".parse().unwrap())
+        );
     }
 }

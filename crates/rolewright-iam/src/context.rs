@@ -118,6 +118,9 @@ mod tests {
             Some(&ContextValue::Single("ML".into()))
         );
         ctx.push("aws:TagKeys", "a").push("AWS:TAGKEYS", "b");
-        assert_eq!(ctx.get("aws:tagkeys").map(ContextValue::values), Some(&["a".to_string(), "b".to_string()][..]));
+        assert_eq!(
+            ctx.get("aws:tagkeys").map(ContextValue::values),
+            Some(&["a".to_string(), "b".to_string()][..])
+        );
     }
 }

@@ -101,7 +101,11 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// An error.
-    pub fn error(code: DiagnosticCode, path: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn error(
+        code: DiagnosticCode,
+        path: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Diagnostic {
             code,
             severity: Severity::Error,

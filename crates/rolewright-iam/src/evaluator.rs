@@ -161,7 +161,11 @@ impl Decision {
         let action = &request.action;
         let because = match reason {
             DenialReason::ExplicitDeny(kind) => {
-                format!("with an explicit deny in {} {}", article(kind.aws_words()), kind.aws_words())
+                format!(
+                    "with an explicit deny in {} {}",
+                    article(kind.aws_words()),
+                    kind.aws_words()
+                )
             }
             DenialReason::NoAllow(kind) => {
                 format!("because no {} allows the {action} action", kind.aws_words())
@@ -359,9 +363,14 @@ impl Evaluation<'_> {
         let rcp = (!is_service && !set.rcp_levels.is_empty())
             .then(|| self.levels(&set.rcp_levels, PolicyKind::ResourceControl));
         let endpoint = (!set.endpoints.is_empty()).then(|| {
-            let mut all = Verdict { allow: true, deny: false };
+            let mut all = Verdict {
+                allow: true,
+                deny: false,
+            };
             for (i, p) in set.endpoints.iter().enumerate() {
-                let v = self.policy(p, i, PolicyKind::Endpoint, MatchMode::Guardrail).0;
+                let v = self
+                    .policy(p, i, PolicyKind::Endpoint, MatchMode::Guardrail)
+                    .0;
                 all.allow &= v.allow;
                 all.deny |= v.deny;
             }
@@ -372,7 +381,9 @@ impl Evaluation<'_> {
         let identity = if is_iam_principal {
             let mut v = Verdict::default();
             for (i, p) in set.identity.iter().enumerate() {
-                let r = self.policy(p, i, PolicyKind::Identity, MatchMode::Identity).0;
+                let r = self
+                    .policy(p, i, PolicyKind::Identity, MatchMode::Identity)
+                    .0;
                 v.allow |= r.allow;
                 v.deny |= r.deny;
             }
@@ -382,7 +393,12 @@ impl Evaluation<'_> {
         };
         let (resource, resource_grant) = match &set.resource {
             Some(p) => {
-                let (v, grant) = self.policy(p, 0, PolicyKind::Resource, MatchMode::Resource);
+                let mode = if is_iam_principal && !set.boundaries.is_empty() {
+                    MatchMode::ResourceBoundedCaller
+                } else {
+                    MatchMode::Resource
+                };
+                let (v, grant) = self.policy(p, 0, PolicyKind::Resource, mode);
                 (Some(v), grant)
             }
             None => (None, None),
@@ -390,18 +406,24 @@ impl Evaluation<'_> {
         let boundary = (is_iam_principal && !set.boundaries.is_empty()).then(|| {
             let mut v = Verdict::default();
             for (i, p) in set.boundaries.iter().enumerate() {
-                let r = self.policy(p, i, PolicyKind::Boundary, MatchMode::Identity).0;
+                let r = self
+                    .policy(p, i, PolicyKind::Boundary, MatchMode::Identity)
+                    .0;
                 v.allow |= r.allow;
                 v.deny |= r.deny;
             }
             v
         });
         let session = match (&set.session, is_iam_principal) {
-            (Some(p), true) => Some(self.policy(p, 0, PolicyKind::Session, MatchMode::Identity).0),
+            (Some(p), true) => Some(
+                self.policy(p, 0, PolicyKind::Session, MatchMode::Identity)
+                    .0,
+            ),
             _ => None,
         };
 
-        self.matched.sort_by_key(|m| (m.kind, m.policy_index, m.statement_index));
+        self.matched
+            .sort_by_key(|m| (m.kind, m.policy_index, m.statement_index));
         let matched = std::mem::take(&mut self.matched);
 
         let denied = |v: Option<Verdict>| v.is_some_and(|v| v.deny);
@@ -413,8 +435,9 @@ impl Evaluation<'_> {
         let resource_allows = resource.is_some_and(|v| v.allow);
         let needs_resource_grant = self.resource_policy_required();
 
-        // Whether the grant stands, before guardrails and explicit denies.
-        let granted = match principal {
+        // Whether the grant stands, before guardrails and explicit denies, given whether the
+        // boundary and the session policy allow.
+        let grant = |boundary_ok: bool, session_ok: bool| match principal {
             Principal::Anonymous | Principal::Service(_) => {
                 resource_grant.is_some_and(|g| g != PrincipalMatch::Account)
             }
@@ -434,6 +457,11 @@ impl Evaluation<'_> {
                 }
             }
         };
+        let granted = grant(boundary_ok, session_ok);
+        // Whether identity and resource policies alone would grant it.
+        let base_allowed = grant(true, true);
+        let union_rules =
+            matches!(principal, Principal::Aws(_)) && same_account && !needs_resource_grant;
 
         let service_rule = self.service_rule();
 
@@ -464,37 +492,36 @@ impl Evaluation<'_> {
             Outcome::ImplicitlyDenied
         };
 
-        // What stopped a request that the identity or resource policy allowed.
+        // What stopped a request that identity and resource policies would have allowed.
         let mut blocked_by = Vec::new();
-        let base_allowed = identity.allow || resource_allows;
         if outcome != Outcome::Allowed && base_allowed {
             for (kind, failed) in guardrail_fail {
                 if failed || explicit_kinds.contains(&kind) {
                     blocked_by.push(kind);
                 }
             }
-            let boundary_blocks = explicit_kinds.contains(&PolicyKind::Boundary)
-                || (!boundary_ok
-                    && !matches!(resource_grant, Some(PrincipalMatch::Direct)));
-            if boundary_blocks {
+            if explicit_kinds.contains(&PolicyKind::Boundary)
+                || grant(true, session_ok) && !grant(boundary_ok, session_ok)
+            {
                 blocked_by.push(PolicyKind::Boundary);
             }
-            if explicit_kinds.contains(&PolicyKind::Identity) {
-                blocked_by.push(PolicyKind::Identity);
-            }
-            let resource_blocks = explicit_kinds.contains(&PolicyKind::Resource)
-                || (identity.allow && !resource_allows && (!same_account || needs_resource_grant));
-            if resource_blocks {
-                blocked_by.push(PolicyKind::Resource);
-            }
-            if is_iam_principal && resource_allows && !identity.allow && !same_account {
-                blocked_by.push(PolicyKind::Identity);
+            // Within an account either grant suffices, so the other side's explicit deny is
+            // what stopped it.
+            if union_rules {
+                if identity.deny && resource_grant.is_some() {
+                    blocked_by.push(PolicyKind::Identity);
+                }
+                if explicit_kinds.contains(&PolicyKind::Resource) && identity.allow {
+                    blocked_by.push(PolicyKind::Resource);
+                }
             }
         }
 
         let reason = match outcome {
             Outcome::Allowed => None,
-            Outcome::ExplicitlyDenied => explicit_kinds.first().map(|k| DenialReason::ExplicitDeny(*k)),
+            Outcome::ExplicitlyDenied => explicit_kinds
+                .first()
+                .map(|k| DenialReason::ExplicitDeny(*k)),
             Outcome::ImplicitlyDenied => Some(if let Some(rule) = service_rule {
                 DenialReason::ServiceRule(rule)
             } else if let Some((kind, _)) = guardrail_fail.iter().find(|(_, f)| *f) {
@@ -530,7 +557,10 @@ impl Evaluation<'_> {
         };
         if arn.service == "iam" && arn.resource.starts_with("role/") {
             return action.starts_with("sts:assumerole")
-                || matches!(action, "sts:tagsession" | "sts:setsourceidentity" | "sts:setcontext");
+                || matches!(
+                    action,
+                    "sts:tagsession" | "sts:setsourceidentity" | "sts:setcontext"
+                );
         }
         arn.service == "kms" && action.starts_with("kms:") && arn.resource.starts_with("key/")
     }
@@ -539,25 +569,32 @@ impl Evaluation<'_> {
     fn service_rule(&self) -> Option<&'static str> {
         let action = self.request.action_folded.as_str();
         let arn = self.arn.as_ref()?;
-        if arn.service == "iam" && arn.account == "aws" && arn.resource.starts_with("policy/")
+        if arn.service == "iam"
+            && arn.account == "aws"
+            && arn.resource.starts_with("policy/")
             && MANAGED_POLICY_WRITES.contains(&action)
         {
             return Some("AWS managed policies cannot be changed");
         }
-        if arn.service == "iam" && arn.resource.starts_with("role/aws-reserved/")
+        if arn.service == "iam"
+            && arn.resource.starts_with("role/aws-reserved/")
             && RESERVED_ROLE_WRITES.contains(&action)
         {
             return Some("roles under /aws-reserved/ are managed by AWS and cannot be changed");
         }
-        if arn.service == "iam" && arn.resource.starts_with("role/aws-service-role/")
+        if arn.service == "iam"
+            && arn.resource.starts_with("role/aws-service-role/")
             && SERVICE_LINKED_ROLE_WRITES.contains(&action)
         {
             return Some("service-linked roles can only be changed by their service");
         }
-        if arn.service == "kms" && arn.resource.starts_with("alias/aws/")
+        if arn.service == "kms"
+            && arn.resource.starts_with("alias/aws/")
             && KMS_ALIAS_WRITES.contains(&action)
         {
-            return Some("aliases under alias/aws/ belong to AWS managed keys and cannot be changed");
+            return Some(
+                "aliases under alias/aws/ belong to AWS managed keys and cannot be changed",
+            );
         }
         None
     }
@@ -574,31 +611,39 @@ impl Evaluation<'_> {
         let mut verdict = Verdict::default();
         let mut grant: Option<PrincipalMatch> = None;
         let matched = &mut self.matched;
-        policy.for_each_match(self.request, self.arn.as_ref(), mode, |statement, principal_match| {
-            match statement.effect {
-                Effect::Allow => {
-                    verdict.allow = true;
-                    if let Some(m) = principal_match {
-                        grant = Some(grant.map_or(m, |g| g.max(m)));
+        policy.for_each_match(
+            self.request,
+            self.arn.as_ref(),
+            mode,
+            |statement, principal_match| {
+                match statement.effect {
+                    Effect::Allow => {
+                        verdict.allow = true;
+                        if let Some(m) = principal_match {
+                            grant = Some(grant.map_or(m, |g| g.max(m)));
+                        }
                     }
+                    Effect::Deny => verdict.deny = true,
                 }
-                Effect::Deny => verdict.deny = true,
-            }
-            matched.push(MatchedStatement {
-                kind,
-                policy_index: index,
-                policy_name: policy.name.clone(),
-                statement_index: statement.index,
-                sid: statement.sid.clone(),
-                effect: statement.effect,
-            });
-        });
+                matched.push(MatchedStatement {
+                    kind,
+                    policy_index: index,
+                    policy_name: policy.name.clone(),
+                    statement_index: statement.index,
+                    sid: statement.sid.clone(),
+                    effect: statement.effect,
+                });
+            },
+        );
         (verdict, grant)
     }
 
     /// Evaluates organization policy levels: each level must allow, any deny denies.
     fn levels(&mut self, levels: &[Vec<CompiledPolicy>], kind: PolicyKind) -> Verdict {
-        let mut all = Verdict { allow: true, deny: false };
+        let mut all = Verdict {
+            allow: true,
+            deny: false,
+        };
         let mut index = 0;
         for level in levels {
             let mut level_allows = false;

@@ -312,7 +312,9 @@ impl Reader<'_> {
                     }
                 }
                 Some(_) => {
-                    return Err(self.error("control character in string (escape it as \\n, \\t, ...)"));
+                    return Err(
+                        self.error("control character in string (escape it as \\n, \\t, ...)")
+                    );
                 }
             }
         }
@@ -334,13 +336,15 @@ impl Reader<'_> {
     fn unicode_escape(&mut self) -> Result<char, JsonError> {
         let first = self.hex4()?;
         if (0xD800..0xDC00).contains(&first) {
-            if self.bytes.get(self.pos) == Some(&b'\\') && self.bytes.get(self.pos + 1) == Some(&b'u')
+            if self.bytes.get(self.pos) == Some(&b'\\')
+                && self.bytes.get(self.pos + 1) == Some(&b'u')
             {
                 self.pos += 2;
                 let second = self.hex4()?;
                 if (0xDC00..0xE000).contains(&second) {
                     let code = 0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00);
-                    return char::from_u32(code).ok_or_else(|| self.error("invalid surrogate pair"));
+                    return char::from_u32(code)
+                        .ok_or_else(|| self.error("invalid surrogate pair"));
                 }
             }
             return Err(self.error("unpaired surrogate in \\u escape"));
@@ -451,14 +455,20 @@ mod tests {
             unreachable!()
         };
         assert_eq!((members[0].1.line, members[0].1.column), (2, 3));
-        assert_eq!((members[0].2.location.line, members[0].2.location.column), (2, 8));
+        assert_eq!(
+            (members[0].2.location.line, members[0].2.location.column),
+            (2, 8)
+        );
         Ok(())
     }
 
     #[test]
     fn duplicate_keys_are_refused_with_their_path() {
         let err = read(r#"{"Statement": [{"Effect": "Allow", "Effect": "Deny"}]}"#).unwrap_err();
-        assert_eq!(err.to_string(), "duplicate key `Effect` at line 1, column 36");
+        assert_eq!(
+            err.to_string(),
+            "duplicate key `Effect` at line 1, column 36"
+        );
         assert_eq!(err.path.as_deref(), Some("Statement[0]"));
     }
 
@@ -473,7 +483,10 @@ mod tests {
     fn oversized_documents_are_refused_before_reading() {
         let text = format!("\"{}\"", "a".repeat(2 << 20));
         let err = read(&text).unwrap_err();
-        assert!(err.message.starts_with("document is 2097154 bytes, more than the limit"));
+        assert!(
+            err.message
+                .starts_with("document is 2097154 bytes, more than the limit")
+        );
     }
 
     #[test]

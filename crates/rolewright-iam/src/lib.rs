@@ -29,6 +29,7 @@
 
 pub mod arn;
 pub mod ast;
+pub mod case;
 pub mod condition;
 pub mod context;
 pub mod diagnostic;

@@ -100,7 +100,10 @@ impl FromStr for PolicyType {
             .find(|t| t.as_str() == s)
             .ok_or_else(|| {
                 let names: Vec<&str> = PolicyType::ALL.iter().map(|t| t.as_str()).collect();
-                format!("unknown policy type `{s}`, expected one of {}", names.join(", "))
+                format!(
+                    "unknown policy type `{s}`, expected one of {}",
+                    names.join(", ")
+                )
             })
     }
 }
@@ -131,7 +134,11 @@ pub fn parse_policy(text: &str, policy_type: PolicyType) -> ParseOutcome {
 }
 
 /// Reads a policy of the given type with explicit limits.
-pub fn parse_policy_with_limits(text: &str, policy_type: PolicyType, limits: Limits) -> ParseOutcome {
+pub fn parse_policy_with_limits(
+    text: &str,
+    policy_type: PolicyType,
+    limits: Limits,
+) -> ParseOutcome {
     match json::parse(text, limits) {
         Ok(root) => from_json(&root, policy_type),
         Err(err) => {
@@ -228,11 +235,13 @@ struct Builder {
 
 impl Builder {
     fn error(&mut self, code: DiagnosticCode, path: String, message: String, at: Location) {
-        self.diagnostics.push(Diagnostic::error(code, path, message).at(at));
+        self.diagnostics
+            .push(Diagnostic::error(code, path, message).at(at));
     }
 
     fn warn(&mut self, code: DiagnosticCode, path: String, message: String, at: Location) {
-        self.diagnostics.push(Diagnostic::warning(code, path, message).at(at));
+        self.diagnostics
+            .push(Diagnostic::warning(code, path, message).at(at));
     }
 
     fn wrong_type(&mut self, path: String, what: &str, expected: &str, found: &Spanned) {
@@ -272,7 +281,8 @@ impl Builder {
             }
         }
         let version = version.and_then(|v| self.version(v));
-        if self.policy_type == PolicyType::ResourceControl && version.as_deref() != Some(VERSION_2012)
+        if self.policy_type == PolicyType::ResourceControl
+            && version.as_deref() != Some(VERSION_2012)
         {
             let (path, at) = match members.iter().find(|(k, _, _)| k == "Version") {
                 Some((_, _, v)) => ("Version".to_string(), v.location),
@@ -297,15 +307,17 @@ impl Builder {
         };
         let (statements, statement_is_object) = match &statement.value {
             JsonValue::Object(_) => (
-                self.statement(statement, "Statement".into()).into_iter().collect(),
+                self.statement(statement, "Statement".into())
+                    .into_iter()
+                    .collect(),
                 true,
             ),
             JsonValue::Array(items) => {
                 if items.is_empty() {
-                    self.error(
+                    self.warn(
                         DiagnosticCode::Empty,
                         "Statement".into(),
-                        "`Statement` must contain at least one statement".into(),
+                        "`Statement` is empty, so the policy allows and denies nothing".into(),
                         statement.location,
                     );
                 }
@@ -433,14 +445,24 @@ impl Builder {
             },
         };
 
-        let principal = self.pair(&path, value.location, find("Principal"), find("NotPrincipal"), "Principal");
+        let principal = self.pair(
+            &path,
+            value.location,
+            find("Principal"),
+            find("NotPrincipal"),
+            "Principal",
+        );
         let principal = match principal {
             Pair::None => None,
             Pair::Conflict => {
                 ok = false;
                 None
             }
-            Pair::One { negated, key_location, value: v } => {
+            Pair::One {
+                negated,
+                key_location,
+                value: v,
+            } => {
                 let name = if negated { "NotPrincipal" } else { "Principal" };
                 match self.principal(v, join(&path, name), name) {
                     Some(p) => Some((negated, key_location, v.location, p)),
@@ -452,13 +474,23 @@ impl Builder {
             }
         };
 
-        let action = match self.pair(&path, value.location, find("Action"), find("NotAction"), "Action") {
+        let action = match self.pair(
+            &path,
+            value.location,
+            find("Action"),
+            find("NotAction"),
+            "Action",
+        ) {
             Pair::None => None,
             Pair::Conflict => {
                 ok = false;
                 None
             }
-            Pair::One { negated, key_location, value: v } => {
+            Pair::One {
+                negated,
+                key_location,
+                value: v,
+            } => {
                 let name = if negated { "NotAction" } else { "Action" };
                 match self.string_list(v, join(&path, name), name) {
                     Some(list) => {
@@ -473,24 +505,33 @@ impl Builder {
             }
         };
 
-        let resource =
-            match self.pair(&path, value.location, find("Resource"), find("NotResource"), "Resource") {
-                Pair::None => None,
-                Pair::Conflict => {
-                    ok = false;
-                    None
-                }
-                Pair::One { negated, key_location, value: v } => {
-                    let name = if negated { "NotResource" } else { "Resource" };
-                    match self.string_list(v, join(&path, name), name) {
-                        Some(list) => Some((negated, key_location, list)),
-                        None => {
-                            ok = false;
-                            None
-                        }
+        let resource = match self.pair(
+            &path,
+            value.location,
+            find("Resource"),
+            find("NotResource"),
+            "Resource",
+        ) {
+            Pair::None => None,
+            Pair::Conflict => {
+                ok = false;
+                None
+            }
+            Pair::One {
+                negated,
+                key_location,
+                value: v,
+            } => {
+                let name = if negated { "NotResource" } else { "Resource" };
+                match self.string_list(v, join(&path, name), name) {
+                    Some(list) => Some((negated, key_location, list)),
+                    None => {
+                        ok = false;
+                        None
                     }
                 }
-            };
+            }
+        };
 
         let condition = match find("Condition") {
             None => None,
@@ -503,7 +544,25 @@ impl Builder {
             },
         };
 
-        self.placement_rules(&path, value.location, effect, &principal, &action, &resource);
+        let action_present = find("Action").is_some() || find("NotAction").is_some();
+        let resource_present = find("Resource").is_some() || find("NotResource").is_some();
+        let principal_present = find("Principal").is_some() || find("NotPrincipal").is_some();
+        if action_present && action.is_none()
+            || resource_present && resource.is_none()
+            || principal_present && principal.is_none()
+        {
+            // An element with a type error was reported already; placement rules would only
+            // repeat it as "missing".
+            return None;
+        }
+        self.placement_rules(
+            &path,
+            value.location,
+            effect,
+            &principal,
+            &action,
+            &resource,
+        );
 
         let effect = effect?;
         if !ok {
@@ -582,7 +641,12 @@ impl Builder {
                 ok.then(|| StringList::many(values))
             }
             _ => {
-                self.wrong_type(path, &format!("`{name}`"), "a string or an array of strings", value);
+                self.wrong_type(
+                    path,
+                    &format!("`{name}`"),
+                    "a string or an array of strings",
+                    value,
+                );
                 None
             }
         }
@@ -614,7 +678,11 @@ impl Builder {
                 continue;
             }
             let (service, name) = (parts[0], parts[1]);
-            if service.is_empty() || !service.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            if service.is_empty()
+                || !service
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-')
+            {
                 self.error(
                     DiagnosticCode::InvalidAction,
                     item_path,
@@ -626,7 +694,9 @@ impl Builder {
                 continue;
             }
             if let Some(bad) = name.chars().find(|c| {
-                !(c.is_ascii_alphanumeric() || matches!(c, '*' | '?' | ',' | '-' | '_') || c.is_whitespace())
+                !(c.is_ascii_alphanumeric()
+                    || matches!(c, '*' | '?' | ',' | '-' | '_')
+                    || c.is_whitespace())
             }) {
                 self.error(
                     DiagnosticCode::InvalidAction,
@@ -659,7 +729,10 @@ impl Builder {
                         format!("action `{action}` contains a comma, so it matches nothing"),
                     )
                     .at(at)
-                    .with_help(format!("list the actions separately: [{}]", fixed.join(", "))),
+                    .with_help(format!(
+                        "list the actions separately: [{}]",
+                        fixed.join(", ")
+                    )),
                 );
             } else if name.chars().any(char::is_whitespace) {
                 self.diagnostics.push(
@@ -680,15 +753,17 @@ impl Builder {
             JsonValue::String(s) if s == "*" => Some(Principal::Wildcard),
             JsonValue::String(s) => {
                 self.diagnostics.push(
-                    Diagnostic::error(
+                    Diagnostic::warning(
                         DiagnosticCode::InvalidValue,
                         path,
-                        format!("a string `{name}` must be `*`, found `{s}`"),
+                        format!("a string `{name}` should be `*`, found `{s}`"),
                     )
                     .at(value.location)
-                    .with_help(format!("write {{\"AWS\": \"{s}\"}} to name an AWS principal")),
+                    .with_help(format!(
+                        "write {{\"AWS\": \"{s}\"}} to name an AWS principal"
+                    )),
                 );
-                None
+                Some(Principal::Bare(s.clone()))
             }
             JsonValue::Object(members) => {
                 let mut ids = Vec::with_capacity(members.len());
@@ -865,7 +940,11 @@ impl Builder {
         match t {
             Identity | Boundary | Session | ServiceControl => {
                 if let Some((negated, key_location, _, _)) = principal {
-                    let name = if *negated { "NotPrincipal" } else { "Principal" };
+                    let name = if *negated {
+                        "NotPrincipal"
+                    } else {
+                        "Principal"
+                    };
                     self.error(
                         DiagnosticCode::NotAllowedForType,
                         key_path(path, name),
@@ -900,7 +979,9 @@ impl Builder {
                     );
                 }
                 Some((false, _, value_location, p)) => {
-                    if t == ResourceControl && *p != Principal::Wildcard {
+                    if (t == ResourceControl && *p != Principal::Wildcard)
+                        || (t == Endpoint && matches!(p, Principal::Bare(_)))
+                    {
                         self.error(
                             DiagnosticCode::RestrictedForType,
                             join(path, "Principal"),
@@ -915,7 +996,12 @@ impl Builder {
                     } else {
                         format!("`Principal` is required {phrase}")
                     };
-                    self.error(DiagnosticCode::RequiredForType, path.to_string(), message, at);
+                    self.error(
+                        DiagnosticCode::RequiredForType,
+                        path.to_string(),
+                        message,
+                        at,
+                    );
                 }
             },
             Resource | Generic => {}
@@ -1065,7 +1151,10 @@ fn suggest_operator(name: &str) -> Option<String> {
         Some(b) => (b, "IfExists"),
         None => (rest, ""),
     };
-    let names: Vec<&str> = crate::ast::BaseOperator::ALL.iter().map(|o| o.as_str()).collect();
+    let names: Vec<&str> = crate::ast::BaseOperator::ALL
+        .iter()
+        .map(|o| o.as_str())
+        .collect();
     let best = closest(base, &names)?;
     let prefix = match prefix.to_ascii_lowercase().as_str() {
         "" => "",
@@ -1102,7 +1191,10 @@ mod tests {
             .diagnostics
             .into_iter()
             .filter(Diagnostic::is_error)
-            .map(|d| { let s = d.to_string(); (d.path, s) })
+            .map(|d| {
+                let s = d.to_string();
+                (d.path, s)
+            })
             .collect()
     }
 
@@ -1121,30 +1213,54 @@ mod tests {
     #[test]
     fn every_problem_is_reported_at_once() {
         let text = r#"{"Statement": [{"Effect": "Permit", "Action": 3, "Resorce": "*"}]}"#;
-        let paths: Vec<String> = errors(text, PolicyType::Generic).into_iter().map(|e| e.0).collect();
-        assert_eq!(paths, ["Statement[0].#Resorce", "Statement[0].Effect", "Statement[0].Action"]);
+        let paths: Vec<String> = errors(text, PolicyType::Generic)
+            .into_iter()
+            .map(|e| e.0)
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                "Statement[0].#Resorce",
+                "Statement[0].Effect",
+                "Statement[0].Action"
+            ]
+        );
     }
 
     #[test]
     fn unknown_keys_suggest_the_right_one() {
-        let outcome = parse_policy(r#"{"Statement": [{"Effect": "Allow", "Actions": "s3:*"}]}"#, PolicyType::Generic);
-        assert_eq!(outcome.diagnostics[0].help.as_deref(), Some("did you mean `Action`?"));
+        let outcome = parse_policy(
+            r#"{"Statement": [{"Effect": "Allow", "Actions": "s3:*"}]}"#,
+            PolicyType::Generic,
+        );
+        assert_eq!(
+            outcome.diagnostics[0].help.as_deref(),
+            Some("did you mean `Action`?")
+        );
         let outcome = parse_policy(
             r#"{"Statement": [{"Effect": "Allow", "Condition": {"StringEqual": {"a:b": "c"}}}]}"#,
             PolicyType::Generic,
         );
-        assert_eq!(outcome.diagnostics[0].message, "unknown condition operator `StringEqual`");
-        assert_eq!(outcome.diagnostics[0].help.as_deref(), Some("did you mean `StringEquals`?"));
+        assert_eq!(
+            outcome.diagnostics[0].message,
+            "unknown condition operator `StringEqual`"
+        );
+        assert_eq!(
+            outcome.diagnostics[0].help.as_deref(),
+            Some("did you mean `StringEquals`?")
+        );
     }
 
     #[test]
-    fn empty_statement_lists_are_errors() {
+    fn empty_statement_lists_are_warnings() {
+        let outcome = parse_policy(
+            r#"{"Version": "2012-10-17", "Statement": []}"#,
+            PolicyType::Generic,
+        );
+        assert!(outcome.document.is_some());
         assert_eq!(
-            errors(r#"{"Version": "2012-10-17", "Statement": []}"#, PolicyType::Generic),
-            vec![(
-                "Statement".to_string(),
-                "`Statement` must contain at least one statement at `Statement` (line 1, column 40)".to_string()
-            )]
+            outcome.diagnostics[0].to_string(),
+            "`Statement` is empty, so the policy allows and denies nothing at `Statement` (line 1, column 40)"
         );
     }
 

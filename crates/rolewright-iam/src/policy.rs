@@ -139,7 +139,10 @@ impl CompiledPolicy {
         kind: MatchMode,
         mut f: impl FnMut(&CompiledStatement, Option<PrincipalMatch>),
     ) {
-        let specific = self.by_service.get(request.service()).map_or(&[][..], Vec::as_slice);
+        let specific = self
+            .by_service
+            .get(request.service())
+            .map_or(&[][..], Vec::as_slice);
         // Merge the two sorted index lists to visit statements in document order.
         let (mut a, mut b) = (0, 0);
         loop {
@@ -177,6 +180,9 @@ pub(crate) enum MatchMode {
     Identity,
     /// Resource policies: a principal is required, an absent resource means this resource.
     Resource,
+    /// A resource policy evaluated for a caller with a permissions boundary: AWS then applies a
+    /// `Deny` with `NotPrincipal` to the caller even when `NotPrincipal` names it.
+    ResourceBoundedCaller,
     /// Organization and endpoint policies: a principal is checked when present.
     Guardrail,
 }
@@ -216,7 +222,10 @@ fn compile_statement(index: usize, s: &Statement, variables: bool) -> CompiledSt
             .map(|v| ArnTemplate::new(v, variables))
             .collect(),
     });
-    let principal = s.principal.as_ref().map(|p| compile_principal(p.negated, &p.value));
+    let principal = s
+        .principal
+        .as_ref()
+        .map(|p| compile_principal(p.negated, &p.value));
     let conditions = s
         .condition
         .iter()
@@ -247,6 +256,7 @@ fn compile_principal(negated: bool, p: &PrincipalElement) -> PrincipalMatcher {
     };
     match p {
         PrincipalElement::Wildcard => m.everyone = true,
+        PrincipalElement::Bare(value) => add_aws_principal(&mut m, value),
         PrincipalElement::Identifiers(ids) => {
             for (kind, list) in ids {
                 for value in &list.values {
@@ -306,7 +316,9 @@ impl PrincipalMatcher {
                     return Some(PrincipalMatch::Direct);
                 }
                 let role_match = match &p.kind {
-                    AwsPrincipalKind::Role { .. } => self.roles.iter().any(|(_, _, arn)| *arn == p.arn),
+                    AwsPrincipalKind::Role { .. } => {
+                        self.roles.iter().any(|(_, _, arn)| *arn == p.arn)
+                    }
                     AwsPrincipalKind::AssumedRole { role, .. } => self
                         .roles
                         .iter()
@@ -339,20 +351,32 @@ impl PrincipalMatcher {
 
 impl ActionMatcher {
     fn matches(&self, action_folded: &str) -> bool {
-        let listed = self.exact.binary_search_by(|e| (**e).cmp(action_folded)).is_ok()
-            || self.patterns.iter().any(|(_, p)| p.matches_folded(action_folded));
+        let listed = self
+            .exact
+            .binary_search_by(|e| (**e).cmp(action_folded))
+            .is_ok()
+            || self
+                .patterns
+                .iter()
+                .any(|(_, p)| p.matches_folded(action_folded));
         listed != self.negated
     }
 }
 
 impl ResourceMatcher {
-    fn matches(&self, request: &Request, arn: Option<&ArnParts<'_>>) -> bool {
+    fn matches(&self, request: &Request, arn: Option<&ArnParts<'_>>, effect: Effect) -> bool {
+        // When the request names a set of resources, an Allow needs to reach some of them and a
+        // Deny must cover all of them; through `NotResource` the two roles swap.
+        let covers = (effect == Effect::Deny) != self.negated;
         let listed = self.patterns.iter().any(|p| match p {
-            ArnTemplate::Fixed(pattern) => resource_pattern_matches(pattern, request, arn),
+            ArnTemplate::Fixed(pattern) => resource_pattern_matches(pattern, request, arn, covers),
             ArnTemplate::Variable(t) => match t.resolve_pieces(&request.context) {
-                Some(pieces) => {
-                    resource_pattern_matches(&ArnPattern::from_pieces(&pieces), request, arn)
-                }
+                Some(pieces) => resource_pattern_matches(
+                    &ArnPattern::from_pieces(&pieces),
+                    request,
+                    arn,
+                    covers,
+                ),
                 None => false,
             },
         });
@@ -360,10 +384,18 @@ impl ResourceMatcher {
     }
 }
 
-fn resource_pattern_matches(pattern: &ArnPattern, request: &Request, arn: Option<&ArnParts<'_>>) -> bool {
+fn resource_pattern_matches(
+    pattern: &ArnPattern,
+    request: &Request,
+    arn: Option<&ArnParts<'_>>,
+    covers: bool,
+) -> bool {
     if request.wildcard_only_action {
         // An action without resource types is authorized only by `Resource: "*"`.
         return matches!(pattern, ArnPattern::Everything);
+    }
+    if request.resource_is_pattern {
+        return pattern.relates_to(&request.resource, covers);
     }
     pattern.matches(&request.resource, arn)
 }
@@ -399,19 +431,29 @@ impl CompiledStatement {
         if !actions.matches(&request.action_folded) {
             return None;
         }
+        let resource_mode = matches!(mode, MatchMode::Resource | MatchMode::ResourceBoundedCaller);
         let principal_match = match (&self.principal, mode) {
-            (Some(p), MatchMode::Resource | MatchMode::Guardrail) => Some(p.matches(&request.principal)?),
-            (None, MatchMode::Resource) => return None,
-            _ => None,
+            (Some(p), MatchMode::ResourceBoundedCaller)
+                if p.negated
+                    && self.effect == Effect::Deny
+                    && matches!(request.principal, Principal::Aws(_)) =>
+            {
+                Some(PrincipalMatch::Direct)
+            }
+            // Identity-like policies have no principal to match; the validator flags one.
+            (Some(_), MatchMode::Identity) => None,
+            (Some(p), _) => Some(p.matches(&request.principal)?),
+            (None, _) if resource_mode => return None,
+            (None, _) => None,
         };
-        match (&self.resources, mode) {
-            (Some(r), _) => {
-                if !r.matches(request, arn) {
+        match &self.resources {
+            Some(r) => {
+                if !r.matches(request, arn, self.effect) {
                     return None;
                 }
             }
-            (None, MatchMode::Resource) => {}
-            (None, _) => return None,
+            None if resource_mode => {}
+            None => return None,
         }
         if !self.conditions.iter().all(|c| c.evaluate(&request.context)) {
             return None;

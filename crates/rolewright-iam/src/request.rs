@@ -167,6 +167,8 @@ pub struct Request {
     pub(crate) resource_account: Option<String>,
     pub(crate) context: RequestContext,
     pub(crate) wildcard_only_action: bool,
+    /// The resource is itself a pattern (`*`, `arn:aws:s3:::bucket/*`): "some resource like this".
+    pub(crate) resource_is_pattern: bool,
 }
 
 impl Request {
@@ -184,7 +186,8 @@ impl Request {
             resource: resource.to_string(),
             resource_account,
             context: RequestContext::new(),
-            wildcard_only_action: resource == "*",
+            wildcard_only_action: false,
+            resource_is_pattern: resource.contains(['*', '?']),
         }
     }
 
@@ -200,7 +203,8 @@ impl Request {
         self
     }
 
-    /// Says whether the action supports no resource types, so that only `Resource: "*"` applies.
+    /// Says whether the action supports no resource types, so that only `Resource: "*"` applies
+    /// (set it for actions such as `s3:ListAllMyBuckets`, whose resource is `*`).
     pub fn with_wildcard_only_action(mut self, wildcard_only: bool) -> Self {
         self.wildcard_only_action = wildcard_only;
         self
@@ -266,7 +270,10 @@ mod tests {
                 arn: "arn:aws:sts::123456789012:assumed-role/ml/alice".into(),
                 partition: "aws".into(),
                 account: "123456789012".into(),
-                kind: AwsPrincipalKind::AssumedRole { role: "ml".into(), session: "alice".into() },
+                kind: AwsPrincipalKind::AssumedRole {
+                    role: "ml".into(),
+                    session: "alice".into()
+                },
             })
         );
         assert_eq!(

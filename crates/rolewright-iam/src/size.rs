@@ -103,6 +103,9 @@ mod tests {
             check_role_name("bad name").unwrap_err().to_string(),
             "role name `bad name` contains ` `; IAM allows only letters, digits and `+=,.@_-`"
         );
-        assert!(matches!(check_role_name(&"a".repeat(65)), Err(RoleNameError::TooLong(_, 65))));
+        assert!(matches!(
+            check_role_name(&"a".repeat(65)),
+            Err(RoleNameError::TooLong(_, 65))
+        ));
     }
 }

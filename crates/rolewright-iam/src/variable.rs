@@ -91,7 +91,9 @@ impl Template {
                 Part::Text(t) => out.push(Piece::Pattern(t.clone())),
                 Part::Escaped(c) => out.push(Piece::Literal(c.to_string())),
                 Part::Variable { key, default } => {
-                    out.push(Piece::Literal(lookup(context, key, default.as_deref())?.to_string()));
+                    out.push(Piece::Literal(
+                        lookup(context, key, default.as_deref())?.to_string(),
+                    ));
                 }
             }
         }
@@ -114,8 +116,15 @@ impl Template {
     }
 
     /// Resolves into a compiled wildcard; `None` when a variable cannot be resolved.
-    pub fn resolve_wildcard(&self, context: &RequestContext, ignore_case: bool) -> Option<Wildcard> {
-        Some(Wildcard::from_pieces(&self.resolve_pieces(context)?, ignore_case))
+    pub fn resolve_wildcard(
+        &self,
+        context: &RequestContext,
+        ignore_case: bool,
+    ) -> Option<Wildcard> {
+        Some(Wildcard::from_pieces(
+            &self.resolve_pieces(context)?,
+            ignore_case,
+        ))
     }
 }
 
@@ -139,9 +148,9 @@ fn parse_variable(inner: &str) -> Option<Part> {
         None => (inner.trim(), None),
     };
     if key.is_empty()
-        || !key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '/' | '-' | '_' | '.' | '@' | '+' | '='))
+        || !key.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, ':' | '/' | '-' | '_' | '.' | '@' | '+' | '=')
+        })
     {
         return None;
     }
@@ -162,9 +171,15 @@ mod tests {
             t.map(|t| t.parts),
             Some(vec![
                 Part::Text("home/".into()),
-                Part::Variable { key: "aws:username".into(), default: None },
+                Part::Variable {
+                    key: "aws:username".into(),
+                    default: None
+                },
                 Part::Text("/".into()),
-                Part::Variable { key: "aws:principaltag/team".into(), default: Some("none".into()) },
+                Part::Variable {
+                    key: "aws:principaltag/team".into(),
+                    default: Some("none".into())
+                },
                 Part::Escaped('*'),
             ])
         );

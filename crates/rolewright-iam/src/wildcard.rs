@@ -114,6 +114,88 @@ impl Wildcard {
     }
 }
 
+impl Wildcard {
+    fn tokens(&self) -> Vec<Elem> {
+        let text = |t: &str| t.bytes().map(Elem::Byte).collect::<Vec<_>>();
+        match &self.kind {
+            Kind::Everything => vec![Elem::Many],
+            Kind::Exact(s) => text(s),
+            Kind::Prefix(p) => {
+                let mut v = text(p);
+                v.push(Elem::Many);
+                v
+            }
+            Kind::Suffix(s) => {
+                let mut v = vec![Elem::Many];
+                v.extend(text(s));
+                v
+            }
+            Kind::General(e) => e.to_vec(),
+        }
+    }
+
+    /// Whether some string matches both patterns (used when a request names a set of
+    /// resources, such as `arn:aws:s3:::bucket/*`, and an `Allow` need only reach part of it).
+    pub fn intersects(&self, other: &Wildcard) -> bool {
+        let (a, b) = (self.tokens(), other.tokens());
+        let mut memo = vec![None; (a.len() + 1) * (b.len() + 1)];
+        intersect(&a, &b, 0, 0, &mut memo)
+    }
+
+    /// Whether every string that matches `other` also matches `self` (a `Deny` applies to a set
+    /// of resources only when it covers all of them). `?` in `other` stands for one unknown
+    /// character and `*` for any run, so only `*` and `?` in `self` can absorb them.
+    pub fn covers(&self, other: &Wildcard) -> bool {
+        let (a, b) = (self.tokens(), other.tokens());
+        let mut memo = vec![None; (a.len() + 1) * (b.len() + 1)];
+        cover(&a, &b, 0, 0, &mut memo)
+    }
+}
+
+fn intersect(a: &[Elem], b: &[Elem], i: usize, j: usize, memo: &mut [Option<bool>]) -> bool {
+    let slot = i * (b.len() + 1) + j;
+    if let Some(r) = memo[slot] {
+        return r;
+    }
+    let r = match (a.get(i), b.get(j)) {
+        (None, None) => true,
+        (Some(Elem::Many), _) => {
+            intersect(a, b, i + 1, j, memo) || (j < b.len() && intersect(a, b, i, j + 1, memo))
+        }
+        (_, Some(Elem::Many)) => {
+            intersect(a, b, i, j + 1, memo) || (i < a.len() && intersect(a, b, i + 1, j, memo))
+        }
+        (Some(x), Some(y)) => {
+            let compatible = match (x, y) {
+                (Elem::Byte(p), Elem::Byte(q)) => p == q,
+                _ => true,
+            };
+            compatible && intersect(a, b, i + 1, j + 1, memo)
+        }
+        _ => false,
+    };
+    memo[slot] = Some(r);
+    r
+}
+
+fn cover(a: &[Elem], b: &[Elem], i: usize, j: usize, memo: &mut [Option<bool>]) -> bool {
+    let slot = i * (b.len() + 1) + j;
+    if let Some(r) = memo[slot] {
+        return r;
+    }
+    let r = match (a.get(i), b.get(j)) {
+        (None, None) => true,
+        (Some(Elem::Many), _) => {
+            cover(a, b, i + 1, j, memo) || (j < b.len() && cover(a, b, i, j + 1, memo))
+        }
+        (Some(Elem::One), Some(Elem::Byte(_) | Elem::One)) => cover(a, b, i + 1, j + 1, memo),
+        (Some(Elem::Byte(p)), Some(Elem::Byte(q))) => p == q && cover(a, b, i + 1, j + 1, memo),
+        _ => false,
+    };
+    memo[slot] = Some(r);
+    r
+}
+
 /// Folds text for case-insensitive comparison.
 pub fn fold(text: &str, ignore_case: bool) -> String {
     if !ignore_case {
@@ -241,6 +323,21 @@ mod tests {
                 "{pattern} vs {text}"
             );
         }
+    }
+
+    #[test]
+    fn intersections_and_covers() {
+        let w = |p: &str| Wildcard::new(p, false);
+        assert!(w("*/AWSLogs/*").intersects(&w("example-bucket/*")));
+        assert!(w("*/*.iso").intersects(&w("example-bucket/*")));
+        assert!(!w("other-bucket/*").intersects(&w("example-bucket/*")));
+        assert!(w("a?c").intersects(&w("*c")));
+        assert!(w("*").covers(&w("example-bucket/*")));
+        assert!(w("example-*").covers(&w("example-bucket/*")));
+        assert!(!w("*/AWSLogs/*").covers(&w("example-bucket/*")));
+        assert!(!w("photo.jpg").covers(&w("*")));
+        assert!(w("a?c").covers(&w("a?c")));
+        assert!(!w("abc").covers(&w("a?c")));
     }
 
     #[test]

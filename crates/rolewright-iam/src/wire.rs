@@ -55,6 +55,7 @@ impl Serialize for Principal {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Principal::Wildcard => serializer.serialize_str("*"),
+            Principal::Bare(s) => serializer.serialize_str(s),
             Principal::Identifiers(ids) => {
                 let mut map = serializer.serialize_map(Some(ids.len()))?;
                 for (kind, list) in ids {
@@ -130,7 +131,9 @@ pub fn spanned_from_serde(value: &serde_json::Value) -> Spanned {
         serde_json::Value::Bool(b) => JsonValue::Bool(*b),
         serde_json::Value::Number(n) => JsonValue::Number(n.to_string()),
         serde_json::Value::String(s) => JsonValue::String(s.clone()),
-        serde_json::Value::Array(items) => JsonValue::Array(items.iter().map(spanned_from_serde).collect()),
+        serde_json::Value::Array(items) => {
+            JsonValue::Array(items.iter().map(spanned_from_serde).collect())
+        }
         serde_json::Value::Object(members) => JsonValue::Object(
             members
                 .iter()
@@ -155,7 +158,17 @@ impl<'de> Deserialize<'de> for PolicyDocument {
                     .diagnostics
                     .iter()
                     .find(|d| d.is_error())
-                    .map(|d| format!("{}{}", d.message, if d.path.is_empty() { String::new() } else { format!(" at `{}`", d.path) }))
+                    .map(|d| {
+                        format!(
+                            "{}{}",
+                            d.message,
+                            if d.path.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" at `{}`", d.path)
+                            }
+                        )
+                    })
                     .unwrap_or_else(|| "invalid policy".to_string());
                 Err(serde::de::Error::custom(first))
             }
@@ -176,8 +189,10 @@ mod tests {
 
     #[test]
     fn deserializes_through_the_parser() {
-        let err = serde_json::from_str::<PolicyDocument>(r#"{"Statement": [{"Effect": "Allow", "Action": 1}]}"#)
-            .unwrap_err();
+        let err = serde_json::from_str::<PolicyDocument>(
+            r#"{"Statement": [{"Effect": "Allow", "Action": 1}]}"#,
+        )
+        .unwrap_err();
         assert_eq!(
             err.to_string(),
             "`Action` must be a string or an array of strings, found a number at `Statement[0].Action`"

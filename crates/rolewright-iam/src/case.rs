@@ -1,0 +1,346 @@
+//! Simulation cases: a request, the policies around it, and the expected decision, in the JSON
+//! schema that the `iam-simulate` conformance corpus uses (and that `rolewright simulate --cases`
+//! reads). Reading files is the caller's job; this module turns JSON values into results.
+
+use std::collections::BTreeSet;
+
+use serde::Deserialize;
+
+use crate::evaluator::{Decision, Outcome, PolicySet};
+use crate::parser::{PolicyType, from_json};
+use crate::policy::CompiledPolicy;
+use crate::request::{Principal, Request};
+use crate::wire::spanned_from_serde;
+use crate::{ContextValue, RequestContext};
+
+/// One case, as written in a case file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EngineCase {
+    /// The case's name.
+    pub name: String,
+    /// What it checks.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The request.
+    pub request: CaseRequest,
+    /// Identity-based policies.
+    #[serde(default)]
+    pub identity_policies: Vec<serde_json::Value>,
+    /// The session policy.
+    #[serde(default)]
+    pub session_policy: Option<serde_json::Value>,
+    /// Permissions boundaries.
+    #[serde(default)]
+    pub permission_boundaries: Option<Vec<serde_json::Value>>,
+    /// Service control policies, one entry per organization level, root first.
+    #[serde(default)]
+    pub service_control_policies: Option<Vec<OrgLevel>>,
+    /// Resource control policies, one entry per level, root first.
+    #[serde(default)]
+    pub resource_control_policies: Option<Vec<OrgLevel>>,
+    /// The resource's policy.
+    #[serde(default)]
+    pub resource_policy: Option<serde_json::Value>,
+    /// VPC endpoint policies.
+    #[serde(default)]
+    pub endpoint_policies: Option<Vec<serde_json::Value>>,
+    /// The simulation mode; only `Strict` cases are decided.
+    #[serde(default)]
+    pub simulation: Option<CaseSimulation>,
+    /// The expected decision.
+    pub expected: CaseExpectation,
+}
+
+/// The request of a case.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CaseRequest {
+    /// An ARN, a service principal, or `{"type": "Anonymous"}`.
+    pub principal: serde_json::Value,
+    /// `service:Action`.
+    pub action: String,
+    /// The resource and its account.
+    pub resource: CaseResource,
+    /// Condition keys: a string, or an array for a multi-valued key.
+    #[serde(default)]
+    pub context: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Whether the action supports no resource types.
+    #[serde(default)]
+    pub wildcard_only_action: Option<bool>,
+}
+
+/// The resource of a case.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CaseResource {
+    /// An ARN or `*`.
+    pub resource: String,
+    /// The account that owns it.
+    pub account_id: String,
+}
+
+/// One organization level.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrgLevel {
+    /// The level's id (`o-...`, `ou-...`, an account).
+    #[serde(default)]
+    pub org_identifier: Option<String>,
+    /// The policies attached at that level.
+    #[serde(default)]
+    pub policies: Vec<serde_json::Value>,
+}
+
+/// The simulation settings of a case.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CaseSimulation {
+    /// `Strict` or `Discovery`.
+    #[serde(default)]
+    pub mode: Option<String>,
+}
+
+/// What a case expects.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CaseExpectation {
+    /// `Allowed`, `ImplicitlyDenied` or `ExplicitlyDenied`.
+    pub response: Option<String>,
+    /// The policy kinds that blocked it (compared as a set; absent means none).
+    #[serde(default)]
+    pub blocked_by: Option<Vec<String>>,
+}
+
+/// The result of running a case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaseResult {
+    /// The case was decided.
+    Decided {
+        /// The engine's decision.
+        outcome: Outcome,
+        /// The engine's `blockedBy` codes, sorted.
+        blocked_by: Vec<String>,
+        /// Whether decision and `blockedBy` equal the expectation.
+        pass: bool,
+    },
+    /// A `Discovery`-mode case: that simulator's own feature, not an AWS decision.
+    Skipped,
+    /// The case could not be run (an invalid policy or principal).
+    Invalid(String),
+}
+
+impl EngineCase {
+    /// Whether the case is a `Discovery` case, which is not decided.
+    pub fn is_discovery(&self) -> bool {
+        self.simulation
+            .as_ref()
+            .and_then(|s| s.mode.as_deref())
+            .is_some_and(|m| m == "Discovery")
+    }
+
+    /// Builds the request and policy set, decides, and compares with the expectation.
+    pub fn run(&self) -> CaseResult {
+        if self.is_discovery() {
+            return CaseResult::Skipped;
+        }
+        let (set, request) = match self.prepare() {
+            Ok(x) => x,
+            Err(e) => return CaseResult::Invalid(e),
+        };
+        let decision = set.evaluate(&request);
+        self.judge(&decision)
+    }
+
+    /// Compares a decision with the expectation.
+    pub fn judge(&self, decision: &Decision) -> CaseResult {
+        let blocked_by: BTreeSet<String> = decision
+            .blocked_by
+            .iter()
+            .map(|k| k.code().to_string())
+            .collect();
+        let expected_blocked: BTreeSet<String> =
+            self.expected.blocked_by.iter().flatten().cloned().collect();
+        let pass = self.expected.response.as_deref() == Some(decision.outcome.as_str())
+            && blocked_by == expected_blocked;
+        CaseResult::Decided {
+            outcome: decision.outcome,
+            blocked_by: blocked_by.into_iter().collect(),
+            pass,
+        }
+    }
+
+    /// Builds the compiled policy set and the request.
+    pub fn prepare(&self) -> Result<(PolicySet, Request), String> {
+        let mut set = PolicySet::new();
+        for (i, p) in self.identity_policies.iter().enumerate() {
+            set = set.with_identity(compile(
+                p,
+                PolicyType::Generic,
+                &format!("identityPolicies[{i}]"),
+            )?);
+        }
+        if let Some(p) = &self.resource_policy {
+            set = set.with_resource(compile(p, PolicyType::Generic, "resourcePolicy")?);
+        }
+        for (i, p) in self.permission_boundaries.iter().flatten().enumerate() {
+            set = set.with_boundary(compile(
+                p,
+                PolicyType::Generic,
+                &format!("permissionBoundaries[{i}]"),
+            )?);
+        }
+        if let Some(p) = &self.session_policy {
+            set = set.with_session(compile(p, PolicyType::Generic, "sessionPolicy")?);
+        }
+        for (l, level) in self.service_control_policies.iter().flatten().enumerate() {
+            let policies = level
+                .policies
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    compile(
+                        p,
+                        PolicyType::Generic,
+                        &format!("serviceControlPolicies[{l}].policies[{i}]"),
+                    )
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            set = set.with_scp_level(policies);
+        }
+        for (l, level) in self.resource_control_policies.iter().flatten().enumerate() {
+            let mut policies = level
+                .policies
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    compile(
+                        p,
+                        PolicyType::Generic,
+                        &format!("resourceControlPolicies[{l}].policies[{i}]"),
+                    )
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            // AWS attaches `RCPFullAWSAccess` to every level of an organization with RCPs enabled.
+            policies.push(rcp_full_aws_access());
+            set = set.with_rcp_level(policies);
+        }
+        for (i, p) in self.endpoint_policies.iter().flatten().enumerate() {
+            set = set.with_endpoint(compile(
+                p,
+                PolicyType::Generic,
+                &format!("endpointPolicies[{i}]"),
+            )?);
+        }
+        let principal = match &self.request.principal {
+            serde_json::Value::String(s) => Principal::parse(s).map_err(|e| e.to_string())?,
+            serde_json::Value::Object(o)
+                if o.get("type").and_then(|t| t.as_str()) == Some("Anonymous") =>
+            {
+                Principal::Anonymous
+            }
+            other => {
+                return Err(format!(
+                    "request principal `{other}` is not a string or {{\"type\": \"Anonymous\"}}"
+                ));
+            }
+        };
+        let mut context = RequestContext::new();
+        for (key, value) in self.request.context.iter().flatten() {
+            let value = match value {
+                serde_json::Value::Array(items) => {
+                    ContextValue::Multi(items.iter().map(json_text).collect())
+                }
+                other => ContextValue::Single(json_text(other)),
+            };
+            context.insert(key, value);
+        }
+        let request = Request::new(
+            principal,
+            &self.request.action,
+            &self.request.resource.resource,
+        )
+        .with_resource_account(self.request.resource.account_id.clone())
+        .with_context(context)
+        .with_wildcard_only_action(self.request.wildcard_only_action.unwrap_or(false));
+        Ok((set, request))
+    }
+}
+
+fn json_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn compile(value: &serde_json::Value, t: PolicyType, what: &str) -> Result<CompiledPolicy, String> {
+    let outcome = from_json(&spanned_from_serde(value), t);
+    match outcome.document {
+        Some(doc) => Ok(CompiledPolicy::new(&doc).with_name(what.to_string())),
+        None => {
+            let errors: Vec<String> = outcome
+                .diagnostics
+                .iter()
+                .filter(|d| d.is_error())
+                .map(|d| format!("{} at `{}`", d.message, d.path))
+                .collect();
+            Err(format!(
+                "{what} is not a valid policy: {}",
+                errors.join("; ")
+            ))
+        }
+    }
+}
+
+/// AWS's default resource control policy, `RCPFullAWSAccess`.
+pub fn rcp_full_aws_access() -> CompiledPolicy {
+    let doc = crate::ast::PolicyDocument {
+        version: Some(crate::ast::VERSION_2012.to_string()),
+        id: None,
+        statements: vec![crate::ast::Statement {
+            principal: Some(crate::ast::Negatable {
+                negated: false,
+                value: crate::ast::Principal::Wildcard,
+            }),
+            action: Some(crate::ast::Negatable {
+                negated: false,
+                value: crate::ast::StringList::one("*"),
+            }),
+            resource: Some(crate::ast::Negatable {
+                negated: false,
+                value: crate::ast::StringList::one("*"),
+            }),
+            ..crate::ast::Statement::new(crate::ast::Effect::Allow)
+        }],
+        statement_is_object: false,
+    };
+    CompiledPolicy::new(&doc).with_name("RCPFullAWSAccess")
+}
+
+/// Reads a case file's text: a JSON array of cases, a single case object, or JSON Lines.
+pub fn parse_cases(text: &str) -> Result<Vec<EngineCase>, String> {
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('[') {
+        return serde_json::from_str(text).map_err(|e| e.to_string());
+    }
+    match serde_json::from_str::<EngineCase>(text) {
+        Ok(case) => Ok(vec![case]),
+        Err(whole) => {
+            let mut out = Vec::new();
+            for (n, line) in text.lines().enumerate() {
+                if line.trim().is_empty() {
+                    continue;
+                }
+                let case = serde_json::from_str(line).map_err(|e| {
+                    if n == 0 {
+                        whole.to_string()
+                    } else {
+                        format!("line {}: {e}", n + 1)
+                    }
+                })?;
+                out.push(case);
+            }
+            Ok(out)
+        }
+    }
+}
