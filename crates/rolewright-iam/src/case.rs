@@ -48,8 +48,9 @@ pub struct EngineCase {
     /// The simulation mode; only `Strict` cases are decided.
     #[serde(default)]
     pub simulation: Option<CaseSimulation>,
-    /// The expected decision.
-    pub expected: CaseExpectation,
+    /// The expected decision; a case without one is decided but neither passes nor fails.
+    #[serde(default)]
+    pub expected: Option<CaseExpectation>,
 }
 
 /// The request of a case.
@@ -120,8 +121,8 @@ pub enum CaseResult {
         outcome: Outcome,
         /// The engine's `blockedBy` codes, sorted.
         blocked_by: Vec<String>,
-        /// Whether decision and `blockedBy` equal the expectation.
-        pass: bool,
+        /// Whether decision and `blockedBy` equal the expectation; `None` without one.
+        pass: Option<bool>,
     },
     /// A `Discovery`-mode case: that simulator's own feature, not an AWS decision.
     Skipped,
@@ -158,10 +159,12 @@ impl EngineCase {
             .iter()
             .map(|k| k.code().to_string())
             .collect();
-        let expected_blocked: BTreeSet<String> =
-            self.expected.blocked_by.iter().flatten().cloned().collect();
-        let pass = self.expected.response.as_deref() == Some(decision.outcome.as_str())
-            && blocked_by == expected_blocked;
+        let pass = self.expected.as_ref().map(|expected| {
+            let expected_blocked: BTreeSet<String> =
+                expected.blocked_by.iter().flatten().cloned().collect();
+            expected.response.as_deref() == Some(decision.outcome.as_str())
+                && blocked_by == expected_blocked
+        });
         CaseResult::Decided {
             outcome: decision.outcome,
             blocked_by: blocked_by.into_iter().collect(),

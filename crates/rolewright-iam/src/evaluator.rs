@@ -283,6 +283,38 @@ impl PolicySet {
     }
 }
 
+/// A small set of policy kinds, without allocation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct KindSet(u8);
+
+const KIND_ORDER: [PolicyKind; 7] = [
+    PolicyKind::ServiceControl,
+    PolicyKind::ResourceControl,
+    PolicyKind::Endpoint,
+    PolicyKind::Boundary,
+    PolicyKind::Session,
+    PolicyKind::Identity,
+    PolicyKind::Resource,
+];
+
+impl KindSet {
+    fn with(self, kind: PolicyKind) -> Self {
+        KindSet(self.0 | 1 << kind as u8)
+    }
+
+    fn contains(self, kind: PolicyKind) -> bool {
+        self.0 & (1 << kind as u8) != 0
+    }
+
+    fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    fn first(self) -> Option<PolicyKind> {
+        KIND_ORDER.into_iter().find(|k| self.contains(*k))
+    }
+}
+
 /// What one group of policies said.
 #[derive(Debug, Clone, Copy, Default)]
 struct Verdict {
@@ -465,7 +497,7 @@ impl Evaluation<'_> {
 
         let service_rule = self.service_rule();
 
-        let explicit_kinds: Vec<PolicyKind> = [
+        let explicit_kinds: KindSet = [
             (PolicyKind::ServiceControl, denied(scp)),
             (PolicyKind::ResourceControl, denied(rcp)),
             (PolicyKind::Endpoint, denied(endpoint)),
@@ -475,8 +507,8 @@ impl Evaluation<'_> {
             (PolicyKind::Resource, denied(resource)),
         ]
         .into_iter()
-        .filter_map(|(k, d)| d.then_some(k))
-        .collect();
+        .filter(|(_, d)| *d)
+        .fold(KindSet::default(), |set, (k, _)| set.with(k));
 
         let guardrail_fail = [
             (PolicyKind::ServiceControl, not_allowed(scp)),
@@ -496,11 +528,11 @@ impl Evaluation<'_> {
         let mut blocked_by = Vec::new();
         if outcome != Outcome::Allowed && base_allowed {
             for (kind, failed) in guardrail_fail {
-                if failed || explicit_kinds.contains(&kind) {
+                if failed || explicit_kinds.contains(kind) {
                     blocked_by.push(kind);
                 }
             }
-            if explicit_kinds.contains(&PolicyKind::Boundary)
+            if explicit_kinds.contains(PolicyKind::Boundary)
                 || grant(true, session_ok) && !grant(boundary_ok, session_ok)
             {
                 blocked_by.push(PolicyKind::Boundary);
@@ -511,7 +543,7 @@ impl Evaluation<'_> {
                 if identity.deny && resource_grant.is_some() {
                     blocked_by.push(PolicyKind::Identity);
                 }
-                if explicit_kinds.contains(&PolicyKind::Resource) && identity.allow {
+                if explicit_kinds.contains(PolicyKind::Resource) && identity.allow {
                     blocked_by.push(PolicyKind::Resource);
                 }
             }
@@ -519,9 +551,7 @@ impl Evaluation<'_> {
 
         let reason = match outcome {
             Outcome::Allowed => None,
-            Outcome::ExplicitlyDenied => explicit_kinds
-                .first()
-                .map(|k| DenialReason::ExplicitDeny(*k)),
+            Outcome::ExplicitlyDenied => explicit_kinds.first().map(DenialReason::ExplicitDeny),
             Outcome::ImplicitlyDenied => Some(if let Some(rule) = service_rule {
                 DenialReason::ServiceRule(rule)
             } else if let Some((kind, _)) = guardrail_fail.iter().find(|(_, f)| *f) {

@@ -119,6 +119,7 @@ pub fn parse(text: &str, limits: Limits) -> Result<Spanned, JsonError> {
         pos: 0,
         line: 1,
         line_start: 0,
+        continuation_bytes: 0,
         limits,
         path: Vec::new(),
     };
@@ -142,18 +143,23 @@ struct Reader<'a> {
     pos: usize,
     line: u32,
     line_start: usize,
+    /// UTF-8 continuation bytes passed since the start of the line, so that columns count
+    /// characters without rescanning the line (minified policies are one long line).
+    continuation_bytes: usize,
     limits: Limits,
     path: Vec<PathPart>,
 }
 
 enum PathPart {
-    Key(String),
+    /// A key, as the byte range of its raw text in the source (kept as a range so that reading
+    /// a document allocates nothing for paths that no error will ever print).
+    Key(usize, usize),
     Index(usize),
 }
 
 impl Reader<'_> {
     fn location(&self) -> Location {
-        let column = self.text[self.line_start..self.pos].chars().count() as u32 + 1;
+        let column = (self.pos - self.line_start - self.continuation_bytes) as u32 + 1;
         Location {
             line: self.line,
             column,
@@ -173,11 +179,11 @@ impl Reader<'_> {
         let mut out = String::new();
         for part in &self.path {
             match part {
-                PathPart::Key(k) => {
+                PathPart::Key(start, end) => {
                     if !out.is_empty() {
                         out.push('.');
                     }
-                    out.push_str(k);
+                    out.push_str(&self.text[*start..*end]);
                 }
                 PathPart::Index(i) => {
                     out.push('[');
@@ -197,6 +203,7 @@ impl Reader<'_> {
                     self.pos += 1;
                     self.line += 1;
                     self.line_start = self.pos;
+                    self.continuation_bytes = 0;
                 }
                 _ => break,
             }
@@ -278,6 +285,9 @@ impl Reader<'_> {
             while let Some(&b) = self.bytes.get(self.pos) {
                 if b == b'"' || b == b'\\' || b < 0x20 {
                     break;
+                }
+                if b & 0xC0 == 0x80 {
+                    self.continuation_bytes += 1;
                 }
                 self.pos += 1;
             }
@@ -407,7 +417,9 @@ impl Reader<'_> {
                 None => return Err(self.error("unexpected end of document inside an object")),
                 Some(_) => return Err(self.error("expected a string key in object")),
             }
+            let key_start = self.pos + 1;
             let key = self.string()?;
+            let key_end = self.pos - 1;
             if members.iter().any(|(k, _, _)| *k == key) {
                 let path = self.path_string();
                 return Err(JsonError {
@@ -422,7 +434,7 @@ impl Reader<'_> {
             }
             self.pos += 1;
             self.skip_whitespace();
-            self.path.push(PathPart::Key(key.clone()));
+            self.path.push(PathPart::Key(key_start, key_end));
             let value = self.value(depth + 1)?;
             self.path.pop();
             members.push((key, key_location, value));

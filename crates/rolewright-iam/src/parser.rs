@@ -664,8 +664,8 @@ impl Builder {
             if action == "*" {
                 continue;
             }
-            let parts: Vec<&str> = action.split(':').collect();
-            if parts.len() != 2 {
+            let Some((service, name)) = action.split_once(':').filter(|(_, n)| !n.contains(':'))
+            else {
                 self.diagnostics.push(
                     Diagnostic::error(
                         DiagnosticCode::InvalidAction,
@@ -676,8 +676,7 @@ impl Builder {
                     .with_help("an action has exactly one `:` between the service prefix and the action name"),
                 );
                 continue;
-            }
-            let (service, name) = (parts[0], parts[1]);
+            };
             if service.is_empty()
                 || !service
                     .chars()

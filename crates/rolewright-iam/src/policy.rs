@@ -2,7 +2,6 @@
 //! matchers once, and statements indexed by service prefix so a request only visits the
 //! statements that can name its action.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::arn::{ArnParts, ArnPattern, ArnTemplate};
@@ -29,8 +28,9 @@ pub enum PrincipalMatch {
 pub struct CompiledPolicy {
     pub(crate) name: Option<Arc<str>>,
     pub(crate) statements: Vec<CompiledStatement>,
-    /// Statements that name a specific service prefix, by lowercased prefix.
-    by_service: HashMap<Box<str>, Vec<u32>>,
+    /// Statements that name a specific service prefix, by lowercased prefix. A policy names a
+    /// handful of services, so a short list scanned in order beats hashing.
+    by_service: Vec<(Box<str>, Vec<u32>)>,
     /// Statements whose actions can match any service (`*`, `NotAction`, `s*:Get*`, ...).
     any_service: Vec<u32>,
 }
@@ -94,16 +94,20 @@ impl CompiledPolicy {
             .enumerate()
             .map(|(i, s)| compile_statement(i, s, variables))
             .collect();
-        let mut by_service: HashMap<Box<str>, Vec<u32>> = HashMap::new();
+        let mut by_service: Vec<(Box<str>, Vec<u32>)> = Vec::new();
         let mut any_service = Vec::new();
         for (i, statement) in statements.iter().enumerate() {
             let i = i as u32;
             match statement.services() {
                 Some(services) => {
                     for service in services {
-                        let slot = by_service.entry(service.into()).or_default();
-                        if slot.last() != Some(&i) {
-                            slot.push(i);
+                        match by_service.iter_mut().find(|(s, _)| **s == *service) {
+                            Some((_, slot)) => {
+                                if slot.last() != Some(&i) {
+                                    slot.push(i);
+                                }
+                            }
+                            None => by_service.push((service.into(), vec![i])),
                         }
                     }
                 }
@@ -139,10 +143,12 @@ impl CompiledPolicy {
         kind: MatchMode,
         mut f: impl FnMut(&CompiledStatement, Option<PrincipalMatch>),
     ) {
+        let service = request.service();
         let specific = self
             .by_service
-            .get(request.service())
-            .map_or(&[][..], Vec::as_slice);
+            .iter()
+            .find(|(s, _)| **s == *service)
+            .map_or(&[][..], |(_, v)| v.as_slice());
         // Merge the two sorted index lists to visit statements in document order.
         let (mut a, mut b) = (0, 0);
         loop {
@@ -403,21 +409,28 @@ fn resource_pattern_matches(
 impl CompiledStatement {
     /// The lowercased service prefixes this statement can match, or `None` when it can match
     /// actions of any service.
-    fn services(&self) -> Option<Vec<String>> {
+    fn services(&self) -> Option<Vec<&str>> {
         let actions = self.actions.as_ref()?;
         if actions.negated {
             return None;
         }
-        let mut out = Vec::new();
-        for a in &actions.exact {
-            // Actions without `:` never match a request; index them under their own text.
-            out.push(a.split_once(':').map_or(&**a, |(s, _)| s).to_string());
+        let mut out: Vec<&str> = Vec::new();
+        // Actions without `:` never match a request; index them under their own text.
+        let exact = actions
+            .exact
+            .iter()
+            .map(|a| a.split_once(':').map_or(&**a, |(s, _)| s));
+        for service in exact {
+            if !out.contains(&service) {
+                out.push(service);
+            }
         }
         for (service, _) in &actions.patterns {
-            out.push(service.as_deref()?.to_string());
+            let service = service.as_deref()?;
+            if !out.contains(&service) {
+                out.push(service);
+            }
         }
-        out.sort();
-        out.dedup();
         Some(out)
     }
 

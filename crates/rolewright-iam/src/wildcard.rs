@@ -41,7 +41,20 @@ enum Elem {
 impl Wildcard {
     /// Compiles a pattern in which `*` and `?` are wildcards.
     pub fn new(pattern: &str, ignore_case: bool) -> Self {
-        Self::from_pieces(&[Piece::Pattern(pattern.to_string())], ignore_case)
+        // Fast paths for the shapes policies are made of: `s3:GetObject`, `s3:Get*`, `*`.
+        let kind = match pattern.find(['*', '?']) {
+            None => Some(Kind::Exact(fold(pattern, ignore_case).into())),
+            Some(i) if i + 1 == pattern.len() && pattern.ends_with('*') => Some(if i == 0 {
+                Kind::Everything
+            } else {
+                Kind::Prefix(fold(&pattern[..i], ignore_case).into())
+            }),
+            _ => None,
+        };
+        match kind {
+            Some(kind) => Wildcard { kind, ignore_case },
+            None => Self::from_pieces(&[Piece::Pattern(pattern.to_string())], ignore_case),
+        }
     }
 
     /// Compiles a pattern that matches only `text` itself.

@@ -54,7 +54,9 @@ fn iam_simulate_engine_strict_cases() {
         for case in cases {
             match case.run() {
                 CaseResult::Skipped => skipped += 1,
-                CaseResult::Decided { pass: true, .. } => passed += 1,
+                CaseResult::Decided {
+                    pass: Some(true), ..
+                } => passed += 1,
                 CaseResult::Decided {
                     outcome,
                     blocked_by,
@@ -65,8 +67,8 @@ fn iam_simulate_engine_strict_cases() {
                         "{} :: {} => {outcome} {blocked_by:?}, expected {:?} {:?}",
                         file.strip_prefix(&root).unwrap_or(file).display(),
                         case.name,
-                        case.expected.response,
-                        case.expected.blocked_by
+                        case.expected.as_ref().and_then(|e| e.response.clone()),
+                        case.expected.as_ref().and_then(|e| e.blocked_by.clone())
                     ));
                 }
                 CaseResult::Invalid(e) => {

@@ -1,0 +1,243 @@
+//! `rolewright bench`: decisions per second on one core, for a Data Scientist shaped role and for
+//! the Strict cases of a simulation corpus, policies compiled once and requests evaluated repeatedly.
+
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use rolewright_iam::case::parse_cases;
+use rolewright_iam::{CompiledPolicy, PolicyDocument, PolicySet, Principal, Request};
+
+use crate::{Format, exit};
+
+/// The Data Scientist shaped role used by the benchmarks (six inline policies from the Role
+/// Manager CDK templates, 18 statements, 4 conditions).
+pub const DATA_SCIENTIST_ROLE: &str =
+    include_str!("../../rolewright-iam/benches/fixtures/data-scientist-role.json");
+
+/// Arguments of `rolewright bench`.
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Seconds to spend on each measurement (each is repeated 3 times; the median is reported).
+    #[arg(long, default_value_t = 2.0)]
+    seconds: f64,
+    /// A folder or file of simulation cases; its Strict cases are measured too.
+    #[arg(long, value_name = "PATH")]
+    corpus: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    format: Format,
+}
+
+/// Parses and compiles the six policies of the fixture role.
+pub fn data_scientist_policies() -> Result<Vec<CompiledPolicy>, String> {
+    let fixture: serde_json::Value =
+        serde_json::from_str(DATA_SCIENTIST_ROLE).map_err(|e| e.to_string())?;
+    let policies = fixture["policies"]
+        .as_array()
+        .ok_or("the fixture has no `policies` array")?;
+    policies
+        .iter()
+        .map(|p| {
+            let text = p["policy"].to_string();
+            let doc = PolicyDocument::parse(&text).map_err(|e| e.to_string())?;
+            Ok(CompiledPolicy::new(&doc))
+        })
+        .collect()
+}
+
+/// Representative requests of a data scientist, allowed and denied.
+pub fn data_scientist_requests() -> Result<Vec<Request>, String> {
+    let principal = Principal::parse("arn:aws:sts::123456789012:assumed-role/SageMaker-ds/alice")
+        .map_err(|e| e.to_string())?;
+    let r = |action: &str, resource: &str| {
+        Request::new(principal.clone(), action, resource).with_resource_account("123456789012")
+    };
+    let mut pass_role = r(
+        "iam:PassRole",
+        "arn:aws:iam::123456789012:role/SageMaker-ds-execution",
+    );
+    pass_role
+        .context_mut()
+        .set("iam:PassedToService", "sagemaker.amazonaws.com");
+    let mut pass_role_wrong_service = pass_role.clone();
+    pass_role_wrong_service
+        .context_mut()
+        .set("iam:PassedToService", "ec2.amazonaws.com");
+    Ok(vec![
+        r(
+            "sagemaker:CreateTrainingJob",
+            "arn:aws:sagemaker:us-east-1:123456789012:training-job/exp-1",
+        ),
+        r(
+            "s3:GetObject",
+            "arn:aws:s3:::ml-training-data/train/part-0001.csv",
+        ),
+        r("s3:PutObject", "arn:aws:s3:::finance-data/report.csv"),
+        pass_role,
+        pass_role_wrong_service,
+        r(
+            "sagemaker:CreateEndpoint",
+            "arn:aws:sagemaker:us-east-1:123456789012:endpoint/prod",
+        ),
+        r(
+            "ecr:BatchGetImage",
+            "arn:aws:ecr:us-east-1:123456789012:repository/ml-images",
+        ),
+        r("sagemaker:ListApps", "*"),
+        r(
+            "ec2:RunInstances",
+            "arn:aws:ec2:us-east-1:123456789012:instance/*",
+        ),
+        r(
+            "sagemaker:DescribeModel",
+            "arn:aws:sagemaker:us-east-1:123456789012:model/churn",
+        ),
+    ])
+}
+
+/// Evaluates `requests` round-robin against `sets` for about `seconds`; returns decisions/s.
+fn measure(sets: &[&PolicySet], requests: &[&Request], seconds: f64) -> f64 {
+    let budget = Duration::from_secs_f64(seconds.max(0.05));
+    let start = Instant::now();
+    let mut decisions: u64 = 0;
+    loop {
+        for (set, request) in sets.iter().zip(requests) {
+            black_box(set.evaluate(black_box(request)));
+        }
+        decisions += requests.len() as u64;
+        if start.elapsed() >= budget {
+            break;
+        }
+    }
+    decisions as f64 / start.elapsed().as_secs_f64()
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+/// Runs the command; returns the exit code.
+pub fn run(args: &BenchArgs) -> u8 {
+    match bench(args) {
+        Ok(()) => exit::OK,
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit::ERROR
+        }
+    }
+}
+
+fn bench(args: &BenchArgs) -> Result<(), String> {
+    // Parse + compile of the whole role.
+    let fixture: serde_json::Value =
+        serde_json::from_str(DATA_SCIENTIST_ROLE).map_err(|e| e.to_string())?;
+    let texts: Vec<String> = fixture["policies"]
+        .as_array()
+        .ok_or("the fixture has no `policies` array")?
+        .iter()
+        .map(|p| p["policy"].to_string())
+        .collect();
+    let mut compile_times = Vec::new();
+    for _ in 0..3 {
+        let rounds = 2000;
+        let start = Instant::now();
+        for _ in 0..rounds {
+            let mut set = PolicySet::new();
+            for text in &texts {
+                let doc = PolicyDocument::parse(black_box(text)).map_err(|e| e.to_string())?;
+                set = set.with_identity(CompiledPolicy::new(&doc));
+            }
+            black_box(set);
+        }
+        compile_times.push(start.elapsed().as_secs_f64() * 1e6 / f64::from(rounds));
+    }
+    let compile_us = median(compile_times);
+
+    let mut set = PolicySet::new();
+    for p in data_scientist_policies()? {
+        set = set.with_identity(p);
+    }
+    let requests = data_scientist_requests()?;
+    let sets: Vec<&PolicySet> = requests.iter().map(|_| &set).collect();
+    let request_refs: Vec<&Request> = requests.iter().collect();
+    let role_runs: Vec<f64> = (0..3)
+        .map(|_| measure(&sets, &request_refs, args.seconds))
+        .collect();
+    let role_rate = median(role_runs.clone());
+
+    let mut corpus_result = None;
+    if let Some(path) = &args.corpus {
+        let mut files = Vec::new();
+        crate::simulate::case_files(path, &mut files)
+            .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+        let mut prepared = Vec::new();
+        for file in files {
+            let text =
+                std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            for case in parse_cases(&text).map_err(|e| format!("{}: {e}", file.display()))? {
+                if case.is_discovery() {
+                    continue;
+                }
+                prepared.push(
+                    case.prepare()
+                        .map_err(|e| format!("{} :: {}: {e}", file.display(), case.name))?,
+                );
+            }
+        }
+        let sets: Vec<&PolicySet> = prepared.iter().map(|(s, _)| s).collect();
+        let requests: Vec<&Request> = prepared.iter().map(|(_, r)| r).collect();
+        let runs: Vec<f64> = (0..3)
+            .map(|_| measure(&sets, &requests, args.seconds))
+            .collect();
+        corpus_result = Some((prepared.len(), median(runs.clone()), runs));
+    }
+
+    match args.format {
+        Format::Human => {
+            println!("Data Scientist role (6 policies, 18 statements, 4 conditions), one core:");
+            println!("  parse + compile:   {compile_us:.1} µs per role (median of 3)");
+            println!(
+                "  decisions:         {:.0} per second (median of 3: {})",
+                role_rate,
+                role_runs
+                    .iter()
+                    .map(|r| format!("{r:.0}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            if let Some((n, rate, runs)) = &corpus_result {
+                println!("Corpus ({n} Strict cases, compiled once), one core:");
+                println!(
+                    "  decisions:         {:.0} per second (median of 3: {})",
+                    rate,
+                    runs.iter()
+                        .map(|r| format!("{r:.0}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+        }
+        Format::Json => {
+            let corpus = corpus_result.map(|(n, rate, runs)| {
+                serde_json::json!({"cases": n, "decisionsPerSecond": rate, "runs": runs})
+            });
+            println!(
+                "{}",
+                serde_json::json!({
+                    "tool": "rolewright",
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "dataScientistRole": {
+                        "parseCompileMicros": compile_us,
+                        "decisionsPerSecond": role_rate,
+                        "runs": role_runs,
+                    },
+                    "corpus": corpus,
+                })
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,333 @@
+//! `rolewright simulate`: one request against policy files, or a corpus of simulation cases.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use rolewright_iam::case::{CaseResult, parse_cases};
+use rolewright_iam::{
+    CompiledPolicy, ContextValue, Decision, Effect, PolicyKind, PolicySet, PolicyType, Principal,
+    Request, parse_policy,
+};
+
+use crate::validate::read_input;
+use crate::{Format, exit, render};
+
+/// Arguments of `rolewright simulate`.
+#[derive(Args, Debug)]
+pub struct SimulateArgs {
+    /// Run the simulation cases in this file (JSON array, object or JSON Lines) or folder
+    /// (searched recursively for `.json` and `.jsonl`), instead of one request.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["policy", "action"])]
+    cases: Option<PathBuf>,
+    /// Output format: with `--cases`, `json` prints one JSON object per case on standard output.
+    #[arg(long, value_enum, default_value = "human")]
+    format: Format,
+    /// An identity-based policy of the caller (repeatable).
+    #[arg(long, value_name = "FILE")]
+    policy: Vec<PathBuf>,
+    /// The resource-based policy of the resource (bucket policy, key policy, role trust policy).
+    #[arg(long, value_name = "FILE")]
+    resource_policy: Option<PathBuf>,
+    /// The caller's permissions boundary.
+    #[arg(long, value_name = "FILE")]
+    boundary: Option<PathBuf>,
+    /// The session policy of the caller's role session.
+    #[arg(long, value_name = "FILE")]
+    session_policy: Option<PathBuf>,
+    /// A service control policy; each one is its own organization level (repeatable, root first).
+    #[arg(long, value_name = "FILE")]
+    scp: Vec<PathBuf>,
+    /// A resource control policy; each one is its own level (repeatable, root first). AWS's
+    /// allow-all `RCPFullAWSAccess` is added to every level, as AWS does.
+    #[arg(long, value_name = "FILE")]
+    rcp: Vec<PathBuf>,
+    /// A VPC endpoint policy the request passes through.
+    #[arg(long, value_name = "FILE")]
+    endpoint_policy: Option<PathBuf>,
+    /// The caller: a user, role or assumed-role ARN, an account id, a service principal, or `anonymous`.
+    #[arg(
+        long,
+        value_name = "ARN",
+        default_value = "arn:aws:iam::123456789012:user/simulated-user"
+    )]
+    principal: String,
+    /// The action, `service:Action` (any case).
+    #[arg(long, value_name = "ACTION", required_unless_present = "cases")]
+    action: Option<String>,
+    /// The resource ARN; `*` for actions that have no resource types.
+    #[arg(long, value_name = "ARN", default_value = "*")]
+    resource: String,
+    /// The account that owns the resource (default: the one in the ARN, else the caller's).
+    #[arg(long, value_name = "ID")]
+    resource_account: Option<String>,
+    /// A condition key, `KEY=VALUE` (repeatable; repeat a key for a multi-valued key, or write
+    /// `KEY=["a","b"]`).
+    #[arg(long, value_name = "KEY=VALUE")]
+    context: Vec<String>,
+    /// The action supports no resource types, so only `Resource: "*"` grants it.
+    #[arg(long)]
+    wildcard_only: bool,
+}
+
+/// Runs the command; returns the exit code.
+pub fn run(args: &SimulateArgs) -> u8 {
+    match &args.cases {
+        Some(path) => run_cases(path, args.format),
+        None => run_one(args),
+    }
+}
+
+fn load(path: &Path, policy_type: PolicyType, name: &str) -> Result<CompiledPolicy, u8> {
+    let text = read_input(path).map_err(|e| {
+        eprintln!("error: {e}");
+        exit::ERROR
+    })?;
+    let outcome = parse_policy(&text, policy_type);
+    let file = path.display().to_string();
+    match outcome.document {
+        Some(doc) => Ok(CompiledPolicy::new(&doc).with_name(format!("{name} {file}"))),
+        None => {
+            let color = render::use_color();
+            for d in outcome.diagnostics.iter().filter(|d| d.is_error()) {
+                eprint!("{}", render::diagnostic(d, &file, &text, color));
+            }
+            eprintln!("error: `{file}` is not a valid {policy_type} policy");
+            Err(exit::INVALID)
+        }
+    }
+}
+
+fn run_one(args: &SimulateArgs) -> u8 {
+    match decide(args) {
+        Ok(code) => code,
+        Err(code) => code,
+    }
+}
+
+fn decide(args: &SimulateArgs) -> Result<u8, u8> {
+    let mut set = PolicySet::new();
+    for p in &args.policy {
+        set = set.with_identity(load(p, PolicyType::Identity, "identity policy")?);
+    }
+    if let Some(p) = &args.resource_policy {
+        set = set.with_resource(load(p, PolicyType::Resource, "resource policy")?);
+    }
+    if let Some(p) = &args.boundary {
+        set = set.with_boundary(load(p, PolicyType::Boundary, "permissions boundary")?);
+    }
+    if let Some(p) = &args.session_policy {
+        set = set.with_session(load(p, PolicyType::Session, "session policy")?);
+    }
+    for p in &args.scp {
+        set = set.with_scp_level(vec![load(p, PolicyType::ServiceControl, "SCP")?]);
+    }
+    for p in &args.rcp {
+        set = set.with_rcp_level(vec![
+            load(p, PolicyType::ResourceControl, "RCP")?,
+            rolewright_iam::case::rcp_full_aws_access(),
+        ]);
+    }
+    if let Some(p) = &args.endpoint_policy {
+        set = set.with_endpoint(load(p, PolicyType::Endpoint, "VPC endpoint policy")?);
+    }
+    let principal = Principal::parse(&args.principal).map_err(|e| {
+        eprintln!("error: {e}");
+        exit::INVALID
+    })?;
+    let Some(action) = &args.action else {
+        eprintln!("error: `--action` is required");
+        return Err(exit::ERROR);
+    };
+    if action != "*" && action.split(':').count() != 2 {
+        eprintln!("error: action `{action}` must be `service:Action`, such as `s3:GetObject`");
+        return Err(exit::INVALID);
+    }
+    let mut request = Request::new(principal.clone(), action, &args.resource)
+        .with_wildcard_only_action(args.wildcard_only);
+    let account = args
+        .resource_account
+        .clone()
+        .or_else(|| request.resource_account().map(str::to_string))
+        .or_else(|| principal.account().map(str::to_string));
+    if let Some(account) = account {
+        request = request.with_resource_account(account);
+    }
+    for pair in &args.context {
+        let Some((key, value)) = pair.split_once('=') else {
+            eprintln!(
+                "error: context `{pair}` must be `KEY=VALUE`, such as `aws:SourceIp=10.0.0.1`"
+            );
+            return Err(exit::INVALID);
+        };
+        let key = key.trim();
+        if value.trim_start().starts_with('[') {
+            match serde_json::from_str::<Vec<serde_json::Value>>(value) {
+                Ok(items) => {
+                    let values = items
+                        .into_iter()
+                        .map(|v| match v {
+                            serde_json::Value::String(s) => s,
+                            other => other.to_string(),
+                        })
+                        .collect();
+                    request
+                        .context_mut()
+                        .insert(key, ContextValue::Multi(values));
+                    continue;
+                }
+                Err(e) => {
+                    eprintln!(
+                        "error: context `{pair}`: the value looks like a JSON array but is not one: {e}"
+                    );
+                    return Err(exit::INVALID);
+                }
+            }
+        }
+        request.context_mut().push(key, value);
+    }
+    let decision = set.evaluate(&request);
+    print_decision(&decision, &request);
+    Ok(if decision.is_allowed() {
+        exit::OK
+    } else {
+        exit::DENIED
+    })
+}
+
+fn print_decision(decision: &Decision, request: &Request) {
+    println!("{}", decision.outcome);
+    match decision.access_denied_message(request) {
+        None => {
+            for m in decision.statements(Effect::Allow) {
+                println!("  allowed by {}", describe(m));
+            }
+        }
+        Some(message) => {
+            println!("  {message}");
+            for m in decision.statements(Effect::Deny) {
+                println!("  denied by {}", describe(m));
+            }
+            if !decision.blocked_by.is_empty() {
+                let kinds: Vec<&str> = decision.blocked_by.iter().map(|k| k.aws_words()).collect();
+                println!("  blocked by: {}", kinds.join(", "));
+            }
+        }
+    }
+}
+
+fn describe(m: &rolewright_iam::MatchedStatement) -> String {
+    let policy = m
+        .policy_name
+        .as_deref()
+        .map_or_else(|| kind_name(m.kind).to_string(), str::to_string);
+    match &m.sid {
+        Some(sid) => format!("{policy}, statement {} (Sid `{sid}`)", m.statement_index),
+        None => format!("{policy}, statement {}", m.statement_index),
+    }
+}
+
+fn kind_name(kind: PolicyKind) -> &'static str {
+    kind.aws_words()
+}
+
+/// Lists `path` itself when it is a file, else every `.json` and `.jsonl` file under it, sorted.
+pub fn case_files(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    if path.is_file() {
+        out.push(path.to_path_buf());
+        return Ok(());
+    }
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for entry in entries {
+        if entry.is_dir() {
+            case_files(&entry, out)?;
+        } else if entry
+            .extension()
+            .is_some_and(|e| e == "json" || e == "jsonl")
+        {
+            out.push(entry);
+        }
+    }
+    Ok(())
+}
+
+fn run_cases(path: &Path, format: Format) -> u8 {
+    let mut files = Vec::new();
+    if let Err(e) = case_files(path, &mut files) {
+        eprintln!("error: cannot read `{}`: {e}", path.display());
+        return exit::ERROR;
+    }
+    let (mut passed, mut failed, mut skipped, mut unchecked) = (0usize, 0usize, 0usize, 0usize);
+    let mut stdout = std::io::stdout().lock();
+    for file in &files {
+        let shown = file.display().to_string();
+        let cases = match read_input(file).and_then(|text| parse_cases(&text)) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("error: `{shown}` is not a case file: {e}");
+                failed += 1;
+                continue;
+            }
+        };
+        for case in cases {
+            let result = case.run();
+            let line = match &result {
+                CaseResult::Decided {
+                    outcome,
+                    blocked_by,
+                    pass,
+                } => {
+                    match pass {
+                        Some(true) => passed += 1,
+                        Some(false) => failed += 1,
+                        None => unchecked += 1,
+                    }
+                    if format == Format::Human && *pass == Some(false) {
+                        let expected = case.expected.as_ref();
+                        eprintln!(
+                            "FAIL {shown} :: {} => {outcome} {blocked_by:?}, expected {} {:?}",
+                            case.name,
+                            expected.and_then(|e| e.response.as_deref()).unwrap_or("?"),
+                            expected
+                                .and_then(|e| e.blocked_by.clone())
+                                .unwrap_or_default()
+                        );
+                    }
+                    serde_json::json!({
+                        "file": shown, "name": case.name, "decision": outcome.as_str(),
+                        "blockedBy": blocked_by, "pass": pass,
+                    })
+                }
+                CaseResult::Skipped => {
+                    skipped += 1;
+                    serde_json::json!({
+                        "file": shown, "name": case.name, "decision": null,
+                        "blockedBy": [], "pass": null, "skipped": "Discovery mode is not an AWS decision",
+                    })
+                }
+                CaseResult::Invalid(e) => {
+                    failed += 1;
+                    if format == Format::Human {
+                        eprintln!("FAIL {shown} :: {} => {e}", case.name);
+                    }
+                    serde_json::json!({
+                        "file": shown, "name": case.name, "decision": null,
+                        "blockedBy": [], "pass": false, "error": e,
+                    })
+                }
+            };
+            if format == Format::Json && writeln!(stdout, "{line}").is_err() {
+                // The reader went away (`| head`): stop quietly, as command-line tools do.
+                return exit::OK;
+            }
+        }
+    }
+    if unchecked > 0 {
+        eprintln!("{unchecked} cases had no expectation and were decided only");
+    }
+    eprintln!("{passed} passed, {failed} failed, {skipped} skipped");
+    if failed > 0 { exit::ERROR } else { exit::OK }
+}
