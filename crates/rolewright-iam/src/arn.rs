@@ -26,18 +26,29 @@ impl<'a> ArnParts<'a> {
     /// Splits `text` when it is an ARN (`arn:` followed by at least five more `:`-separated parts).
     pub fn parse(text: &'a str) -> Option<ArnParts<'a>> {
         let rest = text.strip_prefix("arn:")?;
-        let mut it = rest.splitn(5, ':');
-        let partition = it.next()?;
-        let service = it.next()?;
-        let region = it.next()?;
-        let account = it.next()?;
-        let resource = it.next()?;
+        // Find the first four `:` of the rest with a plain byte loop: this runs once per
+        // request and per ARN condition value, on short ASCII strings.
+        let bytes = rest.as_bytes();
+        let mut colons = [0usize; 4];
+        let mut found = 0;
+        for (i, b) in bytes.iter().enumerate() {
+            if *b == b':' {
+                colons[found] = i;
+                found += 1;
+                if found == 4 {
+                    break;
+                }
+            }
+        }
+        if found < 4 {
+            return None;
+        }
         Some(ArnParts {
-            partition,
-            service,
-            region,
-            account,
-            resource,
+            partition: &rest[..colons[0]],
+            service: &rest[colons[0] + 1..colons[1]],
+            region: &rest[colons[1] + 1..colons[2]],
+            account: &rest[colons[2] + 1..colons[3]],
+            resource: &rest[colons[3] + 1..],
         })
     }
 
@@ -156,10 +167,13 @@ impl ArnPattern {
         match self {
             ArnPattern::Everything => true,
             ArnPattern::Parts(parts) => match arn {
-                Some(arn) => parts
-                    .iter()
-                    .zip(arn.segments())
-                    .all(|(pattern, segment)| pattern.matches_folded(segment)),
+                // The resource part tells resources apart best, so it is tried first.
+                Some(arn) => {
+                    let segments = arn.segments();
+                    [4, 1, 3, 2, 0]
+                        .into_iter()
+                        .all(|i| parts[i].matches_folded(segments[i]))
+                }
                 None => false,
             },
             ArnPattern::Whole(w) => w.matches_folded(text),

@@ -38,6 +38,7 @@ pub mod json;
 pub mod parser;
 pub mod policy;
 pub mod request;
+pub mod sample;
 pub mod size;
 pub mod variable;
 pub mod wildcard;

@@ -30,7 +30,7 @@ pub struct CompiledPolicy {
     pub(crate) statements: Vec<CompiledStatement>,
     /// Statements that name a specific service prefix, by lowercased prefix. A policy names a
     /// handful of services, so a short list scanned in order beats hashing.
-    by_service: Vec<(Box<str>, Vec<u32>)>,
+    by_service: Vec<(u64, Vec<u32>)>,
     /// Statements whose actions can match any service (`*`, `NotAction`, `s*:Get*`, ...).
     any_service: Vec<u32>,
 }
@@ -49,8 +49,9 @@ pub(crate) struct CompiledStatement {
 #[derive(Debug, Clone)]
 struct ActionMatcher {
     negated: bool,
-    /// Literal actions, lowercased and sorted.
-    exact: Vec<Box<str>>,
+    /// Literal actions, lowercased, with their hashes, sorted by hash: a lookup compares
+    /// integers and touches text only on a hash hit.
+    exact: Vec<(u64, Box<str>)>,
     /// Wildcard actions, with their service prefix when it has no wildcard.
     patterns: Vec<(Option<Box<str>>, Wildcard)>,
 }
@@ -94,20 +95,21 @@ impl CompiledPolicy {
             .enumerate()
             .map(|(i, s)| compile_statement(i, s, variables))
             .collect();
-        let mut by_service: Vec<(Box<str>, Vec<u32>)> = Vec::new();
+        let mut by_service: Vec<(u64, Vec<u32>)> = Vec::new();
         let mut any_service = Vec::new();
         for (i, statement) in statements.iter().enumerate() {
             let i = i as u32;
             match statement.services() {
                 Some(services) => {
                     for service in services {
-                        match by_service.iter_mut().find(|(s, _)| **s == *service) {
+                        let service = text_hash(service);
+                        match by_service.iter_mut().find(|(s, _)| *s == service) {
                             Some((_, slot)) => {
                                 if slot.last() != Some(&i) {
                                     slot.push(i);
                                 }
                             }
-                            None => by_service.push((service.into(), vec![i])),
+                            None => by_service.push((service, vec![i])),
                         }
                     }
                 }
@@ -143,11 +145,13 @@ impl CompiledPolicy {
         kind: MatchMode,
         mut f: impl FnMut(&CompiledStatement, Option<PrincipalMatch>),
     ) {
-        let service = request.service();
+        // Services are told apart by hash alone: a collision would only visit extra
+        // statements, which then check the action text itself.
+        let service = request.service_hash;
         let specific = self
             .by_service
             .iter()
-            .find(|(s, _)| **s == *service)
+            .find(|(s, _)| *s == service)
             .map_or(&[][..], |(_, v)| v.as_slice());
         // Merge the two sorted index lists to visit statements in document order.
         let (mut a, mut b) = (0, 0);
@@ -200,7 +204,7 @@ fn compile_statement(index: usize, s: &Statement, variables: bool) -> CompiledSt
         for action in &a.value.values {
             let w = Wildcard::new(action, true);
             match w.exact_text() {
-                Some(text) => exact.push(text.into()),
+                Some(text) => exact.push((text_hash(text), text.into())),
                 None => {
                     let service = action
                         .split_once(':')
@@ -211,7 +215,7 @@ fn compile_statement(index: usize, s: &Statement, variables: bool) -> CompiledSt
                 }
             }
         }
-        exact.sort();
+        exact.sort_unstable();
         exact.dedup();
         ActionMatcher {
             negated: a.negated,
@@ -356,11 +360,12 @@ impl PrincipalMatcher {
 }
 
 impl ActionMatcher {
-    fn matches(&self, action_folded: &str) -> bool {
-        let listed = self
-            .exact
-            .binary_search_by(|e| (**e).cmp(action_folded))
-            .is_ok()
+    fn matches(&self, action_folded: &str, action_hash: u64) -> bool {
+        let start = self.exact.partition_point(|(h, _)| *h < action_hash);
+        let listed = self.exact[start..]
+            .iter()
+            .take_while(|(h, _)| *h == action_hash)
+            .any(|(_, a)| **a == *action_folded)
             || self
                 .patterns
                 .iter()
@@ -419,7 +424,7 @@ impl CompiledStatement {
         let exact = actions
             .exact
             .iter()
-            .map(|a| a.split_once(':').map_or(&**a, |(s, _)| s));
+            .map(|(_, a)| a.split_once(':').map_or(&**a, |(s, _)| s));
         for service in exact {
             if !out.contains(&service) {
                 out.push(service);
@@ -441,7 +446,7 @@ impl CompiledStatement {
         mode: MatchMode,
     ) -> Option<Option<PrincipalMatch>> {
         let actions = self.actions.as_ref()?;
-        if !actions.matches(&request.action_folded) {
+        if !actions.matches(&request.action_folded, request.action_hash) {
             return None;
         }
         let resource_mode = matches!(mode, MatchMode::Resource | MatchMode::ResourceBoundedCaller);
@@ -473,4 +478,11 @@ impl CompiledStatement {
         }
         Some(principal_match)
     }
+}
+
+/// FNV-1a, a fast hash for the short strings (action names, service prefixes) of the indexes.
+pub(crate) fn text_hash(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }

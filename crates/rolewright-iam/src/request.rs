@@ -163,6 +163,9 @@ pub struct Request {
     pub(crate) action: String,
     /// The action lowercased, for case-insensitive matching.
     pub(crate) action_folded: String,
+    /// Hashes of the folded action and of its service prefix, for the policies' indexes.
+    pub(crate) action_hash: u64,
+    pub(crate) service_hash: u64,
     pub(crate) resource: String,
     pub(crate) resource_account: Option<String>,
     pub(crate) context: RequestContext,
@@ -179,10 +182,16 @@ impl Request {
             .map(|a| a.account)
             .filter(|a| !a.is_empty())
             .map(str::to_string);
+        let action_folded = action.to_ascii_lowercase();
+        let service = action_folded
+            .split_once(':')
+            .map_or(action_folded.as_str(), |(s, _)| s);
         Request {
             principal,
             action: action.to_string(),
-            action_folded: action.to_ascii_lowercase(),
+            action_hash: crate::policy::text_hash(&action_folded),
+            service_hash: crate::policy::text_hash(service),
+            action_folded,
             resource: resource.to_string(),
             resource_account,
             context: RequestContext::new(),
@@ -247,13 +256,6 @@ impl Request {
             (Some(_), None) => true,
             _ => false,
         }
-    }
-
-    /// The service prefix of the action, lowercased.
-    pub(crate) fn service(&self) -> &str {
-        self.action_folded
-            .split_once(':')
-            .map_or(self.action_folded.as_str(), |(s, _)| s)
     }
 }
 

@@ -119,9 +119,14 @@ impl Wildcard {
     pub fn matches_folded(&self, text: &str) -> bool {
         match &self.kind {
             Kind::Everything => true,
-            Kind::Exact(s) => text == &**s,
-            Kind::Prefix(p) => text.starts_with(&**p),
-            Kind::Suffix(s) => text.ends_with(&**s),
+            Kind::Exact(s) => text.len() == s.len() && same_bytes(text.as_bytes(), s.as_bytes()),
+            Kind::Prefix(p) => {
+                text.len() >= p.len() && same_bytes(&text.as_bytes()[..p.len()], p.as_bytes())
+            }
+            Kind::Suffix(s) => {
+                text.len() >= s.len()
+                    && same_bytes(&text.as_bytes()[text.len() - s.len()..], s.as_bytes())
+            }
             Kind::General(elems) => general_match(elems, text.as_bytes()),
         }
     }
@@ -250,6 +255,17 @@ fn classify(elems: Vec<Elem>) -> Kind {
         }
     }
     Kind::General(elems.into())
+}
+
+/// Compares two equally long byte strings. Policy texts are short (`aws`, `s3`, a bucket name),
+/// where a plain loop beats a call to `memcmp`.
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() <= 32 {
+        a.iter().zip(b).all(|(x, y)| x == y)
+    } else {
+        a == b
+    }
 }
 
 /// Length of the UTF-8 character that starts with byte `b`.

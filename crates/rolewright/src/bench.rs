@@ -7,14 +7,9 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use rolewright_iam::case::parse_cases;
-use rolewright_iam::{CompiledPolicy, PolicyDocument, PolicySet, Principal, Request};
+use rolewright_iam::{CompiledPolicy, PolicyDocument, PolicySet, Request, sample};
 
 use crate::{Format, exit};
-
-/// The Data Scientist shaped role used by the benchmarks (six inline policies from the Role
-/// Manager CDK templates, 18 statements, 4 conditions).
-pub const DATA_SCIENTIST_ROLE: &str =
-    include_str!("../../rolewright-iam/benches/fixtures/data-scientist-role.json");
 
 /// Arguments of `rolewright bench`.
 #[derive(Args, Debug)]
@@ -28,73 +23,6 @@ pub struct BenchArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     format: Format,
-}
-
-/// Parses and compiles the six policies of the fixture role.
-pub fn data_scientist_policies() -> Result<Vec<CompiledPolicy>, String> {
-    let fixture: serde_json::Value =
-        serde_json::from_str(DATA_SCIENTIST_ROLE).map_err(|e| e.to_string())?;
-    let policies = fixture["policies"]
-        .as_array()
-        .ok_or("the fixture has no `policies` array")?;
-    policies
-        .iter()
-        .map(|p| {
-            let text = p["policy"].to_string();
-            let doc = PolicyDocument::parse(&text).map_err(|e| e.to_string())?;
-            Ok(CompiledPolicy::new(&doc))
-        })
-        .collect()
-}
-
-/// Representative requests of a data scientist, allowed and denied.
-pub fn data_scientist_requests() -> Result<Vec<Request>, String> {
-    let principal = Principal::parse("arn:aws:sts::123456789012:assumed-role/SageMaker-ds/alice")
-        .map_err(|e| e.to_string())?;
-    let r = |action: &str, resource: &str| {
-        Request::new(principal.clone(), action, resource).with_resource_account("123456789012")
-    };
-    let mut pass_role = r(
-        "iam:PassRole",
-        "arn:aws:iam::123456789012:role/SageMaker-ds-execution",
-    );
-    pass_role
-        .context_mut()
-        .set("iam:PassedToService", "sagemaker.amazonaws.com");
-    let mut pass_role_wrong_service = pass_role.clone();
-    pass_role_wrong_service
-        .context_mut()
-        .set("iam:PassedToService", "ec2.amazonaws.com");
-    Ok(vec![
-        r(
-            "sagemaker:CreateTrainingJob",
-            "arn:aws:sagemaker:us-east-1:123456789012:training-job/exp-1",
-        ),
-        r(
-            "s3:GetObject",
-            "arn:aws:s3:::ml-training-data/train/part-0001.csv",
-        ),
-        r("s3:PutObject", "arn:aws:s3:::finance-data/report.csv"),
-        pass_role,
-        pass_role_wrong_service,
-        r(
-            "sagemaker:CreateEndpoint",
-            "arn:aws:sagemaker:us-east-1:123456789012:endpoint/prod",
-        ),
-        r(
-            "ecr:BatchGetImage",
-            "arn:aws:ecr:us-east-1:123456789012:repository/ml-images",
-        ),
-        r("sagemaker:ListApps", "*"),
-        r(
-            "ec2:RunInstances",
-            "arn:aws:ec2:us-east-1:123456789012:instance/*",
-        ),
-        r(
-            "sagemaker:DescribeModel",
-            "arn:aws:sagemaker:us-east-1:123456789012:model/churn",
-        ),
-    ])
 }
 
 /// Evaluates `requests` round-robin against `sets` for about `seconds`; returns decisions/s.
@@ -132,14 +60,7 @@ pub fn run(args: &BenchArgs) -> u8 {
 
 fn bench(args: &BenchArgs) -> Result<(), String> {
     // Parse + compile of the whole role.
-    let fixture: serde_json::Value =
-        serde_json::from_str(DATA_SCIENTIST_ROLE).map_err(|e| e.to_string())?;
-    let texts: Vec<String> = fixture["policies"]
-        .as_array()
-        .ok_or("the fixture has no `policies` array")?
-        .iter()
-        .map(|p| p["policy"].to_string())
-        .collect();
+    let texts = sample::data_scientist_policy_texts();
     let mut compile_times = Vec::new();
     for _ in 0..3 {
         let rounds = 2000;
@@ -157,10 +78,11 @@ fn bench(args: &BenchArgs) -> Result<(), String> {
     let compile_us = median(compile_times);
 
     let mut set = PolicySet::new();
-    for p in data_scientist_policies()? {
-        set = set.with_identity(p);
+    for text in &texts {
+        let doc = PolicyDocument::parse(text).map_err(|e| e.to_string())?;
+        set = set.with_identity(CompiledPolicy::new(&doc));
     }
-    let requests = data_scientist_requests()?;
+    let requests = sample::data_scientist_requests();
     let sets: Vec<&PolicySet> = requests.iter().map(|_| &set).collect();
     let request_refs: Vec<&Request> = requests.iter().collect();
     let role_runs: Vec<f64> = (0..3)
