@@ -1,5 +1,9 @@
 //! Criterion benchmarks of the engine: parse + compile of a Data Scientist role, decisions on
 //! that role, and decisions on the Strict cases of the iam-simulate corpus (when it is present).
+#![allow(
+    missing_docs,
+    reason = "criterion's macros generate undocumented functions"
+)]
 
 use std::hint::black_box;
 use std::path::Path;

@@ -560,10 +560,11 @@ impl Evaluation<'_> {
                 DenialReason::NoAllow(PolicyKind::Boundary)
             } else if !granted && (identity.allow || resource_allows) && !session_ok {
                 DenialReason::NoAllow(PolicyKind::Session)
-            } else if identity.allow && !resource_allows && (!same_account || needs_resource_grant)
+            } else if (identity.allow
+                && !resource_allows
+                && (!same_account || needs_resource_grant))
+                || matches!(principal, Principal::Anonymous | Principal::Service(_))
             {
-                DenialReason::NoAllow(PolicyKind::Resource)
-            } else if matches!(principal, Principal::Anonymous | Principal::Service(_)) {
                 DenialReason::NoAllow(PolicyKind::Resource)
             } else {
                 DenialReason::NoAllow(PolicyKind::Identity)

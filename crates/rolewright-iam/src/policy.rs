@@ -317,12 +317,11 @@ impl PrincipalMatcher {
             Principal::Service(name) => {
                 let lower = name.to_ascii_lowercase();
                 self.services
-                    .iter()
-                    .any(|s| *s == lower)
+                    .contains(&lower)
                     .then_some(PrincipalMatch::Direct)
             }
             Principal::Aws(p) => {
-                if self.aws_everyone || self.arns.iter().any(|a| *a == p.arn) {
+                if self.aws_everyone || self.arns.contains(&p.arn) {
                     return Some(PrincipalMatch::Direct);
                 }
                 let role_match = match &p.kind {
@@ -338,7 +337,7 @@ impl PrincipalMatcher {
                 if role_match {
                     return Some(PrincipalMatch::Role);
                 }
-                if self.accounts.iter().any(|a| *a == p.account) {
+                if self.accounts.contains(&p.account) {
                     return Some(PrincipalMatch::Account);
                 }
                 None

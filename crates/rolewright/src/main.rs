@@ -76,7 +76,7 @@ enum Command {
     /// Cases: `--cases PATH` runs a case file (JSON array, object or JSON Lines) or every `.json`
     /// and `.jsonl` file under a folder, in the engine case schema of the iam-simulate corpus. The
     /// last line on standard error is `N passed, N failed, N skipped`; exits 1 when any case fails.
-    Simulate(simulate::SimulateArgs),
+    Simulate(Box<simulate::SimulateArgs>),
     /// Measure decisions per second on a Data Scientist shaped role and on a case corpus.
     Bench(bench::BenchArgs),
 }
