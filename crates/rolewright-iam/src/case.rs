@@ -5,12 +5,12 @@
 use std::collections::BTreeSet;
 
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use crate::evaluator::{Decision, Outcome, PolicySet};
-use crate::parser::{PolicyType, from_json};
+use crate::parser::{PolicyType, parse_policy};
 use crate::policy::CompiledPolicy;
 use crate::request::{Principal, Request};
-use crate::wire::spanned_from_serde;
 use crate::{ContextValue, RequestContext};
 
 /// One case, as written in a case file.
@@ -26,13 +26,13 @@ pub struct EngineCase {
     pub request: CaseRequest,
     /// Identity-based policies.
     #[serde(default)]
-    pub identity_policies: Vec<serde_json::Value>,
+    pub identity_policies: Vec<Box<RawValue>>,
     /// The session policy.
     #[serde(default)]
-    pub session_policy: Option<serde_json::Value>,
+    pub session_policy: Option<Box<RawValue>>,
     /// Permissions boundaries.
     #[serde(default)]
-    pub permission_boundaries: Option<Vec<serde_json::Value>>,
+    pub permission_boundaries: Option<Vec<Box<RawValue>>>,
     /// Service control policies, one entry per organization level, root first.
     #[serde(default)]
     pub service_control_policies: Option<Vec<OrgLevel>>,
@@ -41,10 +41,10 @@ pub struct EngineCase {
     pub resource_control_policies: Option<Vec<OrgLevel>>,
     /// The resource's policy.
     #[serde(default)]
-    pub resource_policy: Option<serde_json::Value>,
+    pub resource_policy: Option<Box<RawValue>>,
     /// VPC endpoint policies.
     #[serde(default)]
-    pub endpoint_policies: Option<Vec<serde_json::Value>>,
+    pub endpoint_policies: Option<Vec<Box<RawValue>>>,
     /// The simulation mode; only `Strict` cases are decided.
     #[serde(default)]
     pub simulation: Option<CaseSimulation>,
@@ -90,7 +90,17 @@ pub struct OrgLevel {
     pub org_identifier: Option<String>,
     /// The policies attached at that level.
     #[serde(default)]
-    pub policies: Vec<serde_json::Value>,
+    pub policies: Vec<Box<RawValue>>,
+}
+
+impl OrgLevel {
+    fn compile(&self, what: &str) -> Result<Vec<CompiledPolicy>, String> {
+        self.policies
+            .iter()
+            .enumerate()
+            .map(|(i, p)| compile(p, PolicyType::Generic, &format!("{what}.policies[{i}]")))
+            .collect()
+    }
 }
 
 /// The simulation settings of a case.
@@ -196,33 +206,10 @@ impl EngineCase {
             set = set.with_session(compile(p, PolicyType::Generic, "sessionPolicy")?);
         }
         for (l, level) in self.service_control_policies.iter().flatten().enumerate() {
-            let policies = level
-                .policies
-                .iter()
-                .enumerate()
-                .map(|(i, p)| {
-                    compile(
-                        p,
-                        PolicyType::Generic,
-                        &format!("serviceControlPolicies[{l}].policies[{i}]"),
-                    )
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            set = set.with_scp_level(policies);
+            set = set.with_scp_level(level.compile(&format!("serviceControlPolicies[{l}]"))?);
         }
         for (l, level) in self.resource_control_policies.iter().flatten().enumerate() {
-            let mut policies = level
-                .policies
-                .iter()
-                .enumerate()
-                .map(|(i, p)| {
-                    compile(
-                        p,
-                        PolicyType::Generic,
-                        &format!("resourceControlPolicies[{l}].policies[{i}]"),
-                    )
-                })
-                .collect::<Result<Vec<_>, _>>()?;
+            let mut policies = level.compile(&format!("resourceControlPolicies[{l}]"))?;
             // AWS attaches `RCPFullAWSAccess` to every level of an organization with RCPs enabled.
             policies.push(rcp_full_aws_access());
             set = set.with_rcp_level(policies);
@@ -276,8 +263,10 @@ fn json_text(v: &serde_json::Value) -> String {
     }
 }
 
-fn compile(value: &serde_json::Value, t: PolicyType, what: &str) -> Result<CompiledPolicy, String> {
-    let outcome = from_json(&spanned_from_serde(value), t);
+/// Policies in case files are read from their raw text by the policy reader, so duplicate keys,
+/// key order and number spellings are judged as in a policy file.
+fn compile(value: &RawValue, t: PolicyType, what: &str) -> Result<CompiledPolicy, String> {
+    let outcome = parse_policy(value.get(), t);
     match outcome.document {
         Some(doc) => Ok(CompiledPolicy::new(&doc).with_name(what.to_string())),
         None => {

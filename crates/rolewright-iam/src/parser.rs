@@ -445,93 +445,42 @@ impl Builder {
             },
         };
 
-        let principal = self.pair(
-            &path,
-            value.location,
-            find("Principal"),
-            find("NotPrincipal"),
-            "Principal",
-        );
-        let principal = match principal {
-            Pair::None => None,
-            Pair::Conflict => {
-                ok = false;
-                None
-            }
-            Pair::One {
-                negated,
-                key_location,
-                value: v,
-            } => {
-                let name = if negated { "NotPrincipal" } else { "Principal" };
-                match self.principal(v, join(&path, name), name) {
-                    Some(p) => Some((negated, key_location, v.location, p)),
-                    None => {
-                        ok = false;
-                        None
-                    }
-                }
-            }
-        };
+        let principal = self
+            .element(
+                &path,
+                value.location,
+                &find,
+                "Principal",
+                &mut ok,
+                |b, v, path, name| b.principal(v, path, name).map(|p| (v.location, p)),
+            )
+            .map(|(negated, key_location, (value_location, p))| {
+                (negated, key_location, value_location, p)
+            });
 
-        let action = match self.pair(
-            &path,
-            value.location,
-            find("Action"),
-            find("NotAction"),
-            "Action",
-        ) {
-            Pair::None => None,
-            Pair::Conflict => {
-                ok = false;
-                None
-            }
-            Pair::One {
-                negated,
-                key_location,
-                value: v,
-            } => {
-                let name = if negated { "NotAction" } else { "Action" };
-                match self.string_list(v, join(&path, name), name) {
-                    Some(list) => {
-                        self.check_actions(&list, v, &join(&path, name));
-                        Some((negated, key_location, v, list))
-                    }
-                    None => {
-                        ok = false;
-                        None
-                    }
-                }
-            }
-        };
+        let action = self
+            .element(
+                &path,
+                value.location,
+                &find,
+                "Action",
+                &mut ok,
+                |b, v, path, name| {
+                    let list = b.string_list(v, path.clone(), name)?;
+                    b.check_actions(&list, v, &path);
+                    Some((v, list))
+                },
+            )
+            .map(|(negated, key_location, (v, list))| (negated, key_location, v, list));
 
-        let resource = match self.pair(
+        let resource = self.element(
             &path,
             value.location,
-            find("Resource"),
-            find("NotResource"),
+            &find,
             "Resource",
-        ) {
-            Pair::None => None,
-            Pair::Conflict => {
-                ok = false;
-                None
-            }
-            Pair::One {
-                negated,
-                key_location,
-                value: v,
-            } => {
-                let name = if negated { "NotResource" } else { "Resource" };
-                match self.string_list(v, join(&path, name), name) {
-                    Some(list) => Some((negated, key_location, list)),
-                    None => {
-                        ok = false;
-                        None
-                    }
-                }
-            }
-        };
+            &mut ok,
+            |b, v, path, name| b.string_list(v, path, name),
+        );
 
         let condition = match find("Condition") {
             None => None,
@@ -576,6 +525,41 @@ impl Builder {
             resource: resource.map(|(negated, _, value)| Negatable { negated, value }),
             condition,
         })
+    }
+
+    /// Reads an element that has a `Not` form (`Action`/`NotAction`, ...) with `read`, which
+    /// gets the value, its path and the key as written. Clears `ok` when the element is invalid.
+    fn element<'v, T>(
+        &mut self,
+        path: &str,
+        statement_location: Location,
+        find: &impl Fn(&str) -> Option<(Location, &'v Spanned)>,
+        name: &str,
+        ok: &mut bool,
+        read: impl FnOnce(&mut Self, &'v Spanned, String, &str) -> Option<T>,
+    ) -> Option<(bool, Location, T)> {
+        let not_name = format!("Not{name}");
+        match self.pair(path, statement_location, find(name), find(&not_name), name) {
+            Pair::None => None,
+            Pair::Conflict => {
+                *ok = false;
+                None
+            }
+            Pair::One {
+                negated,
+                key_location,
+                value,
+            } => {
+                let key = if negated { not_name.as_str() } else { name };
+                match read(self, value, join(path, key), key) {
+                    Some(t) => Some((negated, key_location, t)),
+                    None => {
+                        *ok = false;
+                        None
+                    }
+                }
+            }
+        }
     }
 
     fn pair<'v>(

@@ -6,8 +6,7 @@ use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::ast::{ConditionBlock, Negatable, PolicyDocument, Principal, Statement, StringList};
-use crate::json::{JsonValue, Location, Spanned};
-use crate::parser::{PolicyType, from_json};
+use crate::parser::{PolicyType, parse_policy};
 
 /// The document as compact JSON (the form whose length IAM counts).
 pub fn to_compact_json(document: &PolicyDocument) -> String {
@@ -124,33 +123,13 @@ impl Serialize for Statement {
     }
 }
 
-/// Converts a `serde_json` value into the reader's tree (without source locations).
-pub fn spanned_from_serde(value: &serde_json::Value) -> Spanned {
-    let value = match value {
-        serde_json::Value::Null => JsonValue::Null,
-        serde_json::Value::Bool(b) => JsonValue::Bool(*b),
-        serde_json::Value::Number(n) => JsonValue::Number(n.to_string()),
-        serde_json::Value::String(s) => JsonValue::String(s.clone()),
-        serde_json::Value::Array(items) => {
-            JsonValue::Array(items.iter().map(spanned_from_serde).collect())
-        }
-        serde_json::Value::Object(members) => JsonValue::Object(
-            members
-                .iter()
-                .map(|(k, v)| (k.clone(), Location::default(), spanned_from_serde(v)))
-                .collect(),
-        ),
-    };
-    Spanned {
-        value,
-        location: Location::default(),
-    }
-}
-
 impl<'de> Deserialize<'de> for PolicyDocument {
+    /// Reads the policy's raw JSON text with the policy reader, so that duplicate keys, key
+    /// order and number spellings are treated exactly as in a policy file. Only JSON
+    /// deserializers (`serde_json`) can provide raw text; others get an error.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let value = serde_json::Value::deserialize(deserializer)?;
-        let outcome = from_json(&spanned_from_serde(&value), PolicyType::Generic);
+        let raw = Box::<serde_json::value::RawValue>::deserialize(deserializer)?;
+        let outcome = parse_policy(raw.get(), PolicyType::Generic);
         match outcome.document {
             Some(doc) => Ok(doc),
             None => {
@@ -158,17 +137,7 @@ impl<'de> Deserialize<'de> for PolicyDocument {
                     .diagnostics
                     .iter()
                     .find(|d| d.is_error())
-                    .map(|d| {
-                        format!(
-                            "{}{}",
-                            d.message,
-                            if d.path.is_empty() {
-                                String::new()
-                            } else {
-                                format!(" at `{}`", d.path)
-                            }
-                        )
-                    })
+                    .map(ToString::to_string)
                     .unwrap_or_else(|| "invalid policy".to_string());
                 Err(serde::de::Error::custom(first))
             }
@@ -188,6 +157,25 @@ mod tests {
     }
 
     #[test]
+    fn deserializing_refuses_duplicate_keys_like_the_parser() {
+        let err = serde_json::from_str::<PolicyDocument>(
+            r#"{"Statement":[{"Effect":"Allow","Effect":"Deny","Action":"s3:*","Resource":"*"}]}"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "duplicate key `Effect` at `Statement[0]` (line 1, column 33)"
+        );
+    }
+
+    #[test]
+    fn deserializing_keeps_key_order_and_numbers() {
+        let text = r#"{"Statement":[{"Effect":"Allow","Principal":{"Service":"s.amazonaws.com","AWS":"*"},"Action":"s3:*","Resource":"*","Condition":{"StringLike":{"b":"1","a":"2"},"NumericLessThan":{"k":["1e2"]}}}]}"#;
+        let doc: PolicyDocument = serde_json::from_str(text).unwrap();
+        assert_eq!(to_compact_json(&doc), text);
+    }
+
+    #[test]
     fn deserializes_through_the_parser() {
         let err = serde_json::from_str::<PolicyDocument>(
             r#"{"Statement": [{"Effect": "Allow", "Action": 1}]}"#,
@@ -195,7 +183,7 @@ mod tests {
         .unwrap_err();
         assert_eq!(
             err.to_string(),
-            "`Action` must be a string or an array of strings, found a number at `Statement[0].Action`"
+            "`Action` must be a string or an array of strings, found a number at `Statement[0].Action` (line 1, column 46)"
         );
     }
 }
