@@ -314,12 +314,23 @@ impl Builder {
             ),
             JsonValue::Array(items) => {
                 if items.is_empty() {
-                    self.warn(
-                        DiagnosticCode::Empty,
-                        "Statement".into(),
-                        "`Statement` is empty, so the policy allows and denies nothing".into(),
-                        statement.location,
-                    );
+                    // IAM refuses a policy without statements; the engine reads one (an empty
+                    // SCP level allows nothing) when no placement rules are asked for.
+                    if self.policy_type == PolicyType::Generic {
+                        self.warn(
+                            DiagnosticCode::Empty,
+                            "Statement".into(),
+                            "`Statement` is empty, so the policy allows and denies nothing".into(),
+                            statement.location,
+                        );
+                    } else {
+                        self.error(
+                            DiagnosticCode::Empty,
+                            "Statement".into(),
+                            "`Statement` is empty; IAM requires at least one statement".into(),
+                            statement.location,
+                        );
+                    }
                 }
                 let mut statements = Vec::with_capacity(items.len());
                 for (i, item) in items.iter().enumerate() {
@@ -1235,7 +1246,14 @@ mod tests {
     }
 
     #[test]
-    fn empty_statement_lists_are_warnings() {
+    fn empty_statement_lists_are_errors_for_iam_and_warnings_for_the_engine() {
+        assert_eq!(
+            errors(r#"{"Version": "2012-10-17", "Statement": []}"#, PolicyType::Identity),
+            vec![(
+                "Statement".to_string(),
+                "`Statement` is empty; IAM requires at least one statement at `Statement` (line 1, column 40)".to_string()
+            )]
+        );
         let outcome = parse_policy(
             r#"{"Version": "2012-10-17", "Statement": []}"#,
             PolicyType::Generic,

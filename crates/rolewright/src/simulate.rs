@@ -20,7 +20,8 @@ pub struct SimulateArgs {
     /// (searched recursively for `.json` and `.jsonl`), instead of one request.
     #[arg(long, value_name = "PATH", conflicts_with_all = ["policy", "action"])]
     cases: Option<PathBuf>,
-    /// Output format: with `--cases`, `json` prints one JSON object per case on standard output.
+    /// Output format: `json` prints the decision as one JSON object, or with `--cases` one JSON
+    /// object per case, on standard output.
     #[arg(long, value_enum, default_value = "human")]
     format: Format,
     /// An identity-based policy of the caller (repeatable).
@@ -187,7 +188,10 @@ fn decide(args: &SimulateArgs) -> Result<u8, u8> {
         request.context_mut().push(key, value);
     }
     let decision = set.evaluate(&request);
-    print_decision(&decision, &request);
+    match args.format {
+        Format::Human => print_decision(&decision, &request),
+        Format::Json => println!("{}", decision_json(&decision, &request)),
+    }
     Ok(if decision.is_allowed() {
         exit::OK
     } else {
@@ -214,6 +218,31 @@ fn print_decision(decision: &Decision, request: &Request) {
             }
         }
     }
+}
+
+fn decision_json(decision: &Decision, request: &Request) -> serde_json::Value {
+    let matched: Vec<serde_json::Value> = decision
+        .matched
+        .iter()
+        .map(|m| {
+            serde_json::json!({
+                "policyType": m.kind.code(),
+                "policy": m.policy_name.as_deref(),
+                "statement": m.statement_index,
+                "sid": m.sid.as_deref(),
+                "effect": m.effect.as_str(),
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "principal": request.principal().display_name(),
+        "action": request.action(),
+        "resource": request.resource(),
+        "decision": decision.outcome.as_str(),
+        "matched": matched,
+        "blockedBy": decision.blocked_by.iter().map(|k| k.code()).collect::<Vec<_>>(),
+        "message": decision.access_denied_message(request),
+    })
 }
 
 fn describe(m: &rolewright_iam::MatchedStatement) -> String {

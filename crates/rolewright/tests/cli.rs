@@ -175,6 +175,31 @@ fn simulate_allows_and_says_which_statement() {
 }
 
 #[test]
+fn simulate_prints_the_decision_as_json() {
+    let dir = scratch("json");
+    let file = write(&dir, "p.json", READ_ML_DATA);
+    let out = rolewright(&[
+        "simulate",
+        "--policy",
+        &file,
+        "--principal",
+        "arn:aws:iam::123456789012:user/alice",
+        "--action",
+        "s3:GetObject",
+        "--resource",
+        "arn:aws:s3:::ml-data/a",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let decision: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(decision["decision"], "Allowed");
+    assert_eq!(decision["matched"][0]["sid"], "ReadTrainingData");
+    assert_eq!(decision["matched"][0]["policyType"], "identity");
+    assert_eq!(decision["message"], serde_json::Value::Null);
+}
+
+#[test]
 fn simulate_denies_with_aws_words_and_exit_2() {
     let dir = scratch("deny");
     let file = write(&dir, "p.json", READ_ML_DATA);
