@@ -78,6 +78,15 @@ pub enum ArnPattern {
 impl ArnPattern {
     /// Compiles a pattern in which `*` and `?` are wildcards.
     pub fn new(pattern: &str) -> ArnPattern {
+        if pattern == "*" {
+            return ArnPattern::Everything;
+        }
+        // The common case, a full six-part ARN, is split in place; the rest (short ARNs,
+        // non-ARN text) goes through the general path.
+        if let Some(parts) = ArnParts::parse(pattern) {
+            let [a, b, c, d, e] = parts.segments().map(|s| Wildcard::new(s, false));
+            return ArnPattern::Parts(Box::new([a, b, c, d, e]));
+        }
         Self::from_pieces(&[Piece::Pattern(pattern.to_string())])
     }
 

@@ -390,11 +390,19 @@ impl Builder {
             self.wrong_type(path, "a statement", "a JSON object", value);
             return None;
         };
+        // One pass over the members files each known key by its index in STATEMENT_KEYS.
+        let mut slots: [Option<(Location, &Spanned)>; STATEMENT_KEYS.len()] =
+            [None; STATEMENT_KEYS.len()];
+        for (key, key_location, v) in members {
+            if let Some(i) = STATEMENT_KEYS.iter().position(|k| k == key) {
+                slots[i] = Some((*key_location, v));
+            }
+        }
         let find = |name: &str| {
-            members
+            STATEMENT_KEYS
                 .iter()
-                .find(|(k, _, _)| k == name)
-                .map(|(_, key_loc, v)| (*key_loc, v))
+                .position(|k| *k == name)
+                .and_then(|i| slots[i])
         };
         for (key, key_location, _) in members {
             if !STATEMENT_KEYS.contains(&key.as_str()) {
@@ -461,7 +469,7 @@ impl Builder {
                 &path,
                 value.location,
                 &find,
-                "Principal",
+                ("Principal", "NotPrincipal"),
                 &mut ok,
                 |b, v, path, name| b.principal(v, path, name).map(|p| (v.location, p)),
             )
@@ -474,7 +482,7 @@ impl Builder {
                 &path,
                 value.location,
                 &find,
-                "Action",
+                ("Action", "NotAction"),
                 &mut ok,
                 |b, v, path, name| {
                     let list = b.string_list(v, path.clone(), name)?;
@@ -488,7 +496,7 @@ impl Builder {
             &path,
             value.location,
             &find,
-            "Resource",
+            ("Resource", "NotResource"),
             &mut ok,
             |b, v, path, name| b.string_list(v, path, name),
         );
@@ -545,12 +553,11 @@ impl Builder {
         path: &str,
         statement_location: Location,
         find: &impl Fn(&str) -> Option<(Location, &'v Spanned)>,
-        name: &str,
+        (name, not_name): (&'static str, &'static str),
         ok: &mut bool,
         read: impl FnOnce(&mut Self, &'v Spanned, String, &str) -> Option<T>,
     ) -> Option<(bool, Location, T)> {
-        let not_name = format!("Not{name}");
-        match self.pair(path, statement_location, find(name), find(&not_name), name) {
+        match self.pair(path, statement_location, find(name), find(not_name), name) {
             Pair::None => None,
             Pair::Conflict => {
                 *ok = false;
@@ -561,7 +568,7 @@ impl Builder {
                 key_location,
                 value,
             } => {
-                let key = if negated { not_name.as_str() } else { name };
+                let key = if negated { not_name } else { name };
                 match read(self, value, join(path, key), key) {
                     Some(t) => Some((negated, key_location, t)),
                     None => {

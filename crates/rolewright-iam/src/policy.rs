@@ -8,7 +8,7 @@ use crate::arn::{ArnParts, ArnPattern, ArnTemplate};
 use crate::ast::{Effect, PolicyDocument, Principal as PrincipalElement, PrincipalKind, Statement};
 use crate::condition::{CompiledCondition, compile_block};
 use crate::request::{AwsPrincipalKind, Principal, Request};
-use crate::wildcard::Wildcard;
+use crate::wildcard::{Wildcard, fold};
 
 /// How a statement's `Principal` matched the caller; this decides which other policies still
 /// limit a grant from a resource policy.
@@ -202,6 +202,11 @@ fn compile_statement(index: usize, s: &Statement, variables: bool) -> CompiledSt
         let mut exact = Vec::new();
         let mut patterns = Vec::new();
         for action in &a.value.values {
+            if !action.contains(['*', '?']) {
+                let text = fold(action, true);
+                exact.push((text_hash(&text), text.into_boxed_str()));
+                continue;
+            }
             let w = Wildcard::new(action, true);
             match w.exact_text() {
                 Some(text) => exact.push((text_hash(text), text.into())),
@@ -215,7 +220,7 @@ fn compile_statement(index: usize, s: &Statement, variables: bool) -> CompiledSt
                 }
             }
         }
-        exact.sort_unstable();
+        exact.sort_unstable_by_key(|(hash, _)| *hash);
         exact.dedup();
         ActionMatcher {
             negated: a.negated,
