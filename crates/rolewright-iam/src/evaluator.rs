@@ -276,7 +276,7 @@ impl PolicySet {
     pub fn evaluate(&self, request: &Request) -> Decision {
         let mut ev = Evaluation {
             request,
-            arn: ArnParts::parse(&request.resource),
+            arn: request.arn_parts(),
             matched: Vec::new(),
         };
         ev.run(self)

@@ -28,9 +28,10 @@ pub enum PrincipalMatch {
 pub struct CompiledPolicy {
     pub(crate) name: Option<Arc<str>>,
     pub(crate) statements: Vec<CompiledStatement>,
-    /// Statements that name a specific service prefix, by lowercased prefix. A policy names a
+    /// For each service prefix that some statement names, every statement that can match its
+    /// actions (those naming it and those matching any service), in document order. A policy names a
     /// handful of services, so a short list scanned in order beats hashing.
-    by_service: Vec<(u64, Vec<u32>)>,
+    by_service: Vec<(u64, Box<[u32]>)>,
     /// Statements whose actions can match any service (`*`, `NotAction`, `s*:Get*`, ...).
     any_service: Vec<u32>,
 }
@@ -116,6 +117,17 @@ impl CompiledPolicy {
                 None => any_service.push(i),
             }
         }
+        // Fold the any-service statements into each service's list, so that a request walks
+        // one list in document order.
+        let by_service: Vec<(u64, Box<[u32]>)> = by_service
+            .into_iter()
+            .map(|(service, mut list)| {
+                list.extend(&any_service);
+                list.sort_unstable();
+                list.dedup();
+                (service, list.into_boxed_slice())
+            })
+            .collect();
         CompiledPolicy {
             name: None,
             statements,
@@ -148,33 +160,12 @@ impl CompiledPolicy {
         // Services are told apart by hash alone: a collision would only visit extra
         // statements, which then check the action text itself.
         let service = request.service_hash;
-        let specific = self
+        let candidates = self
             .by_service
             .iter()
             .find(|(s, _)| *s == service)
-            .map_or(&[][..], |(_, v)| v.as_slice());
-        // Merge the two sorted index lists to visit statements in document order.
-        let (mut a, mut b) = (0, 0);
-        loop {
-            let next = match (specific.get(a), self.any_service.get(b)) {
-                (Some(x), Some(y)) if x < y => {
-                    a += 1;
-                    *x
-                }
-                (Some(_), Some(y)) => {
-                    b += 1;
-                    *y
-                }
-                (Some(x), None) => {
-                    a += 1;
-                    *x
-                }
-                (None, Some(y)) => {
-                    b += 1;
-                    *y
-                }
-                (None, None) => break,
-            };
+            .map_or(self.any_service.as_slice(), |(_, v)| v);
+        for &next in candidates {
             let statement = &self.statements[next as usize];
             if let Some(m) = statement.matches(request, arn, kind) {
                 f(statement, m);

@@ -170,6 +170,8 @@ pub struct Request {
     pub(crate) resource_account: Option<String>,
     pub(crate) context: RequestContext,
     pub(crate) wildcard_only_action: bool,
+    /// Where the resource's ARN parts end (the offsets of its first five `:`), when it is an ARN.
+    pub(crate) arn_colons: Option<[u16; 5]>,
     /// The resource is itself a pattern (`*`, `arn:aws:s3:::bucket/*`): "some resource like this".
     pub(crate) resource_is_pattern: bool,
 }
@@ -196,6 +198,7 @@ impl Request {
             resource_account,
             context: RequestContext::new(),
             wildcard_only_action: false,
+            arn_colons: arn_colons(resource),
             resource_is_pattern: resource.contains(['*', '?']),
         }
     }
@@ -249,6 +252,19 @@ impl Request {
         &mut self.context
     }
 
+    /// The resource's ARN parts, from offsets found once when the request was built.
+    pub(crate) fn arn_parts(&self) -> Option<ArnParts<'_>> {
+        let c = self.arn_colons?.map(usize::from);
+        let r = self.resource.as_str();
+        Some(ArnParts {
+            partition: &r[c[0] + 1..c[1]],
+            service: &r[c[1] + 1..c[2]],
+            region: &r[c[2] + 1..c[3]],
+            account: &r[c[3] + 1..c[4]],
+            resource: &r[c[4] + 1..],
+        })
+    }
+
     /// Whether the principal and the resource belong to the same account.
     pub fn is_same_account(&self) -> bool {
         match (self.principal.account(), self.resource_account.as_deref()) {
@@ -257,6 +273,23 @@ impl Request {
             _ => false,
         }
     }
+}
+
+/// The offsets of the first five `:` of an ARN (`arn:` included), if `text` is one.
+fn arn_colons(text: &str) -> Option<[u16; 5]> {
+    ArnParts::parse(text)?;
+    let mut out = [0u16; 5];
+    let mut found = 0;
+    for (i, b) in text.bytes().enumerate() {
+        if b == b':' {
+            out[found] = u16::try_from(i).ok()?;
+            found += 1;
+            if found == 5 {
+                return Some(out);
+            }
+        }
+    }
+    None
 }
 
 #[cfg(test)]
