@@ -168,6 +168,8 @@ pub struct Request {
     pub(crate) service_hash: u64,
     pub(crate) resource: String,
     pub(crate) resource_account: Option<String>,
+    /// Whether principal and resource share an account, decided when the request is built.
+    same_account: bool,
     pub(crate) context: RequestContext,
     pub(crate) wildcard_only_action: bool,
     /// Where the resource's ARN parts end (the offsets of its first five `:`), when it is an ARN.
@@ -188,7 +190,9 @@ impl Request {
         let service = action_folded
             .split_once(':')
             .map_or(action_folded.as_str(), |(s, _)| s);
+        let same_account = same_account(&principal, resource_account.as_deref());
         Request {
+            same_account,
             principal,
             action: action.to_string(),
             action_hash: crate::policy::text_hash(&action_folded),
@@ -206,6 +210,7 @@ impl Request {
     /// Sets the account that owns the resource (needed when the ARN has none, as in S3).
     pub fn with_resource_account(mut self, account: impl Into<String>) -> Self {
         self.resource_account = Some(account.into());
+        self.same_account = same_account(&self.principal, self.resource_account.as_deref());
         self
     }
 
@@ -267,11 +272,15 @@ impl Request {
 
     /// Whether the principal and the resource belong to the same account.
     pub fn is_same_account(&self) -> bool {
-        match (self.principal.account(), self.resource_account.as_deref()) {
-            (Some(p), Some(r)) => p == r,
-            (Some(_), None) => true,
-            _ => false,
-        }
+        self.same_account
+    }
+}
+
+fn same_account(principal: &Principal, resource_account: Option<&str>) -> bool {
+    match (principal.account(), resource_account) {
+        (Some(p), Some(r)) => p == r,
+        (Some(_), None) => true,
+        _ => false,
     }
 }
 
