@@ -1,0 +1,1 @@
+//! Policy linter: findings in IAM Access Analyzer's four severities, with stable codes and JSON paths.

@@ -1,0 +1,1 @@
+//! AWS service authorization data: every action, its access level, resource types and condition keys.
