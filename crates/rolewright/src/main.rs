@@ -1,6 +1,7 @@
 //! `rolewright`: least-privilege IAM for ML teams. This binary only reads arguments and files,
 //! calls the libraries, and prints; every decision is made in the library crates.
 
+mod actions;
 mod bench;
 mod render;
 mod simulate;
@@ -34,7 +35,7 @@ pub mod exit {
         policy type, and decides requests with its own implementation of AWS's evaluation logic \
         (identity, resource, trust, permissions boundary, session, SCP, RCP and VPC endpoint policies).\n\n\
         Exit codes: 0 ok or allowed, 1 error, 2 denied, 3 invalid input.",
-    after_help = "Examples:\n  rolewright validate --type identity policy.json\n  rolewright simulate --policy policy.json --action s3:GetObject --resource arn:aws:s3:::ml-data/train.csv\n  rolewright simulate --cases ../shared/conformance/iam-simulate/engine --format json"
+    after_help = "Examples:\n  rolewright validate --type identity policy.json\n  rolewright simulate --policy policy.json --action s3:GetObject --resource arn:aws:s3:::ml-data/train.csv\n  rolewright simulate --cases ../shared/conformance/iam-simulate/engine --format json\n  rolewright actions 'sagemaker:Describe*'"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -79,6 +80,21 @@ enum Command {
     Simulate(Box<simulate::SimulateArgs>),
     /// Measure decisions per second on a Data Scientist shaped role and on a case corpus.
     Bench(bench::BenchArgs),
+    /// List the AWS actions an IAM pattern matches, or show one action's details.
+    ///
+    /// A pattern with `*` or `?` (`sagemaker:Describe*`, `s3:Get*Acl`, `*`) lists every action it
+    /// matches with its access level, ignoring case as IAM does. An action name
+    /// (`sagemaker:CreateTrainingJob`) shows its access level, resource types with their ARN
+    /// formats, and condition keys. Exits 3 when nothing matches, with a suggestion for a
+    /// misspelled service or action. `--format json` prints an array of
+    /// `{"action","accessLevel","wildcardOnly"}` for a pattern and one object for an action.
+    Actions {
+        /// An action or an IAM wildcard over `service:Action`.
+        pattern: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+    },
 }
 
 fn parse_policy_type(s: &str) -> Result<PolicyType, String> {
@@ -95,6 +111,7 @@ fn main() -> ExitCode {
         } => validate::run(policy_type, format, &files),
         Command::Simulate(args) => simulate::run(&args),
         Command::Bench(args) => bench::run(&args),
+        Command::Actions { pattern, format } => actions::run(&pattern, format),
     };
     ExitCode::from(code)
 }
