@@ -10,7 +10,7 @@ use serde_json::value::RawValue;
 use crate::evaluator::{Decision, Outcome, PolicySet};
 use crate::parser::{PolicyType, parse_policy};
 use crate::policy::CompiledPolicy;
-use crate::request::{Principal, Request};
+use crate::request::{ActionCatalog, Principal, Request};
 use crate::{ContextValue, RequestContext};
 
 /// One case, as written in a case file.
@@ -151,10 +151,16 @@ impl EngineCase {
 
     /// Builds the request and policy set, decides, and compares with the expectation.
     pub fn run(&self) -> CaseResult {
+        self.run_with(None)
+    }
+
+    /// Like [`EngineCase::run`], asking `catalog` whether the action is wildcard-only when the
+    /// case does not say.
+    pub fn run_with(&self, catalog: Option<&dyn ActionCatalog>) -> CaseResult {
         if self.is_discovery() {
             return CaseResult::Skipped;
         }
-        let (set, request) = match self.prepare() {
+        let (set, request) = match self.prepare_with(catalog) {
             Ok(x) => x,
             Err(e) => return CaseResult::Invalid(e),
         };
@@ -184,6 +190,14 @@ impl EngineCase {
 
     /// Builds the compiled policy set and the request.
     pub fn prepare(&self) -> Result<(PolicySet, Request), String> {
+        self.prepare_with(None)
+    }
+
+    /// Builds the compiled policy set and the request, with `catalog` for wildcard-only actions.
+    pub fn prepare_with(
+        &self,
+        catalog: Option<&dyn ActionCatalog>,
+    ) -> Result<(PolicySet, Request), String> {
         let mut set = PolicySet::new();
         for (i, p) in self.identity_policies.iter().enumerate() {
             set = set.with_identity(compile(
@@ -244,7 +258,7 @@ impl EngineCase {
             };
             context.insert(key, value);
         }
-        let request = Request::new(
+        let mut request = Request::new(
             principal,
             &self.request.action,
             &self.request.resource.resource,
@@ -252,6 +266,9 @@ impl EngineCase {
         .with_resource_account(self.request.resource.account_id.clone())
         .with_context(context)
         .with_wildcard_only_action(self.request.wildcard_only_action.unwrap_or(false));
+        if let (None, Some(catalog)) = (self.request.wildcard_only_action, catalog) {
+            request.infer_wildcard_only_action(catalog);
+        }
         Ok((set, request))
     }
 }

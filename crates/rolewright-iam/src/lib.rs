@@ -50,4 +50,4 @@ pub use diagnostic::{Diagnostic, DiagnosticCode, PolicyErrors, Severity};
 pub use evaluator::{Decision, DenialReason, MatchedStatement, Outcome, PolicyKind, PolicySet};
 pub use parser::{ParseOutcome, PolicyType, parse_policy};
 pub use policy::CompiledPolicy;
-pub use request::{Principal, PrincipalError, Request};
+pub use request::{ActionCatalog, Principal, PrincipalError, Request};

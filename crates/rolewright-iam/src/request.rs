@@ -6,6 +6,14 @@ use std::fmt;
 use crate::arn::ArnParts;
 use crate::context::RequestContext;
 
+/// What the evaluator may need to know about AWS's actions, supplied by a crate that has the
+/// service authorization data (this crate has none).
+pub trait ActionCatalog {
+    /// Whether `action` (`service:Action`, any case) supports no resource types, so that only
+    /// `Resource: "*"` grants it; `None` when the action is unknown.
+    fn is_wildcard_only(&self, action: &str) -> Option<bool>;
+}
+
 /// The caller, as IAM identifies it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
@@ -225,6 +233,14 @@ impl Request {
     pub fn with_wildcard_only_action(mut self, wildcard_only: bool) -> Self {
         self.wildcard_only_action = wildcard_only;
         self
+    }
+
+    /// Asks `catalog` whether the action has no resource types and, when it knows, records the
+    /// answer. Call it for requests that do not say so themselves.
+    pub fn infer_wildcard_only_action(&mut self, catalog: &dyn ActionCatalog) {
+        if let Some(wildcard_only) = catalog.is_wildcard_only(&self.action) {
+            self.wildcard_only_action = wildcard_only;
+        }
     }
 
     /// The principal.

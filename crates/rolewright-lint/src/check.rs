@@ -5,7 +5,8 @@ use std::collections::{BTreeSet, HashMap};
 use rolewright_iam::PolicyType;
 use rolewright_iam::arn::ArnParts;
 use rolewright_iam::ast::{
-    BaseOperator, ConditionBlock, Effect, PolicyDocument, SetQualifier, Statement, VERSION_2008,
+    BaseOperator, ConditionBlock, Effect, PolicyDocument, SetQualifier, Statement, StringList,
+    VERSION_2008,
 };
 use rolewright_iam::condition::{IpNet, parse_date, parse_number};
 use rolewright_iam::variable::Template;
@@ -61,10 +62,18 @@ const ESCALATION_ACTIONS: &[&str] = &[
     "iam:putuserpermissionsboundary",
 ];
 
+/// Answers of [`Ctx::fits`]: by (service, action, hash of the resource), the resources with
+/// that hash and whether the action accepts them.
+type FitsCache = HashMap<(&'static str, &'static str, u64), Vec<(String, bool)>>;
+
 struct Ctx<'r> {
     reference: &'r Reference,
     policy_type: PolicyType,
     findings: Vec<Finding>,
+    /// Whether an action accepts a resource, by a hash of (service, action, resource) with the
+    /// resource kept to confirm a hit: policies repeat the same resources across statements, and
+    /// each answer costs an ARN match per resource type.
+    fits: std::cell::RefCell<FitsCache>,
 }
 
 /// The actions a statement's `Action` element names, resolved against the reference.
@@ -84,6 +93,7 @@ pub fn run(
         reference,
         policy_type,
         findings: Vec::new(),
+        fits: std::cell::RefCell::new(HashMap::new()),
     };
     match document.version.as_deref() {
         None => ctx.findings.push(
@@ -173,6 +183,22 @@ fn check_sids(ctx: &mut Ctx<'_>, document: &PolicyDocument) {
     }
 }
 
+/// Whether `action` is `full` (`iam:PassRole`), ignoring case, without building its name.
+fn is_action(action: &ActionRef<'_>, full: &str) -> bool {
+    full.split_once(':').is_some_and(|(service, name)| {
+        action.service_prefix().eq_ignore_ascii_case(service)
+            && action.name().eq_ignore_ascii_case(name)
+    })
+}
+
+/// Whether `action` is one of the privilege-escalation actions.
+fn is_escalation(action: &ActionRef<'_>) -> bool {
+    action.service_prefix().eq_ignore_ascii_case("iam")
+        && ESCALATION_ACTIONS
+            .iter()
+            .any(|full| is_action(action, full))
+}
+
 fn is_wildcard(s: &str) -> bool {
     s.contains(['*', '?'])
 }
@@ -180,6 +206,32 @@ fn is_wildcard(s: &str) -> bool {
 impl<'r> Ctx<'r> {
     fn push(&mut self, finding: Finding) {
         self.findings.push(finding);
+    }
+
+    /// Whether `action` accepts `resource` as one of its resource types.
+    fn fits(&self, action: &ActionRef<'r>, resource: &str) -> bool {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        resource.hash(&mut hasher);
+        let key = (action.service_prefix(), action.name(), hasher.finish());
+        if let Some(known) = self
+            .fits
+            .borrow()
+            .get(&key)
+            .and_then(|bucket| bucket.iter().find(|(r, _)| r == resource))
+        {
+            return known.1;
+        }
+        let fits = !self
+            .reference
+            .resource_types_for(action, resource)
+            .is_empty();
+        self.fits
+            .borrow_mut()
+            .entry(key)
+            .or_default()
+            .push((resource.to_string(), fits));
+        fits
     }
 
     fn actions(
@@ -203,10 +255,13 @@ impl<'r> Ctx<'r> {
         };
         let base = format!("{}.{name}", document.statement_path(index));
         for (j, action) in element.value.values.iter().enumerate() {
-            let path = if element.value.single {
-                base.clone()
-            } else {
-                format!("{base}[{j}]")
+            // Built only when a finding needs it.
+            let path = || {
+                if element.value.single {
+                    base.clone()
+                } else {
+                    format!("{base}[{j}]")
+                }
             };
             if action == "*" {
                 out.unbounded = true;
@@ -219,7 +274,7 @@ impl<'r> Ctx<'r> {
                 let mut f = Finding::new(
                     "unknown-service",
                     Severity::Error,
-                    path,
+                    path(),
                     format!("`{service}` in `{action}` is not the prefix of an AWS service"),
                 );
                 if let Some(s) = self.reference.closest_service(service) {
@@ -234,7 +289,7 @@ impl<'r> Ctx<'r> {
                     self.push(Finding::new(
                         "wildcard-matches-nothing",
                         Severity::Error,
-                        path,
+                        path(),
                         format!("`{action}` matches no AWS action"),
                     ));
                 }
@@ -257,7 +312,7 @@ impl<'r> Ctx<'r> {
                     let mut f = Finding::new(
                         "unknown-action",
                         Severity::Error,
-                        path,
+                        path(),
                         format!("`{action}` is not an action of `{service}`"),
                     );
                     if let Some(s) = self.reference.closest_action(action) {
@@ -341,10 +396,7 @@ impl<'r> Ctx<'r> {
             if element.negated || actions.unbounded || actions.actions.is_empty() {
                 continue;
             }
-            let fits = actions
-                .actions
-                .iter()
-                .any(|a| !self.reference.resource_types_for(a, resource).is_empty());
+            let fits = actions.actions.iter().any(|a| self.fits(a, resource));
             if !fits {
                 let services: BTreeSet<&str> =
                     actions.actions.iter().map(|a| a.service_prefix()).collect();
@@ -378,10 +430,12 @@ impl<'r> Ctx<'r> {
             return;
         }
         if has_star {
+            // `iam:PassRole` on `*` has its own, stronger finding.
             let specific: Vec<&ActionRef<'r>> = actions
                 .actions
                 .iter()
                 .filter(|a| !a.is_wildcard_only())
+                .filter(|a| !is_action(a, "iam:PassRole"))
                 .collect();
             if !specific.is_empty() {
                 let names: Vec<String> = specific.iter().take(3).map(|a| a.full_name()).collect();
@@ -409,11 +463,7 @@ impl<'r> Ctx<'r> {
             let unreachable: Vec<String> = actions
                 .actions
                 .iter()
-                .filter(|action| {
-                    !arns
-                        .iter()
-                        .any(|arn| !self.reference.resource_types_for(*action, arn).is_empty())
-                })
+                .filter(|action| !arns.iter().any(|arn| self.fits(action, arn)))
                 .map(|a| format!("`{}`", a.full_name()))
                 .collect();
             if !unreachable.is_empty() {
@@ -654,12 +704,7 @@ impl<'r> Ctx<'r> {
         } else {
             path.to_string()
         };
-        let grants = |name: &str| {
-            actions
-                .actions
-                .iter()
-                .any(|a| a.full_name().eq_ignore_ascii_case(name))
-        };
+        let grants = |name: &str| actions.actions.iter().any(|a| is_action(a, name));
         if grants("iam:PassRole") {
             if on_star {
                 self.push(
@@ -692,7 +737,7 @@ impl<'r> Ctx<'r> {
         let escalations: Vec<String> = actions
             .actions
             .iter()
-            .filter(|a| ESCALATION_ACTIONS.contains(&a.full_name().to_ascii_lowercase().as_str()))
+            .filter(|a| is_escalation(a))
             .map(|a| format!("`{}`", a.full_name()))
             .collect();
         if !escalations.is_empty() && (on_star || resources.is_empty()) {
@@ -734,8 +779,8 @@ impl<'r> Ctx<'r> {
             .actions
             .iter()
             .filter(|a| a.access_level() == AccessLevel::PermissionsManagement)
-            .filter(|a| !ESCALATION_ACTIONS.contains(&a.full_name().to_ascii_lowercase().as_str()))
-            .filter(|a| !a.full_name().eq_ignore_ascii_case("iam:PassRole"))
+            .filter(|a| !is_escalation(a))
+            .filter(|a| !is_action(a, "iam:PassRole"))
             .filter(|a| !full_services.contains(a.service_prefix()))
             .filter(|a| !denied(a))
             .collect();
@@ -786,22 +831,32 @@ impl<'r> Ctx<'r> {
     }
 
     fn redundancy(&mut self, document: &PolicyDocument) {
-        let simple = |s: &Statement| {
-            s.condition.is_none()
-                && s.principal.is_none()
-                && s.action.as_ref().is_some_and(|a| !a.negated)
-                && s.resource.as_ref().is_some_and(|r| !r.negated)
-        };
-        for (i, a) in document.statements.iter().enumerate() {
-            if !simple(a) {
+        // Statements without conditions, principals or negations, with their patterns compiled
+        // once: comparing every pair must not rebuild matchers.
+        let compiled: Vec<Option<Compiled>> = document
+            .statements
+            .iter()
+            .map(|s| {
+                let simple = s.condition.is_none()
+                    && s.principal.is_none()
+                    && s.action.as_ref().is_some_and(|a| !a.negated)
+                    && s.resource.as_ref().is_some_and(|r| !r.negated);
+                simple.then(|| Compiled::new(s))
+            })
+            .collect();
+        for (i, a) in compiled.iter().enumerate() {
+            let Some(a) = a else {
                 continue;
-            }
-            for (j, b) in document.statements.iter().enumerate() {
-                if i == j || !simple(b) || a.effect != b.effect {
+            };
+            for (j, b) in compiled.iter().enumerate() {
+                let Some(b) = b else {
+                    continue;
+                };
+                if i == j || a.effect != b.effect {
                     continue;
                 }
                 // Identical statements: report the later one only.
-                if covers(b, a) && (!covers(a, b) || j < i) {
+                if b.covers(a) && (!a.covers(b) || j < i) {
                     self.push(
                         Finding::new(
                             "redundant-statement",
@@ -818,25 +873,82 @@ impl<'r> Ctx<'r> {
     }
 }
 
-/// Whether statement `a` matches every action and resource that `b` names.
-fn covers(a: &Statement, b: &Statement) -> bool {
-    let list = |s: &Statement, action: bool| -> Vec<String> {
-        let element = if action { &s.action } else { &s.resource };
-        element
-            .as_ref()
-            .map(|e| e.value.values.clone())
-            .unwrap_or_default()
-    };
-    let contains = |outer: &[String], inner: &[String], ignore_case: bool| {
-        inner.iter().all(|i| {
-            outer.iter().any(|o| {
-                let (wo, wi) = (Wildcard::new(o, ignore_case), Wildcard::new(i, ignore_case));
-                wo.covers(&wi)
-            })
-        })
-    };
-    contains(&list(a, true), &list(b, true), true)
-        && contains(&list(a, false), &list(b, false), false)
+/// A statement's action and resource patterns, compiled for comparisons: plain values in a set,
+/// wildcard patterns in a list, so a pair of statements costs one lookup per value.
+struct Compiled {
+    effect: Effect,
+    actions: Patterns,
+    resources: Patterns,
+}
+
+struct Patterns {
+    /// Plain values (lowercased for actions).
+    exact: std::collections::HashSet<String>,
+    /// Wildcard patterns.
+    wild: Vec<Wildcard>,
+    /// One bit per plain value (by hash): when this set has no wildcard, a value whose bit is
+    /// missing here cannot be covered, which rejects most pairs without a lookup.
+    mask: u64,
+}
+
+impl Patterns {
+    fn new(values: Option<&StringList>, ignore_case: bool) -> Patterns {
+        let mut exact = std::collections::HashSet::new();
+        let mut wild = Vec::new();
+        let mut mask = 0u64;
+        for v in values.iter().flat_map(|l| l.values.iter()) {
+            if is_wildcard(v) {
+                wild.push(Wildcard::new(v, ignore_case));
+            } else {
+                let v = if ignore_case {
+                    v.to_ascii_lowercase()
+                } else {
+                    v.clone()
+                };
+                mask |= bit(&v);
+                exact.insert(v);
+            }
+        }
+        Patterns { exact, wild, mask }
+    }
+
+    /// Whether every value `other` names is matched here.
+    fn covers(&self, other: &Patterns) -> bool {
+        if self.wild.is_empty() && other.mask & !self.mask != 0 {
+            return false;
+        }
+        other
+            .exact
+            .iter()
+            .all(|v| self.exact.contains(v) || self.wild.iter().any(|w| w.matches_folded(v)))
+            && other
+                .wild
+                .iter()
+                .all(|o| self.wild.iter().any(|w| w.covers(o)))
+    }
+}
+
+/// A bit chosen by the text's hash, for [`Patterns::mask`].
+fn bit(text: &str) -> u64 {
+    let h = text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    1 << (h % 64)
+}
+
+impl Compiled {
+    fn new(s: &Statement) -> Compiled {
+        Compiled {
+            effect: s.effect,
+            actions: Patterns::new(s.action.as_ref().map(|a| &a.value), true),
+            resources: Patterns::new(s.resource.as_ref().map(|r| &r.value), false),
+        }
+    }
+
+    /// Whether this statement matches every action and resource that `other` names.
+    fn covers(&self, other: &Compiled) -> bool {
+        self.actions.covers(&other.actions) && self.resources.covers(&other.resources)
+    }
 }
 
 /// `arn:*:svc:*:*:type/*` and the like: every resource of a type, in every account.

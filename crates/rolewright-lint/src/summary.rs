@@ -105,11 +105,24 @@ pub fn summarize(documents: &[(String, PolicyDocument)], reference: &Reference) 
                         conditional: false,
                     });
                     grant.actions.insert(a.name().to_string());
-                    if a.is_wildcard_only() {
-                        grant.resource_types.insert("*".to_string());
-                    } else {
-                        for rt in a.resource_types() {
-                            grant.resource_types.insert(rt.name.to_string());
+                    // The resource types the statement's resources actually reach.
+                    for resource in &resources {
+                        if a.is_wildcard_only() {
+                            grant.resource_types.insert("*".to_string());
+                        } else if resource == "*"
+                            || resource.starts_with("everything but")
+                            || resource.starts_with('(')
+                        {
+                            grant
+                                .resource_types
+                                .extend(a.resource_types().iter().map(|rt| rt.name.to_string()));
+                        } else {
+                            grant.resource_types.extend(
+                                reference
+                                    .resource_types_for(&a, resource)
+                                    .iter()
+                                    .map(|rt| rt.name().to_string()),
+                            );
                         }
                     }
                     grant.resources.extend(resources.iter().cloned());

@@ -16,14 +16,12 @@ const KEY_ID: &str = "1234abcd-12ab-34cd-56ef-1234567890ab";
 
 /// Errors in the official templates besides the key ids, each a real defect that IAM accepts
 /// but that can never grant anything: (template, code, text in the message, why).
-const KNOWN_DEFECTS: &[(&str, &str, &str, &str)] = &[
-    (
-        "manageGlueTables",
-        "resource-mismatch",
-        "/*` matches no resource type",
-        "s3:PutBucketAcl is granted on object ARNs (`bucket/*`); it acts on buckets, so the statement grants nothing",
-    ),
-];
+const KNOWN_DEFECTS: &[(&str, &str, &str, &str)] = &[(
+    "manageGlueTables",
+    "resource-mismatch",
+    "/*` matches no resource type",
+    "s3:PutBucketAcl is granted on object ARNs (`bucket/*`); it acts on buckets, so the statement grants nothing",
+)];
 
 fn values(name: &str) -> Vec<&'static str> {
     match name {
@@ -106,10 +104,9 @@ fn only_the_kms_key_ids_are_errors() {
                     Some(format!("a KMS key id is not an ARN; write `arn:aws:kms:REGION:ACCOUNT:key/{KEY_ID}`").as_str())
                 );
                 key_id_errors += 1;
-            } else if KNOWN_DEFECTS
-                .iter()
-                .any(|(t, code, text, _)| name.starts_with(t) && f.code == *code && f.message.contains(text))
-            {
+            } else if KNOWN_DEFECTS.iter().any(|(t, code, text, _)| {
+                name.starts_with(t) && f.code == *code && f.message.contains(text)
+            }) {
                 continue;
             } else {
                 other_errors.push(format!("{name}: {} {} {}", f.code, f.path, f.message));

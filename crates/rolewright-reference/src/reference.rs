@@ -342,6 +342,12 @@ impl Reference {
     }
 }
 
+impl rolewright_iam::ActionCatalog for Reference {
+    fn is_wildcard_only(&self, action: &str) -> Option<bool> {
+        self.action(action).map(|a| a.is_wildcard_only())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

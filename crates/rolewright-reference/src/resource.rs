@@ -225,6 +225,21 @@ fn intersect(a: &[Token], b: &[Token]) -> bool {
 }
 
 fn part_fits(template: &str, policy: &str) -> bool {
+    // Shortcuts for the common shapes, before building tokens: the same text, or a template
+    // part that is one placeholder (`${Region}`), which takes any non-empty text.
+    if template == policy {
+        return true;
+    }
+    let single_placeholder = template.starts_with("${")
+        && template.ends_with('}')
+        && template[2..].find("${").is_none()
+        && template.find('}') == Some(template.len() - 1);
+    if single_placeholder && !policy.is_empty() {
+        return true;
+    }
+    if !template.contains(['$', '*', '?']) && !policy.contains(['*', '?', '$']) {
+        return false;
+    }
     let mut t = Vec::with_capacity(template.len());
     template_tokens(template, Class::Any, Class::Any, &mut t);
     intersect(&t, &policy_tokens(policy, Class::Any))

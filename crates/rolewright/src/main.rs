@@ -3,6 +3,7 @@
 
 mod actions;
 mod bench;
+mod lint;
 mod render;
 mod simulate;
 mod validate;
@@ -80,6 +81,36 @@ enum Command {
     Simulate(Box<simulate::SimulateArgs>),
     /// Measure decisions per second on a Data Scientist shaped role and on a case corpus.
     Bench(bench::BenchArgs),
+    /// Lint policies with AWS's service data: unknown actions, resources that no action accepts,
+    /// condition keys that cannot apply, and grants that are wider than they look.
+    ///
+    /// Each finding has a stable code, a severity in IAM Access Analyzer's four categories
+    /// (ERROR, SECURITY_WARNING, WARNING, SUGGESTION), the JSON path, a message and, where one
+    /// exists, a suggestion. `--format json` prints an array of
+    /// `{"code","severity","path","message","help"}` (with `file`, `line`, `column`). Exits 3 when
+    /// any ERROR is found.
+    Lint {
+        /// Which rules apply: `auto` (a policy naming a Principal is a resource or trust policy,
+        /// otherwise an identity policy) or a policy type.
+        #[arg(long = "type", short = 't', default_value = "auto", value_parser = lint::parse_lint_type)]
+        lint_type: rolewright_lint::LintType,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+        /// Policy files (JSON). `-` reads standard input.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Summarize what policies grant, by service and access level, with the resources: what a
+    /// reviewer reads before approving a role.
+    Summarize {
+        /// Output format.
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+        /// Policy files (JSON).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// List the AWS actions an IAM pattern matches, or show one action's details.
     ///
     /// A pattern with `*` or `?` (`sagemaker:Describe*`, `s3:Get*Acl`, `*`) lists every action it
@@ -112,6 +143,12 @@ fn main() -> ExitCode {
         Command::Simulate(args) => simulate::run(&args),
         Command::Bench(args) => bench::run(&args),
         Command::Actions { pattern, format } => actions::run(&pattern, format),
+        Command::Lint {
+            lint_type,
+            format,
+            files,
+        } => lint::run(&files, lint_type, format),
+        Command::Summarize { format, files } => lint::summarize_files(&files, format),
     };
     ExitCode::from(code)
 }

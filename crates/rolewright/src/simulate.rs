@@ -10,6 +10,8 @@ use rolewright_iam::{
     Request, parse_policy,
 };
 
+use rolewright_reference::Reference;
+
 use crate::validate::read_input;
 use crate::{Format, exit, render};
 
@@ -66,7 +68,12 @@ pub struct SimulateArgs {
     /// `KEY=["a","b"]`).
     #[arg(long, value_name = "KEY=VALUE")]
     context: Vec<String>,
-    /// The action supports no resource types, so only `Resource: "*"` grants it.
+    /// With `--cases`: for cases that do not set `wildcardOnlyAction`, look the action up in
+    /// AWS's service authorization data instead of taking `false` (the schema's default).
+    #[arg(long, requires = "cases")]
+    infer_wildcard_only: bool,
+    /// The action supports no resource types, so only `Resource: "*"` grants it. Without this
+    /// flag rolewright looks the action up in AWS's service authorization data.
     #[arg(long)]
     wildcard_only: bool,
 }
@@ -74,7 +81,7 @@ pub struct SimulateArgs {
 /// Runs the command; returns the exit code.
 pub fn run(args: &SimulateArgs) -> u8 {
     match &args.cases {
-        Some(path) => run_cases(path, args.format),
+        Some(path) => run_cases(path, args.format, args.infer_wildcard_only),
         None => run_one(args),
     }
 }
@@ -144,8 +151,12 @@ fn decide(args: &SimulateArgs) -> Result<u8, u8> {
         eprintln!("error: action `{action}` must be `service:Action`, such as `s3:GetObject`");
         return Err(exit::INVALID);
     }
-    let mut request = Request::new(principal.clone(), action, &args.resource)
-        .with_wildcard_only_action(args.wildcard_only);
+    let mut request = Request::new(principal.clone(), action, &args.resource);
+    if args.wildcard_only {
+        request = request.with_wildcard_only_action(true);
+    } else {
+        request.infer_wildcard_only_action(Reference::embedded());
+    }
     let account = args
         .resource_account
         .clone()
@@ -283,7 +294,7 @@ pub fn case_files(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-fn run_cases(path: &Path, format: Format) -> u8 {
+fn run_cases(path: &Path, format: Format, infer_wildcard_only: bool) -> u8 {
     let mut files = Vec::new();
     if let Err(e) = case_files(path, &mut files) {
         eprintln!("error: cannot read `{}`: {e}", path.display());
@@ -302,7 +313,9 @@ fn run_cases(path: &Path, format: Format) -> u8 {
             }
         };
         for case in cases {
-            let result = case.run();
+            let catalog: Option<&dyn rolewright_iam::ActionCatalog> =
+                infer_wildcard_only.then_some(Reference::embedded() as _);
+            let result = case.run_with(catalog);
             let line = match &result {
                 CaseResult::Decided {
                     outcome,
