@@ -1,0 +1,149 @@
+//! The 56 wildcard-resource simulations of the iam-simulate corpus
+//! (`../shared/conformance/iam-simulate/simulation`), read at run time. Each simulation is turned
+//! into an engine case, decided with the service data telling which actions are wildcard-only,
+//! and its overall result compared. The per-pattern breakdown that those cases also list, and
+//! their Discovery mode, are iam-simulate's own report formats and are not compared.
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "a test harness fails by panicking"
+)]
+
+use std::path::{Path, PathBuf};
+
+use rolewright_iam::case::{CaseResult, EngineCase};
+use rolewright_reference::Reference;
+use serde_json::{Value, json};
+
+fn corpus() -> PathBuf {
+    let dir = std::env::var_os("ROLEWRIGHT_CONFORMANCE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance")
+        });
+    assert!(
+        dir.is_dir(),
+        "\n\n*** CONFORMANCE CORPUS NOT FOUND at {} ***\n",
+        dir.display()
+    );
+    dir.join("iam-simulate/simulation")
+}
+
+fn files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            files(&p, out);
+        } else if p.extension().is_some_and(|e| e == "json") {
+            out.push(p);
+        }
+    }
+}
+
+/// `[{name, policy}]` → `[policy]`.
+fn unwrap(list: &Value) -> Value {
+    Value::Array(
+        list.as_array()
+            .into_iter()
+            .flatten()
+            .map(|p| p["policy"].clone())
+            .collect(),
+    )
+}
+
+fn levels(list: &Value) -> Value {
+    Value::Array(
+        list.as_array()
+            .into_iter()
+            .flatten()
+            .map(|l| json!({"orgIdentifier": l["orgIdentifier"], "policies": unwrap(&l["policies"])}))
+            .collect(),
+    )
+}
+
+fn to_case(name: &str, sim: &Value, expected: &Value, options: &Value) -> EngineCase {
+    let request = &sim["request"];
+    let mut case = json!({
+        "name": name,
+        "request": {
+            "principal": request["principal"],
+            "action": request["action"],
+            "resource": request["resource"],
+            "context": request["contextVariables"],
+        },
+        "identityPolicies": unwrap(&sim["identityPolicies"]),
+        "expected": {"response": expected["overallResult"]},
+    });
+    if options["simulationMode"] == "Discovery" {
+        case["simulation"] = json!({"mode": "Discovery"});
+    }
+    if !sim["resourcePolicy"].is_null() && sim.get("resourcePolicy").is_some() {
+        case["resourcePolicy"] = sim["resourcePolicy"].clone();
+    }
+    if let Some(pb) = sim.get("permissionBoundaryPolicies") {
+        case["permissionBoundaries"] = unwrap(pb);
+    }
+    if let Some(scps) = sim
+        .get("serviceControlPolicies")
+        .filter(|v| v.as_array().is_some_and(|a| !a.is_empty()))
+    {
+        case["serviceControlPolicies"] = levels(scps);
+    }
+    if let Some(rcps) = sim
+        .get("resourceControlPolicies")
+        .filter(|v| v.as_array().is_some_and(|a| !a.is_empty()))
+    {
+        case["resourceControlPolicies"] = levels(rcps);
+    }
+    serde_json::from_value(case).unwrap()
+}
+
+#[test]
+fn iam_simulate_wildcard_simulations_overall_result() {
+    let mut paths = Vec::new();
+    files(&corpus(), &mut paths);
+    let reference = Reference::embedded();
+    let (mut passed, mut failed, mut skipped) = (0, 0, 0);
+    for path in &paths {
+        let cases: Vec<Value> =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        for c in &cases {
+            let name = c["name"].as_str().unwrap();
+            let case = to_case(
+                name,
+                &c["simulation"],
+                &c["expected"],
+                &c["simulationOptions"],
+            );
+            match case.run_with(Some(reference)) {
+                CaseResult::Decided {
+                    pass: Some(true), ..
+                } => passed += 1,
+                CaseResult::Skipped => skipped += 1,
+                other => {
+                    failed += 1;
+                    eprintln!(
+                        "FAIL {} :: {name} => {other:?}, expected {}",
+                        path.display(),
+                        c["expected"]["overallResult"]
+                    );
+                }
+            }
+        }
+    }
+    eprintln!(
+        "iam-simulate wildcard simulations (overall result): {passed} passed, {failed} failed, {skipped} skipped"
+    );
+    assert_eq!(passed + failed + skipped, 56);
+    // The figure reached when this harness was written; raise it as the engine learns more.
+    assert!(passed >= MINIMUM, "{passed} passed, fewer than {MINIMUM}");
+}
+
+/// Still failing: a Deny that covers only the part of a wildcard request that an Allow reaches
+/// (iam-simulate narrows the request to each allowed pattern first), a boundary case of the same
+/// kind, and a short `arn:aws:sqs` resource-policy pattern that it does not treat as a candidate.
+const MINIMUM: usize = 50;
