@@ -274,6 +274,43 @@ impl PolicySet {
 
     /// Decides the request.
     pub fn evaluate(&self, request: &Request) -> Decision {
+        if request.resource_is_pattern && !request.wildcard_only_action {
+            return self.evaluate_subsets(request);
+        }
+        self.evaluate_exactly(request)
+    }
+
+    /// A request for a set of resources is allowed when some part of the set is: the set is
+    /// narrowed to what each `Allow` reaches, each part is decided, and an allowed part wins,
+    /// then an explicit denial. A `Deny` thus denies a part only when it covers all of it.
+    fn evaluate_subsets(&self, request: &Request) -> Decision {
+        let mut subsets = Vec::new();
+        for policy in self.identity.iter().chain(&self.resource) {
+            policy.allowed_subsets(request, &mut subsets);
+        }
+        if subsets.iter().all(|s| *s == request.resource) {
+            return self.evaluate_exactly(request);
+        }
+        let mut best: Option<Decision> = None;
+        for subset in subsets {
+            let decision = self.evaluate_exactly(&request.with_resource(&subset));
+            let rank = |d: &Decision| match d.outcome {
+                Outcome::Allowed => 2,
+                Outcome::ExplicitlyDenied => 1,
+                Outcome::ImplicitlyDenied => 0,
+            };
+            if best.as_ref().is_none_or(|b| rank(&decision) > rank(b)) {
+                let allowed = decision.outcome == Outcome::Allowed;
+                best = Some(decision);
+                if allowed {
+                    break;
+                }
+            }
+        }
+        best.unwrap_or_else(|| self.evaluate_exactly(request))
+    }
+
+    fn evaluate_exactly(&self, request: &Request) -> Decision {
         let mut ev = Evaluation {
             request,
             arn: request.arn_parts(),

@@ -61,6 +61,8 @@ struct ActionMatcher {
 struct ResourceMatcher {
     negated: bool,
     patterns: Vec<ArnTemplate>,
+    /// The patterns as written, for narrowing requests that name a set of resources.
+    texts: Vec<Box<str>>,
 }
 
 #[derive(Debug, Clone)]
@@ -147,6 +149,48 @@ impl CompiledPolicy {
         self.name.as_deref()
     }
 
+    /// For a request that names a set of resources (`arn:aws:s3:::bucket/*`), the narrower
+    /// sets that this policy's `Allow` statements reach: an Allow on `bucket/public/*` narrows
+    /// the request to `bucket/public/*`, an Allow on `*` leaves it as it is.
+    pub(crate) fn allowed_subsets(&self, request: &Request, out: &mut Vec<String>) {
+        let requested = ArnPattern::new(&request.resource);
+        for statement in &self.statements {
+            if statement.effect != Effect::Allow {
+                continue;
+            }
+            let Some(actions) = &statement.actions else {
+                continue;
+            };
+            if !actions.matches(&request.action_folded, request.action_hash) {
+                continue;
+            }
+            let Some(resources) = &statement.resources else {
+                continue;
+            };
+            if resources.negated {
+                continue;
+            }
+            for (pattern, text) in resources.patterns.iter().zip(&resources.texts) {
+                let ArnTemplate::Fixed(pattern) = pattern else {
+                    continue;
+                };
+                if !pattern.relates_to(&request.resource, false) {
+                    continue;
+                }
+                // A shortened ARN (`arn:aws:sqs`) names no set of its own to narrow to.
+                let full = !text.starts_with("arn:") || ArnParts::parse(text).is_some();
+                let narrower = if full && requested.relates_to(text, true) {
+                    text.to_string()
+                } else {
+                    request.resource.clone()
+                };
+                if !out.contains(&narrower) {
+                    out.push(narrower);
+                }
+            }
+        }
+    }
+
     /// Calls `f` for every statement that matches the request, in document order.
     /// `principal_required` is set for resource-based policies, where a statement without a
     /// `Principal` never applies.
@@ -227,6 +271,7 @@ fn compile_statement(index: usize, s: &Statement, variables: bool) -> CompiledSt
             .iter()
             .map(|v| ArnTemplate::new(v, variables))
             .collect(),
+        texts: r.value.values.iter().map(|v| v.as_str().into()).collect(),
     });
     let principal = s
         .principal

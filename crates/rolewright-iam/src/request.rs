@@ -222,6 +222,15 @@ impl Request {
         self
     }
 
+    /// The same request for another resource (or set of resources), keeping its account.
+    pub(crate) fn with_resource(&self, resource: &str) -> Request {
+        let mut r = self.clone();
+        r.resource = resource.to_string();
+        r.arn_colons = arn_colons(resource);
+        r.resource_is_pattern = resource.contains(['*', '?']);
+        r
+    }
+
     /// Replaces the condition keys.
     pub fn with_context(mut self, context: RequestContext) -> Self {
         self.context = context;

@@ -120,9 +120,12 @@ fn iam_simulate_wildcard_simulations_overall_result() {
                 &c["simulationOptions"],
             );
             match case.run_with(Some(reference)) {
-                CaseResult::Decided {
-                    pass: Some(true), ..
-                } => passed += 1,
+                // These cases list no blockedBy: only the decision is compared.
+                CaseResult::Decided { outcome, .. }
+                    if c["expected"]["overallResult"] == outcome.as_str() =>
+                {
+                    passed += 1
+                }
                 CaseResult::Skipped => skipped += 1,
                 other => {
                     failed += 1;
@@ -143,7 +146,6 @@ fn iam_simulate_wildcard_simulations_overall_result() {
     assert!(passed >= MINIMUM, "{passed} passed, fewer than {MINIMUM}");
 }
 
-/// Still failing: a Deny that covers only the part of a wildcard request that an Allow reaches
-/// (iam-simulate narrows the request to each allowed pattern first), a boundary case of the same
-/// kind, and a short `arn:aws:sqs` resource-policy pattern that it does not treat as a candidate.
-const MINIMUM: usize = 50;
+/// Still failing: a shortened `arn:aws:sqs` Resource in a resource policy, which iam-simulate does
+/// not count as reaching the request (in an identity policy it does).
+const MINIMUM: usize = 52;
