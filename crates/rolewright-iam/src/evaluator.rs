@@ -274,10 +274,28 @@ impl PolicySet {
 
     /// Decides the request.
     pub fn evaluate(&self, request: &Request) -> Decision {
-        if request.resource_is_pattern && !request.wildcard_only_action {
+        let decision = self.evaluate_exactly(request);
+        // Narrowing a set can only turn an allowed decision into a denied one, and only when a
+        // Deny reaches part of the set.
+        if decision.outcome == Outcome::Allowed
+            && request.resource_is_pattern
+            && !request.wildcard_only_action
+            && self.all_policies().any(|p| p.denies_part_of(request))
+        {
             return self.evaluate_subsets(request);
         }
-        self.evaluate_exactly(request)
+        decision
+    }
+
+    fn all_policies(&self) -> impl Iterator<Item = &CompiledPolicy> {
+        self.identity
+            .iter()
+            .chain(&self.resource)
+            .chain(&self.boundaries)
+            .chain(&self.session)
+            .chain(self.scp_levels.iter().flatten())
+            .chain(self.rcp_levels.iter().flatten())
+            .chain(&self.endpoints)
     }
 
     /// A request for a set of resources is allowed when some part of the set is: the set is

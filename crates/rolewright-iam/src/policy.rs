@@ -191,6 +191,25 @@ impl CompiledPolicy {
         }
     }
 
+    /// Whether a `Deny` of this policy reaches part, but not all, of the set of resources the
+    /// request names: only then can narrowing the request change an allowed decision.
+    pub(crate) fn denies_part_of(&self, request: &Request) -> bool {
+        self.statements.iter().any(|statement| {
+            statement.effect == Effect::Deny
+                && statement
+                    .actions
+                    .as_ref()
+                    .is_some_and(|a| a.matches(&request.action_folded, request.action_hash))
+                && statement.resources.as_ref().is_some_and(|r| {
+                    r.negated
+                        || r.patterns.iter().any(|p| match p {
+                            ArnTemplate::Fixed(p) => p.relates_to(&request.resource, false),
+                            ArnTemplate::Variable(_) => true,
+                        })
+                })
+        })
+    }
+
     /// Calls `f` for every statement that matches the request, in document order.
     /// `principal_required` is set for resource-based policies, where a statement without a
     /// `Principal` never applies.
