@@ -8,9 +8,12 @@ use rolewright_reference::{ActionRef, Reference};
 use crate::{Format, exit};
 
 /// Runs the command; returns the exit code.
-pub fn run(pattern: &str, format: Format) -> u8 {
+pub fn run(pattern: &str, resource: Option<&str>, format: Format) -> u8 {
     let reference = Reference::embedded();
     let found = reference.expand(pattern);
+    if let Some(resource) = resource {
+        return match_resource(reference, pattern, &found, resource, format);
+    }
     if found.is_empty() {
         eprintln!("error: {}", no_match(reference, pattern));
         if let Some(suggestion) = reference.suggest(pattern) {
@@ -49,6 +52,77 @@ pub fn run(pattern: &str, format: Format) -> u8 {
         }
     }
     exit::OK
+}
+
+/// `--resource ARN`: which resource types of the matched actions the ARN fits.
+fn match_resource(
+    reference: &Reference,
+    pattern: &str,
+    found: &[ActionRef<'_>],
+    resource: &str,
+    format: Format,
+) -> u8 {
+    if found.is_empty() {
+        eprintln!("error: {}", no_match(reference, pattern));
+        return exit::INVALID;
+    }
+    let rows: Vec<(String, Vec<&str>)> = found
+        .iter()
+        .map(|a| {
+            let types = if resource == "*" {
+                Vec::new()
+            } else {
+                reference
+                    .resource_types_for(a, resource)
+                    .iter()
+                    .map(|rt| rt.name())
+                    .collect()
+            };
+            (a.full_name(), types)
+        })
+        .collect();
+    let any = rows.iter().any(|(_, t)| !t.is_empty())
+        || (resource == "*" && found.iter().any(|a| a.is_wildcard_only()));
+    match format {
+        Format::Json => {
+            let items: Vec<_> = rows
+                .iter()
+                .map(|(a, t)| serde_json::json!({"action": a, "resource": resource, "resourceTypes": t}))
+                .collect();
+            emit(&format!("{}\n", serde_json::Value::Array(items)));
+        }
+        Format::Human => {
+            let mut out = String::new();
+            for ((action, types), a) in rows.iter().zip(found) {
+                let _ = if resource == "*" {
+                    writeln!(
+                        out,
+                        "{action}: {}",
+                        if a.is_wildcard_only() {
+                            "accepts `*` (it has no resource types)"
+                        } else {
+                            "accepts specific resources; `*` grants all of them"
+                        }
+                    )
+                } else if types.is_empty() {
+                    writeln!(
+                        out,
+                        "{action}: `{resource}` fits none of its resource types"
+                    )
+                } else {
+                    let names: Vec<String> = types.iter().map(|t| format!("`{t}`")).collect();
+                    let noun = if names.len() == 1 { "type" } else { "types" };
+                    writeln!(
+                        out,
+                        "{action}: `{resource}` fits resource {noun} {}",
+                        names.join(", ")
+                    )
+                };
+            }
+            emit(&out);
+        }
+    }
+    if any { exit::OK } else { exit::INVALID }
 }
 
 /// Prints to standard output; a reader that stops early (`| head`) is not an error.

@@ -122,6 +122,10 @@ enum Command {
     Actions {
         /// An action or an IAM wildcard over `service:Action`.
         pattern: String,
+        /// Tell which resource types of the matched actions this ARN (or ARN pattern) fits;
+        /// exits 3 when it fits none.
+        #[arg(long, value_name = "ARN")]
+        resource: Option<String>,
         /// Output format.
         #[arg(long, value_enum, default_value = "human")]
         format: Format,
@@ -142,7 +146,11 @@ fn main() -> ExitCode {
         } => validate::run(policy_type, format, &files),
         Command::Simulate(args) => simulate::run(&args),
         Command::Bench(args) => bench::run(&args),
-        Command::Actions { pattern, format } => actions::run(&pattern, format),
+        Command::Actions {
+            pattern,
+            resource,
+            format,
+        } => actions::run(&pattern, resource.as_deref(), format),
         Command::Lint {
             lint_type,
             format,

@@ -219,3 +219,35 @@ fn a_bare_service_prefix_suggests_all_its_actions() {
          help: did you mean `sagemaker:*`?\n"
     );
 }
+
+#[test]
+fn actions_tell_which_resource_types_an_arn_fits() {
+    let out = Command::new(env!("CARGO_BIN_EXE_rolewright"))
+        .args([
+            "actions",
+            "kms:Decrypt",
+            "--resource",
+            "arn:aws:kms:us-east-1:123456789012:key/1234abcd",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "kms:Decrypt: `arn:aws:kms:us-east-1:123456789012:key/1234abcd` fits resource type `key`\n"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_rolewright"))
+        .args([
+            "actions",
+            "kms:Decrypt",
+            "--resource",
+            "1234abcd-12ab-34cd-56ef-1234567890ab",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "kms:Decrypt: `1234abcd-12ab-34cd-56ef-1234567890ab` fits none of its resource types\n"
+    );
+}
