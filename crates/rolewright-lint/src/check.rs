@@ -784,8 +784,17 @@ impl<'r> Ctx<'r> {
             .filter(|a| !full_services.contains(a.service_prefix()))
             .filter(|a| !denied(a))
             .collect();
+        // An ACL change restricted to a canned or granted ACL (`s3:x-amz-acl`,
+        // `s3:x-amz-grant-*`) cannot hand out arbitrary access.
+        let acl_restricted = statement.condition.iter().flatten().any(|b| {
+            b.entries.iter().any(|e| {
+                let k = e.key.to_ascii_lowercase();
+                k == "s3:x-amz-acl" || k.starts_with("s3:x-amz-grant")
+            })
+        });
         let (policy_writes, others): (Vec<&ActionRef<'r>>, Vec<&ActionRef<'r>>) = managing
             .into_iter()
+            .filter(|a| !(acl_restricted && a.name().contains("Acl")))
             .partition(|a| a.name().contains("Policy") || a.name().contains("Acl"));
         let list = |v: &[&ActionRef<'r>]| {
             let shown: Vec<String> = v

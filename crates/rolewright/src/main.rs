@@ -5,6 +5,7 @@ mod actions;
 mod bench;
 mod lint;
 mod render;
+mod role;
 mod simulate;
 mod validate;
 
@@ -81,6 +82,24 @@ enum Command {
     Simulate(Box<simulate::SimulateArgs>),
     /// Measure decisions per second on a Data Scientist shaped role and on a case corpus.
     Bench(bench::BenchArgs),
+    /// List the personas (data-scientist, mlops, compute, custom) and their activities.
+    Personas {
+        /// Output format.
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+    },
+    /// List the ML activities: what each grants, the parameters it needs, VPC/KMS support.
+    Activities {
+        /// Only the activities this persona preselects.
+        #[arg(long)]
+        persona: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+    },
+    /// Build least-privilege SageMaker roles from personas and ML activities.
+    #[command(subcommand)]
+    Role(RoleCommand),
     /// Lint policies with AWS's service data: unknown actions, resources that no action accepts,
     /// condition keys that cannot apply, and grants that are wider than they look.
     ///
@@ -132,6 +151,17 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum RoleCommand {
+    /// Build a role from a persona, adjusted activities and their parameters, and print it as
+    /// JSON (name, trust policy, inline and managed policies, attachments, tags).
+    ///
+    /// Every parameter a selected activity needs is checked first; all problems are reported
+    /// together with the flag to add. A parameter no selected activity uses is a warning. The
+    /// role is linted before it is written and refused on any ERROR or SECURITY_WARNING.
+    New(Box<role::RoleNewArgs>),
+}
+
 fn parse_policy_type(s: &str) -> Result<PolicyType, String> {
     s.parse()
 }
@@ -157,6 +187,9 @@ fn main() -> ExitCode {
             files,
         } => lint::run(&files, lint_type, format),
         Command::Summarize { format, files } => lint::summarize_files(&files, format),
+        Command::Personas { format } => role::personas(format),
+        Command::Activities { persona, format } => role::activities(persona.as_deref(), format),
+        Command::Role(RoleCommand::New(args)) => role::new(&args),
     };
     ExitCode::from(code)
 }
