@@ -19,10 +19,14 @@
 //! ```
 
 mod activity;
+pub mod check;
+pub mod diff;
+pub mod emit;
 mod link;
 mod parameter;
 mod persona;
 mod role;
+pub mod spec;
 
 pub use activity::{ActivityTemplate, Customization};
 pub use link::{Bindings, LinkError, link, placeholders};

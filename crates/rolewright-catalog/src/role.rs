@@ -238,6 +238,39 @@ impl Catalog {
                 }
             }
         }
+        // A persona's preselected activity whose parameters were not all given is left out,
+        // with a warning naming the flags: the console preselects, the admin decides. An activity the
+        // user asked for by name must get its parameters.
+        let explicit: BTreeSet<&str> = spec.add_activities.iter().map(String::as_str).collect();
+        let (activities, skipped): (Vec<&ActivityTemplate>, Vec<&ActivityTemplate>) =
+            activities.into_iter().partition(|a| {
+                let needed = a.list_placeholders(customization);
+                explicit.contains(a.id.as_str()) || needed.iter().all(|p| has(p))
+            });
+        // When nothing would be left, the persona's activities were meant: say what they need.
+        let (activities, skipped) = if activities.is_empty() && !skipped.is_empty() {
+            (skipped, Vec::new())
+        } else {
+            (activities, skipped)
+        };
+        for a in &skipped {
+            let flags: Vec<&str> = a
+                .list_placeholders(customization)
+                .iter()
+                .filter(|p| !has(p))
+                .filter_map(|p| parameter(p).map(|p| p.flag))
+                .collect();
+            warnings.push(format!(
+                "persona activity `{}` is left out: it needs {}; add {} to include it",
+                a.id,
+                flags.join(" and "),
+                if flags.len() == 1 { "it" } else { "them" }
+            ));
+        }
+        ids.retain(|id| !skipped.iter().any(|a| a.id == *id));
+        if activities.is_empty() && problems.is_empty() {
+            problems.push("no activity is left for the role; give the parameters of the persona's activities or add one with --activity".to_string());
+        }
         let mut used = BTreeSet::new();
         for a in &activities {
             for placeholder in a.list_placeholders(customization) {

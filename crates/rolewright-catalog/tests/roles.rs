@@ -24,6 +24,8 @@ fn full_spec(persona: &str, vpc: bool, kms: bool) -> RoleSpec {
     );
     spec.set("WorkGroupNames", ["primary"]);
     spec.set("GlueDbNames", ["ml_db"]);
+    spec.set("KendraIndexIds", ["0123456789abcdef0123456789abcdef"]);
+    spec.set("MlflowTrackingServers", ["mlflow-1"]);
     if vpc {
         spec.set("VpcSubnets", ["subnet-0abc"]);
         spec.set("VpcSecurityGroups", ["sg-0abc"]);

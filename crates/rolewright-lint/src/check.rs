@@ -787,10 +787,14 @@ impl<'r> Ctx<'r> {
         // An ACL change restricted to a canned or granted ACL (`s3:x-amz-acl`,
         // `s3:x-amz-grant-*`) cannot hand out arbitrary access.
         let acl_restricted = statement.condition.iter().flatten().any(|b| {
-            b.entries.iter().any(|e| {
-                let k = e.key.to_ascii_lowercase();
-                k == "s3:x-amz-acl" || k.starts_with("s3:x-amz-grant")
-            })
+            // Only an exact comparison pins the ACL; `StringLike "*"` would not.
+            b.operator.base == BaseOperator::StringEquals
+                && b.operator.set.is_none()
+                && b.entries.iter().any(|e| {
+                    let k = e.key.to_ascii_lowercase();
+                    (k == "s3:x-amz-acl" || k.starts_with("s3:x-amz-grant"))
+                        && e.values.values.iter().all(|v| !is_wildcard(v))
+                })
         });
         let (policy_writes, others): (Vec<&ActionRef<'r>>, Vec<&ActionRef<'r>>) = managing
             .into_iter()

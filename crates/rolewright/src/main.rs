@@ -160,6 +160,32 @@ enum RoleCommand {
     /// together with the flag to add. A parameter no selected activity uses is a warning. The
     /// role is linted before it is written and refused on any ERROR or SECURITY_WARNING.
     New(Box<role::RoleNewArgs>),
+    /// Run the persona test on a role (rolewright's role JSON or a CloudFormation template):
+    /// representative requests with the decision each must get — named buckets readable, other
+    /// buckets not; the named roles passable to SageMaker only; no endpoints without Manage
+    /// Endpoints; no training job outside the approved subnets. Exits 0 when every expectation
+    /// holds, 1 otherwise; the last line on stderr is `N passed, N failed`.
+    Test {
+        /// The role file.
+        file: PathBuf,
+        /// The account the role lives in.
+        #[arg(long, default_value = "123456789012")]
+        account: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+    },
+    /// What NEW grants that OLD did not (+), and what it no longer grants (-), by action and
+    /// resource. Takes role files, CloudFormation templates or policy documents.
+    Diff {
+        /// The old version.
+        old: PathBuf,
+        /// The new version.
+        new: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+    },
 }
 
 fn parse_policy_type(s: &str) -> Result<PolicyType, String> {
@@ -190,6 +216,12 @@ fn main() -> ExitCode {
         Command::Personas { format } => role::personas(format),
         Command::Activities { persona, format } => role::activities(persona.as_deref(), format),
         Command::Role(RoleCommand::New(args)) => role::new(&args),
+        Command::Role(RoleCommand::Test {
+            file,
+            account,
+            format,
+        }) => role::test(&file, &account, format),
+        Command::Role(RoleCommand::Diff { old, new, format }) => role::diff(&old, &new, format),
     };
     ExitCode::from(code)
 }

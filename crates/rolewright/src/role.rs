@@ -111,15 +111,22 @@ pub fn activities(persona_id: Option<&str>, format: Format) -> u8 {
 /// Arguments of `rolewright role new`.
 #[derive(Args, Debug)]
 pub struct RoleNewArgs {
+    /// Read the role from a TOML or JSON spec file kept in git (the same fields as these flags;
+    /// flags given as well override or extend it).
+    #[arg(long, value_name = "FILE")]
+    spec: Option<PathBuf>,
+    /// A folder of extra activity files (`*.json`), added to the built-in catalog.
+    #[arg(long, value_name = "DIR")]
+    catalog: Option<PathBuf>,
     /// The persona: data-scientist, mlops, compute, or custom (no activity).
-    #[arg(long)]
-    persona: String,
+    #[arg(long, required_unless_present = "spec")]
+    persona: Option<String>,
     /// The role name's suffix: the role is `SageMaker-SUFFIX`.
-    #[arg(long)]
-    name_suffix: String,
+    #[arg(long, required_unless_present = "spec")]
+    name_suffix: Option<String>,
     /// The role name's prefix: `SageMaker-` as the CDK library, `sagemaker-` as the console.
-    #[arg(long, default_value = "SageMaker-")]
-    name_prefix: String,
+    #[arg(long)]
+    name_prefix: Option<String>,
     /// The role's description.
     #[arg(long)]
     description: Option<String>,
@@ -163,14 +170,14 @@ pub struct RoleNewArgs {
     #[arg(long = "mlflow-tracking-server", value_name = "NAME")]
     mlflow_servers: Vec<String>,
     /// The account the role lives in.
-    #[arg(long, value_name = "ID")]
-    account: String,
+    #[arg(long, value_name = "ID", required_unless_present = "spec")]
+    account: Option<String>,
     /// The region of its resources.
-    #[arg(long, value_name = "REGION")]
-    region: String,
-    /// The partition: aws, aws-cn or aws-us-gov.
-    #[arg(long, default_value = "aws")]
-    partition: String,
+    #[arg(long, value_name = "REGION", required_unless_present = "spec")]
+    region: Option<String>,
+    /// The partition: aws, aws-cn or aws-us-gov (default aws).
+    #[arg(long)]
+    partition: Option<String>,
     /// A tag, KEY=VALUE (repeatable).
     #[arg(long = "tag", value_name = "KEY=VALUE")]
     tags: Vec<String>,
@@ -180,26 +187,77 @@ pub struct RoleNewArgs {
     /// A permissions boundary ARN.
     #[arg(long, value_name = "ARN")]
     boundary: Option<String>,
+    /// What to write: rolewright's role JSON, a CloudFormation template (JSON or YAML), Terraform,
+    /// or a bash script of AWS CLI calls.
+    #[arg(long, value_enum, default_value = "json")]
+    format: RoleFormat,
     /// Where to write the role (standard output by default).
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
 }
 
+/// Output formats of `rolewright role new`.
+#[derive(Clone, Copy, Debug, clap::ValueEnum, PartialEq, Eq)]
+pub enum RoleFormat {
+    /// rolewright's role JSON.
+    Json,
+    /// A CloudFormation template, JSON.
+    Cloudformation,
+    /// A CloudFormation template, YAML.
+    CloudformationYaml,
+    /// Terraform (aws_iam_role and its policies).
+    Terraform,
+    /// A bash script of AWS CLI calls.
+    AwsCli,
+}
+
 /// `rolewright role new`: builds, lints and writes a role.
 pub fn new(args: &RoleNewArgs) -> u8 {
-    let mut spec = RoleSpec::new(
-        &args.persona,
-        &args.name_suffix,
-        &args.account,
-        &args.region,
-    );
-    spec.name_prefix = args.name_prefix.clone();
-    spec.description = args.description.clone();
-    spec.add_activities = args.activities.clone();
-    spec.remove_activities = args.without.clone();
-    spec.partition = args.partition.clone();
-    spec.managed_policy_arns = args.managed_policies.clone();
-    spec.permissions_boundary = args.boundary.clone();
+    let mut spec = match &args.spec {
+        Some(path) => {
+            let text = match crate::validate::read_input(path) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return exit::ERROR;
+                }
+            };
+            match rolewright_catalog::spec::SpecFile::parse(&text)
+                .map_err(|e| vec![e])
+                .and_then(|f| f.into_spec())
+            {
+                Ok(s) => s,
+                Err(problems) => {
+                    for p in problems {
+                        eprintln!("error: `{}`: {p}", path.display());
+                    }
+                    return exit::INVALID;
+                }
+            }
+        }
+        None => RoleSpec::new("", "", "", ""),
+    };
+    let set = |slot: &mut String, value: &Option<String>| {
+        if let Some(v) = value {
+            slot.clone_from(v);
+        }
+    };
+    set(&mut spec.persona, &args.persona);
+    set(&mut spec.name_suffix, &args.name_suffix);
+    set(&mut spec.name_prefix, &args.name_prefix);
+    set(&mut spec.account, &args.account);
+    set(&mut spec.region, &args.region);
+    set(&mut spec.partition, &args.partition);
+    if args.description.is_some() {
+        spec.description.clone_from(&args.description);
+    }
+    spec.add_activities.extend(args.activities.iter().cloned());
+    spec.remove_activities.extend(args.without.iter().cloned());
+    spec.managed_policy_arns
+        .extend(args.managed_policies.iter().cloned());
+    if args.boundary.is_some() {
+        spec.permissions_boundary.clone_from(&args.boundary);
+    }
     for tag in &args.tags {
         match tag.split_once('=') {
             Some((k, v)) => spec.tags.push((k.to_string(), v.to_string())),
@@ -226,10 +284,22 @@ pub fn new(args: &RoleNewArgs) -> u8 {
     debug_assert_eq!(lists.len(), PARAMETERS.len());
     for (placeholder, values) in lists {
         if !values.is_empty() {
-            spec.set(placeholder, values.iter().cloned());
+            let mut all = spec
+                .parameters
+                .get(placeholder)
+                .cloned()
+                .unwrap_or_default();
+            all.extend(values.iter().cloned());
+            spec.set(placeholder, all);
         }
     }
-    let role = match Catalog::builtin().build(&spec) {
+    let mut catalog = Catalog::builtin();
+    if let Some(dir) = &args.catalog {
+        if let Err(code) = add_activities(&mut catalog, dir) {
+            return code;
+        }
+    }
+    let role = match catalog.build(&spec) {
         Ok(r) => r,
         Err(RoleError::Invalid(problems)) => {
             for p in problems {
@@ -266,12 +336,19 @@ pub fn new(args: &RoleNewArgs) -> u8 {
         eprintln!("error: the role was not written");
         return exit::INVALID;
     }
-    let text = match serde_json::to_string_pretty(&role.to_json()) {
-        Ok(t) => t + "\n",
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::ERROR;
-        }
+    use rolewright_catalog::emit;
+    let text = match args.format {
+        RoleFormat::Json => match serde_json::to_string_pretty(&role.to_json()) {
+            Ok(t) => t + "\n",
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::ERROR;
+            }
+        },
+        RoleFormat::Cloudformation => emit::cloudformation_json(&role),
+        RoleFormat::CloudformationYaml => emit::cloudformation_yaml(&role),
+        RoleFormat::Terraform => emit::terraform(&role),
+        RoleFormat::AwsCli => emit::aws_cli(&role, &spec.partition, &spec.account),
     };
     match &args.out {
         Some(path) => match std::fs::write(path, text) {
@@ -289,4 +366,153 @@ pub fn new(args: &RoleNewArgs) -> u8 {
             exit::OK
         }
     }
+}
+
+/// Adds a team's activity files to the catalog; a file that does not parse is an error.
+fn add_activities(catalog: &mut Catalog, dir: &std::path::Path) -> Result<(), u8> {
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        eprintln!("error: cannot read `{}`: {e}", dir.display());
+        exit::ERROR
+    })?;
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    paths.sort();
+    for path in paths {
+        let text = crate::validate::read_input(&path).map_err(|e| {
+            eprintln!("error: {e}");
+            exit::ERROR
+        })?;
+        match rolewright_catalog::ActivityTemplate::parse(&text) {
+            Ok(a) => catalog.add(a),
+            Err(e) => {
+                eprintln!("error: `{}` is not an activity file: {e}", path.display());
+                return Err(exit::INVALID);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn read_role_json(path: &std::path::Path) -> Result<serde_json::Value, u8> {
+    let text = crate::validate::read_input(path).map_err(|e| {
+        eprintln!("error: {e}");
+        exit::ERROR
+    })?;
+    serde_json::from_str(&text).map_err(|e| {
+        eprintln!("error: `{}` is not JSON: {e}", path.display());
+        exit::INVALID
+    })
+}
+
+/// `rolewright role test FILE`: the persona test table; exits 0 when every expectation holds.
+pub fn test(path: &std::path::Path, account: &str, format: Format) -> u8 {
+    let value = match read_role_json(path) {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    let role = match rolewright_catalog::check::RolePolicies::from_json(&value) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: `{}`: {e}", path.display());
+            return exit::INVALID;
+        }
+    };
+    let rows = match rolewright_catalog::check::persona_test(&role, account) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: `{}`: {e}", path.display());
+            return exit::INVALID;
+        }
+    };
+    let failed = rows.iter().filter(|r| !r.holds()).count();
+    match format {
+        Format::Json => {
+            let items: Vec<_> = rows
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "check": r.check, "action": r.action, "resource": r.resource, "context": r.context,
+                        "expected": r.expected.as_str(), "actual": r.actual.as_str(), "pass": r.holds(),
+                    })
+                })
+                .collect();
+            println!("{}", serde_json::Value::Array(items));
+        }
+        Format::Human => {
+            for r in &rows {
+                println!(
+                    "{} {}\n     {} on {}{}\n     expected {}, got {}",
+                    if r.holds() { "ok  " } else { "FAIL" },
+                    r.check,
+                    r.action,
+                    r.resource,
+                    if r.context.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" with {}", r.context.join(" "))
+                    },
+                    r.expected,
+                    r.actual
+                );
+            }
+        }
+    }
+    eprintln!("{} passed, {failed} failed", rows.len() - failed);
+    if failed == 0 { exit::OK } else { exit::ERROR }
+}
+
+/// `rolewright role diff OLD NEW`.
+pub fn diff(old: &std::path::Path, new: &std::path::Path, format: Format) -> u8 {
+    let load = |p: &std::path::Path| -> Result<Vec<serde_json::Value>, u8> {
+        let value = read_role_json(p)?;
+        // A role file, a CloudFormation template, or a bare policy document.
+        if value.get("Statement").is_some() {
+            return Ok(vec![value]);
+        }
+        rolewright_catalog::check::RolePolicies::from_json(&value)
+            .map(|r| r.documents)
+            .map_err(|e| {
+                eprintln!("error: `{}`: {e}", p.display());
+                exit::INVALID
+            })
+    };
+    let (a, b) = match (load(old), load(new)) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(c), _) | (_, Err(c)) => return c,
+    };
+    let (added, removed) = rolewright_catalog::diff::diff(&a, &b, Reference::embedded());
+    let line = |sign: &str, g: &rolewright_catalog::diff::Grant| {
+        format!(
+            "{sign} {} on {}{}",
+            g.action,
+            g.resource,
+            g.condition
+                .as_ref()
+                .map(|c| format!(" when {c}"))
+                .unwrap_or_default()
+        )
+    };
+    match format {
+        Format::Json => {
+            let j = |v: &[rolewright_catalog::diff::Grant]| -> Vec<serde_json::Value> {
+                v.iter().map(|g| serde_json::json!({"action": g.action, "resource": g.resource, "condition": g.condition})).collect()
+            };
+            println!(
+                "{}",
+                serde_json::json!({"added": j(&added), "removed": j(&removed)})
+            );
+        }
+        Format::Human => {
+            for g in &added {
+                println!("{}", line("+", g));
+            }
+            for g in &removed {
+                println!("{}", line("-", g));
+            }
+            eprintln!("{} grants added, {} removed", added.len(), removed.len());
+        }
+    }
+    exit::OK
 }
