@@ -113,6 +113,40 @@ fn strings(value: &Value, out: &mut Vec<String>) {
     }
 }
 
+/// The condition keys and values of the statement that grants `sagemaker:CreateTrainingJob` with
+/// conditions (its `Null` checks excepted): what a request must carry to be allowed.
+fn job_conditions(documents: &[Value]) -> Vec<(String, Vec<String>)> {
+    for doc in documents {
+        for s in doc["Statement"].as_array().into_iter().flatten() {
+            let mut actions = Vec::new();
+            strings(&s["Action"], &mut actions);
+            if s["Effect"] != "Allow"
+                || !actions
+                    .iter()
+                    .any(|a| a.eq_ignore_ascii_case("sagemaker:CreateTrainingJob"))
+            {
+                continue;
+            }
+            let Some(blocks) = s["Condition"].as_object() else {
+                continue;
+            };
+            let mut out = Vec::new();
+            for (operator, entries) in blocks {
+                if operator == "Null" {
+                    continue;
+                }
+                for (key, values) in entries.as_object().into_iter().flatten() {
+                    let mut v = Vec::new();
+                    strings(values, &mut v);
+                    out.push((key.clone(), v));
+                }
+            }
+            return out;
+        }
+    }
+    Vec::new()
+}
+
 /// Runs the persona test on a role in account `account`.
 pub fn persona_test(role: &RolePolicies, account: &str) -> Result<Vec<TestRow>, String> {
     let mut set = PolicySet::new();
@@ -151,16 +185,6 @@ pub fn persona_test(role: &RolePolicies, account: &str) -> Result<Vec<TestRow>, 
         })
         .cloned()
         .collect();
-    let subnets: Vec<String> = all
-        .iter()
-        .filter(|s| s.starts_with("subnet-"))
-        .cloned()
-        .collect();
-    let security_groups: Vec<String> = all
-        .iter()
-        .filter(|s| s.starts_with("sg-"))
-        .cloned()
-        .collect();
 
     let mut rows = Vec::new();
     let mut run = |check: String,
@@ -171,7 +195,8 @@ pub fn persona_test(role: &RolePolicies, account: &str) -> Result<Vec<TestRow>, 
         let mut request =
             Request::new(principal.clone(), action, &resource).with_resource_account(account);
         for (k, v) in &context {
-            if v.len() == 1 && !k.contains("Vpc") {
+            let multi = k.to_ascii_lowercase().starts_with("sagemaker:vpc");
+            if v.len() == 1 && !multi {
                 request.context_mut().set(k, v[0].clone());
             } else {
                 request.context_mut().set_multi(k, v.iter().cloned());
@@ -283,48 +308,54 @@ pub fn persona_test(role: &RolePolicies, account: &str) -> Result<Vec<TestRow>, 
         );
     }
 
-    // With VPC customization, no training job outside the approved subnets.
+    // With VPC customization, no training job outside the approved subnets. The approved
+    // request meets every condition of the statement that grants the job (subnets, security
+    // groups, and the KMS keys of a KMS variant).
     let trains = role
         .activities
         .as_ref()
         .is_none_or(|a| a.iter().any(|id| id == "manage-jobs"));
-    if trains && !subnets.is_empty() && !security_groups.is_empty() {
+    let conditions = job_conditions(&role.documents);
+    let has_vpc = conditions
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("sagemaker:VpcSubnets"));
+    if trains && has_vpc {
         let job =
             format!("arn:{partition}:sagemaker:us-east-1:{account}:training-job/persona-test");
         run(
             "a training job in the approved subnets is allowed".into(),
             "sagemaker:CreateTrainingJob",
             job.clone(),
-            vec![
-                ("sagemaker:VpcSubnets".into(), subnets.clone()),
-                (
-                    "sagemaker:VpcSecurityGroupIds".into(),
-                    security_groups.clone(),
-                ),
-            ],
+            conditions.clone(),
             Outcome::Allowed,
         );
+        let other: Vec<(String, Vec<String>)> = conditions
+            .iter()
+            .map(|(k, v)| {
+                if k.eq_ignore_ascii_case("sagemaker:VpcSubnets") {
+                    (k.clone(), vec!["subnet-rolewright-other".to_string()])
+                } else {
+                    (k.clone(), v.clone())
+                }
+            })
+            .collect();
         run(
             "a training job in another subnet is refused".into(),
             "sagemaker:CreateTrainingJob",
             job.clone(),
-            vec![
-                (
-                    "sagemaker:VpcSubnets".into(),
-                    vec!["subnet-rolewright-other".into()],
-                ),
-                (
-                    "sagemaker:VpcSecurityGroupIds".into(),
-                    security_groups.clone(),
-                ),
-            ],
+            other,
             Outcome::ImplicitlyDenied,
         );
+        let without: Vec<(String, Vec<String>)> = conditions
+            .iter()
+            .filter(|(k, _)| !k.to_ascii_lowercase().starts_with("sagemaker:vpc"))
+            .cloned()
+            .collect();
         run(
             "a training job without a VPC is refused".into(),
             "sagemaker:CreateTrainingJob",
             job,
-            vec![],
+            without,
             Outcome::ImplicitlyDenied,
         );
     }

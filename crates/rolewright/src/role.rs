@@ -332,6 +332,24 @@ pub fn new(args: &RoleNewArgs) -> u8 {
             }
         }
     }
+    // And the persona test: the role must grant what its activities promise and nothing else.
+    match rolewright_catalog::check::RolePolicies::from_json(&role.to_json())
+        .and_then(|r| rolewright_catalog::check::persona_test(&r, &spec.account))
+    {
+        Ok(rows) => {
+            for row in rows.iter().filter(|r| !r.holds()) {
+                eprintln!(
+                    "error: persona test: {} ({} on {}): expected {}, got {}",
+                    row.check, row.action, row.resource, row.expected, row.actual
+                );
+                refused = true;
+            }
+        }
+        Err(e) => {
+            eprintln!("error: persona test: {e}");
+            refused = true;
+        }
+    }
     if refused {
         eprintln!("error: the role was not written");
         return exit::INVALID;
