@@ -19,6 +19,7 @@
 //! ```
 
 mod activity;
+pub mod builder;
 pub mod check;
 pub mod diff;
 pub mod emit;
