@@ -7,23 +7,11 @@
     reason = "tests fail by panicking"
 )]
 
-use std::process::{Command, Output};
+mod common;
 
-fn rolewright(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rolewright"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the rolewright binary runs")
-}
+use common::{rolewright, stderr, stdout};
 
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use std::process::Command;
 
 #[test]
 fn a_wildcard_lists_matching_actions_with_access_levels() {

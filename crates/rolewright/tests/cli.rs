@@ -6,38 +6,11 @@
     reason = "tests fail by panicking"
 )]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn rolewright(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rolewright"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the rolewright binary runs")
-}
+use common::{rolewright, scratch, stderr, stdout, write};
 
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// A scratch folder for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("rolewright-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> String {
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path.to_string_lossy().into_owned()
-}
+use std::path::Path;
 
 const READ_ML_DATA: &str = r#"{
   "Version": "2012-10-17",

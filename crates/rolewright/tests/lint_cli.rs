@@ -6,16 +6,11 @@
     reason = "tests fail by panicking"
 )]
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
 
-fn rolewright(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rolewright"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the rolewright binary runs")
-}
+use common::rolewright;
+
+use std::path::PathBuf;
 
 fn write(name: &str, text: &str) -> String {
     let dir = std::env::temp_dir().join(format!("rolewright-lint-cli-{}", std::process::id()));

@@ -6,26 +6,9 @@
     reason = "tests fail by panicking"
 )]
 
-use std::process::{Command, Output};
+mod common;
 
-fn rolewright(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rolewright"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the rolewright binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn scratch(name: &str) -> std::path::PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("rolewright-role-cli-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use common::{rolewright, scratch, stderr};
 
 const DS: &[&str] = &[
     "role",
