@@ -13,6 +13,10 @@ Spec (every list may be empty or absent unless the persona's activities require 
      "s3Buckets": [names], "passRoles": [role ARNs], "ecrRepos": [repository ARNs],
      "subnets": [ids], "securityGroups": [ids], "dataKeys": [key ARNs], "volumeKeys": [key ARNs]}
 
+`"persona": "custom"` with `"activities": [rolewright activity ids]` builds a Persona of those
+activities instead (also supported: monitor-models, manage-glue-tables with `"glueDatabases"`),
+to reach the fixes the three personas do not exercise.
+
 The personas use the activities of the SageMaker console's 2023 persona list:
 
 - data-scientist: run studio apps, manage jobs, manage models, manage experiments,
@@ -34,8 +38,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from cdklabs.cdk_aws_sagemaker_role_manager import Activity, Persona
 
-# The activities of each persona, as (spec id, builder) pairs. A builder takes the stack, the
-# construct id and the imported resources, and returns the library's Activity.
+# The activities of each persona, by rolewright's activity ids (build_activity maps each to the
+# library's builder).
 PERSONAS = {
     "data-scientist": [
         "run-studio-apps",
@@ -75,6 +79,12 @@ def build_activity(scope, activity_id, res):
         return Activity.visualize_experiments(scope, cid)
     if activity_id == "s3-bucket-access":
         return Activity.access_s3_buckets(scope, cid, s3_buckets=res["buckets"])
+    if activity_id == "monitor-models":
+        return Activity.monitor_models(scope, cid, roles_to_pass=res["roles"])
+    if activity_id == "manage-glue-tables":
+        return Activity.manage_glue_tables(
+            scope, cid, glue_database_names=res["glueDatabases"], s3_buckets=res["buckets"]
+        )
     if activity_id == "access-aws-services":
         return Activity.access_aws_services(
             scope, cid, ecr_repositories=res["repos"], s3_buckets=res["buckets"]
@@ -89,6 +99,7 @@ def import_resources(stack, spec):
         return list(enumerate(spec.get(key) or []))
 
     return {
+        "glueDatabases": list(spec.get("glueDatabases") or []),
         "buckets": [s3.Bucket.from_bucket_name(stack, f"Bucket{i}", v) for i, v in each("s3Buckets")],
         "roles": [
             iam.Role.from_role_arn(stack, f"PassRole{i}", v, mutable=False)
@@ -112,6 +123,8 @@ def import_resources(stack, spec):
 def synth(spec):
     """The CloudFormation template (a dict) of the persona's stack."""
     persona = spec["persona"]
+    if persona == "custom":
+        PERSONAS["custom"] = list(spec.get("activities") or [])
     if persona not in PERSONAS:
         raise SystemExit(f"synth_personas: unknown persona {persona!r} (one of {sorted(PERSONAS)})")
     with tempfile.TemporaryDirectory(prefix="rolewright-cdk-") as outdir:
