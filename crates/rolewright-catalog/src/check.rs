@@ -104,13 +104,9 @@ impl TestRow {
     }
 }
 
+/// Every string inside `value`, in document order.
 fn strings(value: &Value, out: &mut Vec<String>) {
-    match value {
-        Value::String(s) => out.push(s.clone()),
-        Value::Array(a) => a.iter().for_each(|v| strings(v, out)),
-        Value::Object(o) => o.values().for_each(|v| strings(v, out)),
-        _ => {}
-    }
+    crate::link::walk_strings(value, &mut |s| out.push(s.to_string()));
 }
 
 /// The condition keys and values of the statement that grants `sagemaker:CreateTrainingJob` with

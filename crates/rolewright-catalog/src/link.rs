@@ -45,7 +45,8 @@ pub fn placeholders(template: &Value) -> (BTreeSet<String>, BTreeSet<String>) {
     (single, lists)
 }
 
-fn walk_strings(value: &Value, f: &mut impl FnMut(&str)) {
+/// Calls `f` on every string inside `value`, in document order.
+pub(crate) fn walk_strings(value: &Value, f: &mut impl FnMut(&str)) {
     match value {
         Value::String(s) => f(s),
         Value::Array(items) => items.iter().for_each(|v| walk_strings(v, f)),
