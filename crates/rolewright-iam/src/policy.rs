@@ -540,7 +540,7 @@ impl CompiledStatement {
 }
 
 /// FNV-1a, a fast hash for the short strings (action names, service prefixes) of the indexes.
-pub(crate) fn text_hash(text: &str) -> u64 {
+pub fn text_hash(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
     })

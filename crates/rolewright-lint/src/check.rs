@@ -943,10 +943,7 @@ impl Patterns {
 
 /// A bit chosen by the text's hash, for [`Patterns::mask`].
 fn bit(text: &str) -> u64 {
-    let h = text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    });
-    1 << (h % 64)
+    1 << (rolewright_iam::policy::text_hash(text) % 64)
 }
 
 impl Compiled {
