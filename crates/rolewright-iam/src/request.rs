@@ -190,7 +190,9 @@ impl Request {
     /// A request by `principal` to perform `action` (`service:Action`, any case) on `resource`
     /// (an ARN, or `*` for actions without resource types).
     pub fn new(principal: Principal, action: &str, resource: &str) -> Self {
-        let resource_account = ArnParts::parse(resource)
+        // The ARN is split once; its account and part boundaries both come from that split.
+        let arn = ArnParts::parse(resource);
+        let resource_account = arn
             .map(|a| a.account)
             .filter(|a| !a.is_empty())
             .map(str::to_string);
@@ -210,7 +212,7 @@ impl Request {
             resource_account,
             context: RequestContext::new(),
             wildcard_only_action: false,
-            arn_colons: arn_colons(resource),
+            arn_colons: arn.and_then(|a| arn_colons(resource, &a)),
             resource_is_pattern: resource.contains(['*', '?']),
         }
     }
@@ -226,7 +228,7 @@ impl Request {
     pub(crate) fn with_resource(&self, resource: &str) -> Request {
         let mut r = self.clone();
         r.resource = resource.to_string();
-        r.arn_colons = arn_colons(resource);
+        r.arn_colons = ArnParts::parse(resource).and_then(|a| arn_colons(resource, &a));
         r.resource_is_pattern = resource.contains(['*', '?']);
         r
     }
@@ -309,21 +311,18 @@ fn same_account(principal: &Principal, resource_account: Option<&str>) -> bool {
     }
 }
 
-/// The offsets of the first five `:` of an ARN (`arn:` included), if `text` is one.
-fn arn_colons(text: &str) -> Option<[u16; 5]> {
-    ArnParts::parse(text)?;
-    let mut out = [0u16; 5];
-    let mut found = 0;
-    for (i, b) in text.bytes().enumerate() {
-        if b == b':' {
-            out[found] = u16::try_from(i).ok()?;
-            found += 1;
-            if found == 5 {
-                return Some(out);
-            }
-        }
-    }
-    None
+/// The offsets of the first five `:` of `text` (`arn:` included), from its split `arn`.
+fn arn_colons(text: &str, arn: &ArnParts<'_>) -> Option<[u16; 5]> {
+    // Each part is a slice of `text`; the colon before it sits just ahead of its start.
+    let before =
+        |part: &str| u16::try_from(part.as_ptr() as usize - text.as_ptr() as usize - 1).ok();
+    Some([
+        3,
+        before(arn.service)?,
+        before(arn.region)?,
+        before(arn.account)?,
+        before(arn.resource)?,
+    ])
 }
 
 #[cfg(test)]
