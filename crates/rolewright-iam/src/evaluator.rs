@@ -449,15 +449,19 @@ impl Evaluation<'_> {
             .then(|| self.levels(&set.scp_levels, PolicyKind::ServiceControl));
         let rcp = (!is_service && !set.rcp_levels.is_empty())
             .then(|| self.levels(&set.rcp_levels, PolicyKind::ResourceControl));
+        // Every endpoint policy on the path must allow.
         let endpoint = (!set.endpoints.is_empty()).then(|| {
             let mut all = Verdict {
                 allow: true,
                 deny: false,
             };
             for (i, p) in set.endpoints.iter().enumerate() {
-                let v = self
-                    .policy(p, i, PolicyKind::Endpoint, MatchMode::Guardrail)
-                    .0;
+                let v = self.any_of(
+                    std::slice::from_ref(p),
+                    i,
+                    PolicyKind::Endpoint,
+                    MatchMode::Guardrail,
+                );
                 all.allow &= v.allow;
                 all.deny |= v.deny;
             }
@@ -466,15 +470,7 @@ impl Evaluation<'_> {
 
         // Grants.
         let identity = if is_iam_principal {
-            let mut v = Verdict::default();
-            for (i, p) in set.identity.iter().enumerate() {
-                let r = self
-                    .policy(p, i, PolicyKind::Identity, MatchMode::Identity)
-                    .0;
-                v.allow |= r.allow;
-                v.deny |= r.deny;
-            }
-            v
+            self.any_of(&set.identity, 0, PolicyKind::Identity, MatchMode::Identity)
         } else {
             Verdict::default()
         };
@@ -491,15 +487,12 @@ impl Evaluation<'_> {
             None => (None, None),
         };
         let boundary = (is_iam_principal && !set.boundaries.is_empty()).then(|| {
-            let mut v = Verdict::default();
-            for (i, p) in set.boundaries.iter().enumerate() {
-                let r = self
-                    .policy(p, i, PolicyKind::Boundary, MatchMode::Identity)
-                    .0;
-                v.allow |= r.allow;
-                v.deny |= r.deny;
-            }
-            v
+            self.any_of(
+                &set.boundaries,
+                0,
+                PolicyKind::Boundary,
+                MatchMode::Identity,
+            )
         });
         let session = match (&set.session, is_iam_principal) {
             (Some(p), true) => Some(
@@ -732,15 +725,29 @@ impl Evaluation<'_> {
         };
         let mut index = 0;
         for level in levels {
-            let mut level_allows = false;
-            for p in level {
-                let v = self.policy(p, index, kind, MatchMode::Guardrail).0;
-                level_allows |= v.allow;
-                all.deny |= v.deny;
-                index += 1;
-            }
-            all.allow &= level_allows;
+            let v = self.any_of(level, index, kind, MatchMode::Guardrail);
+            all.allow &= v.allow;
+            all.deny |= v.deny;
+            index += level.len();
         }
         all
+    }
+
+    /// Evaluates policies of which any may allow (identity policies, the policies of one
+    /// organization level): numbered from `first_index` in the matched statements.
+    fn any_of(
+        &mut self,
+        policies: &[CompiledPolicy],
+        first_index: usize,
+        kind: PolicyKind,
+        mode: MatchMode,
+    ) -> Verdict {
+        let mut v = Verdict::default();
+        for (i, p) in policies.iter().enumerate() {
+            let r = self.policy(p, first_index + i, kind, mode).0;
+            v.allow |= r.allow;
+            v.deny |= r.deny;
+        }
+        v
     }
 }
