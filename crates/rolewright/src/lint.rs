@@ -6,7 +6,7 @@ use rolewright_iam::{PolicyDocument, PolicyType};
 use rolewright_lint::{LintType, Severity, lint, summarize};
 use rolewright_reference::Reference;
 
-use crate::validate::read_input;
+use crate::validate::{FileReport, check_files, read_input};
 use crate::{Format, exit, render};
 
 /// Parses `--type` for lint: `auto` or a policy type.
@@ -23,25 +23,13 @@ pub fn parse_lint_type(s: &str) -> Result<LintType, String> {
 pub fn run(files: &[PathBuf], lint_type: LintType, format: Format) -> u8 {
     let reference = Reference::embedded();
     let color = render::use_color();
-    let mut any_error = false;
-    let mut io_error = false;
-    let mut json_out = Vec::new();
-    for path in files {
-        let name = path.display().to_string();
-        let text = match read_input(path) {
-            Ok(t) => t,
-            Err(e) => {
-                eprintln!("error: {e}");
-                io_error = true;
-                continue;
-            }
-        };
-        let findings = lint(&text, lint_type, reference);
-        any_error |= findings.iter().any(|f| f.severity == Severity::Error);
+    check_files(files, format, |name, text| {
+        let findings = lint(text, lint_type, reference);
+        let mut json = Vec::new();
         match format {
             Format::Json => {
                 for f in &findings {
-                    json_out.push(serde_json::json!({
+                    json.push(serde_json::json!({
                         "file": name,
                         "code": f.code,
                         "severity": f.severity.as_str(),
@@ -55,7 +43,7 @@ pub fn run(files: &[PathBuf], lint_type: LintType, format: Format) -> u8 {
             }
             Format::Human => {
                 for f in &findings {
-                    print!("{}", render::finding(f, &name, &text, color));
+                    print!("{}", render::finding(f, name, text, color));
                 }
                 let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
                 println!(
@@ -67,17 +55,11 @@ pub fn run(files: &[PathBuf], lint_type: LintType, format: Format) -> u8 {
                 );
             }
         }
-    }
-    if format == Format::Json {
-        println!("{}", serde_json::Value::Array(json_out));
-    }
-    if io_error {
-        exit::ERROR
-    } else if any_error {
-        exit::INVALID
-    } else {
-        exit::OK
-    }
+        FileReport {
+            json,
+            has_error: findings.iter().any(|f| f.severity == Severity::Error),
+        }
+    })
 }
 
 /// Runs `rolewright summarize`.

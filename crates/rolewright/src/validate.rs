@@ -32,30 +32,62 @@ pub fn read_input(path: &Path) -> Result<String, String> {
     Ok(text)
 }
 
-/// Runs the command; returns the exit code.
-pub fn run(policy_type: PolicyType, format: Format, files: &[PathBuf]) -> u8 {
-    let color = render::use_color();
+/// What checking one file found: JSON rows for `--format json`, and whether any is an error.
+pub struct FileReport {
+    /// One JSON object per finding.
+    pub json: Vec<serde_json::Value>,
+    /// Whether the file has an error (exit 3).
+    pub has_error: bool,
+}
+
+/// Reads each file and hands its name and text to `check`, which prints its human report and
+/// returns a [`FileReport`]. With `--format json` the rows of all files are printed as one array.
+/// Exits 1 when a file cannot be read, 3 when any file has an error, 0 otherwise.
+pub fn check_files(
+    files: &[PathBuf],
+    format: Format,
+    mut check: impl FnMut(&str, &str) -> FileReport,
+) -> u8 {
     let mut any_error = false;
-    let mut any_io_error = false;
+    let mut io_error = false;
     let mut json_out = Vec::new();
     for path in files {
-        let name = path.display().to_string();
         let text = match read_input(path) {
             Ok(t) => t,
             Err(e) => {
                 eprintln!("error: {e}");
-                any_io_error = true;
+                io_error = true;
                 continue;
             }
         };
-        let outcome = parse_policy(&text, policy_type);
+        let report = check(&path.display().to_string(), &text);
+        any_error |= report.has_error;
+        json_out.extend(report.json);
+    }
+    if format == Format::Json {
+        println!("{}", serde_json::Value::Array(json_out));
+    }
+    if io_error {
+        exit::ERROR
+    } else if any_error {
+        exit::INVALID
+    } else {
+        exit::OK
+    }
+}
+
+/// Runs the command; returns the exit code.
+pub fn run(policy_type: PolicyType, format: Format, files: &[PathBuf]) -> u8 {
+    let color = render::use_color();
+    check_files(files, format, |name, text| {
+        let outcome = parse_policy(text, policy_type);
         let errors = outcome.diagnostics.iter().filter(|d| d.is_error()).count();
         let warnings = outcome.diagnostics.len() - errors;
-        any_error |= errors > 0;
+        let mut json = Vec::new();
         match format {
             Format::Human => {
                 for d in &outcome.diagnostics {
-                    eprint!("{}", render::diagnostic(d, &name, &text, color));
+                    eprint!("{}", render::diagnostic(d, name, text, color));
                 }
                 if errors == 0 {
                     println!(
@@ -77,7 +109,7 @@ pub fn run(policy_type: PolicyType, format: Format, files: &[PathBuf]) -> u8 {
             }
             Format::Json => {
                 for d in &outcome.diagnostics {
-                    json_out.push(serde_json::json!({
+                    json.push(serde_json::json!({
                         "file": name,
                         "code": d.code.as_str(),
                         "severity": d.severity.as_str(),
@@ -90,17 +122,11 @@ pub fn run(policy_type: PolicyType, format: Format, files: &[PathBuf]) -> u8 {
                 }
             }
         }
-    }
-    if format == Format::Json {
-        println!("{}", serde_json::Value::Array(json_out));
-    }
-    if any_io_error {
-        exit::ERROR
-    } else if any_error {
-        exit::INVALID
-    } else {
-        exit::OK
-    }
+        FileReport {
+            json,
+            has_error: errors > 0,
+        }
+    })
 }
 
 fn plural(n: usize) -> &'static str {
