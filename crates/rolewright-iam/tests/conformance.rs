@@ -6,50 +6,23 @@
     reason = "a test harness fails by panicking, with the corpus path in the message"
 )]
 
+#[path = "../../../tests/support/corpus.rs"]
+mod support;
+
 use std::collections::BTreeSet;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use rolewright_iam::case::{CaseResult, parse_cases};
 use rolewright_iam::{
     CompiledPolicy, Outcome, PolicyDocument, PolicySet, PolicyType, Principal, Request,
     parse_policy,
 };
-
-/// The corpus folder: `$ROLEWRIGHT_CONFORMANCE`, or `shared/conformance` beside the repository.
-fn corpus() -> PathBuf {
-    let dir = std::env::var_os("ROLEWRIGHT_CONFORMANCE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance")
-        });
-    assert!(
-        dir.is_dir(),
-        "\n\n*** CONFORMANCE CORPUS NOT FOUND at {} ***\n*** put the shared/ folder beside the repository or set ROLEWRIGHT_CONFORMANCE ***\n",
-        dir.display()
-    );
-    dir
-}
-
-fn json_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<PathBuf> = fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            json_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "json") {
-            out.push(path);
-        }
-    }
-}
+use support::{corpus, json_files};
 
 /// Runs every case under `root`; returns (passed, failed, skipped) after printing failures.
 fn run_case_folder(root: &Path, label: &str) -> (usize, usize, usize) {
-    let mut files = Vec::new();
-    json_files(root, &mut files);
+    let files = json_files(root);
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);
     for file in &files {
         let text = fs::read_to_string(file).unwrap();
@@ -183,8 +156,7 @@ fn type_of(file: &Path) -> PolicyType {
 #[test]
 fn iam_policy_validate_cases() {
     let root = corpus().join("iam-policy-validate");
-    let mut files = Vec::new();
-    json_files(&root, &mut files);
+    let files = json_files(&root);
     let (mut passed, mut failed) = (0, 0);
     for file in &files {
         let cases: Vec<serde_json::Value> =

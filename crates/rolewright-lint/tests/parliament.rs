@@ -6,11 +6,14 @@
     reason = "a test harness fails by panicking"
 )]
 
+#[path = "../../../tests/support/corpus.rs"]
+mod support;
+
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 
 use rolewright_lint::{LintType, lint};
 use rolewright_reference::Reference;
+use support::corpus;
 
 /// rolewright code → the parliament ids it stands for. Codes not listed have no parliament
 /// counterpart and are left out of the comparison (`missing-version`, `passrole-*`,
@@ -77,20 +80,6 @@ const DIFFERENCES: &[Difference] = &[(
          holder can rewrite the bucket policy, which parliament reports when the action is named \
          but not when a wildcard grants it. rolewright expands wildcards first.",
 )];
-
-fn corpus() -> PathBuf {
-    let dir = std::env::var_os("ROLEWRIGHT_CONFORMANCE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance")
-        });
-    assert!(
-        dir.is_dir(),
-        "\n\n*** CONFORMANCE CORPUS NOT FOUND at {} ***\n",
-        dir.display()
-    );
-    dir
-}
 
 fn parliament_ids(code: &str, path: &str) -> Vec<&'static str> {
     // A resource that is not even a string (a CloudFormation `Fn::Sub` object) is an invalid ARN

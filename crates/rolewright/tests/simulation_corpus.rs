@@ -9,40 +9,13 @@
     reason = "a test harness fails by panicking"
 )]
 
-use std::path::{Path, PathBuf};
+#[path = "../../../tests/support/corpus.rs"]
+mod support;
 
 use rolewright_iam::case::{CaseResult, EngineCase};
 use rolewright_reference::Reference;
 use serde_json::{Value, json};
-
-fn corpus() -> PathBuf {
-    let dir = std::env::var_os("ROLEWRIGHT_CONFORMANCE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance")
-        });
-    assert!(
-        dir.is_dir(),
-        "\n\n*** CONFORMANCE CORPUS NOT FOUND at {} ***\n",
-        dir.display()
-    );
-    dir.join("iam-simulate/simulation")
-}
-
-fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            files(&p, out);
-        } else if p.extension().is_some_and(|e| e == "json") {
-            out.push(p);
-        }
-    }
-}
+use support::{corpus, json_files};
 
 /// `[{name, policy}]` → `[policy]`.
 fn unwrap(list: &Value) -> Value {
@@ -104,8 +77,7 @@ fn to_case(name: &str, sim: &Value, expected: &Value, options: &Value) -> Engine
 
 #[test]
 fn iam_simulate_wildcard_simulations_overall_result() {
-    let mut paths = Vec::new();
-    files(&corpus(), &mut paths);
+    let paths = json_files(&corpus().join("iam-simulate/simulation"));
     let reference = Reference::embedded();
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);
     for path in &paths {
