@@ -213,6 +213,17 @@ fn cloudformation_json_is_a_template_of_the_role() {
     assert_eq!(t["Resources"].as_object().unwrap().len(), 1);
 }
 
+/// Runs `command` with `input` on its stdin and its stdout captured.
+fn run_with_stdin(command: &mut Command, input: &[u8]) -> std::process::Output {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
 /// `yaml.safe_load` of each text, as JSON; `None` (with a note) when PyYAML is not installed.
 fn pyyaml_load(texts: &[String]) -> Option<Vec<Value>> {
     if !tool_works("python3", &["-c", "import yaml"]) {
@@ -221,22 +232,13 @@ fn pyyaml_load(texts: &[String]) -> Option<Vec<Value>> {
         );
         return None;
     }
-    let mut child = Command::new("python3")
-        .args([
+    let out = run_with_stdin(
+        Command::new("python3").args([
             "-c",
             "import json, sys, yaml\nprint(json.dumps([yaml.safe_load(t) for t in json.load(sys.stdin)]))",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(json!(texts).to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+        ]),
+        json!(texts).to_string().as_bytes(),
+    );
     assert!(out.status.success());
     Some(serde_json::from_slice(&out.stdout).unwrap())
 }
@@ -652,21 +654,13 @@ fn terraform_fmt_check(texts: &[&str]) {
         return;
     }
     for text in texts {
-        let mut child = Command::new("terraform")
-            .args(["fmt", "-no-color", "-"])
-            .env("CHECKPOINT_DISABLE", "1")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
+        let out = run_with_stdin(
+            Command::new("terraform")
+                .args(["fmt", "-no-color", "-"])
+                .env("CHECKPOINT_DISABLE", "1")
+                .stderr(Stdio::null()),
+            text.as_bytes(),
+        );
         assert!(
             out.status.success(),
             "terraform fmt could not parse:\n{text}"
