@@ -63,12 +63,7 @@ pub fn cloudformation_template(role: &RoleDefinition) -> Value {
         properties.insert("PermissionsBoundary".into(), json!(boundary));
     }
     if !role.tags.is_empty() {
-        let tags: Vec<Value> = role
-            .tags
-            .iter()
-            .map(|(k, v)| json!({"Key": k, "Value": v}))
-            .collect();
-        properties.insert("Tags".into(), Value::Array(tags));
+        properties.insert("Tags".into(), tag_list(role));
     }
 
     let mut resources = Map::new();
@@ -109,6 +104,14 @@ pub fn cloudformation_json(role: &RoleDefinition) -> String {
 /// The CloudFormation template of a role as YAML (block style).
 pub fn cloudformation_yaml(role: &RoleDefinition) -> String {
     to_yaml(&cloudformation_template(role))
+}
+
+/// The role's tags as IAM and CloudFormation write them: `[{"Key": k, "Value": v}]`.
+fn tag_list(role: &RoleDefinition) -> Value {
+    role.tags
+        .iter()
+        .map(|(k, v)| json!({"Key": k, "Value": v}))
+        .collect()
 }
 
 /// A CloudFormation logical id: the name's alphanumeric runs, each starting upper-case, then
@@ -464,12 +467,7 @@ pub fn aws_cli(role: &RoleDefinition, partition: &str, account: &str) -> String 
         create.push(format!("--permissions-boundary {}", sh_quote(boundary)));
     }
     if !role.tags.is_empty() {
-        let tags: Vec<Value> = role
-            .tags
-            .iter()
-            .map(|(k, v)| json!({"Key": k, "Value": v}))
-            .collect();
-        create.push(format!("--tags {}", sh_json(&Value::Array(tags))));
+        create.push(format!("--tags {}", sh_json(&tag_list(role))));
     }
     out.push('\n');
     out.push_str(&command(&create));
