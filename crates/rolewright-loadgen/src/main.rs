@@ -1,0 +1,2 @@
+//! Load generator for `rolewright serve`.
+fn main() {}

@@ -1,0 +1,1 @@
+//! The rolewright control plane.
