@@ -1,1 +1,276 @@
-//! The rolewright control plane.
+//! The rolewright control plane: an AWS-compatible IAM and STS service that boto3, the AWS CLI
+//! and the AWS SDKs drive with `--endpoint-url`. Every request is SigV4-verified, authorized
+//! by the rolewright policy engine, logged to an audit log, and every acknowledged write is on
+//! disk (SQLite, WAL, full sync).
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), rolewright_server::ServeError> {
+//! let config = rolewright_server::Config::new("./rolewright-data");
+//! let server = rolewright_server::Server::open(config).await?;
+//! println!("listening on http://{}", server.local_addr());
+//! server.run(async { let _ = tokio::signal::ctrl_c().await; }).await
+//! # }
+//! ```
+
+pub mod audit;
+pub mod auth;
+pub mod authz;
+pub mod error;
+pub mod iam;
+pub mod ids;
+pub mod managed;
+pub mod model;
+pub mod server;
+pub mod store;
+pub mod sts;
+pub mod wire;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use axum::Router;
+
+use crate::model::{AccessKey, Change, KeyStatus, kind};
+pub use crate::server::Quotas;
+use crate::server::{App, handle};
+use crate::store::{Store, StoreError, create_private_file};
+
+/// The bootstrap administrator's user name.
+pub const ADMIN_USER: &str = "admin";
+/// The profile written to `DIR/credentials`.
+pub const PROFILE: &str = "rolewright";
+
+/// How to run the server.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where the database and the credentials file live.
+    pub data_dir: PathBuf,
+    /// The address to listen on (`127.0.0.1:4566`; port 0 picks a free one).
+    pub listen: SocketAddr,
+    /// The account id used when the data directory is new.
+    pub account_id: String,
+    /// Limits.
+    pub quotas: Quotas,
+}
+
+impl Config {
+    /// Defaults: 127.0.0.1:4566, account 123456789012.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Config {
+        Config {
+            data_dir: data_dir.into(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 4566)),
+            account_id: "123456789012".into(),
+            quotas: Quotas::default(),
+        }
+    }
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The store.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Listening or the data directory.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// Bad configuration.
+    #[error("{0}")]
+    Config(String),
+}
+
+/// A server bound to its address, ready to run.
+pub struct Server {
+    app: Arc<App>,
+    listener: tokio::net::TcpListener,
+    local_addr: SocketAddr,
+    credentials_file: PathBuf,
+    created: bool,
+}
+
+impl Server {
+    /// Opens the data directory (creating it, the account and the bootstrap administrator on
+    /// first start), writes the administrator's credentials file if it is missing, and binds.
+    pub async fn open(config: Config) -> Result<Server, ServeError> {
+        if config.account_id.len() != 12 || !config.account_id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ServeError::Config(format!(
+                "--account-id must be 12 digits, not `{}`",
+                config.account_id
+            )));
+        }
+        create_private_dir(&config.data_dir)?;
+        let store = Store::open(&config.data_dir, &config.account_id)?;
+        {
+            let state = store.read();
+            if state.account != config.account_id && config.account_id != "123456789012" {
+                return Err(ServeError::Config(format!(
+                    "{} holds account {}; it cannot be served as account {}",
+                    config.data_dir.display(),
+                    state.account,
+                    config.account_id
+                )));
+            }
+        }
+        let app = Arc::new(App {
+            store,
+            cache: Default::default(),
+            quotas: config.quotas.clone(),
+        });
+        install_managed_policies(&app);
+        let created = bootstrap(&app).await?;
+        let credentials_file = config.data_dir.join("credentials");
+        if !credentials_file.exists() {
+            write_credentials(&app, &credentials_file)?;
+        }
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| ServeError::Io {
+                context: format!("cannot listen on {}", config.listen),
+                source,
+            })?;
+        let local_addr = listener.local_addr().map_err(|source| ServeError::Io {
+            context: "cannot read the listening address".into(),
+            source,
+        })?;
+        Ok(Server {
+            app,
+            listener,
+            local_addr,
+            credentials_file,
+            created,
+        })
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The administrator's credentials file.
+    pub fn credentials_file(&self) -> &Path {
+        &self.credentials_file
+    }
+
+    /// Whether this start created the data directory's account and administrator.
+    pub fn created(&self) -> bool {
+        self.created
+    }
+
+    /// The account served.
+    pub fn account(&self) -> String {
+        self.app.store.read().account.clone()
+    }
+
+    /// Serves until `shutdown` completes, then finishes in-flight requests and flushes the
+    /// store.
+    pub async fn run(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServeError> {
+        let router = Router::new().fallback(handle).with_state(self.app.clone());
+        let result = axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
+        self.app.store.flush().await;
+        result.map_err(|source| ServeError::Io {
+            context: "server stopped".into(),
+            source,
+        })
+    }
+}
+
+fn create_private_dir(dir: &Path) -> Result<(), ServeError> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir).map_err(|source| ServeError::Io {
+        context: format!("cannot create the data directory {}", dir.display()),
+        source,
+    })
+}
+
+fn install_managed_policies(app: &App) {
+    let policies = managed::all();
+    // Not persisted: AWS managed policies come with the binary.
+    let mut state = match app.store.state_for_setup() {
+        Some(state) => state,
+        None => return,
+    };
+    for policy in policies {
+        state.policies.insert(policy.arn.clone(), policy);
+    }
+}
+
+/// Creates the administrator on a new data directory: user `admin` with AdministratorAccess
+/// and one access key.
+async fn bootstrap(app: &App) -> Result<bool, ServeError> {
+    if app.store.read().bootstrapped {
+        return Ok(false);
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    app.store
+        .write(None, |state| {
+            let mut user = iam::new_user(ADMIN_USER, "/", now, Vec::new(), None);
+            user.attached
+                .push("arn:aws:iam::aws:policy/AdministratorAccess".into());
+            let key = AccessKey {
+                id: ids::access_key_id("AKIA"),
+                secret: ids::secret(),
+                user: user.name.clone(),
+                status: KeyStatus::Active,
+                created: now,
+            };
+            let changes = vec![
+                Change::put(kind::USER, ADMIN_USER, &user),
+                Change::put(kind::ACCESS_KEY, key.id.clone(), &key),
+                Change::Put {
+                    kind: kind::META,
+                    id: "bootstrapped".into(),
+                    body: "true".into(),
+                },
+            ];
+            state.users.insert(ADMIN_USER.into(), user);
+            state.access_keys.insert(key.id.clone(), key);
+            state.bootstrapped = true;
+            Ok(((), changes))
+        })
+        .await
+        .map_err(|e| ServeError::Config(format!("cannot create the administrator: {e}")))?;
+    Ok(true)
+}
+
+/// Writes the administrator's first active key in the shared-credentials format, owner-only.
+fn write_credentials(app: &App, path: &Path) -> Result<(), ServeError> {
+    let state = app.store.read();
+    let Some(key) = state
+        .access_keys
+        .values()
+        .find(|k| k.user == ADMIN_USER && k.status == KeyStatus::Active)
+    else {
+        return Ok(());
+    };
+    let text = format!(
+        "# rolewright bootstrap administrator (user {ADMIN_USER}, AdministratorAccess)\n[{PROFILE}]\naws_access_key_id = {}\naws_secret_access_key = {}\nregion = us-east-1\n",
+        key.id, key.secret
+    );
+    create_private_file(path)?;
+    std::fs::write(path, text).map_err(|source| ServeError::Io {
+        context: format!("cannot write {}", path.display()),
+        source,
+    })
+}

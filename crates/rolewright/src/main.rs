@@ -6,6 +6,7 @@ mod bench;
 mod lint;
 mod render;
 mod role;
+mod serve;
 mod simulate;
 mod validate;
 
@@ -55,6 +56,19 @@ pub enum Format {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the control plane: an AWS-compatible IAM and STS endpoint for boto3, the AWS CLI and
+    /// the AWS SDKs (`--endpoint-url http://127.0.0.1:4566`).
+    ///
+    /// State lives in SQLite under --data-dir. On first start it creates the account and a
+    /// bootstrap administrator (user `admin` with AdministratorAccess) whose keys are written to
+    /// DATA_DIR/credentials (profile `rolewright`, readable by its owner only). Every request
+    /// must be SigV4-signed and is authorized by the policy engine; every call is written to the
+    /// audit log. The first line on standard output is `listening on http://ADDR`. Stops
+    /// gracefully on SIGINT or SIGTERM.
+    Serve(serve::ServeArgs),
+    /// Read the control plane's audit log: time, decision, status, principal, action,
+    /// resource and reason of every call.
+    Audit(serve::AuditArgs),
     /// Check policy files against IAM's grammar and the rules of a policy type.
     ///
     /// Prints every problem with its JSON path, line, column and the offending line. Exits 3 when
@@ -195,6 +209,8 @@ fn parse_policy_type(s: &str) -> Result<PolicyType, String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
+        Command::Serve(args) => serve::serve(&args),
+        Command::Audit(args) => serve::audit(&args),
         Command::Validate {
             policy_type,
             format,

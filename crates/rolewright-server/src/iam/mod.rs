@@ -1,0 +1,282 @@
+//! IAM over the query protocol: users, access keys, roles, inline and managed policies with
+//! versions, attachments, tags, permissions boundaries and the policy simulator.
+
+mod holders;
+mod policies;
+mod roles;
+mod simulate;
+mod users;
+
+use rolewright_iam::PolicyType;
+
+use crate::error::ApiError;
+use crate::model::{ManagedPolicy, Role, State, Tag, User};
+use crate::server::{Cx, Reply, invalid_action};
+use crate::wire::query::Params;
+use crate::wire::xml::XmlWriter;
+
+pub use holders::HolderKind;
+pub use users::new_user;
+
+/// Runs one IAM operation.
+pub async fn dispatch(cx: &mut Cx<'_>, action: &str, p: &mut Params) -> Result<Reply, ApiError> {
+    use HolderKind::{Role as R, User as U};
+    match action {
+        "CreateUser" => users::create_user(cx, p).await,
+        "GetUser" => users::get_user(cx, p),
+        "ListUsers" => users::list_users(cx, p),
+        "DeleteUser" => users::delete_user(cx, p).await,
+        "CreateAccessKey" => users::create_access_key(cx, p).await,
+        "ListAccessKeys" => users::list_access_keys(cx, p),
+        "UpdateAccessKey" => users::update_access_key(cx, p).await,
+        "DeleteAccessKey" => users::delete_access_key(cx, p).await,
+        "CreateRole" => roles::create_role(cx, p).await,
+        "GetRole" => roles::get_role(cx, p),
+        "ListRoles" => roles::list_roles(cx, p),
+        "DeleteRole" => roles::delete_role(cx, p).await,
+        "UpdateRole" => roles::update_role(cx, p, false).await,
+        "UpdateRoleDescription" => roles::update_role(cx, p, true).await,
+        "UpdateAssumeRolePolicy" => roles::update_assume_role_policy(cx, p).await,
+        "PutRolePolicy" => holders::put_inline(cx, p, R).await,
+        "PutUserPolicy" => holders::put_inline(cx, p, U).await,
+        "GetRolePolicy" => holders::get_inline(cx, p, R),
+        "GetUserPolicy" => holders::get_inline(cx, p, U),
+        "ListRolePolicies" => holders::list_inline(cx, p, R),
+        "ListUserPolicies" => holders::list_inline(cx, p, U),
+        "DeleteRolePolicy" => holders::delete_inline(cx, p, R).await,
+        "DeleteUserPolicy" => holders::delete_inline(cx, p, U).await,
+        "AttachRolePolicy" => holders::attach(cx, p, R).await,
+        "AttachUserPolicy" => holders::attach(cx, p, U).await,
+        "DetachRolePolicy" => holders::detach(cx, p, R).await,
+        "DetachUserPolicy" => holders::detach(cx, p, U).await,
+        "ListAttachedRolePolicies" => holders::list_attached(cx, p, R),
+        "ListAttachedUserPolicies" => holders::list_attached(cx, p, U),
+        "TagRole" => holders::tag(cx, p, R).await,
+        "TagUser" => holders::tag(cx, p, U).await,
+        "UntagRole" => holders::untag(cx, p, R).await,
+        "UntagUser" => holders::untag(cx, p, U).await,
+        "ListRoleTags" => holders::list_tags(cx, p, R),
+        "ListUserTags" => holders::list_tags(cx, p, U),
+        "PutRolePermissionsBoundary" => holders::put_boundary(cx, p, R).await,
+        "PutUserPermissionsBoundary" => holders::put_boundary(cx, p, U).await,
+        "DeleteRolePermissionsBoundary" => holders::delete_boundary(cx, p, R).await,
+        "DeleteUserPermissionsBoundary" => holders::delete_boundary(cx, p, U).await,
+        "CreatePolicy" => policies::create_policy(cx, p).await,
+        "GetPolicy" => policies::get_policy(cx, p),
+        "DeletePolicy" => policies::delete_policy(cx, p).await,
+        "ListPolicies" => policies::list_policies(cx, p),
+        "CreatePolicyVersion" => policies::create_version(cx, p).await,
+        "GetPolicyVersion" => policies::get_version(cx, p),
+        "ListPolicyVersions" => policies::list_versions(cx, p),
+        "DeletePolicyVersion" => policies::delete_version(cx, p).await,
+        "SetDefaultPolicyVersion" => policies::set_default_version(cx, p).await,
+        "ListEntitiesForPolicy" => policies::list_entities(cx, p),
+        "SimulatePrincipalPolicy" => simulate::simulate_principal(cx, p),
+        "SimulateCustomPolicy" => simulate::simulate_custom(cx, p),
+        other => Err(invalid_action(other, "2010-05-08")),
+    }
+}
+
+/// Checks a policy document as IAM does on the way in: `MalformedPolicyDocument` with the
+/// first problem's message, located.
+pub fn check_document(text: &str, policy_type: PolicyType) -> Result<(), ApiError> {
+    let outcome = rolewright_iam::parse_policy(text, policy_type);
+    let first_error = outcome
+        .diagnostics
+        .iter()
+        .find(|d| d.severity == rolewright_iam::Severity::Error);
+    match (first_error, outcome.document) {
+        (None, Some(_)) => Ok(()),
+        (Some(d), _) => {
+            let at = d
+                .location
+                .as_ref()
+                .map(|l| format!(" (line {}, column {})", l.line, l.column))
+                .unwrap_or_default();
+            Err(ApiError::malformed_policy(format!("{}{at}", d.message)))
+        }
+        (None, None) => Err(ApiError::malformed_policy("Syntax errors in policy.")),
+    }
+}
+
+/// Policy size as IAM counts it (whitespace excluded).
+pub fn policy_size(text: &str) -> usize {
+    rolewright_iam::size::text_size(text)
+}
+
+/// The role's ARN if it exists, else the ARN it would have at the root path (what IAM
+/// authorizes a request about a missing role against).
+pub fn role_resource(state: &State, name: &str) -> String {
+    match state.role(name) {
+        Some(role) => state.role_arn(role),
+        None => format!("arn:aws:iam::{}:role/{name}", state.account),
+    }
+}
+
+/// The user's ARN if it exists, else the root-path ARN.
+pub fn user_resource(state: &State, name: &str) -> String {
+    match state.user(name) {
+        Some(user) => state.user_arn(user),
+        None => format!("arn:aws:iam::{}:user/{name}", state.account),
+    }
+}
+
+/// `NoSuchEntity` for a role.
+pub fn no_such_role(name: &str) -> ApiError {
+    ApiError::no_such_entity(format!("The role with name {name} cannot be found."))
+}
+
+/// `NoSuchEntity` for a user.
+pub fn no_such_user(name: &str) -> ApiError {
+    ApiError::no_such_entity(format!("The user with name {name} cannot be found."))
+}
+
+/// `NoSuchEntity` for a managed policy.
+pub fn no_such_policy(arn: &str) -> ApiError {
+    ApiError::no_such_entity(format!("Policy {arn} does not exist or is not attachable."))
+}
+
+/// Checks that a text is a managed policy ARN (`arn:aws:iam::ACCOUNT|aws:policy/...`).
+pub fn check_policy_arn(arn: &str) -> Result<(), ApiError> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let ok = parts.len() == 6
+        && parts[0] == "arn"
+        && parts[2] == "iam"
+        && parts[3].is_empty()
+        && (parts[4] == "aws"
+            || (parts[4].len() == 12 && parts[4].bytes().all(|b| b.is_ascii_digit())))
+        && parts[5].starts_with("policy/");
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::invalid_input(format!("ARN {arn} is not valid.")))
+    }
+}
+
+/// Writes `<Tags>` members.
+pub fn write_tags(x: &mut XmlWriter, tag: &str, tags: &[Tag]) {
+    x.open(tag);
+    for t in tags {
+        x.open("member")
+            .leaf("Key", &t.key)
+            .leaf("Value", &t.value)
+            .close("member");
+    }
+    x.close(tag);
+}
+
+/// Writes a `Role` structure's members. `full` adds what only GetRole/CreateRole return.
+pub fn write_role(x: &mut XmlWriter, state: &State, role: &Role, full: bool) {
+    x.leaf("Path", &role.path)
+        .leaf("RoleName", &role.name)
+        .leaf("RoleId", &role.id)
+        .leaf("Arn", &state.role_arn(role))
+        .time("CreateDate", role.created)
+        .document("AssumeRolePolicyDocument", &role.trust_policy)
+        .leaf_opt("Description", role.description.as_deref())
+        .leaf("MaxSessionDuration", &role.max_session_duration.to_string());
+    if full {
+        write_boundary(x, role.boundary.as_deref());
+        if !role.tags.is_empty() {
+            write_tags(x, "Tags", &role.tags);
+        }
+        x.open("RoleLastUsed");
+        if let Some((when, region)) = &role.last_used {
+            x.time("LastUsedDate", *when).leaf("Region", region);
+        }
+        x.close("RoleLastUsed");
+    }
+}
+
+/// Writes `PermissionsBoundary` when set.
+pub fn write_boundary(x: &mut XmlWriter, boundary: Option<&str>) {
+    if let Some(arn) = boundary {
+        x.open("PermissionsBoundary")
+            .leaf("PermissionsBoundaryType", "PermissionsBoundaryPolicy")
+            .leaf("PermissionsBoundaryArn", arn)
+            .close("PermissionsBoundary");
+    }
+}
+
+/// Writes a `User` structure's members.
+pub fn write_user(x: &mut XmlWriter, state: &State, user: &User, full: bool) {
+    x.leaf("Path", &user.path)
+        .leaf("UserName", &user.name)
+        .leaf("UserId", &user.id)
+        .leaf("Arn", &state.user_arn(user))
+        .time("CreateDate", user.created);
+    if full {
+        write_boundary(x, user.boundary.as_deref());
+        if !user.tags.is_empty() {
+            write_tags(x, "Tags", &user.tags);
+        }
+    }
+}
+
+/// Writes a `Policy` structure's members.
+pub fn write_policy(x: &mut XmlWriter, state: &State, policy: &ManagedPolicy) {
+    x.leaf("PolicyName", &policy.name)
+        .leaf("PolicyId", &policy.id)
+        .leaf("Arn", &policy.arn)
+        .leaf("Path", &policy.path)
+        .leaf("DefaultVersionId", &policy.default_version)
+        .leaf(
+            "AttachmentCount",
+            &state.attachment_count(&policy.arn).to_string(),
+        )
+        .leaf(
+            "PermissionsBoundaryUsageCount",
+            &state.boundary_count(&policy.arn).to_string(),
+        )
+        .leaf("IsAttachable", "true")
+        .leaf_opt("Description", policy.description.as_deref())
+        .time("CreateDate", policy.created)
+        .time("UpdateDate", policy.updated);
+    if !policy.tags.is_empty() {
+        write_tags(x, "Tags", &policy.tags);
+    }
+}
+
+/// `MaxItems` (1..1000, default 100) and the decoded `Marker` of a list request.
+pub fn page_params(p: &mut Params) -> (usize, Option<String>) {
+    let max = p.int("MaxItems", 1, 1000).unwrap_or(100) as usize;
+    let marker = p.optional("Marker", crate::wire::query::Check::Length(1, 320));
+    (max, marker.map(|m| decode_marker(&m)))
+}
+
+/// Markers are the next item's sort key, base64-encoded so callers treat them as opaque.
+pub fn encode_marker(key: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key)
+}
+
+fn decode_marker(marker: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(marker)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .unwrap_or_else(|| marker.to_string())
+}
+
+/// One page of sorted `(key, item)` pairs starting at the marker's key: the items and the
+/// marker of the next page.
+pub fn paginate<T>(
+    items: impl IntoIterator<Item = (String, T)>,
+    marker: Option<&str>,
+    max: usize,
+) -> (Vec<T>, Option<String>) {
+    let mut out = Vec::new();
+    let mut next = None;
+    for (key, item) in items {
+        if marker.is_some_and(|m| key.as_str() < m) {
+            continue;
+        }
+        if out.len() == max {
+            next = Some(encode_marker(&key));
+            break;
+        }
+        out.push(item);
+    }
+    (out, next)
+}

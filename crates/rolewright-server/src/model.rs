@@ -1,0 +1,325 @@
+//! The control plane's state: IAM users, access keys, roles, managed policies and STS sessions,
+//! held in memory and persisted entity by entity (see `store`).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// A tag on an IAM entity, in the order the caller gave it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tag {
+    /// Tag key.
+    pub key: String,
+    /// Tag value (may be empty).
+    pub value: String,
+}
+
+/// An inline policy: its name and the document text exactly as submitted.
+pub type InlinePolicies = BTreeMap<String, InlinePolicy>;
+
+/// One inline policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InlinePolicy {
+    /// The name as given (lookups ignore case).
+    pub name: String,
+    /// The document text as submitted.
+    pub document: String,
+}
+
+/// An IAM user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// Name as given.
+    pub name: String,
+    /// `/` or `/a/b/`.
+    pub path: String,
+    /// `AIDA...`.
+    pub id: String,
+    /// Unix seconds.
+    pub created: i64,
+    /// Tags.
+    pub tags: Vec<Tag>,
+    /// Permissions boundary policy ARN.
+    pub boundary: Option<String>,
+    /// Inline policies keyed by lowercase name.
+    pub inline: InlinePolicies,
+    /// Attached managed policy ARNs, in attachment order.
+    pub attached: Vec<String>,
+}
+
+/// An IAM role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Role {
+    /// Name as given.
+    pub name: String,
+    /// `/` or `/a/b/`.
+    pub path: String,
+    /// `AROA...`.
+    pub id: String,
+    /// Unix seconds.
+    pub created: i64,
+    /// Trust policy text as submitted.
+    pub trust_policy: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Seconds, 3600..=43200.
+    pub max_session_duration: u32,
+    /// Tags.
+    pub tags: Vec<Tag>,
+    /// Permissions boundary policy ARN.
+    pub boundary: Option<String>,
+    /// Inline policies keyed by lowercase name.
+    pub inline: InlinePolicies,
+    /// Attached managed policy ARNs, in attachment order.
+    pub attached: Vec<String>,
+    /// When the role was last used by an authorized call (unix seconds) and in which region.
+    #[serde(default)]
+    pub last_used: Option<(i64, String)>,
+}
+
+/// One version of a managed policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyVersion {
+    /// `v1`, `v2`, ...
+    pub id: String,
+    /// The document text.
+    pub document: String,
+    /// Unix seconds.
+    pub created: i64,
+}
+
+/// A managed policy, customer managed or AWS managed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManagedPolicy {
+    /// Name.
+    pub name: String,
+    /// `/` or `/service-role/`.
+    pub path: String,
+    /// `ANPA...`.
+    pub id: String,
+    /// The ARN.
+    pub arn: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Unix seconds.
+    pub created: i64,
+    /// Unix seconds of the last version change.
+    pub updated: i64,
+    /// Versions, oldest first.
+    pub versions: Vec<PolicyVersion>,
+    /// The default version id.
+    pub default_version: String,
+    /// The next version number to hand out.
+    pub next_version: u32,
+    /// Tags.
+    pub tags: Vec<Tag>,
+    /// AWS managed (read-only, not persisted).
+    #[serde(default)]
+    pub aws_managed: bool,
+}
+
+impl ManagedPolicy {
+    /// The default version's document.
+    pub fn default_document(&self) -> &str {
+        self.versions
+            .iter()
+            .find(|v| v.id == self.default_version)
+            .map_or("", |v| v.document.as_str())
+    }
+}
+
+/// Whether an access key can be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KeyStatus {
+    /// Usable.
+    Active,
+    /// Refused.
+    Inactive,
+}
+
+impl KeyStatus {
+    /// AWS's word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyStatus::Active => "Active",
+            KeyStatus::Inactive => "Inactive",
+        }
+    }
+}
+
+/// A long-term access key of a user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessKey {
+    /// `AKIA...`.
+    pub id: String,
+    /// The secret (stored in the database, which only its owner can read).
+    pub secret: String,
+    /// Owning user's name.
+    pub user: String,
+    /// Active or Inactive.
+    pub status: KeyStatus,
+    /// Unix seconds.
+    pub created: i64,
+}
+
+/// Temporary credentials issued by `sts:AssumeRole`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    /// `ASIA...`.
+    pub key_id: String,
+    /// The secret.
+    pub secret: String,
+    /// The session token the caller must send as `X-Amz-Security-Token`.
+    pub token: String,
+    /// Unix seconds after which the credentials are refused.
+    pub expires: i64,
+    /// Unix seconds when issued.
+    pub issued: i64,
+    /// The assumed role's name.
+    pub role: String,
+    /// The role's id (for `AROA...:session`).
+    pub role_id: String,
+    /// The session name.
+    pub session_name: String,
+    /// The inline session policy, if any.
+    pub policy: Option<String>,
+    /// Managed session policy ARNs.
+    pub policy_arns: Vec<String>,
+    /// Session tags.
+    pub tags: Vec<Tag>,
+    /// Source identity.
+    pub source_identity: Option<String>,
+}
+
+/// Everything the server knows, in memory. Maps are keyed by lowercase name (IAM names are
+/// unique regardless of case) or by ARN / key id.
+#[derive(Debug, Clone, Default)]
+pub struct State {
+    /// The account id.
+    pub account: String,
+    /// Users by lowercase name.
+    pub users: BTreeMap<String, User>,
+    /// Roles by lowercase name.
+    pub roles: BTreeMap<String, Role>,
+    /// Customer managed and AWS managed policies by ARN.
+    pub policies: BTreeMap<String, ManagedPolicy>,
+    /// Access keys by id.
+    pub access_keys: BTreeMap<String, AccessKey>,
+    /// STS sessions by access key id.
+    pub sessions: BTreeMap<String, Session>,
+    /// Whether the bootstrap administrator was created.
+    pub bootstrapped: bool,
+    /// Bumped on every change of permissions; cached policy sets carry the generation they were
+    /// built at.
+    pub generation: u64,
+}
+
+impl State {
+    /// The ARN of a user.
+    pub fn user_arn(&self, user: &User) -> String {
+        format!(
+            "arn:aws:iam::{}:user{}{}",
+            self.account, user.path, user.name
+        )
+    }
+
+    /// The ARN of a role.
+    pub fn role_arn(&self, role: &Role) -> String {
+        format!(
+            "arn:aws:iam::{}:role{}{}",
+            self.account, role.path, role.name
+        )
+    }
+
+    /// A user by name, ignoring case.
+    pub fn user(&self, name: &str) -> Option<&User> {
+        self.users.get(&name.to_ascii_lowercase())
+    }
+
+    /// A role by name, ignoring case.
+    pub fn role(&self, name: &str) -> Option<&Role> {
+        self.roles.get(&name.to_ascii_lowercase())
+    }
+
+    /// How many users and roles a managed policy is attached to.
+    pub fn attachment_count(&self, arn: &str) -> usize {
+        let users = self
+            .users
+            .values()
+            .filter(|u| u.attached.iter().any(|a| a == arn));
+        let roles = self
+            .roles
+            .values()
+            .filter(|r| r.attached.iter().any(|a| a == arn));
+        users.count() + roles.count()
+    }
+
+    /// How many users and roles use a managed policy as their permissions boundary.
+    pub fn boundary_count(&self, arn: &str) -> usize {
+        let users = self
+            .users
+            .values()
+            .filter(|u| u.boundary.as_deref() == Some(arn));
+        let roles = self
+            .roles
+            .values()
+            .filter(|r| r.boundary.as_deref() == Some(arn));
+        users.count() + roles.count()
+    }
+}
+
+/// A persisted change: the store writes these in one transaction per batch.
+#[derive(Debug, Clone)]
+pub enum Change {
+    /// Insert or replace an entity.
+    Put {
+        /// Entity kind: `user`, `role`, `policy`, `access_key`, `session`, `meta`.
+        kind: &'static str,
+        /// Its key within the kind.
+        id: String,
+        /// Its JSON.
+        body: String,
+    },
+    /// Delete an entity.
+    Delete {
+        /// Entity kind.
+        kind: &'static str,
+        /// Its key within the kind.
+        id: String,
+    },
+}
+
+impl Change {
+    /// A put of a serializable entity.
+    pub fn put<T: Serialize>(kind: &'static str, id: impl Into<String>, value: &T) -> Change {
+        Change::Put {
+            kind,
+            id: id.into(),
+            body: serde_json::to_string(value).unwrap_or_default(),
+        }
+    }
+
+    /// A delete.
+    pub fn delete(kind: &'static str, id: impl Into<String>) -> Change {
+        Change::Delete {
+            kind,
+            id: id.into(),
+        }
+    }
+}
+
+/// Entity kinds as stored.
+pub mod kind {
+    /// IAM users.
+    pub const USER: &str = "user";
+    /// IAM roles.
+    pub const ROLE: &str = "role";
+    /// Customer managed policies.
+    pub const POLICY: &str = "policy";
+    /// Access keys.
+    pub const ACCESS_KEY: &str = "access_key";
+    /// STS sessions.
+    pub const SESSION: &str = "session";
+    /// Account metadata.
+    pub const META: &str = "meta";
+}

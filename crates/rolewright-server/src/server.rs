@@ -1,0 +1,490 @@
+//! The HTTP front: reads each request within a size limit, verifies its signature, routes it
+//! by protocol (query `Action` or JSON `X-Amz-Target`) to a service, renders the reply or
+//! AWS's error shape, and logs it to the audit log.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, State as AxumState};
+use axum::http::{HeaderMap, HeaderValue, Response, StatusCode, header};
+use http_body_util::{BodyExt, Limited};
+use rolewright_iam::RequestContext;
+
+use crate::audit::AuditRecord;
+use crate::auth::{self, Caller, auth_error};
+use crate::authz::{self, PolicyCache, RequestFacts};
+use crate::error::ApiError;
+use crate::model::{Change, State};
+use crate::store::Store;
+use crate::wire::json;
+use crate::wire::query::{Params, parse_form};
+use crate::wire::xml::{self, XmlWriter};
+use crate::{iam, sts};
+
+/// The largest request body accepted (IAM's largest input, a 131,072-character policy
+/// document, percent-encoded, fits several times over).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// IAM's XML namespace.
+pub const IAM_NAMESPACE: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
+/// STS's XML namespace.
+pub const STS_NAMESPACE: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
+
+/// Account-wide limits (AWS's defaults unless configured).
+#[derive(Debug, Clone)]
+pub struct Quotas {
+    /// Roles per account (AWS default 1,000).
+    pub roles: usize,
+    /// Users per account (AWS default 5,000).
+    pub users: usize,
+    /// Customer managed policies per account (AWS default 1,500).
+    pub policies: usize,
+    /// The shortest session `AssumeRole` grants (AWS: 900 seconds). Tests lower it to watch
+    /// credentials expire.
+    pub min_session_seconds: i64,
+}
+
+impl Default for Quotas {
+    fn default() -> Self {
+        Quotas {
+            roles: 1000,
+            users: 5000,
+            policies: 1500,
+            min_session_seconds: 900,
+        }
+    }
+}
+
+/// What the handlers share.
+pub struct App {
+    /// State and durability.
+    pub store: Store,
+    /// Compiled policies.
+    pub cache: PolicyCache,
+    /// Limits.
+    pub quotas: Quotas,
+}
+
+impl App {
+    /// The shortest `DurationSeconds` accepted by `AssumeRole` (900 unless configured for tests).
+    pub fn quotas_min_session(&self) -> i64 {
+        self.quotas.min_session_seconds
+    }
+}
+
+/// A reply before rendering.
+pub enum Reply {
+    /// An XML document for an operation with output.
+    Xml(XmlWriter),
+    /// An operation without output.
+    Empty,
+}
+
+/// One authenticated request being served.
+pub struct Cx<'a> {
+    /// Shared state.
+    pub app: &'a App,
+    /// The authenticated caller.
+    pub caller: Caller,
+    /// Facts for condition keys.
+    pub facts: RequestFacts,
+    /// The request id.
+    pub request_id: String,
+    /// The operation name (`CreateRole`).
+    pub op: String,
+    audit: AuditRecord,
+    audited: bool,
+}
+
+impl<'a> Cx<'a> {
+    /// The condition keys every request of this caller carries.
+    pub fn context(&self, state: &State) -> RequestContext {
+        authz::base_context(state, &self.caller, &self.facts)
+    }
+
+    /// Authorizes `action` on `resource` with the base context extended by `extend`, and
+    /// records the decision for the audit log. A denial is AWS's `AccessDenied`.
+    pub fn authorize(
+        &mut self,
+        state: &State,
+        action: &str,
+        resource: &str,
+        extend: impl FnOnce(&mut RequestContext),
+    ) -> Result<(), ApiError> {
+        let mut ctx = self.context(state);
+        extend(&mut ctx);
+        self.authorize_with(state, action, resource, ctx, None)
+    }
+
+    /// Authorizes with a full context and an optional resource policy (a role's trust policy).
+    pub fn authorize_with(
+        &mut self,
+        state: &State,
+        action: &str,
+        resource: &str,
+        ctx: RequestContext,
+        resource_policy: Option<rolewright_iam::CompiledPolicy>,
+    ) -> Result<(), ApiError> {
+        let (decision, request) = authz::decide(
+            &self.app.cache,
+            state,
+            &self.caller,
+            action,
+            resource,
+            ctx,
+            resource_policy,
+        );
+        self.audit.action = Some(action.to_string());
+        self.audit.resource = Some(resource.to_string());
+        self.audit.reason = Some(authz::reason(&decision, &request));
+        if decision.is_allowed() {
+            self.audit.decision = "allowed".into();
+            Ok(())
+        } else {
+            self.audit.decision = "denied".into();
+            Err(ApiError::access_denied(
+                decision
+                    .access_denied_message(&request)
+                    .unwrap_or_else(|| "Access denied".into()),
+            ))
+        }
+    }
+
+    /// Records an allowed call that needs no authorization (for the audit log).
+    pub fn note_allowed(&mut self, action: &str, reason: &str) {
+        self.audit.action = Some(action.to_string());
+        self.audit.decision = "allowed".into();
+        self.audit.reason = Some(reason.to_string());
+    }
+
+    /// Records a denial decided outside the engine (for the audit log).
+    pub fn note_denied(&mut self, action: &str, resource: &str, reason: &str) {
+        self.audit.action = Some(action.to_string());
+        self.audit.resource = Some(resource.to_string());
+        self.audit.decision = "denied".into();
+        self.audit.reason = Some(reason.to_string());
+    }
+
+    /// Applies a change and waits until it is durable; the audit record of this (successful)
+    /// request is committed with it.
+    pub async fn write<T>(
+        &mut self,
+        apply: impl FnOnce(&mut State) -> Result<(T, Vec<Change>), ApiError>,
+    ) -> Result<T, ApiError> {
+        let mut record = self.audit.clone();
+        record.status = 200;
+        let result = self.app.store.write(Some(record), apply).await;
+        if result.is_ok() {
+            self.audited = true;
+        }
+        result
+    }
+}
+
+fn now_unix() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// How a request expects its reply.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Protocol {
+    Query(&'static str),
+    Json,
+}
+
+fn error_response(protocol: Protocol, error: &ApiError, request_id: &str) -> Response<Body> {
+    let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::BAD_REQUEST);
+    let mut response = match protocol {
+        Protocol::Query(namespace) => {
+            let mut r = Response::new(Body::from(xml::error_document(
+                error, namespace, request_id,
+            )));
+            r.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
+            r
+        }
+        Protocol::Json => {
+            let mut r = Response::new(Body::from(json::error_body(error)));
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/x-amz-json-1.1"),
+            );
+            if let Ok(v) = HeaderValue::from_str(error.json_code()) {
+                r.headers_mut().insert("x-amzn-errortype", v);
+            }
+            r
+        }
+    };
+    *response.status_mut() = status;
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        response.headers_mut().insert("x-amzn-requestid", v);
+    }
+    response
+}
+
+fn xml_response(body: String, request_id: &str) -> Response<Body> {
+    let mut r = Response::new(Body::from(body));
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        r.headers_mut().insert("x-amzn-requestid", v);
+    }
+    r
+}
+
+fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The protocol a request speaks, from its target header and signing scope.
+fn protocol_of(headers: &HeaderMap) -> Protocol {
+    if headers.contains_key("x-amz-target") {
+        return Protocol::Json;
+    }
+    let scope_service = header_str(headers, "authorization")
+        .and_then(|a| a.split("Credential=").nth(1))
+        .and_then(|c| c.split('/').nth(3));
+    match scope_service {
+        Some("sts") => Protocol::Query(STS_NAMESPACE),
+        _ => Protocol::Query(IAM_NAMESPACE),
+    }
+}
+
+/// Serves one HTTP request.
+pub async fn handle(
+    AxumState(app): AxumState<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: axum::extract::Request,
+) -> Response<Body> {
+    let request_id = crate::ids::request_id();
+    let (parts, body) = request.into_parts();
+    let mut protocol = protocol_of(&parts.headers);
+    let mut audit = AuditRecord {
+        time_ms: now_ms(),
+        request_id: request_id.clone(),
+        source_ip: Some(peer.ip().to_string()),
+        decision: "error".into(),
+        user_agent: header_str(&parts.headers, "user-agent").map(|s| s.chars().take(256).collect()),
+        ..AuditRecord::default()
+    };
+    let outcome = serve(
+        &app,
+        &parts,
+        body,
+        peer,
+        &request_id,
+        &mut protocol,
+        &mut audit,
+    )
+    .await;
+    let (response, audited) = match outcome {
+        Ok((body, audited)) => (xml_response(body, &request_id), audited),
+        Err(error) => {
+            audit.error_code = Some(error.code.to_string());
+            if audit.reason.is_none() || audit.decision != "denied" {
+                audit.reason = Some(error.message.chars().take(512).collect());
+            }
+            (error_response(protocol, &error, &request_id), false)
+        }
+    };
+    if !audited {
+        audit.status = response.status().as_u16();
+        app.store.audit(audit);
+    }
+    response
+}
+
+async fn read_body(body: Body, headers: &HeaderMap) -> Result<Vec<u8>, ApiError> {
+    let too_large = || {
+        ApiError::new(
+            "RequestEntityTooLarge",
+            413,
+            format!("Request body must be at most {MAX_BODY_BYTES} bytes."),
+        )
+    };
+    if let Some(length) = header_str(headers, "content-length").and_then(|l| l.parse::<u64>().ok())
+    {
+        if length > MAX_BODY_BYTES as u64 {
+            return Err(too_large());
+        }
+    }
+    match Limited::new(body, MAX_BODY_BYTES).collect().await {
+        Ok(collected) => Ok(collected.to_bytes().to_vec()),
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            Err(too_large())
+        }
+        Err(_) => Err(ApiError::new(
+            "MalformedQueryString",
+            400,
+            "The request body could not be read.",
+        )),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn serve(
+    app: &App,
+    parts: &axum::http::request::Parts,
+    body: Body,
+    peer: SocketAddr,
+    request_id: &str,
+    protocol: &mut Protocol,
+    audit: &mut AuditRecord,
+) -> Result<(String, bool), ApiError> {
+    let body = read_body(body, &parts.headers).await?;
+    let now = now_unix();
+
+    // Authentication.
+    let headers: Vec<(&str, &[u8])> = parts
+        .headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_bytes()))
+        .collect();
+    let signed = rolewright_sigv4::Request {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query().unwrap_or(""),
+        headers: &headers,
+        body: &body,
+    };
+    let authorization = rolewright_sigv4::parse_authorization(&signed)
+        .map_err(|e| auth_error(e.kind(), e.to_string()))?;
+    let (secret, caller) = {
+        let state = app.store.read();
+        auth::lookup(&state, &authorization, now)?
+    };
+    let key = rolewright_sigv4::signing_key(
+        &secret,
+        &authorization.date,
+        &authorization.region,
+        &authorization.service,
+    );
+    rolewright_sigv4::verify(&signed, &authorization, &key, now)
+        .map_err(|e| auth_error(e.kind(), e.to_string()))?;
+    audit.principal = Some(caller.arn.clone());
+    audit.service = Some(authorization.service.clone());
+
+    // Routing.
+    if let Some(target) = header_str(&parts.headers, "x-amz-target") {
+        *protocol = Protocol::Json;
+        let Some((_service, operation)) = json::parse_target(target) else {
+            return Err(ApiError::new(
+                "UnknownOperationException",
+                400,
+                format!("Unknown operation {target}"),
+            ));
+        };
+        audit.action = Some(operation.to_string());
+        return Err(ApiError::new(
+            "UnknownOperationException",
+            400,
+            format!("The operation {operation} is not served by this endpoint yet"),
+        ));
+    }
+    let namespace = match authorization.service.as_str() {
+        "sts" => STS_NAMESPACE,
+        _ => IAM_NAMESPACE,
+    };
+    *protocol = Protocol::Query(namespace);
+    let mut pairs = parse_form(parts.uri.query().unwrap_or("").as_bytes())?;
+    if !body.is_empty() {
+        let content_type = header_str(&parts.headers, "content-type").unwrap_or("");
+        if !content_type
+            .to_ascii_lowercase()
+            .starts_with("application/x-www-form-urlencoded")
+        {
+            return Err(ApiError::new(
+                "InvalidParameterValue",
+                400,
+                format!(
+                    "The query protocol takes a form body (Content-Type: application/x-www-form-urlencoded), not `{}`",
+                    content_type.chars().take(100).collect::<String>()
+                ),
+            ));
+        }
+        pairs.extend(parse_form(&body)?);
+    }
+    let mut params = Params::new(pairs);
+    let Some(action) = params.get("Action").map(str::to_string) else {
+        return Err(ApiError::new(
+            "MissingAction",
+            400,
+            "The request must contain the parameter Action.",
+        ));
+    };
+    let (service, version) = match authorization.service.as_str() {
+        "iam" => ("iam", "2010-05-08"),
+        "sts" => ("sts", "2011-06-15"),
+        other => {
+            return Err(ApiError::new(
+                "InvalidAction",
+                400,
+                format!("The query protocol is not served for `{other}`"),
+            ));
+        }
+    };
+    if let Some(given) = params.get("Version") {
+        if given != version {
+            return Err(ApiError::new(
+                "InvalidAction",
+                400,
+                format!(
+                    "Could not find operation {} for version {}",
+                    action.chars().take(64).collect::<String>(),
+                    given.chars().take(32).collect::<String>()
+                ),
+            ));
+        }
+    }
+    audit.action = Some(format!("{service}:{action}"));
+    let mut cx = Cx {
+        app,
+        caller,
+        facts: RequestFacts {
+            now,
+            source_ip: peer.ip().to_string(),
+            region: authorization.region.clone(),
+        },
+        request_id: request_id.to_string(),
+        op: action.clone(),
+        audit: audit.clone(),
+        audited: false,
+    };
+    let reply = match service {
+        "sts" => sts::dispatch(&mut cx, &action, &mut params).await,
+        _ => iam::dispatch(&mut cx, &action, &mut params).await,
+    };
+    // Keep what authorization recorded, whatever the outcome.
+    *audit = cx.audit.clone();
+    let reply = reply?;
+    let body = match reply {
+        Reply::Xml(writer) => writer.wrap(&action, namespace, request_id),
+        Reply::Empty => xml::empty_response(&action, namespace, request_id),
+    };
+    Ok((body, cx.audited))
+}
+
+/// An unknown query action.
+pub fn invalid_action(action: &str, version: &str) -> ApiError {
+    ApiError::new(
+        "InvalidAction",
+        400,
+        format!(
+            "Could not find operation {} for version {version}",
+            action.chars().take(64).collect::<String>()
+        ),
+    )
+}

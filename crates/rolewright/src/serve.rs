@@ -1,0 +1,208 @@
+//! `rolewright serve` and `rolewright audit`: start the control plane, and read its audit log.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use rolewright_server::audit::{AuditQuery, query};
+use rolewright_server::{Config, Quotas, Server};
+
+use crate::{Format, exit};
+
+/// Arguments of `rolewright serve`.
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Where the database and the administrator's credentials file live.
+    #[arg(long, default_value = "./rolewright-data")]
+    data_dir: PathBuf,
+    /// Address to listen on. Port 0 picks a free port. Only loopback addresses are accepted
+    /// unless --allow-remote is given.
+    #[arg(long, default_value = "127.0.0.1:4566")]
+    listen: SocketAddr,
+    /// The AWS account id served (used when the data directory is new).
+    #[arg(long, default_value = "123456789012")]
+    account_id: String,
+    /// Listen on a non-loopback address. Requests are still signed and authorized, but travel
+    /// over plain HTTP.
+    #[arg(long)]
+    allow_remote: bool,
+    /// Roles per account (AWS's default quota is 1,000).
+    #[arg(long, default_value_t = 1000)]
+    max_roles: usize,
+    /// The shortest session sts:AssumeRole grants, in seconds (AWS: 900). Tests lower it to
+    /// watch temporary credentials expire.
+    #[arg(long, default_value_t = 900, hide = true)]
+    min_session_seconds: i64,
+}
+
+/// Arguments of `rolewright audit`.
+#[derive(Args)]
+pub struct AuditArgs {
+    /// The server's data directory.
+    #[arg(long, default_value = "./rolewright-data")]
+    data_dir: PathBuf,
+    /// Only calls by this principal ARN.
+    #[arg(long)]
+    principal: Option<String>,
+    /// Only this action (`iam:CreateRole`).
+    #[arg(long)]
+    action: Option<String>,
+    /// Only this decision: allowed, denied (by authorization) or error (refused before).
+    #[arg(long, value_parser = ["allowed", "denied", "error"])]
+    decision: Option<String>,
+    /// Only calls at or after this time (`2026-11-23T10:00:00Z` or `2026-11-23`).
+    #[arg(long)]
+    since: Option<String>,
+    /// At most this many records (the newest).
+    #[arg(long, default_value_t = 1000)]
+    limit: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    format: Format,
+}
+
+/// Runs the server until SIGINT or SIGTERM.
+pub fn serve(args: &ServeArgs) -> u8 {
+    if !args.listen.ip().is_loopback() && !args.allow_remote {
+        eprintln!(
+            "error: {} is not a loopback address; pass --allow-remote to listen on it",
+            args.listen
+        );
+        return exit::ERROR;
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return exit::ERROR;
+        }
+    };
+    let mut config = Config::new(&args.data_dir);
+    config.listen = args.listen;
+    config.account_id = args.account_id.clone();
+    config.quotas = Quotas {
+        roles: args.max_roles,
+        min_session_seconds: args.min_session_seconds.clamp(1, 900),
+        ..Quotas::default()
+    };
+    runtime.block_on(async {
+        let server = match Server::open(config).await {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::ERROR;
+            }
+        };
+        let addr = server.local_addr();
+        println!("listening on http://{addr}");
+        let credentials = absolute(server.credentials_file());
+        println!(
+            "account {} ; administrator keys in {} (profile rolewright{})",
+            server.account(),
+            credentials.display(),
+            if server.created() { ", created now" } else { "" }
+        );
+        println!(
+            "try: AWS_SHARED_CREDENTIALS_FILE={} AWS_PROFILE=rolewright aws --endpoint-url http://{addr} iam list-roles",
+            credentials.display()
+        );
+        use std::io::Write as _;
+        let _ = std::io::stdout().flush();
+        match server.run(shutdown_signal()).await {
+            Ok(()) => {
+                eprintln!("rolewright: stopped");
+                exit::OK
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                exit::ERROR
+            }
+        }
+    })
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Prints audit records.
+pub fn audit(args: &AuditArgs) -> u8 {
+    let since_ms = match &args.since {
+        Some(text) => match rolewright_server::wire::xml::parse_iso_time(text) {
+            Some(t) => Some(t * 1000),
+            None => {
+                eprintln!(
+                    "error: --since `{text}` is not a time; write 2026-11-23T10:00:00Z or 2026-11-23"
+                );
+                return exit::INVALID;
+            }
+        },
+        None => None,
+    };
+    let q = AuditQuery {
+        principal: args.principal.clone(),
+        action: args.action.clone(),
+        decision: args.decision.clone(),
+        since_ms,
+        limit: args.limit,
+    };
+    let records = match query(&args.data_dir, &q) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::ERROR;
+        }
+    };
+    match args.format {
+        Format::Json => {
+            for r in &records {
+                println!("{}", serde_json::to_string(r).unwrap_or_default());
+            }
+        }
+        Format::Human => {
+            for r in &records {
+                let time = rolewright_server::wire::xml::iso_time(r.time_ms / 1000);
+                println!(
+                    "{time} {:<7} {:<3} {} {} {} {}{}",
+                    r.decision,
+                    r.status,
+                    r.principal.as_deref().unwrap_or("-"),
+                    r.action.as_deref().unwrap_or("-"),
+                    r.resource.as_deref().unwrap_or("-"),
+                    r.error_code
+                        .as_deref()
+                        .map(|c| format!("{c}: "))
+                        .unwrap_or_default(),
+                    r.reason.as_deref().unwrap_or("")
+                );
+            }
+            eprintln!("{} records", records.len());
+        }
+    }
+    exit::OK
+}
