@@ -127,6 +127,14 @@ impl<'a> Cx<'a> {
         ctx: RequestContext,
         resource_policy: Option<rolewright_iam::CompiledPolicy>,
     ) -> Result<(), ApiError> {
+        // Actions without resource types are authorized on `*`, as AWS does.
+        let catalog: &dyn rolewright_iam::ActionCatalog =
+            rolewright_reference::Reference::embedded();
+        let resource = if catalog.is_wildcard_only(action) == Some(true) {
+            "*"
+        } else {
+            resource
+        };
         let (decision, request) = authz::decide(
             &self.app.cache,
             state,
@@ -150,6 +158,36 @@ impl<'a> Cx<'a> {
                     .unwrap_or_else(|| "Access denied".into()),
             ))
         }
+    }
+
+    /// Checks that the caller may pass `role_arn` to `service` (`sagemaker.amazonaws.com`):
+    /// `iam:PassRole` on the role, with `iam:PassedToService` set, as AWS checks it when a
+    /// request names an execution or launch role. A role that does not exist cannot be passed.
+    pub fn authorize_pass_role(
+        &mut self,
+        state: &State,
+        role_arn: &str,
+        service: &str,
+    ) -> Result<(), ApiError> {
+        let mut ctx = self.context(state);
+        ctx.set("iam:PassedToService", service);
+        let tags = state
+            .roles
+            .values()
+            .find(|r| state.role_arn(r) == role_arn)
+            .map(|r| r.tags.clone());
+        if let Some(tags) = &tags {
+            authz::resource_tags(&mut ctx, tags);
+        }
+        self.authorize_with(state, "iam:PassRole", role_arn, ctx, None)?;
+        if tags.is_none() {
+            return Err(ApiError::new(
+                "InvalidParameterValue",
+                400,
+                format!("The role {role_arn} does not exist or cannot be assumed by {service}."),
+            ));
+        }
+        Ok(())
     }
 
     /// Records an allowed call that needs no authorization (for the audit log).

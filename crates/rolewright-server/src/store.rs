@@ -79,7 +79,7 @@ pub enum StoreError {
 enum Job {
     Write {
         changes: Vec<Change>,
-        audit: Option<AuditRecord>,
+        audit: Option<Box<AuditRecord>>,
         ack: Option<oneshot::Sender<bool>>,
     },
     Flush(oneshot::Sender<bool>),
@@ -180,7 +180,7 @@ impl Store {
                 .jobs
                 .send(Job::Write {
                     changes,
-                    audit,
+                    audit: audit.map(Box::new),
                     ack: Some(ack),
                 })
                 .is_err()
@@ -199,7 +199,7 @@ impl Store {
     pub fn audit(&self, record: AuditRecord) {
         let _ = self.jobs.send(Job::Write {
             changes: Vec::new(),
-            audit: Some(record),
+            audit: Some(Box::new(record)),
             ack: None,
         });
     }
@@ -336,12 +336,27 @@ fn write_loop(
     path: PathBuf,
 ) {
     const MAX_BATCH: usize = 4096;
+    // Audit records alone wait up to this long for company, so that a busy read load costs a
+    // few commits per second instead of one per request; a write someone waits for is
+    // committed at once, with whatever is queued.
+    const AUDIT_LINGER: std::time::Duration = std::time::Duration::from_millis(20);
     while let Ok(first) = jobs.recv() {
+        let started = std::time::Instant::now();
+        let mut waited_for = is_awaited(&first);
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
-            match jobs.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
+            let next = if waited_for {
+                jobs.try_recv().ok()
+            } else {
+                let left = AUDIT_LINGER.saturating_sub(started.elapsed());
+                jobs.recv_timeout(left).ok()
+            };
+            match next {
+                Some(job) => {
+                    waited_for |= is_awaited(&job);
+                    batch.push(job);
+                }
+                None => break,
             }
         }
         let ok = if failed.load(Ordering::Acquire) {
@@ -368,6 +383,11 @@ fn write_loop(
             }
         }
     }
+}
+
+/// Whether someone waits for this job to be on disk.
+fn is_awaited(job: &Job) -> bool {
+    matches!(job, Job::Write { ack: Some(_), .. } | Job::Flush(_))
 }
 
 fn commit(conn: &mut Connection, batch: &[Job]) -> rusqlite::Result<()> {

@@ -110,14 +110,18 @@ async fn assume_role(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError>
                     cx.authorize_with(&state, "sts:TagSession", &resource, ctx, Some(trust))?;
                 }
                 if duration as u32 > role.max_session_duration {
-                    return Err(validation_error(&[format!(
-                        "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
-                    )]));
+                    return Err(ApiError::new(
+                        "ValidationError",
+                        400,
+                        "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+                    ));
                 }
                 if chained && duration > 3600 && p.get("DurationSeconds").is_some() {
-                    return Err(validation_error(&[
-                        "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.".to_string(),
-                    ]));
+                    return Err(ApiError::new(
+                        "ValidationError",
+                        400,
+                        "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
+                    ));
                 }
                 for arn in &policy_arns {
                     if !state.policies.contains_key(arn) {

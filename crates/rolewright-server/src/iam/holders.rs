@@ -66,7 +66,6 @@ struct Holder<'s> {
     inline: &'s InlinePolicies,
     attached: &'s [String],
     tags: &'s [Tag],
-    boundary: Option<&'s str>,
 }
 
 fn holder<'s>(state: &'s State, kind: HolderKind, name: &str) -> Option<Holder<'s>> {
@@ -75,13 +74,11 @@ fn holder<'s>(state: &'s State, kind: HolderKind, name: &str) -> Option<Holder<'
             inline: &u.inline,
             attached: &u.attached,
             tags: &u.tags,
-            boundary: u.boundary.as_deref(),
         }),
         HolderKind::Role => state.role(name).map(|r| Holder {
             inline: &r.inline,
             attached: &r.attached,
             tags: &r.tags,
-            boundary: r.boundary.as_deref(),
         }),
     }
 }
@@ -313,7 +310,7 @@ pub async fn attach(cx: &mut Cx<'_>, p: &mut Params, kind: HolderKind) -> Result
             return Err(no_such_policy(&arn));
         }
         edit_holder(state, kind, &name, |h| {
-            if h.attached.iter().any(|a| *a == arn) {
+            if h.attached.contains(&arn) {
                 return Ok(());
             }
             if h.attached.len() >= 10 {
@@ -558,10 +555,4 @@ pub fn conflicts(inline: &InlinePolicies, attached: &[String]) -> Option<ApiErro
         ));
     }
     None
-}
-
-/// The holder's boundary (for callers outside this module).
-#[allow(dead_code)]
-pub fn boundary_of(state: &State, kind: HolderKind, name: &str) -> Option<String> {
-    holder(state, kind, name).and_then(|h| h.boundary.map(str::to_string))
 }
