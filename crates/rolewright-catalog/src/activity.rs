@@ -34,7 +34,8 @@ pub struct ActivityTemplate {
     pub variants: Variants,
     /// The trust policy the activity needs.
     pub trust: Value,
-    /// AWS managed policies the activity attaches (the Canvas activities), by name.
+    /// AWS managed policies the activity attaches (the Canvas activities), by name, preceded by
+    /// the policy's path when it is not `/` (`service-role/AmazonSageMakerCanvasDirectDeployAccess`).
     #[serde(default)]
     pub managed_policies: Vec<String>,
     /// Deliberate differences from the official template.

@@ -152,11 +152,17 @@ impl<'a> Cx<'a> {
             Ok(())
         } else {
             self.audit.decision = "denied".into();
-            Err(ApiError::access_denied(
-                decision
-                    .access_denied_message(&request)
-                    .unwrap_or_else(|| "Access denied".into()),
-            ))
+            let message = decision
+                .access_denied_message(&request)
+                .unwrap_or_else(|| "Access denied".into());
+            let shown = shown_resource(action, resource, &state.account);
+            let message = message.replacen(
+                &format!("on resource: {resource} "),
+                &format!("on resource: {shown} "),
+                1,
+            );
+            self.audit.reason = Some(message.clone());
+            Err(ApiError::access_denied(message))
         }
     }
 
@@ -218,6 +224,37 @@ impl<'a> Cx<'a> {
             self.audited = true;
         }
         result
+    }
+}
+
+/// How IAM names the resource in an AccessDenied message: `role NAME`, `user NAME` and
+/// `policy ARN` for operations on existing entities, the ARN prefix for `ListRoles` and
+/// `ListUsers`, the ARN otherwise (creation, `PassRole`, other services).
+fn shown_resource(action: &str, resource: &str, account: &str) -> String {
+    let Some(op) = action.strip_prefix("iam:") else {
+        return resource.to_string();
+    };
+    match op {
+        "ListRoles" => return format!("arn:aws:iam::{account}:role/"),
+        "ListUsers" => return format!("arn:aws:iam::{account}:user/"),
+        "ListPolicies" => return format!("arn:aws:iam::{account}:policy/"),
+        _ => {}
+    }
+    if op.starts_with("Create") || op == "PassRole" {
+        return resource.to_string();
+    }
+    let Some(path) = resource.splitn(6, ':').nth(5) else {
+        return resource.to_string();
+    };
+    let name = path.rsplit('/').next().unwrap_or(path);
+    if path.starts_with("role/") {
+        format!("role {name}")
+    } else if path.starts_with("user/") {
+        format!("user {name}")
+    } else if path.starts_with("policy/") {
+        format!("policy {resource}")
+    } else {
+        resource.to_string()
     }
 }
 

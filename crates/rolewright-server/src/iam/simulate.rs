@@ -48,20 +48,29 @@ struct Simulation {
     account: String,
 }
 
-fn source_type(name: &str) -> &'static str {
-    if name.starts_with("arn:aws:iam::aws:") {
-        "aws-managed"
-    } else if name.starts_with("arn:") {
-        "user-managed"
-    } else if name.starts_with("role/") {
-        "role"
-    } else if name.starts_with("user/") {
-        "user"
-    } else if name == "ResourcePolicy" {
-        "resource"
-    } else {
-        "none"
+/// `SourcePolicyId` and `SourcePolicyType` as IAM reports them: the bare policy name with
+/// `role`/`user` for inline policies, the name with `aws-managed`/`user-managed` for managed
+/// ones, and `PolicyInputList.N` with `IAM Policy` for policies given in the request.
+fn source(name: &str) -> (String, &'static str) {
+    if let Some(rest) = name.strip_prefix("arn:") {
+        let policy = rest.rsplit('/').next().unwrap_or(rest).to_string();
+        let kind = if name.starts_with("arn:aws:iam::aws:") {
+            "aws-managed"
+        } else {
+            "user-managed"
+        };
+        return (policy, kind);
     }
+    for (prefix, kind) in [("role/", "role"), ("user/", "user")] {
+        if let Some(rest) = name.strip_prefix(prefix) {
+            let policy = rest.split_once('/').map_or(rest, |(_, p)| p);
+            return (policy.to_string(), kind);
+        }
+    }
+    if name == "ResourcePolicy" {
+        return (name.to_string(), "resource");
+    }
+    (name.to_string(), "IAM Policy")
 }
 
 fn run(sim: Simulation) -> Reply {
@@ -85,10 +94,10 @@ fn run(sim: Simulation) -> Reply {
                 .leaf("EvalDecision", verdict)
                 .open("MatchedStatements");
             for m in &decision.matched {
-                let name = m.policy_name.as_deref().unwrap_or("policy");
+                let (id, kind) = source(m.policy_name.as_deref().unwrap_or("policy"));
                 x.open("member")
-                    .leaf("SourcePolicyId", name)
-                    .leaf("SourcePolicyType", source_type(name))
+                    .leaf("SourcePolicyId", &id)
+                    .leaf("SourcePolicyType", kind)
                     .close("member");
             }
             x.close("MatchedStatements")

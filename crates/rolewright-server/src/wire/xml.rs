@@ -20,8 +20,11 @@ pub fn escape(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {
-                let _ = write!(out, "&#{};", c as u32);
+            // Characters XML 1.0 cannot carry at all (echoed from bad input) become U+FFFD.
+            c if ((c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r'))
+                || matches!(c, '\u{fffe}' | '\u{ffff}') =>
+            {
+                out.push('\u{fffd}');
             }
             c => out.push(c),
         }
@@ -205,6 +208,14 @@ mod tests {
         assert_eq!(
             parse_iso_time("2026-11-23T04:58:14.123Z"),
             parse_iso_time("2026-11-23T04:58:14Z")
+        );
+    }
+
+    #[test]
+    fn characters_xml_cannot_carry_are_replaced() {
+        assert_eq!(
+            escape("a\u{1}b\u{0}c\u{fffe}\td"),
+            "a\u{fffd}b\u{fffd}c\u{fffd}\td"
         );
     }
 

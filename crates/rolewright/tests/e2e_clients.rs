@@ -1,0 +1,134 @@
+//! `rolewright serve` driven by real AWS clients (boto3 and the AWS CLI): runs one module of
+//! `tests/e2e/run.py` per test against this build's binary.
+//!
+//! The Python comes from `ROLEWRIGHT_PYTHON`, else `<workspace>/target/ci-venv/bin/python`, which
+//! must have boto3 and awscli. When that venv is missing (a fresh clone), the first test creates
+//! it: `python3 -m venv target/ci-venv && target/ci-venv/bin/pip install boto3 awscli`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail by panicking"
+)]
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn python() -> PathBuf {
+    match std::env::var_os("ROLEWRIGHT_PYTHON") {
+        Some(p) => PathBuf::from(p),
+        None => {
+            let venv = workspace().join("target/ci-venv");
+            let python = venv.join("bin/python");
+            static PROVISION: std::sync::Once = std::sync::Once::new();
+            PROVISION.call_once(|| provision(&venv, &python));
+            python
+        }
+    }
+}
+
+/// Creates the venv with boto3 and the AWS CLI when it lacks them (a fresh clone).
+fn provision(venv: &std::path::Path, python: &std::path::Path) {
+    let ready = Command::new(python)
+        .args(["-c", "import boto3, awscli"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if ready {
+        return;
+    }
+    eprintln!("creating {} with boto3 and awscli", venv.display());
+    let created = Command::new("python3")
+        .arg("-m")
+        .arg("venv")
+        .arg(venv)
+        .status()
+        .is_ok_and(|s| s.success());
+    let installed = created
+        && Command::new(venv.join("bin/pip"))
+            .args([
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "boto3",
+                "awscli",
+            ])
+            .status()
+            .is_ok_and(|s| s.success());
+    assert!(
+        installed,
+        "could not create {} with boto3 and awscli; create it by hand: python3 -m venv \
+         target/ci-venv && target/ci-venv/bin/pip install boto3 awscli",
+        venv.display()
+    );
+}
+
+/// Runs `tests/e2e/run.py MODULE` and fails with its whole output unless every test passed.
+fn run_module(module: &str) {
+    let python = python();
+    assert!(
+        python.exists(),
+        "no Python with boto3 and the AWS CLI at {} (set ROLEWRIGHT_PYTHON, or create it: \
+         python3 -m venv target/ci-venv && target/ci-venv/bin/pip install boto3 awscli)",
+        python.display()
+    );
+    let out = Command::new(&python)
+        .arg(workspace().join("tests/e2e/run.py"))
+        .arg(module)
+        .env("ROLEWRIGHT_BIN", env!("CARGO_BIN_EXE_rolewright"))
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", python.display()));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "tests/e2e/run.py {module} failed ({}):\n--- stderr ---\n{stderr}\n--- stdout ---\n{stdout}",
+        out.status
+    );
+    assert!(
+        stdout
+            .lines()
+            .last()
+            .is_some_and(|l| l.ends_with(" 0 failed")),
+        "unexpected summary from tests/e2e/run.py {module}:\n{stdout}"
+    );
+}
+
+#[test]
+fn iam_through_boto3() {
+    run_module("test_iam_boto3");
+}
+
+#[test]
+fn sts_and_authorization_through_boto3() {
+    run_module("test_sts_authz");
+}
+
+#[test]
+fn aws_cli() {
+    run_module("test_cli");
+}
+
+#[test]
+fn query_protocol_and_sigv4_on_the_wire() {
+    run_module("test_protocol");
+}
+
+#[test]
+fn a_thousand_malformed_requests() {
+    run_module("test_malformed");
+}
+
+#[test]
+fn acknowledged_writes_survive_kill_9() {
+    run_module("test_crash");
+}
+
+#[test]
+fn audit_log() {
+    run_module("test_audit");
+}

@@ -1,0 +1,451 @@
+"""Shared harness for the end-to-end tests: starts `rolewright serve`, builds real boto3 clients from
+the credentials file it writes, signs raw requests with botocore's SigV4 signer, and stops it.
+
+The server binary comes from ROLEWRIGHT_BIN. Each server gets a fresh data directory (unless one is
+passed in) and listens on 127.0.0.1:0; the first stdout line names the address.
+"""
+
+import configparser
+import datetime
+import http.client
+import json
+import os
+import re
+import selectors
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+import urllib.parse
+import uuid
+import xml.etree.ElementTree as ET
+
+import boto3
+import botocore.session
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.config import Config
+from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+PROFILE = "rolewright"
+IAM_NS = "https://iam.amazonaws.com/doc/2010-05-08/"
+STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
+START_TIMEOUT = 60
+STOP_TIMEOUT = 20
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+WORKSPACE = os.path.dirname(os.path.dirname(HERE))
+CAPTURES = os.path.join(
+    os.path.dirname(WORKSPACE), "shared", "reference", "aws-api", "boto3-captured-requests.jsonl"
+)
+
+# No setting of the person running the tests may leak into the clients: every client here is
+# configured explicitly, and ~/.aws/config must not add a region, a profile or an endpoint.
+for _name in list(os.environ):
+    if _name.startswith("AWS_"):
+        del os.environ[_name]
+os.environ["AWS_CONFIG_FILE"] = os.path.join(tempfile.gettempdir(), "rolewright-e2e-no-aws-config")
+os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.path.join(
+    tempfile.gettempdir(), "rolewright-e2e-no-aws-credentials"
+)
+
+NO_RETRY = Config(
+    retries={"total_max_attempts": 1, "mode": "standard"},
+    connect_timeout=10,
+    read_timeout=60,
+)
+
+
+def binary():
+    """The rolewright binary under test."""
+    path = os.environ.get("ROLEWRIGHT_BIN")
+    if not path:
+        raise RuntimeError(
+            "ROLEWRIGHT_BIN is not set: point it at the rolewright binary, e.g. "
+            "ROLEWRIGHT_BIN=target/debug/rolewright (after `cargo build -p rolewright`)"
+        )
+    if not os.access(path, os.X_OK):
+        raise RuntimeError(f"ROLEWRIGHT_BIN={path} is not an executable file")
+    return path
+
+
+def unique(prefix):
+    """A name no other test uses, valid as an IAM name."""
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def policy(*statements):
+    """An identity policy document (a dict) with these statements."""
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def allow(action, resource="*", **extra):
+    stmt = {"Effect": "Allow", "Action": action, "Resource": resource}
+    stmt.update(extra)
+    return stmt
+
+
+def trust(principal):
+    """A trust policy letting `principal` ({"AWS": ...} or {"Service": ...}) assume the role."""
+    return policy({"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"})
+
+
+class Server:
+    """One `rolewright serve` process."""
+
+    def __init__(self, data_dir=None, account_id=None, extra_args=(), env=None):
+        self.owns_dir = data_dir is None
+        self.data_dir = data_dir or tempfile.mkdtemp(prefix="rolewright-e2e-")
+        self.account_id = account_id
+        self.extra_args = list(extra_args)
+        self.env = env
+        self.proc = None
+        self.url = None
+        self.log_path = os.path.join(
+            tempfile.gettempdir(), f"rolewright-e2e-{uuid.uuid4().hex[:8]}.log"
+        )
+        self._stdout_lines = []
+        self._drain = None
+
+    # ---- process ----------------------------------------------------------------------------
+
+    def start(self):
+        args = [binary(), "serve", "--data-dir", self.data_dir, "--listen", "127.0.0.1:0"]
+        if self.account_id:
+            args += ["--account-id", self.account_id]
+        args += self.extra_args
+        env = dict(os.environ)
+        env.setdefault("NO_COLOR", "1")
+        if self.env:
+            env.update(self.env)
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            args, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, env=env
+        )
+        log.close()
+        first = self._first_line()
+        m = re.fullmatch(r"listening on (http://\S+)", first)
+        if not m:
+            self.kill()
+            raise AssertionError(
+                f"the first stdout line of `rolewright serve` must be `listening on http://ADDR`, "
+                f"got {first!r}\n{self.log_tail()}"
+            )
+        self.url = m.group(1).rstrip("/")
+        self._drain = threading.Thread(target=self._drain_stdout, daemon=True)
+        self._drain.start()
+        # The bootstrap administrator's keys are written on first start, before serving.
+        deadline = time.time() + 10
+        while not os.path.exists(self.credentials_path) and time.time() < deadline:
+            time.sleep(0.05)
+        return self
+
+    def _first_line(self):
+        sel = selectors.DefaultSelector()
+        sel.register(self.proc.stdout, selectors.EVENT_READ)
+        buf = b""
+        deadline = time.time() + START_TIMEOUT
+        while b"\n" not in buf:
+            left = deadline - time.time()
+            if left <= 0:
+                self.kill()
+                raise AssertionError(
+                    f"`rolewright serve` printed no line within {START_TIMEOUT} s\n{self.log_tail()}"
+                )
+            if not sel.select(timeout=left):
+                continue
+            chunk = os.read(self.proc.stdout.fileno(), 4096)
+            if not chunk:
+                code = self.proc.wait(timeout=5)
+                raise AssertionError(
+                    f"`rolewright serve` exited with {code} before printing its address\n"
+                    f"{self.log_tail()}"
+                )
+            buf += chunk
+        sel.close()
+        line, rest = buf.split(b"\n", 1)
+        if rest:
+            self._stdout_lines.append(rest.decode("utf-8", "replace"))
+        return line.decode("utf-8", "replace").strip()
+
+    def _drain_stdout(self):
+        for line in self.proc.stdout:
+            self._stdout_lines.append(line.decode("utf-8", "replace"))
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, sig=signal.SIGTERM):
+        """Stops the server with `sig` and returns its exit code (None if it had to be killed)."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                return None
+        return self.proc.returncode
+
+    def kill(self):
+        """kill -9."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+
+    def stop_and_check(self, sig=signal.SIGTERM):
+        code = self.stop(sig)
+        if code != 0:
+            msg = (
+                f"`rolewright serve` must exit 0 after {signal.Signals(sig).name}, "
+                f"got {'no exit (killed after {} s)'.format(STOP_TIMEOUT) if code is None else code}"
+                f"\n{self.log_tail()}"
+            )
+            raise AssertionError(msg)
+
+    def cleanup(self):
+        self.kill()
+        if os.environ.get("E2E_KEEP"):
+            return
+        if self.owns_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+        try:
+            os.unlink(self.log_path)
+        except OSError:
+            pass
+
+    def log_tail(self, lines=30):
+        try:
+            with open(self.log_path, "rb") as f:
+                text = f.read().decode("utf-8", "replace")
+        except OSError:
+            return "(no server log)"
+        tail = "\n".join(text.splitlines()[-lines:])
+        return f"--- server stderr ({self.log_path}), last {lines} lines ---\n{tail}"
+
+    @property
+    def host_port(self):
+        parsed = urllib.parse.urlsplit(self.url)
+        return parsed.hostname, parsed.port
+
+    # ---- credentials and clients ------------------------------------------------------------
+
+    @property
+    def credentials_path(self):
+        return os.path.join(self.data_dir, "credentials")
+
+    def admin_keys(self):
+        """(access key id, secret) of the bootstrap administrator, read from DIR/credentials."""
+        cp = configparser.ConfigParser()
+        with open(self.credentials_path, encoding="utf-8") as f:
+            cp.read_file(f)
+        sec = cp[PROFILE]
+        return sec["aws_access_key_id"].strip(), sec["aws_secret_access_key"].strip()
+
+    def admin_session(self, region=REGION):
+        """A boto3 session that reads DIR/credentials exactly as boto3 reads ~/.aws/credentials."""
+        bs = botocore.session.Session()
+        bs.set_config_variable("credentials_file", self.credentials_path)
+        bs.set_config_variable("config_file", os.environ["AWS_CONFIG_FILE"])
+        return boto3.session.Session(
+            botocore_session=bs, profile_name=PROFILE, region_name=region
+        )
+
+    def admin(self, service="iam", region=REGION):
+        return self.admin_session(region).client(
+            service, endpoint_url=self.url, config=NO_RETRY
+        )
+
+    def client(self, service, key_id, secret, token=None, region=REGION):
+        return boto3.session.Session(
+            aws_access_key_id=key_id,
+            aws_secret_access_key=secret,
+            aws_session_token=token,
+            region_name=region,
+        ).client(service, endpoint_url=self.url, config=NO_RETRY)
+
+    def client_from_credentials(self, service, creds, region=REGION):
+        """A client from the `Credentials` of an AssumeRole answer."""
+        return self.client(
+            service, creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"], region
+        )
+
+    def new_user(self, name=None, policy_doc=None, tags=None, managed=()):
+        """Creates a user (with an inline policy, tags, attached policies) and an access key.
+        Returns (user dict, key id, secret)."""
+        iam = self.admin()
+        name = name or unique("user")
+        kwargs = {"UserName": name}
+        if tags:
+            kwargs["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
+        user = iam.create_user(**kwargs)["User"]
+        if policy_doc is not None:
+            iam.put_user_policy(
+                UserName=name, PolicyName="inline", PolicyDocument=json.dumps(policy_doc)
+            )
+        for arn in managed:
+            iam.attach_user_policy(UserName=name, PolicyArn=arn)
+        key = iam.create_access_key(UserName=name)["AccessKey"]
+        return user, key["AccessKeyId"], key["SecretAccessKey"]
+
+    def user_clients(self, name=None, policy_doc=None, tags=None, managed=()):
+        """(user, iam client, sts client) for a new user."""
+        user, kid, secret = self.new_user(name, policy_doc, tags, managed)
+        return user, self.client("iam", kid, secret), self.client("sts", kid, secret)
+
+    # ---- raw signed requests ----------------------------------------------------------------
+
+    def sign(self, body, key_id=None, secret=None, token=None, service="iam", region=REGION,
+             method="POST", query="", headers=None, when=None, path="/"):
+        """Signs one request with botocore's SigV4Auth (at time `when` if given) and returns
+        (method, target, headers dict, body bytes) ready for `send`."""
+        if key_id is None:
+            key_id, secret = self.admin_keys()
+        target = path + (("?" + query) if query else "")
+        hdrs = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
+        if headers:
+            hdrs.update(headers)
+        hdrs = {k: v for k, v in hdrs.items() if v is not None}
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        req = AWSRequest(method=method, url=self.url + target, data=data, headers=hdrs)
+        FixedTimeSigV4(Credentials(key_id, secret, token), service, region, when).add_auth(req)
+        return method, target, dict(req.headers.items()), data
+
+    def raw(self, body, key_id=None, secret=None, token=None, service="iam", region=REGION,
+            method="POST", query="", headers=None, when=None, path="/"):
+        """Sends one signed request; returns (status, headers with lower-case names, body)."""
+        m, target, hdrs, data = self.sign(body, key_id, secret, token, service, region, method,
+                                          query, headers, when, path)
+        return send(self.host_port, m, target, hdrs, data)
+
+    def unsigned(self, method, target, headers, body):
+        return send(self.host_port, method, target, headers, body)
+
+
+class FixedTimeSigV4(SigV4Auth):
+    """botocore's SigV4 signer, optionally at a chosen time instead of now."""
+
+    def __init__(self, credentials, service, region, when=None):
+        super().__init__(credentials, service, region)
+        self._when = when
+
+    def add_auth(self, request):
+        if self._when is None:
+            return super().add_auth(request)
+        request.context["timestamp"] = self._when.strftime("%Y%m%dT%H%M%SZ")
+        self._modify_request_before_signing(request)
+        canonical = self.canonical_request(request)
+        string_to_sign = self.string_to_sign(request, canonical)
+        self._inject_signature_to_request(request, self.signature(string_to_sign, request))
+        return None
+
+
+def utcnow():
+    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+
+
+def send(host_port, method, target, headers, body, timeout=60):
+    host, port = host_port
+    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        conn.request(method, target, body=body, headers=headers)
+        resp = conn.getresponse()
+        data = resp.read()
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, data
+    finally:
+        conn.close()
+
+
+def form(**params):
+    """A query-protocol body from keyword arguments (values as given, percent-encoded)."""
+    return urllib.parse.urlencode(params)
+
+
+def local(tag):
+    """An XML tag without its namespace."""
+    return tag.rsplit("}", 1)[-1]
+
+
+def xml_error(body):
+    """(Code, Message, RequestId, namespace) of an XML ErrorResponse; raises if it is not one."""
+    root = ET.fromstring(body)
+    if local(root.tag) != "ErrorResponse":
+        raise AssertionError(f"root element is <{local(root.tag)}>, not <ErrorResponse>: {body[:300]!r}")
+    ns = root.tag[1:].split("}")[0] if root.tag.startswith("{") else ""
+    code = message = request_id = None
+    for el in root.iter():
+        name = local(el.tag)
+        if name == "Code":
+            code = el.text
+        elif name == "Message":
+            message = el.text
+        elif name == "RequestId":
+            request_id = el.text
+    return code, message, request_id, ns
+
+
+def find_text(body, name):
+    """Text of the first element called `name` (any namespace) in an XML body."""
+    root = ET.fromstring(body)
+    for el in root.iter():
+        if local(el.tag) == name:
+            return el.text
+    return None
+
+
+class E2ETestCase(unittest.TestCase):
+    """Starts one server for the class and stops it (SIGTERM, exit code 0) at the end."""
+
+    server_args = {}
+    longMessage = True
+    maxDiff = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server(**cls.server_args)
+        # Runs even when a subclass's setUpClass fails after this point.
+        cls.addClassCleanup(cls.server.cleanup)
+        cls.server.start()
+        cls.iam = cls.server.admin("iam")
+        cls.sts = cls.server.admin("sts")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop_and_check()
+
+    def assertError(self, call, code, status=None, message=None, message_re=None,
+                    message_startswith=None, message_contains=None):
+        """Runs `call()` and checks the AWS error it raises; returns the ClientError."""
+        try:
+            result = call()
+        except ClientError as e:
+            err = e.response.get("Error", {})
+            got_status = e.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            detail = f"got {err.get('Code')} (HTTP {got_status}): {err.get('Message')!r}"
+            self.assertEqual(err.get("Code"), code, detail)
+            if status is not None:
+                self.assertEqual(got_status, status, detail)
+            msg = err.get("Message") or ""
+            if message is not None:
+                self.assertEqual(msg, message, detail)
+            if message_re is not None:
+                self.assertRegex(msg, message_re, detail)
+            if message_startswith is not None:
+                self.assertTrue(msg.startswith(message_startswith),
+                                f"message must start with {message_startswith!r}; {detail}")
+            if message_contains is not None:
+                self.assertIn(message_contains, msg, detail)
+            return e
+        self.fail(f"expected the AWS error {code}, the call succeeded: {str(result)[:300]}")
+
+    def denied_message(self, principal_arn, action, resource, reason="no identity-based policy"):
+        return (f"User: {principal_arn} is not authorized to perform: {action} on resource: "
+                f"{resource} because {reason} allows the {action} action")
