@@ -795,3 +795,80 @@ class GeneratedRoleTests(E2ETestCase):
             ResourceArns=["arn:aws:s3:::b/k"])["EvaluationResults"]
         got = {r["EvalActionName"]: r["EvalDecision"] for r in res}
         self.assertEqual(got, {"s3:GetObject": "allowed", "s3:PutObject": "implicitDeny"})
+
+
+class GroupTests(E2ETestCase):
+    """Groups: members get the group's inline and managed policies."""
+
+    def test_group_lifecycle_and_members(self):
+        group = unique("ds-group")
+        g = self.iam.create_group(GroupName=group, Path="/ml/")["Group"]
+        self.assertEqual(g["Arn"], f"arn:aws:iam::{ACCOUNT}:group/ml/{group}")
+        self.assertRegex(g["GroupId"], r"^AGPA[A-Z0-9]{17}$")
+        self.assertError(lambda: self.iam.create_group(GroupName=group), "EntityAlreadyExists", 409,
+                         message=f"Group with name {group} already exists.")
+        user, _, _ = self.server.new_user()
+        self.iam.add_user_to_group(GroupName=group, UserName=user["UserName"])
+        got = self.iam.get_group(GroupName=group)
+        self.assertEqual([u["UserName"] for u in got["Users"]], [user["UserName"]])
+        groups = self.iam.list_groups_for_user(UserName=user["UserName"])["Groups"]
+        self.assertEqual([x["GroupName"] for x in groups], [group])
+        self.assertIn(group, [x["GroupName"] for x in self.iam.list_groups()["Groups"]])
+        self.assertError(lambda: self.iam.delete_group(GroupName=group), "DeleteConflict", 409,
+                         message="Cannot delete entity, must remove users from group first.")
+        self.iam.remove_user_from_group(GroupName=group, UserName=user["UserName"])
+        self.iam.delete_group(GroupName=group)
+        self.assertError(lambda: self.iam.get_group(GroupName=group), "NoSuchEntity", 404,
+                         message=f"The group with name {group} cannot be found.")
+
+    def test_members_get_the_groups_policies(self):
+        group = unique("readers")
+        self.iam.create_group(GroupName=group)
+        target = unique("target")
+        self.iam.create_role(RoleName=target, AssumeRolePolicyDocument=json.dumps(EC2_TRUST))
+        user, kid, secret = self.server.new_user()
+        iam_as_user = self.server.client("iam", kid, secret)
+        self.assertError(lambda: iam_as_user.get_role(RoleName=target), "AccessDenied", 403)
+        self.iam.put_group_policy(GroupName=group, PolicyName="read",
+                                  PolicyDocument=json.dumps(policy(allow("iam:GetRole", role_arn(target)))))
+        self.iam.add_user_to_group(GroupName=group, UserName=user["UserName"])
+        self.assertEqual(iam_as_user.get_role(RoleName=target)["Role"]["RoleName"], target)
+        self.assertEqual(self.iam.list_group_policies(GroupName=group)["PolicyNames"], ["read"])
+        self.iam.attach_group_policy(GroupName=group, PolicyArn=ADMIN_ACCESS)
+        attached = self.iam.list_attached_group_policies(GroupName=group)["AttachedPolicies"]
+        self.assertEqual([a["PolicyArn"] for a in attached], [ADMIN_ACCESS])
+        entities = self.iam.list_entities_for_policy(PolicyArn=ADMIN_ACCESS)
+        self.assertIn(group, [g["GroupName"] for g in entities["PolicyGroups"]])
+        self.assertError(lambda: self.iam.delete_user(UserName=user["UserName"]), "DeleteConflict", 409)
+        sim = self.iam.simulate_principal_policy(PolicySourceArn=user["Arn"],
+                                                 ActionNames=["iam:GetRole"],
+                                                 ResourceArns=[role_arn(target)])
+        matched = sim["EvaluationResults"][0]["MatchedStatements"]
+        self.assertIn(("read", "group"), [(m["SourcePolicyId"], m["SourcePolicyType"]) for m in matched])
+
+
+class InstanceProfileTests(E2ETestCase):
+    """Instance profiles, which teardown scripts empty before deleting a role."""
+
+    def test_role_in_a_profile_cannot_be_deleted(self):
+        role = unique("ec2-role")
+        profile = unique("profile")
+        self.iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(EC2_TRUST))
+        created = self.iam.create_instance_profile(InstanceProfileName=profile)["InstanceProfile"]
+        self.assertEqual(created["Arn"], f"arn:aws:iam::{ACCOUNT}:instance-profile/{profile}")
+        self.assertEqual(created["Roles"], [])
+        self.iam.add_role_to_instance_profile(InstanceProfileName=profile, RoleName=role)
+        self.assertError(lambda: self.iam.add_role_to_instance_profile(
+            InstanceProfileName=profile, RoleName=role), "LimitExceeded", 409)
+        listed = self.iam.list_instance_profiles_for_role(RoleName=role)["InstanceProfiles"]
+        self.assertEqual([p["InstanceProfileName"] for p in listed], [profile])
+        self.assertEqual(listed[0]["Roles"][0]["RoleName"], role)
+        self.assertError(lambda: self.iam.delete_role(RoleName=role), "DeleteConflict", 409,
+                         message="Cannot delete entity, must remove roles from instance profile first.")
+        self.assertError(lambda: self.iam.delete_instance_profile(InstanceProfileName=profile),
+                         "DeleteConflict", 409)
+        self.iam.remove_role_from_instance_profile(InstanceProfileName=profile, RoleName=role)
+        self.iam.delete_instance_profile(InstanceProfileName=profile)
+        self.iam.delete_role(RoleName=role)
+        self.assertError(lambda: self.iam.get_instance_profile(InstanceProfileName=profile),
+                         "NoSuchEntity", 404)

@@ -103,78 +103,55 @@ impl PolicyCache {
         set
     }
 
-    /// A user's identity policies and boundary, freshly compiled (for the simulator).
+    /// A user's identity policies (its own and its groups') and boundary.
     pub fn user_set(&self, state: &State, user: &crate::model::User) -> PolicySet {
         let owner = format!("user/{}", user.name);
-        let mut set = self.identity_policies(
-            state,
-            &owner,
-            &user.inline,
-            &user.attached,
-            PolicySet::new(),
-        );
-        if let Some(b) = user
-            .boundary
-            .as_deref()
-            .and_then(|b| self.managed(state, b))
-        {
-            set = set.with_boundary(b);
+        let mut set = PolicySet::new();
+        set = self.identity_policies(state, &owner, &user.inline, &user.attached, set);
+        for group in state.groups_of(&user.name) {
+            let owner = format!("group/{}", group.name);
+            set = self.identity_policies(state, &owner, &group.inline, &group.attached, set);
         }
-        set
+        self.with_boundary(state, user.boundary.as_deref(), set)
     }
 
-    /// A role's identity policies and boundary, freshly compiled (for the simulator).
+    /// A role's identity policies and boundary.
     pub fn role_set(&self, state: &State, role: &crate::model::Role) -> PolicySet {
         let owner = format!("role/{}", role.name);
-        let mut set = self.identity_policies(
+        let set = self.identity_policies(
             state,
             &owner,
             &role.inline,
             &role.attached,
             PolicySet::new(),
         );
-        if let Some(b) = role
-            .boundary
-            .as_deref()
-            .and_then(|b| self.managed(state, b))
-        {
-            set = set.with_boundary(b);
+        self.with_boundary(state, role.boundary.as_deref(), set)
+    }
+
+    fn with_boundary(&self, state: &State, boundary: Option<&str>, set: PolicySet) -> PolicySet {
+        match boundary.and_then(|b| self.managed(state, b)) {
+            Some(b) => set.with_boundary(b),
+            None => set,
         }
-        set
     }
 
     fn build(&self, state: &State, caller: &Caller) -> PolicySet {
-        let mut set = PolicySet::new();
         match &caller.identity {
-            Identity::User(name) => {
-                if let Some(user) = state.user(name) {
-                    let owner = format!("user/{}", user.name);
-                    set = self.identity_policies(state, &owner, &user.inline, &user.attached, set);
-                    if let Some(b) = user
-                        .boundary
-                        .as_deref()
-                        .and_then(|b| self.managed(state, b))
-                    {
-                        set = set.with_boundary(b);
-                    }
-                }
-            }
+            Identity::User(name) => state
+                .user(name)
+                .map_or_else(PolicySet::new, |user| self.user_set(state, user)),
             Identity::Session { role, .. } => {
-                if let Some(r) = state.role(role) {
-                    let owner = format!("role/{}", r.name);
-                    set = self.identity_policies(state, &owner, &r.inline, &r.attached, set);
-                    if let Some(b) = r.boundary.as_deref().and_then(|b| self.managed(state, b)) {
-                        set = set.with_boundary(b);
-                    }
-                }
+                let mut set = state
+                    .role(role)
+                    .map_or_else(PolicySet::new, |r| self.role_set(state, r));
                 if let Some(session) = state.sessions.get(&caller.access_key_id) {
                     if let Some(policy) = session_policy(state, session) {
                         set = set.with_session(policy);
                     }
                 }
+                set
             }
         }
-        set
     }
 }
 

@@ -77,6 +77,49 @@ pub struct Role {
     pub last_used: Option<(i64, String)>,
 }
 
+/// An IAM group: its users get its policies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Group {
+    /// Name as given.
+    pub name: String,
+    /// `/` or `/a/b/`.
+    pub path: String,
+    /// `AGPA...`.
+    pub id: String,
+    /// Unix seconds.
+    pub created: i64,
+    /// Member user names, in the order they were added.
+    pub members: Vec<String>,
+    /// Inline policies keyed by lowercase name.
+    pub inline: InlinePolicies,
+    /// Attached managed policy ARNs, in attachment order.
+    pub attached: Vec<String>,
+    /// Groups carry no tags in IAM; kept empty so that the shared policy operations can treat
+    /// users, groups and roles alike.
+    #[serde(default, skip_serializing)]
+    pub tags: Vec<Tag>,
+    /// Groups have no permissions boundary in IAM; always `None`.
+    #[serde(default, skip_serializing)]
+    pub boundary: Option<String>,
+}
+
+/// An instance profile: a container for one role, for EC2.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstanceProfile {
+    /// Name as given.
+    pub name: String,
+    /// `/` or `/a/b/`.
+    pub path: String,
+    /// `AIPA...`.
+    pub id: String,
+    /// Unix seconds.
+    pub created: i64,
+    /// Role names (at most one).
+    pub roles: Vec<String>,
+    /// Tags.
+    pub tags: Vec<Tag>,
+}
+
 /// One version of a managed policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PolicyVersion {
@@ -201,6 +244,10 @@ pub struct State {
     pub users: BTreeMap<String, User>,
     /// Roles by lowercase name.
     pub roles: BTreeMap<String, Role>,
+    /// Groups by lowercase name.
+    pub groups: BTreeMap<String, Group>,
+    /// Instance profiles by lowercase name.
+    pub instance_profiles: BTreeMap<String, InstanceProfile>,
     /// Customer managed and AWS managed policies by ARN.
     pub policies: BTreeMap<String, ManagedPolicy>,
     /// Access keys by id.
@@ -229,6 +276,34 @@ impl State {
             "arn:aws:iam::{}:role{}{}",
             self.account, role.path, role.name
         )
+    }
+
+    /// The ARN of a group.
+    pub fn group_arn(&self, group: &Group) -> String {
+        format!(
+            "arn:aws:iam::{}:group{}{}",
+            self.account, group.path, group.name
+        )
+    }
+
+    /// The ARN of an instance profile.
+    pub fn instance_profile_arn(&self, profile: &InstanceProfile) -> String {
+        format!(
+            "arn:aws:iam::{}:instance-profile{}{}",
+            self.account, profile.path, profile.name
+        )
+    }
+
+    /// A group by name, ignoring case.
+    pub fn group(&self, name: &str) -> Option<&Group> {
+        self.groups.get(&name.to_ascii_lowercase())
+    }
+
+    /// The groups a user belongs to.
+    pub fn groups_of<'s>(&'s self, user: &'s str) -> impl Iterator<Item = &'s Group> + 's {
+        self.groups
+            .values()
+            .filter(move |g| g.members.iter().any(|m| m.eq_ignore_ascii_case(user)))
     }
 
     /// A user by name, ignoring case.
@@ -320,6 +395,10 @@ pub mod kind {
     pub const ACCESS_KEY: &str = "access_key";
     /// STS sessions.
     pub const SESSION: &str = "session";
+    /// IAM groups.
+    pub const GROUP: &str = "group";
+    /// Instance profiles.
+    pub const INSTANCE_PROFILE: &str = "instance_profile";
     /// Account metadata.
     pub const META: &str = "meta";
 }

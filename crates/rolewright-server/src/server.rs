@@ -251,6 +251,8 @@ fn shown_resource(action: &str, resource: &str, account: &str) -> String {
         format!("role {name}")
     } else if path.starts_with("user/") {
         format!("user {name}")
+    } else if path.starts_with("group/") {
+        format!("group {name}")
     } else if path.starts_with("policy/") {
         format!("policy {resource}")
     } else {

@@ -13,7 +13,9 @@ use tokio::sync::oneshot;
 
 use crate::audit::AuditRecord;
 use crate::error::ApiError;
-use crate::model::{AccessKey, Change, ManagedPolicy, Role, Session, State, User, kind};
+use crate::model::{
+    AccessKey, Change, Group, InstanceProfile, ManagedPolicy, Role, Session, State, User, kind,
+};
 
 /// The database file inside the data directory.
 pub const DB_FILE: &str = "rolewright.db";
@@ -317,6 +319,16 @@ fn load(conn: &Connection, path: &Path) -> Result<State, StoreError> {
                 let key: AccessKey =
                     serde_json::from_str(&body).map_err(|e| corrupt(e.to_string()))?;
                 state.access_keys.insert(id, key);
+            }
+            kind::GROUP => {
+                let group: Group =
+                    serde_json::from_str(&body).map_err(|e| corrupt(e.to_string()))?;
+                state.groups.insert(id, group);
+            }
+            kind::INSTANCE_PROFILE => {
+                let profile: InstanceProfile =
+                    serde_json::from_str(&body).map_err(|e| corrupt(e.to_string()))?;
+                state.instance_profiles.insert(id, profile);
             }
             kind::SESSION => {
                 let session: Session =

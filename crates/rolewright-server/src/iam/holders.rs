@@ -4,8 +4,8 @@
 use rolewright_iam::PolicyType;
 
 use super::{
-    check_document, check_policy_arn, no_such_policy, no_such_role, no_such_user, page_params,
-    paginate, policy_size, role_resource, user_resource, write_tags,
+    check_document, check_policy_arn, group_resource, no_such_group, no_such_policy, no_such_role,
+    no_such_user, page_params, paginate, policy_size, role_resource, user_resource, write_tags,
 };
 use crate::authz::{request_tags, resource_tags};
 use crate::error::ApiError;
@@ -21,6 +21,8 @@ pub enum HolderKind {
     User,
     /// IAM roles.
     Role,
+    /// IAM groups (inline and managed policies only).
+    Group,
 }
 
 impl HolderKind {
@@ -28,6 +30,7 @@ impl HolderKind {
         match self {
             HolderKind::User => "UserName",
             HolderKind::Role => "RoleName",
+            HolderKind::Group => "GroupName",
         }
     }
 
@@ -35,6 +38,7 @@ impl HolderKind {
         match self {
             HolderKind::User => "User",
             HolderKind::Role => "Role",
+            HolderKind::Group => "Group",
         }
     }
 
@@ -42,6 +46,7 @@ impl HolderKind {
         match self {
             HolderKind::User => user_resource(state, name),
             HolderKind::Role => role_resource(state, name),
+            HolderKind::Group => group_resource(state, name),
         }
     }
 
@@ -49,13 +54,16 @@ impl HolderKind {
         match self {
             HolderKind::User => no_such_user(name),
             HolderKind::Role => no_such_role(name),
+            HolderKind::Group => no_such_group(name),
         }
     }
 
-    /// Inline policy quota: 2,048 characters for a user, 10,240 for a role (all policies).
+    /// Inline policy quota: 2,048 characters for a user, 5,120 for a group, 10,240 for a role
+    /// (all its inline policies together).
     fn inline_quota(self) -> usize {
         match self {
             HolderKind::User => 2048,
+            HolderKind::Group => 5120,
             HolderKind::Role => 10_240,
         }
     }
@@ -79,6 +87,11 @@ fn holder<'s>(state: &'s State, kind: HolderKind, name: &str) -> Option<Holder<'
             inline: &r.inline,
             attached: &r.attached,
             tags: &r.tags,
+        }),
+        HolderKind::Group => state.group(name).map(|g| Holder {
+            inline: &g.inline,
+            attached: &g.attached,
+            tags: &g.tags,
         }),
     }
 }
@@ -125,6 +138,19 @@ fn edit_holder<T>(
                 boundary: &mut role.boundary,
             })?;
             Ok((value, vec![Change::put(kind::ROLE, key, role)]))
+        }
+        HolderKind::Group => {
+            let group = state
+                .groups
+                .get_mut(&key)
+                .ok_or_else(|| no_such_group(name))?;
+            let value = edit(HolderMut {
+                inline: &mut group.inline,
+                attached: &mut group.attached,
+                tags: &mut group.tags,
+                boundary: &mut group.boundary,
+            })?;
+            Ok((value, vec![Change::put(kind::GROUP, key, group)]))
         }
     }
 }
@@ -223,6 +249,7 @@ pub fn get_inline(cx: &mut Cx<'_>, p: &mut Params, kind: HolderKind) -> Result<R
     let display = match kind {
         HolderKind::User => state.user(&name).map(|u| u.name.clone()),
         HolderKind::Role => state.role(&name).map(|r| r.name.clone()),
+        HolderKind::Group => state.group(&name).map(|g| g.name.clone()),
     }
     .unwrap_or(name);
     let mut x = XmlWriter::new();

@@ -1,7 +1,9 @@
 //! IAM over the query protocol: users, access keys, roles, inline and managed policies with
 //! versions, attachments, tags, permissions boundaries and the policy simulator.
 
+mod groups;
 mod holders;
+mod instance_profiles;
 mod policies;
 mod roles;
 mod simulate;
@@ -20,7 +22,7 @@ pub use users::new_user;
 
 /// Runs one IAM operation.
 pub async fn dispatch(cx: &mut Cx<'_>, action: &str, p: &mut Params) -> Result<Reply, ApiError> {
-    use HolderKind::{Role as R, User as U};
+    use HolderKind::{Group as G, Role as R, User as U};
     match action {
         "CreateUser" => users::create_user(cx, p).await,
         "GetUser" => users::get_user(cx, p),
@@ -71,6 +73,27 @@ pub async fn dispatch(cx: &mut Cx<'_>, action: &str, p: &mut Params) -> Result<R
         "DeletePolicyVersion" => policies::delete_version(cx, p).await,
         "SetDefaultPolicyVersion" => policies::set_default_version(cx, p).await,
         "ListEntitiesForPolicy" => policies::list_entities(cx, p),
+        "CreateGroup" => groups::create_group(cx, p).await,
+        "GetGroup" => groups::get_group(cx, p),
+        "ListGroups" => groups::list_groups(cx, p),
+        "DeleteGroup" => groups::delete_group(cx, p).await,
+        "AddUserToGroup" => groups::add_user(cx, p).await,
+        "RemoveUserFromGroup" => groups::remove_user(cx, p).await,
+        "ListGroupsForUser" => groups::list_groups_for_user(cx, p),
+        "PutGroupPolicy" => holders::put_inline(cx, p, G).await,
+        "GetGroupPolicy" => holders::get_inline(cx, p, G),
+        "ListGroupPolicies" => holders::list_inline(cx, p, G),
+        "DeleteGroupPolicy" => holders::delete_inline(cx, p, G).await,
+        "AttachGroupPolicy" => holders::attach(cx, p, G).await,
+        "DetachGroupPolicy" => holders::detach(cx, p, G).await,
+        "ListAttachedGroupPolicies" => holders::list_attached(cx, p, G),
+        "CreateInstanceProfile" => instance_profiles::create(cx, p).await,
+        "GetInstanceProfile" => instance_profiles::get(cx, p),
+        "ListInstanceProfiles" => instance_profiles::list(cx, p),
+        "ListInstanceProfilesForRole" => instance_profiles::list_for_role(cx, p),
+        "DeleteInstanceProfile" => instance_profiles::delete(cx, p).await,
+        "AddRoleToInstanceProfile" => instance_profiles::add_role(cx, p).await,
+        "RemoveRoleFromInstanceProfile" => instance_profiles::remove_role(cx, p).await,
         "SimulatePrincipalPolicy" => simulate::simulate_principal(cx, p),
         "SimulateCustomPolicy" => simulate::simulate_custom(cx, p),
         other => Err(invalid_action(other, "2010-05-08")),
@@ -124,6 +147,19 @@ pub fn user_resource(state: &State, name: &str) -> String {
 /// `NoSuchEntity` for a role.
 pub fn no_such_role(name: &str) -> ApiError {
     ApiError::no_such_entity(format!("The role with name {name} cannot be found."))
+}
+
+/// The group's ARN if it exists, else the root-path ARN.
+pub fn group_resource(state: &State, name: &str) -> String {
+    match state.group(name) {
+        Some(group) => state.group_arn(group),
+        None => format!("arn:aws:iam::{}:group/{name}", state.account),
+    }
+}
+
+/// `NoSuchEntity` for a group.
+pub fn no_such_group(name: &str) -> ApiError {
+    ApiError::no_such_entity(format!("The group with name {name} cannot be found."))
 }
 
 /// `NoSuchEntity` for a user.

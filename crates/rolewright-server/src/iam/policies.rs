@@ -382,7 +382,14 @@ pub fn list_entities(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError>
         return Err(missing(&arn));
     }
     let mut x = XmlWriter::new();
-    x.open("PolicyGroups").close("PolicyGroups");
+    x.open("PolicyGroups");
+    for group in state.groups.values().filter(|g| g.attached.contains(&arn)) {
+        x.open("member")
+            .leaf("GroupName", &group.name)
+            .leaf("GroupId", &group.id)
+            .close("member");
+    }
+    x.close("PolicyGroups");
     x.open("PolicyUsers");
     for user in state.users.values().filter(|u| u.attached.contains(&arn)) {
         x.open("member")

@@ -162,6 +162,15 @@ pub async fn delete_role(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiEr
         if let Some(conflict) = conflicts(&role.inline, &role.attached) {
             return Err(conflict);
         }
+        let in_profile = state
+            .instance_profiles
+            .values()
+            .any(|p| p.roles.iter().any(|r| r.eq_ignore_ascii_case(&name)));
+        if in_profile {
+            return Err(ApiError::delete_conflict(
+                "Cannot delete entity, must remove roles from instance profile first.",
+            ));
+        }
         state.roles.remove(&key);
         // Sessions of a deleted role end with it.
         let ended: Vec<String> = state

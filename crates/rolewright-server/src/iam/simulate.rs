@@ -61,7 +61,7 @@ fn source(name: &str) -> (String, &'static str) {
         };
         return (policy, kind);
     }
-    for (prefix, kind) in [("role/", "role"), ("user/", "user")] {
+    for (prefix, kind) in [("role/", "role"), ("user/", "user"), ("group/", "group")] {
         if let Some(rest) = name.strip_prefix(prefix) {
             let policy = rest.split_once('/').map_or(rest, |(_, p)| p);
             return (policy.to_string(), kind);

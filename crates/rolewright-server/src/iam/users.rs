@@ -175,6 +175,11 @@ pub async fn delete_user(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiEr
         if let Some(conflict) = conflicts(&user.inline, &user.attached) {
             return Err(conflict);
         }
+        if state.groups_of(&name).next().is_some() {
+            return Err(ApiError::delete_conflict(
+                "Cannot delete entity, must remove user from all groups first.",
+            ));
+        }
         state.users.remove(&key);
         Ok(((), vec![Change::delete(kind::USER, key)]))
     })
