@@ -264,10 +264,11 @@ pub fn decide(
     resource_policy: Option<CompiledPolicy>,
 ) -> (Decision, Request) {
     let set = cache.policy_set(state, caller);
-    let mut request = Request::new(caller.principal.clone(), action, resource)
+    // Callers authorize on `*` exactly the actions without resource types (`Cx::authorize_with`).
+    let request = Request::new(caller.principal.clone(), action, resource)
         .with_resource_account(state.account.clone())
-        .with_context(context);
-    request.infer_wildcard_only_action(rolewright_reference::Reference::embedded());
+        .with_context(context)
+        .with_wildcard_only_action(resource == "*");
     let decision = match resource_policy {
         Some(policy) => PolicySet::clone(&set)
             .with_resource(policy)
@@ -275,6 +276,13 @@ pub fn decide(
         None => set.evaluate(&request),
     };
     (decision, request)
+}
+
+/// Whether the Service Authorization Reference lists no resource types for the action, so that
+/// it is authorized on `*`.
+pub fn wildcard_only(action: &str) -> bool {
+    let catalog: &dyn rolewright_iam::ActionCatalog = rolewright_reference::Reference::embedded();
+    catalog.is_wildcard_only(action) == Some(true)
 }
 
 /// A short reason for the audit log: the statement that allowed, or AWS's denial text.

@@ -49,7 +49,12 @@ pub fn request_id() -> String {
     rand::rng().fill(&mut b[..]);
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut h = String::with_capacity(32);
+    for x in b {
+        h.push(HEX[usize::from(x >> 4)] as char);
+        h.push(HEX[usize::from(x & 0xf)] as char);
+    }
     format!(
         "{}-{}-{}-{}-{}",
         &h[0..8],

@@ -128,9 +128,7 @@ impl<'a> Cx<'a> {
         resource_policy: Option<rolewright_iam::CompiledPolicy>,
     ) -> Result<(), ApiError> {
         // Actions without resource types are authorized on `*`, as AWS does.
-        let catalog: &dyn rolewright_iam::ActionCatalog =
-            rolewright_reference::Reference::embedded();
-        let resource = if catalog.is_wildcard_only(action) == Some(true) {
+        let resource = if authz::wildcard_only(action) {
             "*"
         } else {
             resource
@@ -537,7 +535,7 @@ async fn serve(
         },
         request_id: request_id.to_string(),
         op: action.clone(),
-        audit: audit.clone(),
+        audit: std::mem::take(audit),
         audited: false,
     };
     let reply = match service {
@@ -545,7 +543,7 @@ async fn serve(
         _ => iam::dispatch(&mut cx, &action, &mut params).await,
     };
     // Keep what authorization recorded, whatever the outcome.
-    *audit = cx.audit.clone();
+    *audit = std::mem::take(&mut cx.audit);
     let reply = reply?;
     let body = match reply {
         Reply::Xml(writer) => writer.wrap(&action, namespace, request_id),
