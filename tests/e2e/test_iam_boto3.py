@@ -131,6 +131,15 @@ class LifecycleTests(E2ETestCase):
         finally:
             srv.cleanup()
 
+    def test_one_server_per_data_directory(self):
+        second = subprocess.run(
+            [binary(), "serve", "--data-dir", self.server.data_dir, "--listen", "127.0.0.1:0"],
+            capture_output=True, text=True, timeout=30,
+        )
+        self.assertEqual(second.returncode, 1)
+        self.assertIn("is in use by another `rolewright serve`", second.stderr)
+        self.server.admin("sts").get_caller_identity()
+
     def test_sigint_shuts_down_gracefully(self):
         srv = Server().start()
         try:

@@ -88,6 +88,8 @@ pub enum ServeError {
 /// A server bound to its address, ready to run.
 pub struct Server {
     app: Arc<App>,
+    /// Held while serving: one server per data directory.
+    _lock: std::fs::File,
     listener: tokio::net::TcpListener,
     local_addr: SocketAddr,
     credentials_file: PathBuf,
@@ -105,6 +107,7 @@ impl Server {
             )));
         }
         create_private_dir(&config.data_dir)?;
+        let lock = lock_data_dir(&config.data_dir)?;
         let store = Store::open(&config.data_dir, &config.account_id)?;
         {
             let state = store.read();
@@ -140,6 +143,7 @@ impl Server {
         })?;
         Ok(Server {
             app,
+            _lock: lock,
             listener,
             local_addr,
             credentials_file,
@@ -185,6 +189,30 @@ impl Server {
             context: "server stopped".into(),
             source,
         })
+    }
+}
+
+/// Takes the data directory's lock file, so that two servers never write one database.
+fn lock_data_dir(dir: &Path) -> Result<std::fs::File, ServeError> {
+    let path = dir.join("rolewright.lock");
+    create_private_file(&path)?;
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .map_err(|source| ServeError::Io {
+            context: format!("cannot open {}", path.display()),
+            source,
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(ServeError::Config(format!(
+            "{} is in use by another `rolewright serve`; stop it or choose another --data-dir",
+            dir.display()
+        ))),
+        Err(std::fs::TryLockError::Error(source)) => Err(ServeError::Io {
+            context: format!("cannot lock {}", path.display()),
+            source,
+        }),
     }
 }
 

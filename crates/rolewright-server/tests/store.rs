@@ -1,0 +1,97 @@
+//! The store: an acknowledged write is on disk, survives a reopen, and a refused change leaves
+//! nothing behind; the database is readable by its owner only.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail by panicking"
+)]
+
+use std::path::PathBuf;
+
+use rolewright_server::error::ApiError;
+use rolewright_server::model::{Change, InlinePolicy, kind};
+use rolewright_server::store::{DB_FILE, Store};
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "rolewright-store-{name}-{}-{:?}",
+        std::process::id(),
+        std::time::SystemTime::now()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn acknowledged_writes_are_read_back_after_reopening() {
+    let dir = temp_dir("reopen");
+    runtime().block_on(async {
+        let store = Store::open(&dir, "111122223333").unwrap();
+        for i in 0..50 {
+            let name = format!("user-{i}");
+            store
+                .write(None, |state| {
+                    let mut user =
+                        rolewright_server::iam::new_user(&name, "/", 1, Vec::new(), None);
+                    user.inline.insert(
+                        "p".into(),
+                        InlinePolicy {
+                            name: "p".into(),
+                            document: "{}".into(),
+                        },
+                    );
+                    let change = Change::put(kind::USER, name.clone(), &user);
+                    state.users.insert(name.clone(), user);
+                    Ok(((), vec![change]))
+                })
+                .await
+                .unwrap();
+        }
+    });
+    let reopened = Store::open(&dir, "999999999999").unwrap();
+    let state = reopened.read();
+    assert_eq!(
+        state.account, "111122223333",
+        "the account of a data directory never changes"
+    );
+    assert_eq!(state.users.len(), 50);
+    assert_eq!(state.users["user-49"].inline["p"].document, "{}");
+}
+
+#[test]
+fn a_refused_change_is_not_stored() {
+    let dir = temp_dir("refused");
+    runtime().block_on(async {
+        let store = Store::open(&dir, "111122223333").unwrap();
+        let refused: Result<(), ApiError> = store
+            .write(None, |_| {
+                Err(ApiError::already_exists("Role with name r already exists."))
+            })
+            .await;
+        assert_eq!(refused.unwrap_err().code, "EntityAlreadyExists");
+        assert!(store.flush().await);
+    });
+    let reopened = Store::open(&dir, "111122223333").unwrap();
+    assert!(reopened.read().users.is_empty());
+}
+
+#[cfg(unix)]
+#[test]
+fn the_database_is_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = temp_dir("mode");
+    let _store = Store::open(&dir, "111122223333").unwrap();
+    let mode = std::fs::metadata(dir.join(DB_FILE))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "the database holds secret keys");
+}
