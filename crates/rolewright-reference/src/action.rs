@@ -160,10 +160,11 @@ impl<'r> ActionRef<'r> {
     pub fn resource_types_for(&self, arn: &str) -> Vec<&'r ResourceType> {
         let mut out: Vec<&'r ResourceType> = Vec::new();
         for row in self.resource_types() {
-            if let Some(rt) = self.resource_type(row.name) {
-                if !out.iter().any(|seen| std::ptr::eq(*seen, rt)) && rt.matches_arn(arn) {
-                    out.push(rt);
-                }
+            if let Some(rt) = self.resource_type(row.name)
+                && !out.iter().any(|seen| std::ptr::eq(*seen, rt))
+                && rt.matches_arn(arn)
+            {
+                out.push(rt);
             }
         }
         out

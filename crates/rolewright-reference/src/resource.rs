@@ -209,15 +209,15 @@ fn intersect(a: &[Token], b: &[Token]) -> bool {
         if let Some(Token::Many(_)) = tb {
             next(i, j + 1);
         }
-        if let (Some(x), Some(y)) = (ta, tb) {
-            if x.overlaps(y) {
-                // One character taken by both sides; a run stays where it is.
-                match (x, y) {
-                    (Token::Many(_), Token::Many(_)) => {}
-                    (Token::Many(_), _) => next(i, j + 1),
-                    (_, Token::Many(_)) => next(i + 1, j),
-                    _ => next(i + 1, j + 1),
-                }
+        if let (Some(x), Some(y)) = (ta, tb)
+            && x.overlaps(y)
+        {
+            // One character taken by both sides; a run stays where it is.
+            match (x, y) {
+                (Token::Many(_), Token::Many(_)) => {}
+                (Token::Many(_), _) => next(i, j + 1),
+                (_, Token::Many(_)) => next(i + 1, j),
+                _ => next(i + 1, j + 1),
             }
         }
     }

@@ -61,10 +61,10 @@ impl PolicyCache {
                 Ok(guard) => guard,
                 Err(poisoned) => poisoned.into_inner(),
             };
-            if let Some((generation, set)) = sets.get(&caller.access_key_id) {
-                if *generation == state.generation {
-                    return set.clone();
-                }
+            if let Some((generation, set)) = sets.get(&caller.access_key_id)
+                && *generation == state.generation
+            {
+                return set.clone();
             }
         }
         let set = Arc::new(self.build(state, caller));
@@ -144,10 +144,10 @@ impl PolicyCache {
                 let mut set = state
                     .role(role)
                     .map_or_else(PolicySet::new, |r| self.role_set(state, r));
-                if let Some(session) = state.sessions.get(&caller.access_key_id) {
-                    if let Some(policy) = session_policy(state, session) {
-                        set = set.with_session(policy);
-                    }
+                if let Some(session) = state.sessions.get(&caller.access_key_id)
+                    && let Some(policy) = session_policy(state, session)
+                {
+                    set = set.with_session(policy);
                 }
                 set
             }

@@ -388,10 +388,9 @@ async fn read_body(body: Body, headers: &HeaderMap) -> Result<Vec<u8>, ApiError>
         )
     };
     if let Some(length) = header_str(headers, "content-length").and_then(|l| l.parse::<u64>().ok())
+        && length > MAX_BODY_BYTES as u64
     {
-        if length > MAX_BODY_BYTES as u64 {
-            return Err(too_large());
-        }
+        return Err(too_large());
     }
     match Limited::new(body, MAX_BODY_BYTES).collect().await {
         Ok(collected) => Ok(collected.to_bytes().to_vec()),
@@ -511,18 +510,18 @@ async fn serve(
             ));
         }
     };
-    if let Some(given) = params.get("Version") {
-        if given != version {
-            return Err(ApiError::new(
-                "InvalidAction",
-                400,
-                format!(
-                    "Could not find operation {} for version {}",
-                    action.chars().take(64).collect::<String>(),
-                    given.chars().take(32).collect::<String>()
-                ),
-            ));
-        }
+    if let Some(given) = params.get("Version")
+        && given != version
+    {
+        return Err(ApiError::new(
+            "InvalidAction",
+            400,
+            format!(
+                "Could not find operation {} for version {}",
+                action.chars().take(64).collect::<String>(),
+                given.chars().take(32).collect::<String>()
+            ),
+        ));
     }
     audit.action = Some(format!("{service}:{action}"));
     let mut cx = Cx {

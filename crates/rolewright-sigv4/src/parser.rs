@@ -180,12 +180,12 @@ fn from_header(req: &Request<'_>, raw: &[u8]) -> Result<Authorization, AuthError
 /// `X-Amz-Security-Token`.
 fn from_query(req: &Request<'_>, params: &Params) -> Result<Authorization, AuthError> {
     let algorithm = text_param(params, "X-Amz-Algorithm");
-    if let Some(algorithm) = &algorithm {
-        if algorithm != ALGORITHM {
-            return Err(AuthError::UnsupportedAlgorithm {
-                algorithm: echo(algorithm).to_owned(),
-            });
-        }
+    if let Some(algorithm) = &algorithm
+        && algorithm != ALGORITHM
+    {
+        return Err(AuthError::UnsupportedAlgorithm {
+            algorithm: echo(algorithm).to_owned(),
+        });
     }
     let credential = text_param(params, "X-Amz-Credential");
     let signature = text_param(params, "X-Amz-Signature");

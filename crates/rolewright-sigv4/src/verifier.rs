@@ -107,10 +107,11 @@ pub fn verify(
     }
     // Only now that the declared hash is known to be the client's own is it compared with the
     // body: a signed hash that does not describe the body would let the body be swapped.
-    if let Some(value) = declared {
-        if value != unsigned && !value.eq_ignore_ascii_case(body_hash.as_bytes()) {
-            return Err(AuthError::ContentHashMismatch);
-        }
+    if let Some(value) = declared
+        && value != unsigned
+        && !value.eq_ignore_ascii_case(body_hash.as_bytes())
+    {
+        return Err(AuthError::ContentHashMismatch);
     }
     Ok(())
 }

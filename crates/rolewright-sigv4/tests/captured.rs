@@ -510,7 +510,7 @@ impl XorShift {
 
     fn byte(&mut self) -> u8 {
         const INTERESTING: &[u8] = b" ,=/;\t\xff\x00\x80AWS4-HMAC-SHA256aws4_request";
-        if self.next() % 2 == 0 {
+        if self.next().is_multiple_of(2) {
             INTERESTING[self.below(INTERESTING.len())]
         } else {
             self.next() as u8

@@ -294,10 +294,10 @@ pub fn new(args: &RoleNewArgs) -> u8 {
         }
     }
     let mut catalog = Catalog::builtin();
-    if let Some(dir) = &args.catalog {
-        if let Err(code) = add_activities(&mut catalog, dir) {
-            return code;
-        }
+    if let Some(dir) = &args.catalog
+        && let Err(code) = add_activities(&mut catalog, dir)
+    {
+        return code;
     }
     let role = match catalog.build(&spec) {
         Ok(r) => r,

@@ -70,10 +70,10 @@ pub async fn create_role(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiEr
                     "Cannot exceed quota for RolesPerAccount: {quota}"
                 )));
             }
-            if let Some(b) = &boundary {
-                if !state.policies.contains_key(b) {
-                    return Err(no_such_policy(b));
-                }
+            if let Some(b) = &boundary
+                && !state.policies.contains_key(b)
+            {
+                return Err(no_such_policy(b));
             }
             let role = Role {
                 name: name.clone(),

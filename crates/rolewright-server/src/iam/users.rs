@@ -55,10 +55,10 @@ pub async fn create_user(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiEr
                     "Cannot exceed quota for UsersPerAccount: {quota}"
                 )));
             }
-            if let Some(b) = &boundary {
-                if !state.policies.contains_key(b) {
-                    return Err(no_such_policy(b));
-                }
+            if let Some(b) = &boundary
+                && !state.policies.contains_key(b)
+            {
+                return Err(no_such_policy(b));
             }
             let user = new_user(&name, &path, now, tags.clone(), boundary.clone());
             let change = Change::put(kind::USER, key.clone(), &user);
