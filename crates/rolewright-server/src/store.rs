@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
-use std::sync::{Arc, RwLock, RwLockReadGuard};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 use std::thread::JoinHandle;
 
 use rusqlite::{Connection, OpenFlags, params};
@@ -91,6 +91,7 @@ enum Job {
 pub struct Store {
     state: Arc<RwLock<State>>,
     jobs: mpsc::Sender<Job>,
+    audits: Arc<Mutex<Vec<AuditRecord>>>,
     failed: Arc<AtomicBool>,
     writer: std::sync::Mutex<Option<JoinHandle<()>>>,
     path: PathBuf,
@@ -119,12 +120,14 @@ impl Store {
         let state = Arc::new(RwLock::new(state));
         let failed = Arc::new(AtomicBool::new(false));
         let (jobs, receiver) = mpsc::channel();
+        let audits = Arc::new(Mutex::new(Vec::new()));
         let writer = {
             let failed = failed.clone();
             let path = path.clone();
+            let audits = audits.clone();
             std::thread::Builder::new()
                 .name("rolewright-store".into())
-                .spawn(move || write_loop(conn, receiver, failed, path))
+                .spawn(move || write_loop(conn, receiver, audits, failed, path))
                 .map_err(|source| StoreError::Io {
                     path: dir.to_path_buf(),
                     source,
@@ -133,6 +136,7 @@ impl Store {
         Ok(Store {
             state,
             jobs,
+            audits,
             failed,
             writer: std::sync::Mutex::new(Some(writer)),
             path,
@@ -197,13 +201,20 @@ impl Store {
         }
     }
 
-    /// Queues an audit record; it is committed with the next batch.
+    /// Buffers an audit record; it is committed with the next write, or within 25 ms.
     pub fn audit(&self, record: AuditRecord) {
-        let _ = self.jobs.send(Job::Write {
-            changes: Vec::new(),
-            audit: Some(Box::new(record)),
-            ack: None,
-        });
+        let buffered = {
+            let mut audits = lock(&self.audits);
+            audits.push(record);
+            audits.len()
+        };
+        if buffered == AUDIT_NUDGE {
+            let _ = self.jobs.send(Job::Write {
+                changes: Vec::new(),
+                audit: None,
+                ack: None,
+            });
+        }
     }
 
     /// Waits until everything queued so far is on disk.
@@ -341,40 +352,43 @@ fn load(conn: &Connection, path: &Path) -> Result<State, StoreError> {
     Ok(state)
 }
 
+/// Audit records wait in memory at most this long before they are committed (sooner when a
+/// write commits).
+const AUDIT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(25);
+/// Above this many buffered records the writer is woken at once.
+const AUDIT_NUDGE: usize = 8192;
+
 fn write_loop(
     mut conn: Connection,
     jobs: mpsc::Receiver<Job>,
+    audits: Arc<Mutex<Vec<AuditRecord>>>,
     failed: Arc<AtomicBool>,
     path: PathBuf,
 ) {
     const MAX_BATCH: usize = 4096;
-    // Audit records alone wait up to this long for company, so that a busy read load costs a
-    // few commits per second instead of one per request; a write someone waits for is
-    // committed at once, with whatever is queued.
-    const AUDIT_LINGER: std::time::Duration = std::time::Duration::from_millis(20);
-    while let Ok(first) = jobs.recv() {
-        let started = std::time::Instant::now();
-        let mut waited_for = is_awaited(&first);
-        let mut batch = vec![first];
+    loop {
+        // A write someone waits for wakes the thread at once; audit records only accumulate
+        // in the buffer, so a busy read load costs a few commits per second and no wake-ups.
+        let first = match jobs.recv_timeout(AUDIT_INTERVAL) {
+            Ok(job) => Some(job),
+            Err(mpsc::RecvTimeoutError::Timeout) => None,
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        };
+        let mut batch: Vec<Job> = first.into_iter().collect();
         while batch.len() < MAX_BATCH {
-            let next = if waited_for {
-                jobs.try_recv().ok()
-            } else {
-                let left = AUDIT_LINGER.saturating_sub(started.elapsed());
-                jobs.recv_timeout(left).ok()
-            };
-            match next {
-                Some(job) => {
-                    waited_for |= is_awaited(&job);
-                    batch.push(job);
-                }
-                None => break,
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
             }
+        }
+        let records = std::mem::take(&mut *lock(&audits));
+        if batch.is_empty() && records.is_empty() {
+            continue;
         }
         let ok = if failed.load(Ordering::Acquire) {
             false
         } else {
-            match commit(&mut conn, &batch) {
+            match commit(&mut conn, &batch, &records) {
                 Ok(()) => true,
                 Err(e) => {
                     eprintln!(
@@ -397,12 +411,14 @@ fn write_loop(
     }
 }
 
-/// Whether someone waits for this job to be on disk.
-fn is_awaited(job: &Job) -> bool {
-    matches!(job, Job::Write { ack: Some(_), .. } | Job::Flush(_))
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    match mutex.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
+    }
 }
 
-fn commit(conn: &mut Connection, batch: &[Job]) -> rusqlite::Result<()> {
+fn commit(conn: &mut Connection, batch: &[Job], records: &[AuditRecord]) -> rusqlite::Result<()> {
     let tx = conn.transaction()?;
     {
         let mut put = tx.prepare_cached(
@@ -434,24 +450,36 @@ fn commit(conn: &mut Connection, batch: &[Job]) -> rusqlite::Result<()> {
                 }
             }
             if let Some(r) = record {
-                audit.execute(params![
-                    r.time_ms,
-                    r.request_id,
-                    r.principal,
-                    r.source_ip,
-                    r.service,
-                    r.action,
-                    r.resource,
-                    r.decision,
-                    r.reason,
-                    r.error_code,
-                    r.status,
-                    r.user_agent,
-                ])?;
+                insert_audit(&mut audit, r)?;
             }
+        }
+        for r in records {
+            insert_audit(&mut audit, r)?;
         }
     }
     tx.commit()
+}
+
+fn insert_audit(
+    statement: &mut rusqlite::CachedStatement<'_>,
+    r: &AuditRecord,
+) -> rusqlite::Result<()> {
+    statement
+        .execute(params![
+            r.time_ms,
+            r.request_id,
+            r.principal,
+            r.source_ip,
+            r.service,
+            r.action,
+            r.resource,
+            r.decision,
+            r.reason,
+            r.error_code,
+            r.status,
+            r.user_agent,
+        ])
+        .map(|_| ())
 }
 
 /// Opens the database read-only (for `rolewright audit` beside a running server).

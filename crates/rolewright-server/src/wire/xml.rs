@@ -13,6 +13,20 @@ pub struct XmlWriter {
 /// Escapes text for an XML element.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
+    escape_into(&mut out, text);
+    out
+}
+
+/// Appends `text` escaped for an XML element.
+fn escape_into(out: &mut String, text: &str) {
+    let plain = |c: char| {
+        !matches!(c, '&' | '<' | '>' | '"' | '\'' | '\u{fffe}' | '\u{ffff}')
+            && (c >= ' ' || matches!(c, '\t' | '\n' | '\r'))
+    };
+    if text.chars().all(plain) {
+        out.push_str(text);
+        return;
+    }
     for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),
@@ -21,15 +35,10 @@ pub fn escape(text: &str) -> String {
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
             // Characters XML 1.0 cannot carry at all (echoed from bad input) become U+FFFD.
-            c if ((c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r'))
-                || matches!(c, '\u{fffe}' | '\u{ffff}') =>
-            {
-                out.push('\u{fffd}');
-            }
+            c if !plain(c) => out.push('\u{fffd}'),
             c => out.push(c),
         }
     }
-    out
 }
 
 /// Percent-encodes a policy document as IAM does in responses (RFC 3986 unreserved kept).
@@ -108,7 +117,7 @@ impl XmlWriter {
     /// A text element.
     pub fn leaf(&mut self, tag: &str, text: &str) -> &mut Self {
         self.open(tag);
-        self.out.push_str(&escape(text));
+        escape_into(&mut self.out, text);
         self.close(tag)
     }
 

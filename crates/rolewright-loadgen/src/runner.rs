@@ -1,0 +1,450 @@
+//! Drives the load: `concurrency` workers, each with its own keep-alive connection and one
+//! operation in flight, until the duration or the operation budget runs out.
+
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context as _, bail};
+use hdrhistogram::Histogram;
+
+use crate::http::Connection;
+use crate::target::Target;
+use crate::workload::{
+    IDENTITY_POLICY, Signer, TRUST_POLICY, Workload, create_role_body, form_encode, get_role_body,
+    put_role_policy_body,
+};
+
+/// How many error messages are kept to show the user.
+const ERROR_SAMPLES: usize = 5;
+/// How much of an error body is kept in a sample.
+const ERROR_BODY_CHARS: usize = 600;
+/// Pause after a transport error, so that a dead server is not hammered in a tight loop.
+const TRANSPORT_ERROR_PAUSE: Duration = Duration::from_millis(5);
+/// Latencies above this are clamped in the histogram.
+const MAX_LATENCY_NANOS: u64 = 3_600_000_000_000;
+
+/// The resolved settings of one run.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The server.
+    pub target: Target,
+    /// What each operation sends.
+    pub workload: Workload,
+    /// Number of connections, each with one operation in flight.
+    pub concurrency: usize,
+    /// Number of runtime threads driving the connections.
+    pub threads: usize,
+    /// Measured period (after warm-up).
+    pub duration: Duration,
+    /// Stop after this many measured operations.
+    pub max_operations: u64,
+    /// Unmeasured period before the measured one.
+    pub warmup: Duration,
+    /// The role read by `get-role`.
+    pub role_name: String,
+    /// Create `role_name` before the run.
+    pub setup: bool,
+    /// Signs and serializes requests.
+    pub signer: Signer,
+}
+
+/// What a run measured.
+#[derive(Debug)]
+pub struct Outcome {
+    /// Measured operations (successful or not).
+    pub operations: u64,
+    /// HTTP requests sent during the measured period.
+    pub requests: u64,
+    /// Operations that failed: any non-200 status or a transport error.
+    pub errors: u64,
+    /// Length of the measured period.
+    pub elapsed: Duration,
+    /// Latency of every measured operation, in nanoseconds.
+    pub latency: Histogram<u64>,
+    /// The first few error messages.
+    pub error_samples: Vec<String>,
+    /// CPU used by the generator over the whole run (warm-up included), in cores; `None` where
+    /// `/proc/self/stat` is not available.
+    pub generator_cores: Option<f64>,
+}
+
+/// State shared by all workers.
+struct Shared {
+    measure_start: Instant,
+    deadline: Instant,
+    claimed: AtomicU64,
+    max_operations: u64,
+    error_samples: Mutex<Vec<String>>,
+    /// Unique per run, so that roles created by successive runs on one server never collide.
+    run_id: String,
+    trust_policy: String,
+    identity_policy: String,
+}
+
+impl Shared {
+    fn sample_error(&self, message: impl FnOnce() -> String) {
+        if let Ok(mut samples) = self.error_samples.lock()
+            && samples.len() < ERROR_SAMPLES
+        {
+            samples.push(message());
+        }
+    }
+}
+
+/// One worker's tallies.
+struct Tally {
+    operations: u64,
+    requests: u64,
+    errors: u64,
+    latency: Histogram<u64>,
+    finished: Instant,
+}
+
+/// Runs the plan to completion on its own tokio runtime.
+pub fn run(plan: &Plan) -> anyhow::Result<Outcome> {
+    let runtime = if plan.threads <= 1 {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(plan.threads)
+            .enable_all()
+            .build()
+    }
+    .context("cannot start the tokio runtime")?;
+    let cpu_before = process_cpu_seconds();
+    let wall = Instant::now();
+    let mut outcome = runtime.block_on(run_async(plan))?;
+    let wall = wall.elapsed().as_secs_f64();
+    outcome.generator_cores = match (cpu_before, process_cpu_seconds()) {
+        (Some(before), Some(after)) if wall > 0.0 => Some((after - before) / wall),
+        _ => None,
+    };
+    Ok(outcome)
+}
+
+/// User plus system CPU time of this process so far, from `/proc/self/stat` (Linux only).
+fn process_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    let mut fields = stat.rsplit_once(')')?.1.split_whitespace();
+    // utime and stime are fields 14 and 15 of the file, 12th and 13th after the name.
+    let utime: f64 = fields.nth(11)?.parse().ok()?;
+    let stime: f64 = fields.next()?.parse().ok()?;
+    // The kernel reports clock ticks; USER_HZ is 100 on every mainstream Linux build.
+    Some((utime + stime) / 100.0)
+}
+
+async fn run_async(plan: &Plan) -> anyhow::Result<Outcome> {
+    let trust_policy = form_encode(TRUST_POLICY);
+    if plan.setup {
+        setup_role(plan, &trust_policy).await?;
+    }
+    let run_nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let start = Instant::now();
+    let measure_start = start + plan.warmup;
+    let shared = Arc::new(Shared {
+        measure_start,
+        deadline: measure_start + plan.duration,
+        claimed: AtomicU64::new(0),
+        max_operations: plan.max_operations,
+        error_samples: Mutex::new(Vec::new()),
+        run_id: base36(run_nanos),
+        trust_policy,
+        identity_policy: form_encode(IDENTITY_POLICY),
+    });
+    let signer = Arc::new(plan.signer.clone());
+    let mut handles = Vec::with_capacity(plan.concurrency);
+    for worker in 0..plan.concurrency {
+        let shared = Arc::clone(&shared);
+        let signer = Arc::clone(&signer);
+        let target = plan.target.clone();
+        let workload = plan.workload;
+        let role_name = plan.role_name.clone();
+        handles.push(tokio::spawn(async move {
+            match workload {
+                Workload::GetRole => get_role_worker(&shared, &signer, &target, &role_name).await,
+                Workload::CreateRolePutPolicy => {
+                    write_worker(&shared, &signer, &target, worker).await
+                }
+            }
+        }));
+    }
+    let mut latency = new_histogram()?;
+    let (mut operations, mut requests, mut errors) = (0, 0, 0);
+    let mut finished = measure_start;
+    for handle in handles {
+        let tally = handle.await.context("a load worker failed")??;
+        operations += tally.operations;
+        requests += tally.requests;
+        errors += tally.errors;
+        latency
+            .add(&tally.latency)
+            .context("cannot merge latency histograms")?;
+        finished = finished.max(tally.finished);
+    }
+    let error_samples = shared
+        .error_samples
+        .lock()
+        .map(|s| s.clone())
+        .unwrap_or_default();
+    Ok(Outcome {
+        operations,
+        requests,
+        errors,
+        elapsed: finished.saturating_duration_since(measure_start),
+        latency,
+        error_samples,
+        generator_cores: None,
+    })
+}
+
+/// Creates the role read by `get-role`; a role that already exists is fine.
+async fn setup_role(plan: &Plan, trust_policy: &str) -> anyhow::Result<()> {
+    let mut connection = Connection::new(plan.target.addr);
+    let mut request = Vec::new();
+    plan.signer.build(
+        &create_role_body(&plan.role_name, trust_policy),
+        unix_now(),
+        &mut request,
+    );
+    let response = connection.round_trip(&request).await.with_context(|| {
+        format!(
+            "cannot reach `{}` to create the role",
+            plan.target.host_header
+        )
+    })?;
+    let body = String::from_utf8_lossy(response.body);
+    if response.status != 200 && !body.contains("EntityAlreadyExists") {
+        bail!(
+            "setup: CreateRole `{}` answered HTTP {}: {}",
+            plan.role_name,
+            response.status,
+            truncate(&body)
+        );
+    }
+    Ok(())
+}
+
+/// What a worker should do next.
+enum Next {
+    Warmup,
+    Measured,
+    Stop,
+}
+
+fn next(shared: &Shared) -> Next {
+    let now = Instant::now();
+    if now < shared.measure_start {
+        Next::Warmup
+    } else if now >= shared.deadline
+        || shared.claimed.fetch_add(1, Ordering::Relaxed) >= shared.max_operations
+    {
+        Next::Stop
+    } else {
+        Next::Measured
+    }
+}
+
+async fn get_role_worker(
+    shared: &Shared,
+    signer: &Signer,
+    target: &Target,
+    role_name: &str,
+) -> anyhow::Result<Tally> {
+    let mut tally = Tally::new()?;
+    let mut connection = Connection::new(target.addr);
+    let body = get_role_body(role_name);
+    let mut request = Vec::new();
+    // The body never changes, so the request is signed once per second of the clock.
+    let mut signed_at = i64::MIN;
+    loop {
+        let measured = match next(shared) {
+            Next::Stop => break,
+            Next::Warmup => false,
+            Next::Measured => true,
+        };
+        let now = unix_now();
+        if now != signed_at {
+            signer.build(&body, now, &mut request);
+            signed_at = now;
+        }
+        let started = Instant::now();
+        let sent = send(shared, &mut connection, &request, "GetRole").await;
+        tally.record(measured, started, sent == Sent::Ok, 1);
+        pause_if_broken(sent).await;
+    }
+    tally.finished = Instant::now();
+    Ok(tally)
+}
+
+async fn write_worker(
+    shared: &Shared,
+    signer: &Signer,
+    target: &Target,
+    worker: usize,
+) -> anyhow::Result<Tally> {
+    let mut tally = Tally::new()?;
+    let mut connection = Connection::new(target.addr);
+    let mut request = Vec::new();
+    let mut sequence = 0u64;
+    loop {
+        let measured = match next(shared) {
+            Next::Stop => break,
+            Next::Warmup => false,
+            Next::Measured => true,
+        };
+        sequence += 1;
+        let role_name = format!("lg-{}-{worker}-{sequence}", shared.run_id);
+        let started = Instant::now();
+        let now = unix_now();
+        signer.build(
+            &create_role_body(&role_name, &shared.trust_policy),
+            now,
+            &mut request,
+        );
+        let mut sent = send(shared, &mut connection, &request, "CreateRole").await;
+        let mut requests = 1;
+        if sent == Sent::Ok {
+            signer.build(
+                &put_role_policy_body(&role_name, &shared.identity_policy),
+                now,
+                &mut request,
+            );
+            sent = send(shared, &mut connection, &request, "PutRolePolicy").await;
+            requests = 2;
+        }
+        tally.record(measured, started, sent == Sent::Ok, requests);
+        pause_if_broken(sent).await;
+    }
+    tally.finished = Instant::now();
+    Ok(tally)
+}
+
+/// How one request ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sent {
+    /// HTTP 200.
+    Ok,
+    /// Any other status.
+    Refused,
+    /// No response: the connection failed.
+    Broken,
+}
+
+/// Sends one request, sampling the error when it does not get a 200.
+async fn send(shared: &Shared, connection: &mut Connection, request: &[u8], action: &str) -> Sent {
+    match connection.round_trip(request).await {
+        Ok(response) if response.status == 200 => Sent::Ok,
+        Ok(response) => {
+            let status = response.status;
+            shared.sample_error(|| {
+                format!(
+                    "{action}: HTTP {status}: {}",
+                    truncate(&String::from_utf8_lossy(response.body))
+                )
+            });
+            Sent::Refused
+        }
+        Err(e) => {
+            shared.sample_error(|| format!("{action}: {e}"));
+            Sent::Broken
+        }
+    }
+}
+
+/// Waits a little after a transport error, so that a dead server is not hammered in a loop.
+async fn pause_if_broken(sent: Sent) {
+    if sent == Sent::Broken {
+        tokio::time::sleep(TRANSPORT_ERROR_PAUSE).await;
+    }
+}
+
+impl Tally {
+    fn new() -> anyhow::Result<Self> {
+        Ok(Self {
+            operations: 0,
+            requests: 0,
+            errors: 0,
+            latency: new_histogram()?,
+            finished: Instant::now(),
+        })
+    }
+
+    fn record(&mut self, measured: bool, started: Instant, ok: bool, requests: u64) {
+        if !measured {
+            return;
+        }
+        let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.latency.saturating_record(nanos.max(1));
+        self.operations += 1;
+        self.requests += requests;
+        self.errors += u64::from(!ok);
+    }
+}
+
+fn new_histogram() -> anyhow::Result<Histogram<u64>> {
+    Histogram::new_with_bounds(1, MAX_LATENCY_NANOS, 3).context("cannot create a latency histogram")
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+fn base36(mut n: u128) -> String {
+    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut out = Vec::new();
+    loop {
+        out.push(DIGITS[(n % 36) as usize]);
+        n /= 36;
+        if n == 0 {
+            break;
+        }
+    }
+    out.reverse();
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn truncate(text: &str) -> String {
+    let text = text.trim();
+    match text.char_indices().nth(ERROR_BODY_CHARS) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_own_cpu_time() {
+        if std::path::Path::new("/proc/self/stat").exists() {
+            assert!(process_cpu_seconds().unwrap() >= 0.0);
+        }
+    }
+
+    #[test]
+    fn base36_is_compact() {
+        assert_eq!(base36(0), "0");
+        assert_eq!(base36(35), "z");
+        assert_eq!(base36(36), "10");
+        assert!(base36(u128::from(u64::MAX)).len() <= 13);
+    }
+
+    #[test]
+    fn truncate_keeps_short_text() {
+        assert_eq!(truncate("  abc \n"), "abc");
+        assert_eq!(
+            truncate(&"x".repeat(700)).chars().count(),
+            ERROR_BODY_CHARS + 1
+        );
+    }
+}
