@@ -2,7 +2,8 @@
 
 use super::holders::conflicts;
 use super::{
-    group_resource, no_such_group, no_such_user, page_params, paginate, user_resource, write_user,
+    group_resource, no_such_group, no_such_user, page_of, page_params, paginate, user_resource,
+    write_user,
 };
 use crate::error::ApiError;
 use crate::ids;
@@ -119,16 +120,13 @@ pub fn list_groups(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError> {
         .iter()
         .filter(|(_, g)| prefix.as_deref().is_none_or(|pre| g.path.starts_with(pre)))
         .map(|(k, g)| (k.clone(), g));
-    let (groups, next) = paginate(items, marker.as_deref(), max);
-    let mut x = XmlWriter::new();
-    x.open("Groups");
-    for group in groups {
-        x.open("member");
-        write_group(&mut x, &state, group);
-        x.close("member");
-    }
-    x.close("Groups").page(next.as_deref());
-    Ok(Reply::Xml(x))
+    Ok(page_of(
+        "Groups",
+        items,
+        marker.as_deref(),
+        max,
+        |x, group| write_group(x, &state, group),
+    ))
 }
 
 /// `DeleteGroup`: refused while it has members or policies.
@@ -239,14 +237,11 @@ pub fn list_groups_for_user(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, Ap
     let items = state
         .groups_of(&user)
         .map(|g| (g.name.to_ascii_lowercase(), g));
-    let (groups, next) = paginate(items, marker.as_deref(), max);
-    let mut x = XmlWriter::new();
-    x.open("Groups");
-    for group in groups {
-        x.open("member");
-        write_group(&mut x, &state, group);
-        x.close("member");
-    }
-    x.close("Groups").page(next.as_deref());
-    Ok(Reply::Xml(x))
+    Ok(page_of(
+        "Groups",
+        items,
+        marker.as_deref(),
+        max,
+        |x, group| write_group(x, &state, group),
+    ))
 }

@@ -9,7 +9,9 @@ use super::{
 };
 use crate::authz::{request_tags, resource_tags};
 use crate::error::ApiError;
-use crate::model::{Change, InlinePolicies, InlinePolicy, State, Tag, kind};
+use std::collections::BTreeMap;
+
+use crate::model::{Change, Group, InlinePolicies, InlinePolicy, Role, State, Tag, User, kind};
 use crate::server::{Cx, Reply};
 use crate::wire::query::{Check, Params};
 use crate::wire::xml::XmlWriter;
@@ -69,34 +71,49 @@ impl HolderKind {
     }
 }
 
-/// A borrowed user or role with the parts these operations touch.
-struct Holder<'s> {
-    inline: &'s InlinePolicies,
-    attached: &'s [String],
-    tags: &'s [Tag],
+/// The parts of a user, role or group that these operations touch.
+trait PolicyHolder {
+    fn inline(&self) -> &InlinePolicies;
+    fn attached(&self) -> &[String];
+    fn tags(&self) -> &[Tag];
+    fn parts(&mut self) -> HolderMut<'_>;
 }
 
-fn holder<'s>(state: &'s State, kind: HolderKind, name: &str) -> Option<Holder<'s>> {
+macro_rules! policy_holder {
+    ($($entity:ty),*) => {$(
+        impl PolicyHolder for $entity {
+            fn inline(&self) -> &InlinePolicies {
+                &self.inline
+            }
+            fn attached(&self) -> &[String] {
+                &self.attached
+            }
+            fn tags(&self) -> &[Tag] {
+                &self.tags
+            }
+            fn parts(&mut self) -> HolderMut<'_> {
+                HolderMut {
+                    inline: &mut self.inline,
+                    attached: &mut self.attached,
+                    tags: &mut self.tags,
+                    boundary: &mut self.boundary,
+                }
+            }
+        }
+    )*};
+}
+
+policy_holder!(User, Role, Group);
+
+fn holder<'s>(state: &'s State, kind: HolderKind, name: &str) -> Option<&'s dyn PolicyHolder> {
     match kind {
-        HolderKind::User => state.user(name).map(|u| Holder {
-            inline: &u.inline,
-            attached: &u.attached,
-            tags: &u.tags,
-        }),
-        HolderKind::Role => state.role(name).map(|r| Holder {
-            inline: &r.inline,
-            attached: &r.attached,
-            tags: &r.tags,
-        }),
-        HolderKind::Group => state.group(name).map(|g| Holder {
-            inline: &g.inline,
-            attached: &g.attached,
-            tags: &g.tags,
-        }),
+        HolderKind::User => state.user(name).map(|u| u as &dyn PolicyHolder),
+        HolderKind::Role => state.role(name).map(|r| r as &dyn PolicyHolder),
+        HolderKind::Group => state.group(name).map(|g| g as &dyn PolicyHolder),
     }
 }
 
-/// Mutable parts of a user or role.
+/// Mutable parts of a user, role or group.
 struct HolderMut<'s> {
     inline: &'s mut InlinePolicies,
     attached: &'s mut Vec<String>,
@@ -104,7 +121,7 @@ struct HolderMut<'s> {
     boundary: &'s mut Option<String>,
 }
 
-/// Applies `edit` to the user or role and returns the change that persists it.
+/// Applies `edit` to the user, role or group and returns the change that persists it.
 fn edit_holder<T>(
     state: &mut State,
     kind: HolderKind,
@@ -113,46 +130,28 @@ fn edit_holder<T>(
 ) -> Result<(T, Vec<Change>), ApiError> {
     let key = name.to_ascii_lowercase();
     match kind {
-        HolderKind::User => {
-            let user = state
-                .users
-                .get_mut(&key)
-                .ok_or_else(|| no_such_user(name))?;
-            let value = edit(HolderMut {
-                inline: &mut user.inline,
-                attached: &mut user.attached,
-                tags: &mut user.tags,
-                boundary: &mut user.boundary,
-            })?;
-            Ok((value, vec![Change::put(kind::USER, key, user)]))
-        }
-        HolderKind::Role => {
-            let role = state
-                .roles
-                .get_mut(&key)
-                .ok_or_else(|| no_such_role(name))?;
-            let value = edit(HolderMut {
-                inline: &mut role.inline,
-                attached: &mut role.attached,
-                tags: &mut role.tags,
-                boundary: &mut role.boundary,
-            })?;
-            Ok((value, vec![Change::put(kind::ROLE, key, role)]))
-        }
-        HolderKind::Group => {
-            let group = state
-                .groups
-                .get_mut(&key)
-                .ok_or_else(|| no_such_group(name))?;
-            let value = edit(HolderMut {
-                inline: &mut group.inline,
-                attached: &mut group.attached,
-                tags: &mut group.tags,
-                boundary: &mut group.boundary,
-            })?;
-            Ok((value, vec![Change::put(kind::GROUP, key, group)]))
-        }
+        HolderKind::User => edit_in(&mut state.users, kind::USER, key, kind.missing(name), edit),
+        HolderKind::Role => edit_in(&mut state.roles, kind::ROLE, key, kind.missing(name), edit),
+        HolderKind::Group => edit_in(
+            &mut state.groups,
+            kind::GROUP,
+            key,
+            kind.missing(name),
+            edit,
+        ),
     }
+}
+
+fn edit_in<E: PolicyHolder + serde::Serialize, T>(
+    entities: &mut BTreeMap<String, E>,
+    entity_kind: &'static str,
+    key: String,
+    missing: ApiError,
+    edit: impl FnOnce(HolderMut<'_>) -> Result<T, ApiError>,
+) -> Result<(T, Vec<Change>), ApiError> {
+    let entity = entities.get_mut(&key).ok_or(missing)?;
+    let value = edit(entity.parts())?;
+    Ok((value, vec![Change::put(entity_kind, key, &*entity)]))
 }
 
 /// Authorizes `iam:{verb}{User|Role}{suffix}` on the named holder, with its tags as resource
@@ -167,7 +166,7 @@ fn authorize_on(
     let state = cx.app.store.read();
     let resource = kind.resource(&state, name);
     let tags: Vec<Tag> = holder(&state, kind, name)
-        .map(|h| h.tags.to_vec())
+        .map(|h| h.tags().to_vec())
         .unwrap_or_default();
     cx.authorize(&state, action, &resource, |ctx| {
         resource_tags(ctx, &tags);
@@ -238,7 +237,7 @@ pub fn get_inline(cx: &mut Cx<'_>, p: &mut Params, kind: HolderKind) -> Result<R
     let state = cx.app.store.read();
     let h = holder(&state, kind, &name).ok_or_else(|| kind.missing(&name))?;
     let policy = h
-        .inline
+        .inline()
         .get(&policy_name.to_ascii_lowercase())
         .ok_or_else(|| {
             ApiError::no_such_entity(format!(
@@ -274,7 +273,7 @@ pub fn list_inline(cx: &mut Cx<'_>, p: &mut Params, kind: HolderKind) -> Result<
     let state = cx.app.store.read();
     let h = holder(&state, kind, &name).ok_or_else(|| kind.missing(&name))?;
     let (names, next) = paginate(
-        h.inline.iter().map(|(k, v)| (k.clone(), v.name.as_str())),
+        h.inline().iter().map(|(k, v)| (k.clone(), v.name.as_str())),
         marker.as_deref(),
         max,
     );
@@ -401,7 +400,7 @@ pub fn list_attached(cx: &mut Cx<'_>, p: &mut Params, kind: HolderKind) -> Resul
     )?;
     let state = cx.app.store.read();
     let h = holder(&state, kind, &name).ok_or_else(|| kind.missing(&name))?;
-    let items = h.attached.iter().enumerate().filter_map(|(i, arn)| {
+    let items = h.attached().iter().enumerate().filter_map(|(i, arn)| {
         let policy = state.policies.get(arn)?;
         let keep = prefix
             .as_deref()
@@ -498,7 +497,7 @@ pub fn list_tags(cx: &mut Cx<'_>, p: &mut Params, kind: HolderKind) -> Result<Re
     let state = cx.app.store.read();
     let h = holder(&state, kind, &name).ok_or_else(|| kind.missing(&name))?;
     let (tags, next) = paginate(
-        h.tags
+        h.tags()
             .iter()
             .enumerate()
             .map(|(i, t)| (format!("{i:03}"), t.clone())),

@@ -1,7 +1,7 @@
 //! Instance profiles: a role's container for EC2. Kept because teardown scripts list and empty
 //! them before deleting a role (`DeleteRole` refuses a role still in a profile).
 
-use super::{no_such_role, page_params, paginate, write_role, write_tags};
+use super::{no_such_role, page_of, page_params, write_role, write_tags};
 use crate::authz::request_tags;
 use crate::error::ApiError;
 use crate::ids;
@@ -111,21 +111,6 @@ pub fn get(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError> {
     Ok(Reply::Xml(x))
 }
 
-fn list_page(
-    x: &mut XmlWriter,
-    state: &State,
-    profiles: Vec<&InstanceProfile>,
-    next: Option<String>,
-) {
-    x.open("InstanceProfiles");
-    for profile in profiles {
-        x.open("member");
-        write_profile(x, state, profile);
-        x.close("member");
-    }
-    x.close("InstanceProfiles").page(next.as_deref());
-}
-
 /// `ListInstanceProfiles`.
 pub fn list(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError> {
     let prefix = p.optional("PathPrefix", Check::PathPrefix);
@@ -138,10 +123,13 @@ pub fn list(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError> {
         .iter()
         .filter(|(_, ip)| prefix.as_deref().is_none_or(|pre| ip.path.starts_with(pre)))
         .map(|(k, ip)| (k.clone(), ip));
-    let (profiles, next) = paginate(items, marker.as_deref(), max);
-    let mut x = XmlWriter::new();
-    list_page(&mut x, &state, profiles, next);
-    Ok(Reply::Xml(x))
+    Ok(page_of(
+        "InstanceProfiles",
+        items,
+        marker.as_deref(),
+        max,
+        |x, profile| write_profile(x, &state, profile),
+    ))
 }
 
 /// `ListInstanceProfilesForRole`.
@@ -163,10 +151,13 @@ pub fn list_for_role(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError>
         .iter()
         .filter(|(_, ip)| ip.roles.iter().any(|r| r.eq_ignore_ascii_case(&role)))
         .map(|(k, ip)| (k.clone(), ip));
-    let (profiles, next) = paginate(items, marker.as_deref(), max);
-    let mut x = XmlWriter::new();
-    list_page(&mut x, &state, profiles, next);
-    Ok(Reply::Xml(x))
+    Ok(page_of(
+        "InstanceProfiles",
+        items,
+        marker.as_deref(),
+        max,
+        |x, profile| write_profile(x, &state, profile),
+    ))
 }
 
 /// `DeleteInstanceProfile`: refused while it holds a role.

@@ -295,6 +295,27 @@ fn decode_marker(marker: &str) -> String {
         .unwrap_or_else(|| marker.to_string())
 }
 
+/// One page of a list as IAM writes it: `<{tag}>` with one `<member>` per item written by
+/// `member`, then `IsTruncated` and `Marker`.
+pub fn page_of<T>(
+    tag: &str,
+    items: impl IntoIterator<Item = (String, T)>,
+    marker: Option<&str>,
+    max: usize,
+    mut member: impl FnMut(&mut XmlWriter, T),
+) -> Reply {
+    let (page, next) = paginate(items, marker, max);
+    let mut x = XmlWriter::new();
+    x.open(tag);
+    for item in page {
+        x.open("member");
+        member(&mut x, item);
+        x.close("member");
+    }
+    x.close(tag).page(next.as_deref());
+    Reply::Xml(x)
+}
+
 /// One page of sorted `(key, item)` pairs starting at the marker's key: the items and the
 /// marker of the next page.
 pub fn paginate<T>(

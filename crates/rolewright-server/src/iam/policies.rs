@@ -3,7 +3,7 @@
 
 use rolewright_iam::PolicyType;
 
-use super::{check_document, check_policy_arn, page_params, paginate, policy_size, write_policy};
+use super::{check_document, check_policy_arn, page_of, page_params, policy_size, write_policy};
 use crate::authz::request_tags;
 use crate::error::ApiError;
 use crate::ids;
@@ -197,16 +197,13 @@ pub fn list_policies(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError>
         })
         .filter(|(arn, _)| !only_attached || state.attachment_count(arn) > 0)
         .map(|(arn, pol)| (arn.clone(), pol));
-    let (policies, next) = paginate(items, marker.as_deref(), max);
-    let mut x = XmlWriter::new();
-    x.open("Policies");
-    for policy in policies {
-        x.open("member");
-        write_policy(&mut x, &state, policy);
-        x.close("member");
-    }
-    x.close("Policies").page(next.as_deref());
-    Ok(Reply::Xml(x))
+    Ok(page_of(
+        "Policies",
+        items,
+        marker.as_deref(),
+        max,
+        |x, policy| write_policy(x, &state, policy),
+    ))
 }
 
 fn write_version(
@@ -308,16 +305,13 @@ pub fn list_versions(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError>
         .rev()
         .enumerate()
         .map(|(i, v)| (format!("{i:03}"), v));
-    let (versions, next) = paginate(items, marker.as_deref(), max);
-    let mut x = XmlWriter::new();
-    x.open("Versions");
-    for version in versions {
-        x.open("member");
-        write_version(&mut x, policy, version, false);
-        x.close("member");
-    }
-    x.close("Versions").page(next.as_deref());
-    Ok(Reply::Xml(x))
+    Ok(page_of(
+        "Versions",
+        items,
+        marker.as_deref(),
+        max,
+        |x, version| write_version(x, policy, version, false),
+    ))
 }
 
 /// `DeletePolicyVersion`: the default version cannot be deleted.

@@ -4,7 +4,7 @@ use rolewright_iam::PolicyType;
 
 use super::holders::conflicts;
 use super::{
-    check_document, check_policy_arn, no_such_policy, no_such_role, page_params, paginate,
+    check_document, check_policy_arn, no_such_policy, no_such_role, page_of, page_params,
     policy_size, role_resource, write_role,
 };
 use crate::authz::{request_tags, resource_tags};
@@ -139,16 +139,13 @@ pub fn list_roles(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError> {
         .iter()
         .filter(|(_, r)| prefix.as_deref().is_none_or(|pre| r.path.starts_with(pre)))
         .map(|(k, r)| (k.clone(), r));
-    let (roles, next) = paginate(items, marker.as_deref(), max);
-    let mut x = XmlWriter::new();
-    x.open("Roles");
-    for role in roles {
-        x.open("member");
-        write_role(&mut x, &state, role, false);
-        x.close("member");
-    }
-    x.close("Roles").page(next.as_deref());
-    Ok(Reply::Xml(x))
+    Ok(page_of(
+        "Roles",
+        items,
+        marker.as_deref(),
+        max,
+        |x, role| write_role(x, &state, role, false),
+    ))
 }
 
 /// `DeleteRole`: refused while the role has inline or attached policies.

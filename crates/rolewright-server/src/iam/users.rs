@@ -2,7 +2,7 @@
 
 use super::holders::conflicts;
 use super::{
-    check_policy_arn, no_such_policy, no_such_user, page_params, paginate, user_resource,
+    check_policy_arn, no_such_policy, no_such_user, page_of, page_params, paginate, user_resource,
     write_user,
 };
 use crate::auth::Identity;
@@ -143,16 +143,13 @@ pub fn list_users(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError> {
         .iter()
         .filter(|(_, u)| prefix.as_deref().is_none_or(|pre| u.path.starts_with(pre)))
         .map(|(k, u)| (k.clone(), u));
-    let (users, next) = paginate(items, marker.as_deref(), max);
-    let mut x = XmlWriter::new();
-    x.open("Users");
-    for user in users {
-        x.open("member");
-        write_user(&mut x, &state, user, false);
-        x.close("member");
-    }
-    x.close("Users").page(next.as_deref());
-    Ok(Reply::Xml(x))
+    Ok(page_of(
+        "Users",
+        items,
+        marker.as_deref(),
+        max,
+        |x, user| write_user(x, &state, user, false),
+    ))
 }
 
 /// `DeleteUser`: refused while the user has access keys or policies.
