@@ -7,6 +7,7 @@ Facts: ../shared/reference/aws-api/NOTES.md §1.2 (error codes and texts) and op
 """
 
 import datetime
+import glob
 import json
 import os
 import signal
@@ -881,3 +882,69 @@ class InstanceProfileTests(E2ETestCase):
         self.iam.delete_role(RoleName=role)
         self.assertError(lambda: self.iam.get_instance_profile(InstanceProfileName=profile),
                          "NoSuchEntity", 404)
+
+
+class AccountTests(E2ETestCase):
+    """Calls that onboarding and audit scripts make around the main ones."""
+
+    def test_account_summary_counts_entities(self):
+        before = self.iam.get_account_summary()["SummaryMap"]
+        self.iam.create_role(RoleName=unique("counted"), AssumeRolePolicyDocument=json.dumps(EC2_TRUST))
+        after = self.iam.get_account_summary()["SummaryMap"]
+        self.assertEqual(after["Roles"], before["Roles"] + 1)
+        self.assertEqual(after["RolesQuota"], 1000)
+        self.assertGreaterEqual(after["Users"], 1)
+
+    def test_account_alias(self):
+        self.assertEqual(self.iam.list_account_aliases()["AccountAliases"], [])
+        self.iam.create_account_alias(AccountAlias="ml-platform")
+        self.assertEqual(self.iam.list_account_aliases()["AccountAliases"], ["ml-platform"])
+        self.assertError(lambda: self.iam.create_account_alias(AccountAlias="Bad_Alias"),
+                         "ValidationError", 400)
+        self.iam.delete_account_alias(AccountAlias="ml-platform")
+        self.assertEqual(self.iam.list_account_aliases()["AccountAliases"], [])
+
+    def test_login_profile_lifecycle_never_keeps_the_password(self):
+        srv = Server().start()
+        try:
+            iam = srv.admin()
+            user, kid, _ = srv.new_user()
+            name = user["UserName"]
+            password = "Correct-Horse-" + unique("pw")
+            self.assertError(lambda: iam.create_login_profile(UserName=name, Password="short"),
+                             "PasswordPolicyViolation", 400)
+            created = iam.create_login_profile(UserName=name, Password=password,
+                                               PasswordResetRequired=True)["LoginProfile"]
+            self.assertEqual((created["UserName"], created["PasswordResetRequired"]), (name, True))
+            self.assertError(lambda: iam.create_login_profile(UserName=name, Password=password),
+                             "EntityAlreadyExists", 409)
+            iam.update_login_profile(UserName=name, PasswordResetRequired=False)
+            self.assertFalse(iam.get_login_profile(UserName=name)["LoginProfile"]["PasswordResetRequired"])
+            iam.delete_access_key(UserName=name, AccessKeyId=kid)
+            self.assertError(lambda: iam.delete_user(UserName=name), "DeleteConflict", 409,
+                             message="Cannot delete entity, must delete login profile first.")
+            iam.delete_login_profile(UserName=name)
+            self.assertError(lambda: iam.get_login_profile(UserName=name), "NoSuchEntity", 404)
+            iam.delete_user(UserName=name)
+            srv.stop_and_check()
+            for path in glob.glob(os.path.join(srv.data_dir, "*")):
+                with open(path, "rb") as f:
+                    self.assertNotIn(password.encode(), f.read(), f"the password is in {path}")
+        finally:
+            srv.cleanup()
+
+    def test_policy_tags(self):
+        arn = self.iam.create_policy(PolicyName=unique("tagged"),
+                                     PolicyDocument=json.dumps(policy(allow("s3:GetObject"))))["Policy"]["Arn"]
+        self.iam.tag_policy(PolicyArn=arn, Tags=[{"Key": "team", "Value": "ml"}])
+        self.assertEqual(self.iam.list_policy_tags(PolicyArn=arn)["Tags"], [{"Key": "team", "Value": "ml"}])
+        self.iam.untag_policy(PolicyArn=arn, TagKeys=["team"])
+        self.assertEqual(self.iam.list_policy_tags(PolicyArn=arn)["Tags"], [])
+        self.assertError(lambda: self.iam.tag_policy(PolicyArn=ADMIN_ACCESS, Tags=[{"Key": "a", "Value": "b"}]),
+                         "AccessDenied", 403)
+
+    def test_access_key_info_and_last_used(self):
+        user, kid, _ = self.server.new_user()
+        last = self.iam.get_access_key_last_used(AccessKeyId=kid)
+        self.assertEqual(last["UserName"], user["UserName"])
+        self.assertEqual(self.server.admin("sts").get_access_key_info(AccessKeyId=kid)["Account"], ACCOUNT)

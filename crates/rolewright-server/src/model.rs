@@ -45,6 +45,19 @@ pub struct User {
     pub inline: InlinePolicies,
     /// Attached managed policy ARNs, in attachment order.
     pub attached: Vec<String>,
+    /// The console password's profile, when one was set. The password itself is never stored:
+    /// rolewright has no console to sign in to.
+    #[serde(default)]
+    pub login_profile: Option<LoginProfile>,
+}
+
+/// That a user has a console password, and whether it must be reset.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginProfile {
+    /// Unix seconds.
+    pub created: i64,
+    /// Whether the user must choose a new password at the next sign-in.
+    pub reset_required: bool,
 }
 
 /// An IAM role.
@@ -256,6 +269,8 @@ pub struct State {
     pub sessions: BTreeMap<String, Session>,
     /// Whether the bootstrap administrator was created.
     pub bootstrapped: bool,
+    /// The account alias, if one was set.
+    pub account_alias: Option<String>,
     /// Bumped on every change of permissions; cached policy sets carry the generation they were
     /// built at.
     pub generation: u64,

@@ -313,6 +313,7 @@ fn load(conn: &Connection, path: &Path) -> Result<State, StoreError> {
         match entity_kind.as_str() {
             kind::META if id == "account" => state.account = body,
             kind::META if id == "bootstrapped" => state.bootstrapped = true,
+            kind::META if id == "account_alias" => state.account_alias = Some(body),
             kind::USER => {
                 let user: User = serde_json::from_str(&body).map_err(|e| corrupt(e.to_string()))?;
                 state.users.insert(id, user);

@@ -21,6 +21,7 @@ pub async fn dispatch(cx: &mut Cx<'_>, action: &str, p: &mut Params) -> Result<R
     match action {
         "GetCallerIdentity" => get_caller_identity(cx),
         "AssumeRole" => assume_role(cx, p).await,
+        "GetAccessKeyInfo" => get_access_key_info(cx, p),
         other => Err(invalid_action(other, "2011-06-15")),
     }
 }
@@ -35,6 +36,25 @@ fn get_caller_identity(cx: &mut Cx<'_>) -> Result<Reply, ApiError> {
     x.leaf("Arn", &cx.caller.arn)
         .leaf("UserId", &cx.caller.user_id)
         .leaf("Account", &cx.caller.account);
+    Ok(Reply::Xml(x))
+}
+
+/// `GetAccessKeyInfo`: the account that owns an access key (this account for its own keys).
+fn get_access_key_info(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError> {
+    let id = p.required("AccessKeyId", Check::Length(16, 128));
+    p.finish()?;
+    let state = cx.app.store.read();
+    cx.authorize(&state, "sts:GetAccessKeyInfo", "*", |_| {})?;
+    let known = state.access_keys.contains_key(&id) || state.sessions.contains_key(&id);
+    if !known {
+        return Err(ApiError::new(
+            "InvalidParameterValue",
+            400,
+            format!("The access key {id} does not belong to an account served here."),
+        ));
+    }
+    let mut x = XmlWriter::new();
+    x.leaf("Account", &state.account);
     Ok(Reply::Xml(x))
 }
 

@@ -1,6 +1,7 @@
 //! IAM over the query protocol: users, access keys, roles, inline and managed policies with
 //! versions, attachments, tags, permissions boundaries and the policy simulator.
 
+mod account;
 mod groups;
 mod holders;
 mod instance_profiles;
@@ -87,6 +88,18 @@ pub async fn dispatch(cx: &mut Cx<'_>, action: &str, p: &mut Params) -> Result<R
         "AttachGroupPolicy" => holders::attach(cx, p, G).await,
         "DetachGroupPolicy" => holders::detach(cx, p, G).await,
         "ListAttachedGroupPolicies" => holders::list_attached(cx, p, G),
+        "GetAccountSummary" => account::summary(cx, p),
+        "ListAccountAliases" => account::list_aliases(cx, p),
+        "CreateAccountAlias" => account::create_alias(cx, p).await,
+        "DeleteAccountAlias" => account::delete_alias(cx, p).await,
+        "CreateLoginProfile" => account::create_login_profile(cx, p).await,
+        "GetLoginProfile" => account::get_login_profile(cx, p),
+        "UpdateLoginProfile" => account::update_login_profile(cx, p).await,
+        "DeleteLoginProfile" => account::delete_login_profile(cx, p).await,
+        "TagPolicy" => account::tag_policy(cx, p).await,
+        "UntagPolicy" => account::untag_policy(cx, p).await,
+        "ListPolicyTags" => account::list_policy_tags(cx, p),
+        "GetAccessKeyLastUsed" => account::access_key_last_used(cx, p),
         "CreateInstanceProfile" => instance_profiles::create(cx, p).await,
         "GetInstanceProfile" => instance_profiles::get(cx, p),
         "ListInstanceProfiles" => instance_profiles::list(cx, p),

@@ -91,6 +91,7 @@ pub fn new_user(
         boundary,
         inline: Default::default(),
         attached: Vec::new(),
+        login_profile: None,
     }
 }
 
@@ -171,6 +172,11 @@ pub async fn delete_user(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiEr
         }
         if let Some(conflict) = conflicts(&user.inline, &user.attached) {
             return Err(conflict);
+        }
+        if user.login_profile.is_some() {
+            return Err(ApiError::delete_conflict(
+                "Cannot delete entity, must delete login profile first.",
+            ));
         }
         if state.groups_of(&name).next().is_some() {
             return Err(ApiError::delete_conflict(

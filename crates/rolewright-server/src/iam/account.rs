@@ -1,0 +1,401 @@
+//! Account-level IAM operations that onboarding and audit scripts call around the main ones:
+//! the account summary and alias, console login profiles, policy tags, and when an access key
+//! was last used.
+
+use super::{check_policy_arn, no_such_user, user_resource, write_tags};
+use crate::authz::{request_tags, resource_tags};
+use crate::error::ApiError;
+use crate::model::{Change, LoginProfile, kind};
+use crate::server::{Cx, Reply};
+use crate::wire::query::{Check, Params};
+use crate::wire::xml::XmlWriter;
+
+/// `GetAccountSummary`: entity counts and the quotas this server enforces.
+pub fn summary(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError> {
+    p.finish()?;
+    let state = cx.app.store.read();
+    cx.authorize(&state, "iam:GetAccountSummary", "*", |_| {})?;
+    let quotas = &cx.app.quotas;
+    let customer_policies = state.policies.values().filter(|p| !p.aws_managed).count();
+    let versions: usize = state
+        .policies
+        .values()
+        .filter(|p| !p.aws_managed)
+        .map(|p| p.versions.len())
+        .sum();
+    let entries: [(&str, usize); 18] = [
+        ("Users", state.users.len()),
+        ("UsersQuota", quotas.users),
+        ("Roles", state.roles.len()),
+        ("RolesQuota", quotas.roles),
+        ("Groups", state.groups.len()),
+        ("GroupsQuota", 300),
+        ("Policies", customer_policies),
+        ("PoliciesQuota", quotas.policies),
+        ("PolicyVersionsInUse", versions),
+        ("PolicyVersionsInUseQuota", 10_000),
+        ("InstanceProfiles", state.instance_profiles.len()),
+        ("InstanceProfilesQuota", 1000),
+        ("AccessKeysPerUserQuota", 2),
+        ("AttachedPoliciesPerRoleQuota", 10),
+        ("AttachedPoliciesPerUserQuota", 10),
+        ("AttachedPoliciesPerGroupQuota", 10),
+        ("PolicySizeQuota", 6144),
+        ("AccountMFAEnabled", 0),
+    ];
+    let mut x = XmlWriter::new();
+    x.open("SummaryMap");
+    for (key, value) in entries {
+        x.open("entry")
+            .leaf("key", key)
+            .leaf("value", &value.to_string())
+            .close("entry");
+    }
+    x.close("SummaryMap");
+    Ok(Reply::Xml(x))
+}
+
+/// `ListAccountAliases`.
+pub fn list_aliases(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError> {
+    p.finish()?;
+    let state = cx.app.store.read();
+    cx.authorize(&state, "iam:ListAccountAliases", "*", |_| {})?;
+    let mut x = XmlWriter::new();
+    x.members("AccountAliases", state.account_alias.as_deref())
+        .page(None);
+    Ok(Reply::Xml(x))
+}
+
+/// `CreateAccountAlias`: one alias per account, 3–63 of lowercase letters, digits and hyphens.
+pub async fn create_alias(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError> {
+    let alias = p.required("AccountAlias", Check::Length(3, 63));
+    let valid = alias
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !alias.starts_with('-')
+        && !alias.ends_with('-');
+    if !valid {
+        p.fail(format!(
+            "Value '{alias}' at 'accountAlias' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-z0-9]([a-z0-9]|-(?!-)){{1,61}}[a-z0-9]$"
+        ));
+    }
+    p.finish()?;
+    {
+        let state = cx.app.store.read();
+        cx.authorize(&state, "iam:CreateAccountAlias", "*", |_| {})?;
+    }
+    cx.write(|state| {
+        if state.account_alias.as_deref() == Some(alias.as_str()) {
+            return Err(ApiError::already_exists(format!(
+                "The account alias {alias} already exists."
+            )));
+        }
+        state.account_alias = Some(alias.clone());
+        let change = Change::Put {
+            kind: kind::META,
+            id: "account_alias".into(),
+            body: alias.clone(),
+        };
+        Ok(((), vec![change]))
+    })
+    .await?;
+    Ok(Reply::Empty)
+}
+
+/// `DeleteAccountAlias`.
+pub async fn delete_alias(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError> {
+    let alias = p.required("AccountAlias", Check::Length(3, 63));
+    p.finish()?;
+    {
+        let state = cx.app.store.read();
+        cx.authorize(&state, "iam:DeleteAccountAlias", "*", |_| {})?;
+    }
+    cx.write(|state| {
+        if state.account_alias.as_deref() != Some(alias.as_str()) {
+            return Err(ApiError::no_such_entity(format!(
+                "The account alias {alias} cannot be found."
+            )));
+        }
+        state.account_alias = None;
+        Ok(((), vec![Change::delete(kind::META, "account_alias")]))
+    })
+    .await?;
+    Ok(Reply::Empty)
+}
+
+/// AWS's default password policy: at least 8 characters (the password is checked, then
+/// discarded).
+fn check_password(password: &str) -> Result<(), ApiError> {
+    if password.chars().count() > 128 {
+        return Err(ApiError::new(
+            "PasswordPolicyViolation",
+            400,
+            "Password should have a maximum length of 128",
+        ));
+    }
+    if password.chars().count() < 8 {
+        return Err(ApiError::new(
+            "PasswordPolicyViolation",
+            400,
+            "Password should have a minimum length of 8",
+        ));
+    }
+    Ok(())
+}
+
+fn authorize_user(cx: &mut Cx<'_>, name: &str, action: &str) -> Result<(), ApiError> {
+    let state = cx.app.store.read();
+    let resource = user_resource(&state, name);
+    let tags = state.user(name).map(|u| u.tags.clone()).unwrap_or_default();
+    cx.authorize(&state, action, &resource, |ctx| resource_tags(ctx, &tags))
+}
+
+fn no_login_profile(name: &str) -> ApiError {
+    ApiError::no_such_entity(format!("Login Profile for User {name} cannot be found."))
+}
+
+fn write_login_profile(x: &mut XmlWriter, user: &str, profile: &LoginProfile) {
+    x.open("LoginProfile")
+        .leaf("UserName", user)
+        .time("CreateDate", profile.created)
+        .leaf(
+            "PasswordResetRequired",
+            if profile.reset_required {
+                "true"
+            } else {
+                "false"
+            },
+        )
+        .close("LoginProfile");
+}
+
+/// `CreateLoginProfile`.
+pub async fn create_login_profile(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError> {
+    let name = p.required("UserName", Check::Name(64));
+    // Read without the usual checks: their messages would echo the password.
+    let password = p.get("Password").map(str::to_string);
+    let reset_required = p.bool("PasswordResetRequired").unwrap_or(false);
+    p.finish()?;
+    authorize_user(cx, &name, "iam:CreateLoginProfile")?;
+    if let Some(password) = &password {
+        check_password(password)?;
+    }
+    let now = cx.facts.now;
+    let (user, profile) = cx
+        .write(|state| {
+            let key = name.to_ascii_lowercase();
+            let user = state
+                .users
+                .get_mut(&key)
+                .ok_or_else(|| no_such_user(&name))?;
+            if user.login_profile.is_some() {
+                return Err(ApiError::already_exists(format!(
+                    "Login Profile for user {name} already exists."
+                )));
+            }
+            let profile = LoginProfile {
+                created: now,
+                reset_required,
+            };
+            user.login_profile = Some(profile.clone());
+            let change = Change::put(kind::USER, key, user);
+            Ok(((user.name.clone(), profile), vec![change]))
+        })
+        .await?;
+    let mut x = XmlWriter::new();
+    write_login_profile(&mut x, &user, &profile);
+    Ok(Reply::Xml(x))
+}
+
+/// `GetLoginProfile`.
+pub fn get_login_profile(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError> {
+    let name = p.required("UserName", Check::Name(64));
+    p.finish()?;
+    authorize_user(cx, &name, "iam:GetLoginProfile")?;
+    let state = cx.app.store.read();
+    let user = state.user(&name).ok_or_else(|| no_such_user(&name))?;
+    let profile = user
+        .login_profile
+        .as_ref()
+        .ok_or_else(|| no_login_profile(&name))?;
+    let mut x = XmlWriter::new();
+    write_login_profile(&mut x, &user.name, profile);
+    Ok(Reply::Xml(x))
+}
+
+/// `UpdateLoginProfile` (a new password, or the reset flag).
+pub async fn update_login_profile(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError> {
+    let name = p.required("UserName", Check::Name(64));
+    // Read without the usual checks: their messages would echo the password.
+    let password = p.get("Password").map(str::to_string);
+    let reset_required = p.bool("PasswordResetRequired");
+    p.finish()?;
+    authorize_user(cx, &name, "iam:UpdateLoginProfile")?;
+    if let Some(password) = &password {
+        check_password(password)?;
+    }
+    cx.write(|state| {
+        let key = name.to_ascii_lowercase();
+        let user = state
+            .users
+            .get_mut(&key)
+            .ok_or_else(|| no_such_user(&name))?;
+        let profile = user
+            .login_profile
+            .as_mut()
+            .ok_or_else(|| no_login_profile(&name))?;
+        if let Some(reset) = reset_required {
+            profile.reset_required = reset;
+        }
+        let change = Change::put(kind::USER, key, user);
+        Ok(((), vec![change]))
+    })
+    .await?;
+    Ok(Reply::Empty)
+}
+
+/// `DeleteLoginProfile`.
+pub async fn delete_login_profile(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError> {
+    let name = p.required("UserName", Check::Name(64));
+    p.finish()?;
+    authorize_user(cx, &name, "iam:DeleteLoginProfile")?;
+    cx.write(|state| {
+        let key = name.to_ascii_lowercase();
+        let user = state
+            .users
+            .get_mut(&key)
+            .ok_or_else(|| no_such_user(&name))?;
+        if user.login_profile.take().is_none() {
+            return Err(no_login_profile(&name));
+        }
+        let change = Change::put(kind::USER, key, user);
+        Ok(((), vec![change]))
+    })
+    .await?;
+    Ok(Reply::Empty)
+}
+
+fn missing_policy(arn: &str) -> ApiError {
+    ApiError::no_such_entity(format!("Policy {arn} does not exist or is not attachable."))
+}
+
+fn authorize_policy(
+    cx: &mut Cx<'_>,
+    arn: &str,
+    action: &str,
+    tags: &[crate::model::Tag],
+) -> Result<(), ApiError> {
+    let state = cx.app.store.read();
+    let existing = state
+        .policies
+        .get(arn)
+        .map(|p| p.tags.clone())
+        .unwrap_or_default();
+    cx.authorize(&state, action, arn, |ctx| {
+        resource_tags(ctx, &existing);
+        request_tags(ctx, tags);
+    })
+}
+
+/// `TagPolicy` (customer managed policies).
+pub async fn tag_policy(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError> {
+    let arn = p.required("PolicyArn", Check::Arn);
+    let tags = p.tags("Tags");
+    p.finish()?;
+    check_policy_arn(&arn)?;
+    authorize_policy(cx, &arn, "iam:TagPolicy", &tags)?;
+    cx.write(|state| {
+        let policy = state
+            .policies
+            .get_mut(&arn)
+            .ok_or_else(|| missing_policy(&arn))?;
+        if policy.aws_managed {
+            return Err(ApiError::unmodifiable(format!(
+                "Cannot modify an AWS managed policy: {arn}"
+            )));
+        }
+        let mut merged = policy.tags.clone();
+        for t in &tags {
+            match merged.iter_mut().find(|m| m.key == t.key) {
+                Some(m) => m.value = t.value.clone(),
+                None => merged.push(t.clone()),
+            }
+        }
+        if merged.len() > 50 {
+            return Err(ApiError::limit_exceeded(
+                "The number of tags has reached the maximum limit.",
+            ));
+        }
+        policy.tags = merged;
+        let change = Change::put(kind::POLICY, arn.clone(), policy);
+        Ok(((), vec![change]))
+    })
+    .await?;
+    Ok(Reply::Empty)
+}
+
+/// `UntagPolicy`.
+pub async fn untag_policy(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError> {
+    let arn = p.required("PolicyArn", Check::Arn);
+    let keys = p.list("TagKeys", Check::Length(1, 128));
+    p.finish()?;
+    check_policy_arn(&arn)?;
+    authorize_policy(cx, &arn, "iam:UntagPolicy", &[])?;
+    cx.write(|state| {
+        let policy = state
+            .policies
+            .get_mut(&arn)
+            .ok_or_else(|| missing_policy(&arn))?;
+        if policy.aws_managed {
+            return Err(ApiError::unmodifiable(format!(
+                "Cannot modify an AWS managed policy: {arn}"
+            )));
+        }
+        policy.tags.retain(|t| !keys.contains(&t.key));
+        let change = Change::put(kind::POLICY, arn.clone(), policy);
+        Ok(((), vec![change]))
+    })
+    .await?;
+    Ok(Reply::Empty)
+}
+
+/// `ListPolicyTags`.
+pub fn list_policy_tags(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError> {
+    let arn = p.required("PolicyArn", Check::Arn);
+    p.finish()?;
+    check_policy_arn(&arn)?;
+    authorize_policy(cx, &arn, "iam:ListPolicyTags", &[])?;
+    let state = cx.app.store.read();
+    let policy = state
+        .policies
+        .get(&arn)
+        .ok_or_else(|| missing_policy(&arn))?;
+    let mut x = XmlWriter::new();
+    write_tags(&mut x, "Tags", &policy.tags);
+    x.page(None);
+    Ok(Reply::Xml(x))
+}
+
+/// `GetAccessKeyLastUsed`: the key's user; when it was last used is not tracked per key, so
+/// the service and region are `N/A`, as IAM reports a key never used.
+pub fn access_key_last_used(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError> {
+    let id = p.required("AccessKeyId", Check::Length(16, 128));
+    p.finish()?;
+    let state = cx.app.store.read();
+    let key = state.access_keys.get(&id).ok_or_else(|| {
+        ApiError::access_denied(format!(
+            "User: {} is not authorized to perform: iam:GetAccessKeyLastUsed on resource: access key {id}",
+            cx.caller.arn
+        ))
+    })?;
+    let resource = user_resource(&state, &key.user);
+    let user = key.user.clone();
+    cx.authorize(&state, "iam:GetAccessKeyLastUsed", &resource, |_| {})?;
+    let mut x = XmlWriter::new();
+    x.leaf("UserName", &user)
+        .open("AccessKeyLastUsed")
+        .leaf("ServiceName", "N/A")
+        .leaf("Region", "N/A")
+        .close("AccessKeyLastUsed");
+    Ok(Reply::Xml(x))
+}
