@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
-use std::thread::JoinHandle;
 
 use rusqlite::{Connection, OpenFlags, params};
 use tokio::sync::oneshot;
@@ -93,7 +92,6 @@ pub struct Store {
     jobs: mpsc::Sender<Job>,
     audits: Arc<Mutex<Vec<AuditRecord>>>,
     failed: Arc<AtomicBool>,
-    writer: std::sync::Mutex<Option<JoinHandle<()>>>,
     path: PathBuf,
 }
 
@@ -121,7 +119,7 @@ impl Store {
         let failed = Arc::new(AtomicBool::new(false));
         let (jobs, receiver) = mpsc::channel();
         let audits = Arc::new(Mutex::new(Vec::new()));
-        let writer = {
+        {
             let failed = failed.clone();
             let path = path.clone();
             let audits = audits.clone();
@@ -131,14 +129,13 @@ impl Store {
                 .map_err(|source| StoreError::Io {
                     path: dir.to_path_buf(),
                     source,
-                })?
-        };
+                })?;
+        }
         Ok(Store {
             state,
             jobs,
             audits,
             failed,
-            writer: std::sync::Mutex::new(Some(writer)),
             path,
         })
     }
@@ -224,20 +221,6 @@ impl Store {
             return false;
         }
         done.await.unwrap_or(false)
-    }
-
-    /// Flushes and stops the writer thread.
-    pub async fn close(&self) {
-        self.flush().await;
-        let handle = match self.writer.lock() {
-            Ok(mut guard) => guard.take(),
-            Err(poisoned) => poisoned.into_inner().take(),
-        };
-        if let Some(handle) = handle {
-            // The thread ends when every sender is gone; the store still holds one, so it is
-            // left to end with the process after the flush above made everything durable.
-            drop(handle);
-        }
     }
 }
 
