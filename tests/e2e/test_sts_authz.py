@@ -203,6 +203,29 @@ class AssumeRoleTests(E2ETestCase):
                                                   RoleSessionName="chain"),
                          "AccessDenied", 403)
 
+    def test_role_chaining(self):
+        # A session of `hop` may assume `target`, whose trust policy names the role `hop`.
+        iam = self.server.admin()
+        hop, target = unique("hop"), unique("target")
+        iam.create_role(RoleName=hop, MaxSessionDuration=7200,
+                        AssumeRolePolicyDocument=json.dumps(trust({"AWS": self.alice["Arn"]})))
+        iam.put_role_policy(RoleName=hop, PolicyName="chain",
+                            PolicyDocument=json.dumps(policy(allow("sts:AssumeRole", role_arn(target)))))
+        iam.create_role(RoleName=target, MaxSessionDuration=7200,
+                        AssumeRolePolicyDocument=json.dumps(trust({"AWS": role_arn(hop)})))
+        first = self.assume(role=hop, session="first")["Credentials"]
+        hop_sts = self.server.client_from_credentials("sts", first)
+        second = hop_sts.assume_role(RoleArn=role_arn(target), RoleSessionName="second")
+        self.assertEqual(second["AssumedRoleUser"]["Arn"],
+                         f"arn:aws:sts::{ACCOUNT}:assumed-role/{target}/second")
+        ident = self.server.client_from_credentials(
+            "sts", second["Credentials"]).get_caller_identity()
+        self.assertEqual(ident["Arn"], second["AssumedRoleUser"]["Arn"])
+        # A chained session lasts at most one hour, whatever the role allows.
+        self.assertError(lambda: hop_sts.assume_role(RoleArn=role_arn(target),
+                                                     RoleSessionName="long", DurationSeconds=7200),
+                         "ValidationError", 400)
+
     def test_trust_policy_must_name_the_caller(self):
         self.assertError(
             lambda: self.assume(sts=self.bob_sts), "AccessDenied", 403,
