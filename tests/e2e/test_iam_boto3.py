@@ -141,6 +141,24 @@ class LifecycleTests(E2ETestCase):
         self.assertIn("is in use by another `rolewright serve`", second.stderr)
         self.server.admin("sts").get_caller_identity()
 
+    def test_role_last_used_survives_a_restart(self):
+        srv = Server().start()
+        try:
+            iam = srv.admin()
+            name = unique("used")
+            iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(
+                trust({"AWS": ADMIN_ARN})))
+            creds = srv.admin("sts").assume_role(RoleArn=role_arn(name),
+                                                 RoleSessionName="restart")["Credentials"]
+            srv.client_from_credentials("sts", creds).get_caller_identity()
+            srv.stop_and_check()
+            srv.start()
+            used = srv.admin().get_role(RoleName=name)["Role"]["RoleLastUsed"]
+            self.assertEqual(used["Region"], "us-east-1")
+            srv.stop_and_check()
+        finally:
+            srv.cleanup()
+
     def test_sigint_shuts_down_gracefully(self):
         srv = Server().start()
         try:

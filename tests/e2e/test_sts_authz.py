@@ -226,6 +226,20 @@ class AssumeRoleTests(E2ETestCase):
                                                      RoleSessionName="long", DurationSeconds=7200),
                          "ValidationError", 400)
 
+    def test_role_last_used(self):
+        iam = self.server.admin()
+        name = unique("used")
+        iam.create_role(RoleName=name,
+                        AssumeRolePolicyDocument=json.dumps(trust({"AWS": self.alice["Arn"]})))
+        self.assertEqual(iam.get_role(RoleName=name)["Role"]["RoleLastUsed"], {},
+                         "a role never used has an empty RoleLastUsed")
+        creds = self.assume(role=name, session="use")["Credentials"]
+        before = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=5)
+        self.server.client_from_credentials("sts", creds, region="eu-west-1").get_caller_identity()
+        used = iam.get_role(RoleName=name)["Role"]["RoleLastUsed"]
+        self.assertEqual(used["Region"], "eu-west-1")
+        self.assertGreaterEqual(used["LastUsedDate"], before)
+
     def test_trust_policy_must_name_the_caller(self):
         self.assertError(
             lambda: self.assume(sts=self.bob_sts), "AccessDenied", 403,

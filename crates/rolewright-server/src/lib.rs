@@ -124,6 +124,7 @@ impl Server {
             store,
             cache: Default::default(),
             quotas: config.quotas.clone(),
+            last_used: Default::default(),
         });
         install_managed_policies(&app);
         let created = bootstrap(&app).await?;
@@ -178,12 +179,24 @@ impl Server {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServeError> {
         let router = Router::new().fallback(handle).with_state(self.app.clone());
+        let persister = {
+            let app = self.app.clone();
+            tokio::spawn(async move {
+                let mut every_minute = tokio::time::interval(std::time::Duration::from_secs(60));
+                loop {
+                    every_minute.tick().await;
+                    app.persist_last_used().await;
+                }
+            })
+        };
         let result = axum::serve(
             self.listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
         .await;
+        persister.abort();
+        self.app.persist_last_used().await;
         self.app.store.flush().await;
         result.map_err(|source| ServeError::Io {
             context: "server stopped".into(),

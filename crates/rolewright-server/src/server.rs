@@ -65,9 +65,62 @@ pub struct App {
     pub cache: PolicyCache,
     /// Limits.
     pub quotas: Quotas,
+    /// When each role's sessions last made a request (lowercase role name → unix seconds and
+    /// region), not yet written to the role.
+    pub last_used: std::sync::Mutex<std::collections::HashMap<String, (i64, String)>>,
 }
 
 impl App {
+    /// Records that a role's session made a request.
+    pub fn note_role_used(&self, role: &str, when: i64, region: &str) {
+        let mut map = match self.last_used.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        map.insert(role.to_ascii_lowercase(), (when, region.to_string()));
+    }
+
+    /// When a role was last used: the newest of what is noted and what is stored.
+    pub fn role_last_used(&self, role: &crate::model::Role) -> Option<(i64, String)> {
+        let noted = match self.last_used.lock() {
+            Ok(guard) => guard.get(&role.name.to_ascii_lowercase()).cloned(),
+            Err(poisoned) => poisoned
+                .into_inner()
+                .get(&role.name.to_ascii_lowercase())
+                .cloned(),
+        };
+        match (noted, role.last_used.clone()) {
+            (Some(a), Some(b)) => Some(if a.0 >= b.0 { a } else { b }),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Writes the noted last-used times into the roles (every minute and at shutdown).
+    pub async fn persist_last_used(&self) {
+        let noted: Vec<(String, (i64, String))> = {
+            let mut map = match self.last_used.lock() {
+                Ok(guard) => guard,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            map.drain().collect()
+        };
+        if noted.is_empty() {
+            return;
+        }
+        let _ = self
+            .store
+            .write(None, |state| {
+                let mut changes = Vec::new();
+                for (key, used) in noted {
+                    if let Some(role) = state.roles.get_mut(&key) {
+                        role.last_used = Some(used);
+                        changes.push(Change::put(crate::model::kind::ROLE, key, role));
+                    }
+                }
+                Ok(((), changes))
+            })
+            .await;
+    }
     /// The shortest `DurationSeconds` accepted by `AssumeRole` (900 unless configured for tests).
     pub fn quotas_min_session(&self) -> i64 {
         self.quotas.min_session_seconds
@@ -449,6 +502,9 @@ async fn serve(
     rolewright_sigv4::verify(&signed, &authorization, &key, now)
         .map_err(|e| auth_error(e.kind(), e.to_string()))?;
     audit.principal = Some(caller.arn.clone());
+    if let auth::Identity::Session { role, .. } = &caller.identity {
+        app.note_role_used(role, now, &authorization.region);
+    }
     audit.service = Some(authorization.service.clone());
 
     // Routing.

@@ -214,7 +214,8 @@ pub fn write_tags(x: &mut XmlWriter, tag: &str, tags: &[Tag]) {
     x.close(tag);
 }
 
-/// Writes a `Role` structure's members. `full` adds what only GetRole/CreateRole return.
+/// Writes a `Role` structure's members. `full` adds the boundary and tags, which list
+/// operations leave out.
 pub fn write_role(x: &mut XmlWriter, state: &State, role: &Role, full: bool) {
     x.leaf("Path", &role.path)
         .leaf("RoleName", &role.name)
@@ -229,12 +230,16 @@ pub fn write_role(x: &mut XmlWriter, state: &State, role: &Role, full: bool) {
         if !role.tags.is_empty() {
             write_tags(x, "Tags", &role.tags);
         }
-        x.open("RoleLastUsed");
-        if let Some((when, region)) = &role.last_used {
-            x.time("LastUsedDate", *when).leaf("Region", region);
-        }
-        x.close("RoleLastUsed");
     }
+}
+
+/// Writes `RoleLastUsed` (GetRole): empty for a role whose sessions never made a request.
+pub fn write_last_used(x: &mut XmlWriter, last_used: Option<(i64, String)>) {
+    x.open("RoleLastUsed");
+    if let Some((when, region)) = last_used {
+        x.time("LastUsedDate", when).leaf("Region", &region);
+    }
+    x.close("RoleLastUsed");
 }
 
 /// Writes `PermissionsBoundary` when set.

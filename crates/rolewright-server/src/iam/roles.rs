@@ -123,6 +123,7 @@ pub fn get_role(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError> {
     let mut x = XmlWriter::new();
     x.open("Role");
     write_role(&mut x, &state, role, true);
+    super::write_last_used(&mut x, cx.app.role_last_used(role));
     x.close("Role");
     Ok(Reply::Xml(x))
 }
@@ -233,6 +234,7 @@ pub async fn update_role(
         let mut x = XmlWriter::new();
         x.open("Role");
         write_role(&mut x, &state, &role, true);
+        super::write_last_used(&mut x, cx.app.role_last_used(&role));
         x.close("Role");
         return Ok(Reply::Xml(x));
     }
