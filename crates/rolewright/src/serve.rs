@@ -15,9 +15,10 @@ pub struct ServeArgs {
     /// Where the database and the administrator's credentials file live.
     #[arg(long, default_value = "./rolewright-data")]
     data_dir: PathBuf,
-    /// Address to listen on. Port 0 picks a free port. Only loopback addresses are accepted
-    /// unless --allow-remote is given.
-    #[arg(long, default_value = "127.0.0.1:4566")]
+    /// Address to listen on: `127.0.0.1:4566`, `:4566` or `4566` (loopback), `localhost:0`.
+    /// Port 0 picks a free port. Only loopback addresses are accepted unless --allow-remote is
+    /// given.
+    #[arg(long, default_value = "127.0.0.1:4566", value_parser = parse_listen)]
     listen: SocketAddr,
     /// The AWS account id served (used when the data directory is new).
     #[arg(long, default_value = "123456789012")]
@@ -59,6 +60,23 @@ pub struct AuditArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     format: Format,
+}
+
+/// Reads `--listen`: a socket address, `:PORT` or `PORT` (on 127.0.0.1), or `localhost:PORT`.
+fn parse_listen(text: &str) -> Result<SocketAddr, String> {
+    let port_only = text.strip_prefix(':').unwrap_or(text);
+    if let Ok(port) = port_only.parse::<u16>() {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    if let Some(port) = text.strip_prefix("localhost:") {
+        return port
+            .parse::<u16>()
+            .map(|p| SocketAddr::from(([127, 0, 0, 1], p)))
+            .map_err(|_| format!("`{port}` is not a port number"));
+    }
+    text.parse::<SocketAddr>().map_err(|_| {
+        format!("`{text}` is not an address to listen on; write 127.0.0.1:4566, :4566 or 4566")
+    })
 }
 
 /// Runs the server until SIGINT or SIGTERM.
@@ -147,6 +165,27 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_listen;
+
+    #[test]
+    fn listen_addresses_default_to_loopback() {
+        assert_eq!(parse_listen(":0").unwrap().to_string(), "127.0.0.1:0");
+        assert_eq!(parse_listen("4566").unwrap().to_string(), "127.0.0.1:4566");
+        assert_eq!(
+            parse_listen("localhost:9000").unwrap().to_string(),
+            "127.0.0.1:9000"
+        );
+        assert_eq!(parse_listen("[::1]:80").unwrap().to_string(), "[::1]:80");
+        assert!(
+            parse_listen("nowhere")
+                .unwrap_err()
+                .contains("not an address")
+        );
     }
 }
 
