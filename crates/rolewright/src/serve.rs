@@ -168,27 +168,6 @@ async fn shutdown_signal() {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::parse_listen;
-
-    #[test]
-    fn listen_addresses_default_to_loopback() {
-        assert_eq!(parse_listen(":0").unwrap().to_string(), "127.0.0.1:0");
-        assert_eq!(parse_listen("4566").unwrap().to_string(), "127.0.0.1:4566");
-        assert_eq!(
-            parse_listen("localhost:9000").unwrap().to_string(),
-            "127.0.0.1:9000"
-        );
-        assert_eq!(parse_listen("[::1]:80").unwrap().to_string(), "[::1]:80");
-        assert!(
-            parse_listen("nowhere")
-                .unwrap_err()
-                .contains("not an address")
-        );
-    }
-}
-
 /// Prints audit records.
 pub fn audit(args: &AuditArgs) -> u8 {
     let since_ms = match &args.since {
@@ -244,4 +223,25 @@ pub fn audit(args: &AuditArgs) -> u8 {
         }
     }
     exit::OK
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_listen;
+
+    #[test]
+    fn listen_addresses_default_to_loopback() {
+        assert_eq!(parse_listen(":0").unwrap().to_string(), "127.0.0.1:0");
+        assert_eq!(parse_listen("4566").unwrap().to_string(), "127.0.0.1:4566");
+        assert_eq!(
+            parse_listen("localhost:9000").unwrap().to_string(),
+            "127.0.0.1:9000"
+        );
+        assert_eq!(parse_listen("[::1]:80").unwrap().to_string(), "[::1]:80");
+        assert!(
+            parse_listen("nowhere")
+                .unwrap_err()
+                .contains("not an address")
+        );
+    }
 }
