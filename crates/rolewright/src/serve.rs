@@ -118,7 +118,7 @@ pub fn serve(args: &ServeArgs) -> u8 {
         println!("listening on http://{addr}");
         let credentials = absolute(server.credentials_file());
         println!(
-            "account {} ; administrator keys in {} (profile rolewright{})",
+            "account {}: administrator keys in {} (profile rolewright{})",
             server.account(),
             credentials.display(),
             if server.created() { ", created now" } else { "" }
