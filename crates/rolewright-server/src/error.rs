@@ -94,6 +94,7 @@ impl ApiError {
             "IncompleteSignature" => "IncompleteSignatureException",
             "ValidationError" => "ValidationException",
             "InvalidAction" => "UnknownOperationException",
+            "ExpiredToken" => "ExpiredTokenException",
             "ServiceFailure" => "InternalFailure",
             other => other,
         }
