@@ -966,3 +966,19 @@ class AccountTests(E2ETestCase):
         last = self.iam.get_access_key_last_used(AccessKeyId=kid)
         self.assertEqual(last["UserName"], user["UserName"])
         self.assertEqual(self.server.admin("sts").get_access_key_info(AccessKeyId=kid)["Account"], ACCOUNT)
+
+    def test_the_managed_policies_the_seed_flows_attach(self):
+        role = unique("sc-launcher")
+        self.iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(EC2_TRUST))
+        for name in ["AdministratorAccess", "AmazonSageMakerFullAccess",
+                     "ServiceCatalogAdminFullAccess", "ServiceCatalogEndUserFullAccess",
+                     "AWSServiceCatalogEndUserFullAccess", "AmazonSageMakerCanvasFullAccess"]:
+            arn = f"arn:aws:iam::aws:policy/{name}"
+            got = self.iam.get_policy(PolicyArn=arn)["Policy"]
+            version = self.iam.get_policy_version(PolicyArn=arn, VersionId=got["DefaultVersionId"])
+            self.assertIn("Statement", version["PolicyVersion"]["Document"], name)
+        self.iam.attach_role_policy(RoleName=role,
+                                    PolicyArn="arn:aws:iam::aws:policy/ServiceCatalogEndUserFullAccess")
+        sim = self.iam.simulate_principal_policy(PolicySourceArn=role_arn(role),
+                                                 ActionNames=["servicecatalog:ProvisionProduct"])
+        self.assertEqual(sim["EvaluationResults"][0]["EvalDecision"], "allowed")
