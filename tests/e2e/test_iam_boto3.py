@@ -982,3 +982,27 @@ class AccountTests(E2ETestCase):
         sim = self.iam.simulate_principal_policy(PolicySourceArn=role_arn(role),
                                                  ActionNames=["servicecatalog:ProvisionProduct"])
         self.assertEqual(sim["EvaluationResults"][0]["EvalDecision"], "allowed")
+
+    def test_account_authorization_details(self):
+        role = unique("detailed")
+        self.iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(EC2_TRUST))
+        self.iam.put_role_policy(RoleName=role, PolicyName="read",
+                                 PolicyDocument=json.dumps(policy(allow("s3:GetObject"))))
+        self.iam.attach_role_policy(RoleName=role, PolicyArn=SAGEMAKER_FULL)
+        pages = self.iam.get_paginator("get_account_authorization_details").paginate(
+            Filter=["Role", "AWSManagedPolicy"], PaginationConfig={"PageSize": 7})
+        roles, policies = [], []
+        for page in pages:
+            roles += page["RoleDetailList"]
+            policies += page["Policies"]
+            self.assertEqual(page["UserDetailList"], [])
+        mine = next(r for r in roles if r["RoleName"] == role)
+        self.assertEqual(mine["AssumeRolePolicyDocument"], EC2_TRUST)
+        self.assertEqual(mine["RolePolicyList"],
+                         [{"PolicyName": "read", "PolicyDocument": policy(allow("s3:GetObject"))}])
+        self.assertEqual([a["PolicyArn"] for a in mine["AttachedManagedPolicies"]], [SAGEMAKER_FULL])
+        full = next(p for p in policies if p["Arn"] == SAGEMAKER_FULL)
+        self.assertTrue(any(v["IsDefaultVersion"] and "Statement" in v["Document"]
+                            for v in full["PolicyVersionList"]))
+        everything = self.iam.get_account_authorization_details()
+        self.assertIn("admin", [u["UserName"] for u in everything["UserDetailList"]])

@@ -399,3 +399,211 @@ pub fn access_key_last_used(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, Ap
         .close("AccessKeyLastUsed");
     Ok(Reply::Xml(x))
 }
+
+/// `GetAccountAuthorizationDetails`: every user, group, role and managed policy with its
+/// policies, as audit tools read the account (`Filter` narrows the entity types). Only the
+/// managed policies in use are listed unless `LocalManagedPolicy` or `AWSManagedPolicy` is asked
+/// for, as IAM does.
+pub fn authorization_details(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError> {
+    let filters = p.list("Filter", Check::Length(1, 32));
+    let (max, marker) = super::page_params(p);
+    for f in &filters {
+        if !matches!(
+            f.as_str(),
+            "User" | "Role" | "Group" | "LocalManagedPolicy" | "AWSManagedPolicy"
+        ) {
+            p.fail(format!(
+                "Value '{f}' at 'filter' failed to satisfy constraint: Member must satisfy enum value set: [User, Role, Group, LocalManagedPolicy, AWSManagedPolicy]"
+            ));
+        }
+    }
+    p.finish()?;
+    let state = cx.app.store.read();
+    cx.authorize(&state, "iam:GetAccountAuthorizationDetails", "*", |_| {})?;
+    let wants = |kind: &str| filters.is_empty() || filters.iter().any(|f| f == kind);
+    // One page over all entities, in a fixed order: users, groups, roles, policies.
+    enum Entry<'s> {
+        User(&'s crate::model::User),
+        Group(&'s crate::model::Group),
+        Role(&'s crate::model::Role),
+        Policy(&'s crate::model::ManagedPolicy),
+    }
+    let mut entries: Vec<(String, Entry<'_>)> = Vec::new();
+    if wants("User") {
+        entries.extend(
+            state
+                .users
+                .iter()
+                .map(|(k, u)| (format!("1{k}"), Entry::User(u))),
+        );
+    }
+    if wants("Group") {
+        entries.extend(
+            state
+                .groups
+                .iter()
+                .map(|(k, g)| (format!("2{k}"), Entry::Group(g))),
+        );
+    }
+    if wants("Role") {
+        entries.extend(
+            state
+                .roles
+                .iter()
+                .map(|(k, r)| (format!("3{k}"), Entry::Role(r))),
+        );
+    }
+    let policy_wanted = |aws: bool, arn: &str| {
+        if filters.is_empty() {
+            state.attachment_count(arn) > 0 || state.boundary_count(arn) > 0 || !aws
+        } else {
+            wants(if aws {
+                "AWSManagedPolicy"
+            } else {
+                "LocalManagedPolicy"
+            })
+        }
+    };
+    entries.extend(
+        state
+            .policies
+            .iter()
+            .filter(|(arn, p)| policy_wanted(p.aws_managed, arn))
+            .map(|(arn, p)| (format!("4{arn}"), Entry::Policy(p))),
+    );
+    let (page, next) = super::paginate(entries, marker.as_deref(), max);
+    let inline_list = |x: &mut XmlWriter, tag: &str, inline: &crate::model::InlinePolicies| {
+        x.open(tag);
+        for policy in inline.values() {
+            x.open("member")
+                .leaf("PolicyName", &policy.name)
+                .document("PolicyDocument", &policy.document)
+                .close("member");
+        }
+        x.close(tag);
+    };
+    let attached_list = |x: &mut XmlWriter, attached: &[String]| {
+        x.open("AttachedManagedPolicies");
+        for arn in attached {
+            let name = state.policies.get(arn).map_or("", |p| p.name.as_str());
+            x.open("member")
+                .leaf("PolicyName", name)
+                .leaf("PolicyArn", arn)
+                .close("member");
+        }
+        x.close("AttachedManagedPolicies");
+    };
+    let (mut users, mut groups, mut roles, mut policies) = (
+        XmlWriter::new(),
+        XmlWriter::new(),
+        XmlWriter::new(),
+        XmlWriter::new(),
+    );
+    for entry in page {
+        match entry {
+            Entry::User(u) => {
+                let x = &mut users;
+                x.open("member");
+                super::write_user(x, &state, u, false);
+                inline_list(x, "UserPolicyList", &u.inline);
+                x.members(
+                    "GroupList",
+                    state.groups_of(&u.name).map(|g| g.name.as_str()),
+                );
+                attached_list(x, &u.attached);
+                super::write_boundary(x, u.boundary.as_deref());
+                if !u.tags.is_empty() {
+                    write_tags(x, "Tags", &u.tags);
+                }
+                x.close("member");
+            }
+            Entry::Group(g) => {
+                let x = &mut groups;
+                x.open("member")
+                    .leaf("Path", &g.path)
+                    .leaf("GroupName", &g.name)
+                    .leaf("GroupId", &g.id)
+                    .leaf("Arn", &state.group_arn(g))
+                    .time("CreateDate", g.created);
+                inline_list(x, "GroupPolicyList", &g.inline);
+                attached_list(x, &g.attached);
+                x.close("member");
+            }
+            Entry::Role(r) => {
+                let x = &mut roles;
+                x.open("member");
+                super::write_role(x, &state, r, true);
+                x.open("InstanceProfileList");
+                for profile in state
+                    .instance_profiles
+                    .values()
+                    .filter(|ip| ip.roles.iter().any(|n| n.eq_ignore_ascii_case(&r.name)))
+                {
+                    x.open("member")
+                        .leaf("Path", &profile.path)
+                        .leaf("InstanceProfileName", &profile.name)
+                        .leaf("InstanceProfileId", &profile.id)
+                        .leaf("Arn", &state.instance_profile_arn(profile))
+                        .time("CreateDate", profile.created)
+                        .open("Roles")
+                        .close("Roles")
+                        .close("member");
+                }
+                x.close("InstanceProfileList");
+                inline_list(x, "RolePolicyList", &r.inline);
+                attached_list(x, &r.attached);
+                super::write_last_used(x, cx.app.role_last_used(r));
+                x.close("member");
+            }
+            Entry::Policy(policy) => {
+                let x = &mut policies;
+                x.open("member")
+                    .leaf("PolicyName", &policy.name)
+                    .leaf("PolicyId", &policy.id)
+                    .leaf("Arn", &policy.arn)
+                    .leaf("Path", &policy.path)
+                    .leaf("DefaultVersionId", &policy.default_version)
+                    .leaf(
+                        "AttachmentCount",
+                        &state.attachment_count(&policy.arn).to_string(),
+                    )
+                    .leaf(
+                        "PermissionsBoundaryUsageCount",
+                        &state.boundary_count(&policy.arn).to_string(),
+                    )
+                    .leaf("IsAttachable", "true")
+                    .leaf_opt("Description", policy.description.as_deref())
+                    .time("CreateDate", policy.created)
+                    .time("UpdateDate", policy.updated)
+                    .open("PolicyVersionList");
+                for version in &policy.versions {
+                    x.open("member")
+                        .document("Document", &version.document)
+                        .leaf("VersionId", &version.id)
+                        .leaf(
+                            "IsDefaultVersion",
+                            if version.id == policy.default_version {
+                                "true"
+                            } else {
+                                "false"
+                            },
+                        )
+                        .time("CreateDate", version.created)
+                        .close("member");
+                }
+                x.close("PolicyVersionList").close("member");
+            }
+        }
+    }
+    let mut x = XmlWriter::new();
+    for (tag, part) in [
+        ("UserDetailList", users),
+        ("GroupDetailList", groups),
+        ("RoleDetailList", roles),
+        ("Policies", policies),
+    ] {
+        x.open(tag).raw(part).close(tag);
+    }
+    x.page(next.as_deref());
+    Ok(Reply::Xml(x))
+}

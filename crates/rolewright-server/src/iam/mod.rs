@@ -89,6 +89,7 @@ pub async fn dispatch(cx: &mut Cx<'_>, action: &str, p: &mut Params) -> Result<R
         "DetachGroupPolicy" => holders::detach(cx, p, G).await,
         "ListAttachedGroupPolicies" => holders::list_attached(cx, p, G),
         "GetAccountSummary" => account::summary(cx, p),
+        "GetAccountAuthorizationDetails" => account::authorization_details(cx, p),
         "ListAccountAliases" => account::list_aliases(cx, p),
         "CreateAccountAlias" => account::create_alias(cx, p).await,
         "DeleteAccountAlias" => account::delete_alias(cx, p).await,

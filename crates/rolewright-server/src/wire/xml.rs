@@ -121,6 +121,12 @@ impl XmlWriter {
         self.close(tag)
     }
 
+    /// Appends what another writer built (members written apart, then placed in order).
+    pub fn raw(&mut self, part: XmlWriter) -> &mut Self {
+        self.out.push_str(&part.out);
+        self
+    }
+
     /// A text element when the value is present.
     pub fn leaf_opt(&mut self, tag: &str, text: Option<&str>) -> &mut Self {
         if let Some(text) = text {
