@@ -305,15 +305,7 @@ pub async fn tag_policy(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiErr
     check_policy_arn(&arn)?;
     authorize_policy(cx, &arn, "iam:TagPolicy", &tags)?;
     cx.write(|state| {
-        let policy = state
-            .policies
-            .get_mut(&arn)
-            .ok_or_else(|| missing_policy(&arn))?;
-        if policy.aws_managed {
-            return Err(ApiError::unmodifiable(format!(
-                "Cannot modify an AWS managed policy: {arn}"
-            )));
-        }
+        let policy = super::policies::customer_policy(state, &arn)?;
         let mut merged = policy.tags.clone();
         for t in &tags {
             match merged.iter_mut().find(|m| m.key == t.key) {
@@ -342,15 +334,7 @@ pub async fn untag_policy(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiE
     check_policy_arn(&arn)?;
     authorize_policy(cx, &arn, "iam:UntagPolicy", &[])?;
     cx.write(|state| {
-        let policy = state
-            .policies
-            .get_mut(&arn)
-            .ok_or_else(|| missing_policy(&arn))?;
-        if policy.aws_managed {
-            return Err(ApiError::unmodifiable(format!(
-                "Cannot modify an AWS managed policy: {arn}"
-            )));
-        }
+        let policy = super::policies::customer_policy(state, &arn)?;
         policy.tags.retain(|t| !keys.contains(&t.key));
         let change = Change::put(kind::POLICY, arn.clone(), policy);
         Ok(((), vec![change]))
@@ -557,39 +541,13 @@ pub fn authorization_details(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, A
             }
             Entry::Policy(policy) => {
                 let x = &mut policies;
-                x.open("member")
-                    .leaf("PolicyName", &policy.name)
-                    .leaf("PolicyId", &policy.id)
-                    .leaf("Arn", &policy.arn)
-                    .leaf("Path", &policy.path)
-                    .leaf("DefaultVersionId", &policy.default_version)
-                    .leaf(
-                        "AttachmentCount",
-                        &state.attachment_count(&policy.arn).to_string(),
-                    )
-                    .leaf(
-                        "PermissionsBoundaryUsageCount",
-                        &state.boundary_count(&policy.arn).to_string(),
-                    )
-                    .leaf("IsAttachable", "true")
-                    .leaf_opt("Description", policy.description.as_deref())
-                    .time("CreateDate", policy.created)
-                    .time("UpdateDate", policy.updated)
-                    .open("PolicyVersionList");
+                x.open("member");
+                super::write_policy(x, &state, policy);
+                x.open("PolicyVersionList");
                 for version in &policy.versions {
-                    x.open("member")
-                        .document("Document", &version.document)
-                        .leaf("VersionId", &version.id)
-                        .leaf(
-                            "IsDefaultVersion",
-                            if version.id == policy.default_version {
-                                "true"
-                            } else {
-                                "false"
-                            },
-                        )
-                        .time("CreateDate", version.created)
-                        .close("member");
+                    x.open("member");
+                    super::policies::write_version(x, policy, version, true);
+                    x.close("member");
                 }
                 x.close("PolicyVersionList").close("member");
             }

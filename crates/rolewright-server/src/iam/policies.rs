@@ -31,7 +31,11 @@ fn missing(arn: &str) -> ApiError {
     ApiError::no_such_entity(format!("Policy {arn} does not exist or is not attachable."))
 }
 
-fn customer_policy<'s>(state: &'s mut State, arn: &str) -> Result<&'s mut ManagedPolicy, ApiError> {
+/// A customer managed policy to change; AWS managed ones are `UnmodifiableEntity`.
+pub(super) fn customer_policy<'s>(
+    state: &'s mut State,
+    arn: &str,
+) -> Result<&'s mut ManagedPolicy, ApiError> {
     match state.policies.get_mut(arn) {
         Some(p) if p.aws_managed => Err(ApiError::unmodifiable(format!(
             "Cannot modify an AWS managed policy: {arn}"
@@ -206,7 +210,8 @@ pub fn list_policies(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError>
     ))
 }
 
-fn write_version(
+/// Writes a `PolicyVersion` structure's members (the document only when asked).
+pub(super) fn write_version(
     x: &mut XmlWriter,
     policy: &ManagedPolicy,
     version: &PolicyVersion,
