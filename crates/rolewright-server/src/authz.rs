@@ -12,6 +12,7 @@ use rolewright_iam::{
 
 use crate::auth::{Caller, Identity};
 use crate::model::{InlinePolicies, State, Tag};
+use crate::store::lock;
 use crate::wire::xml::iso_time;
 
 /// Compiled policy sets per caller, valid for one state generation.
@@ -42,10 +43,7 @@ impl PolicyCache {
     fn managed(&self, state: &State, arn: &str) -> Option<CompiledPolicy> {
         let policy = state.policies.get(arn)?;
         let key = format!("{arn}#{}", policy.default_version);
-        let mut cache = match self.managed.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let mut cache = lock(&self.managed);
         if let Some(compiled) = cache.get(&key) {
             return Some(compiled.clone());
         }
@@ -57,10 +55,7 @@ impl PolicyCache {
     /// The policy set for a caller at the state's current generation.
     pub fn policy_set(&self, state: &State, caller: &Caller) -> Arc<PolicySet> {
         {
-            let sets = match self.sets.lock() {
-                Ok(guard) => guard,
-                Err(poisoned) => poisoned.into_inner(),
-            };
+            let sets = lock(&self.sets);
             if let Some((generation, set)) = sets.get(&caller.access_key_id)
                 && *generation == state.generation
             {
@@ -68,10 +63,7 @@ impl PolicyCache {
             }
         }
         let set = Arc::new(self.build(state, caller));
-        let mut sets = match self.sets.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let mut sets = lock(&self.sets);
         if sets.len() > 10_000 {
             sets.clear();
         }

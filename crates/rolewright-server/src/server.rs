@@ -17,7 +17,7 @@ use crate::auth::{self, Caller, auth_error};
 use crate::authz::{self, PolicyCache, RequestFacts};
 use crate::error::ApiError;
 use crate::model::{Change, State};
-use crate::store::Store;
+use crate::store::{Store, lock};
 use crate::wire::json;
 use crate::wire::query::{Params, parse_form};
 use crate::wire::xml::{self, XmlWriter};
@@ -73,22 +73,15 @@ pub struct App {
 impl App {
     /// Records that a role's session made a request.
     pub fn note_role_used(&self, role: &str, when: i64, region: &str) {
-        let mut map = match self.last_used.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let mut map = lock(&self.last_used);
         map.insert(role.to_ascii_lowercase(), (when, region.to_string()));
     }
 
     /// When a role was last used: the newest of what is noted and what is stored.
     pub fn role_last_used(&self, role: &crate::model::Role) -> Option<(i64, String)> {
-        let noted = match self.last_used.lock() {
-            Ok(guard) => guard.get(&role.name.to_ascii_lowercase()).cloned(),
-            Err(poisoned) => poisoned
-                .into_inner()
-                .get(&role.name.to_ascii_lowercase())
-                .cloned(),
-        };
+        let noted = lock(&self.last_used)
+            .get(&role.name.to_ascii_lowercase())
+            .cloned();
         match (noted, role.last_used.clone()) {
             (Some(a), Some(b)) => Some(if a.0 >= b.0 { a } else { b }),
             (a, b) => a.or(b),
@@ -98,10 +91,7 @@ impl App {
     /// Writes the noted last-used times into the roles (every minute and at shutdown).
     pub async fn persist_last_used(&self) {
         let noted: Vec<(String, (i64, String))> = {
-            let mut map = match self.last_used.lock() {
-                Ok(guard) => guard,
-                Err(poisoned) => poisoned.into_inner(),
-            };
+            let mut map = lock(&self.last_used);
             map.drain().collect()
         };
         if noted.is_empty() {

@@ -2,8 +2,8 @@
 //! the account summary and alias, console login profiles, policy tags, and when an access key
 //! was last used.
 
-use super::{check_policy_arn, no_such_user, user_resource, write_tags};
-use crate::authz::{request_tags, resource_tags};
+use super::holders::{HolderKind, authorize_holder};
+use super::{check_policy_arn, no_such_policy, no_such_user, user_resource, write_tags};
 use crate::error::ApiError;
 use crate::model::{Change, LoginProfile, kind};
 use crate::server::{Cx, Reply};
@@ -143,13 +143,6 @@ fn check_password(password: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn authorize_user(cx: &mut Cx<'_>, name: &str, action: &str) -> Result<(), ApiError> {
-    let state = cx.app.store.read();
-    let resource = user_resource(&state, name);
-    let tags = state.user(name).map(|u| u.tags.clone()).unwrap_or_default();
-    cx.authorize(&state, action, &resource, |ctx| resource_tags(ctx, &tags))
-}
-
 fn no_login_profile(name: &str) -> ApiError {
     ApiError::no_such_entity(format!("Login Profile for User {name} cannot be found."))
 }
@@ -176,7 +169,7 @@ pub async fn create_login_profile(cx: &mut Cx<'_>, p: &mut Params) -> Result<Rep
     let password = p.get("Password").map(str::to_string);
     let reset_required = p.bool("PasswordResetRequired").unwrap_or(false);
     p.finish()?;
-    authorize_user(cx, &name, "iam:CreateLoginProfile")?;
+    authorize_holder(cx, HolderKind::User, &name, "iam:CreateLoginProfile")?;
     if let Some(password) = &password {
         check_password(password)?;
     }
@@ -211,7 +204,7 @@ pub async fn create_login_profile(cx: &mut Cx<'_>, p: &mut Params) -> Result<Rep
 pub fn get_login_profile(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError> {
     let name = p.required("UserName", Check::Name(64));
     p.finish()?;
-    authorize_user(cx, &name, "iam:GetLoginProfile")?;
+    authorize_holder(cx, HolderKind::User, &name, "iam:GetLoginProfile")?;
     let state = cx.app.store.read();
     let user = state.user(&name).ok_or_else(|| no_such_user(&name))?;
     let profile = user
@@ -230,7 +223,7 @@ pub async fn update_login_profile(cx: &mut Cx<'_>, p: &mut Params) -> Result<Rep
     let password = p.get("Password").map(str::to_string);
     let reset_required = p.bool("PasswordResetRequired");
     p.finish()?;
-    authorize_user(cx, &name, "iam:UpdateLoginProfile")?;
+    authorize_holder(cx, HolderKind::User, &name, "iam:UpdateLoginProfile")?;
     if let Some(password) = &password {
         check_password(password)?;
     }
@@ -258,7 +251,7 @@ pub async fn update_login_profile(cx: &mut Cx<'_>, p: &mut Params) -> Result<Rep
 pub async fn delete_login_profile(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError> {
     let name = p.required("UserName", Check::Name(64));
     p.finish()?;
-    authorize_user(cx, &name, "iam:DeleteLoginProfile")?;
+    authorize_holder(cx, HolderKind::User, &name, "iam:DeleteLoginProfile")?;
     cx.write(|state| {
         let key = name.to_ascii_lowercase();
         let user = state
@@ -275,50 +268,16 @@ pub async fn delete_login_profile(cx: &mut Cx<'_>, p: &mut Params) -> Result<Rep
     Ok(Reply::Empty)
 }
 
-fn missing_policy(arn: &str) -> ApiError {
-    ApiError::no_such_entity(format!("Policy {arn} does not exist or is not attachable."))
-}
-
-fn authorize_policy(
-    cx: &mut Cx<'_>,
-    arn: &str,
-    action: &str,
-    tags: &[crate::model::Tag],
-) -> Result<(), ApiError> {
-    let state = cx.app.store.read();
-    let existing = state
-        .policies
-        .get(arn)
-        .map(|p| p.tags.clone())
-        .unwrap_or_default();
-    cx.authorize(&state, action, arn, |ctx| {
-        resource_tags(ctx, &existing);
-        request_tags(ctx, tags);
-    })
-}
-
 /// `TagPolicy` (customer managed policies).
 pub async fn tag_policy(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError> {
     let arn = p.required("PolicyArn", Check::Arn);
     let tags = p.tags("Tags");
     p.finish()?;
     check_policy_arn(&arn)?;
-    authorize_policy(cx, &arn, "iam:TagPolicy", &tags)?;
+    super::policies::authorize_policy(cx, &arn, "iam:TagPolicy", &tags)?;
     cx.write(|state| {
         let policy = super::policies::customer_policy(state, &arn)?;
-        let mut merged = policy.tags.clone();
-        for t in &tags {
-            match merged.iter_mut().find(|m| m.key == t.key) {
-                Some(m) => m.value = t.value.clone(),
-                None => merged.push(t.clone()),
-            }
-        }
-        if merged.len() > 50 {
-            return Err(ApiError::limit_exceeded(
-                "The number of tags has reached the maximum limit.",
-            ));
-        }
-        policy.tags = merged;
+        policy.tags = super::merge_tags(&policy.tags, &tags)?;
         let change = Change::put(kind::POLICY, arn.clone(), policy);
         Ok(((), vec![change]))
     })
@@ -332,7 +291,7 @@ pub async fn untag_policy(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiE
     let keys = p.list("TagKeys", Check::Length(1, 128));
     p.finish()?;
     check_policy_arn(&arn)?;
-    authorize_policy(cx, &arn, "iam:UntagPolicy", &[])?;
+    super::policies::authorize_policy(cx, &arn, "iam:UntagPolicy", &[])?;
     cx.write(|state| {
         let policy = super::policies::customer_policy(state, &arn)?;
         policy.tags.retain(|t| !keys.contains(&t.key));
@@ -348,12 +307,12 @@ pub fn list_policy_tags(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiErr
     let arn = p.required("PolicyArn", Check::Arn);
     p.finish()?;
     check_policy_arn(&arn)?;
-    authorize_policy(cx, &arn, "iam:ListPolicyTags", &[])?;
+    super::policies::authorize_policy(cx, &arn, "iam:ListPolicyTags", &[])?;
     let state = cx.app.store.read();
     let policy = state
         .policies
         .get(&arn)
-        .ok_or_else(|| missing_policy(&arn))?;
+        .ok_or_else(|| no_such_policy(&arn))?;
     let mut x = XmlWriter::new();
     write_tags(&mut x, "Tags", &policy.tags);
     x.page(None);

@@ -1,9 +1,9 @@
 //! IAM groups and their members; a user gets the policies of every group it belongs to.
 
 use super::holders::conflicts;
+use super::holders::{HolderKind, authorize_holder};
 use super::{
-    group_resource, no_such_group, no_such_user, page_of, page_params, paginate, user_resource,
-    write_user,
+    no_such_group, no_such_user, page_of, page_params, paginate, user_resource, write_user,
 };
 use crate::error::ApiError;
 use crate::ids;
@@ -23,12 +23,6 @@ fn write_group(x: &mut XmlWriter, state: &State, group: &Group) {
         .leaf("GroupId", &group.id)
         .leaf("Arn", &state.group_arn(group))
         .time("CreateDate", group.created);
-}
-
-fn authorize_group(cx: &mut Cx<'_>, name: &str, action: &str) -> Result<(), ApiError> {
-    let state = cx.app.store.read();
-    let resource = group_resource(&state, name);
-    cx.authorize(&state, action, &resource, |_| {})
 }
 
 /// `CreateGroup`.
@@ -86,7 +80,7 @@ pub fn get_group(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError> {
     let name = p.required("GroupName", Check::Name(128));
     let (max, marker) = page_params(p);
     p.finish()?;
-    authorize_group(cx, &name, "iam:GetGroup")?;
+    authorize_holder(cx, HolderKind::Group, &name, "iam:GetGroup")?;
     let state = cx.app.store.read();
     let group = state.group(&name).ok_or_else(|| no_such_group(&name))?;
     let members = group
@@ -133,7 +127,7 @@ pub fn list_groups(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError> {
 pub async fn delete_group(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError> {
     let name = p.required("GroupName", Check::Name(128));
     p.finish()?;
-    authorize_group(cx, &name, "iam:DeleteGroup")?;
+    authorize_holder(cx, HolderKind::Group, &name, "iam:DeleteGroup")?;
     cx.write(|state| {
         let key = name.to_ascii_lowercase();
         let group = state.groups.get(&key).ok_or_else(|| no_such_group(&name))?;
@@ -157,7 +151,7 @@ pub async fn add_user(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError
     let name = p.required("GroupName", Check::Name(128));
     let user = p.required("UserName", Check::Name(64));
     p.finish()?;
-    authorize_group(cx, &name, "iam:AddUserToGroup")?;
+    authorize_holder(cx, HolderKind::Group, &name, "iam:AddUserToGroup")?;
     cx.write(|state| {
         let user_name = state
             .user(&user)
@@ -196,7 +190,7 @@ pub async fn remove_user(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiEr
     let name = p.required("GroupName", Check::Name(128));
     let user = p.required("UserName", Check::Name(64));
     p.finish()?;
-    authorize_group(cx, &name, "iam:RemoveUserFromGroup")?;
+    authorize_holder(cx, HolderKind::Group, &name, "iam:RemoveUserFromGroup")?;
     cx.write(|state| {
         if state.user(&user).is_none() {
             return Err(no_such_user(&user));

@@ -154,9 +154,9 @@ fn edit_in<E: PolicyHolder + serde::Serialize, T>(
     Ok((value, vec![Change::put(entity_kind, key, &*entity)]))
 }
 
-/// Authorizes `iam:{verb}{User|Role}{suffix}` on the named holder, with its tags as resource
-/// tags and `extend` for the request's own keys.
-fn authorize_on(
+/// Authorizes `action` on the named user, role or group, with its tags as resource tags and
+/// `extend` for the request's own keys.
+pub(super) fn authorize_on(
     cx: &mut Cx<'_>,
     kind: HolderKind,
     name: &str,
@@ -172,6 +172,16 @@ fn authorize_on(
         resource_tags(ctx, &tags);
         extend(ctx);
     })
+}
+
+/// Authorizes `action` on the named user, role or group (with its tags as resource tags).
+pub(super) fn authorize_holder(
+    cx: &mut Cx<'_>,
+    kind: HolderKind,
+    name: &str,
+    action: &str,
+) -> Result<(), ApiError> {
+    authorize_on(cx, kind, name, action, |_| {})
 }
 
 /// `PutRolePolicy` / `PutUserPolicy`.
@@ -434,19 +444,7 @@ pub async fn tag(cx: &mut Cx<'_>, p: &mut Params, kind: HolderKind) -> Result<Re
     })?;
     cx.write(|state| {
         edit_holder(state, kind, &name, |h| {
-            let mut merged = h.tags.clone();
-            for t in &tags {
-                match merged.iter_mut().find(|m| m.key == t.key) {
-                    Some(m) => m.value = t.value.clone(),
-                    None => merged.push(t.clone()),
-                }
-            }
-            if merged.len() > 50 {
-                return Err(ApiError::limit_exceeded(
-                    "The number of tags has reached the maximum limit.",
-                ));
-            }
-            *h.tags = merged;
+            *h.tags = super::merge_tags(h.tags, &tags)?;
             Ok(())
         })
     })

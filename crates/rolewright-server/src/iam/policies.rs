@@ -3,7 +3,10 @@
 
 use rolewright_iam::PolicyType;
 
-use super::{check_document, check_policy_arn, page_of, page_params, policy_size, write_policy};
+use super::{
+    check_document, check_policy_arn, no_such_policy, page_of, page_params, policy_size,
+    write_policy,
+};
 use crate::authz::request_tags;
 use crate::error::ApiError;
 use crate::ids;
@@ -27,10 +30,6 @@ fn check_managed_document(text: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn missing(arn: &str) -> ApiError {
-    ApiError::no_such_entity(format!("Policy {arn} does not exist or is not attachable."))
-}
-
 /// A customer managed policy to change; AWS managed ones are `UnmodifiableEntity`.
 pub(super) fn customer_policy<'s>(
     state: &'s mut State,
@@ -41,19 +40,27 @@ pub(super) fn customer_policy<'s>(
             "Cannot modify an AWS managed policy: {arn}"
         ))),
         Some(p) => Ok(p),
-        None => Err(missing(arn)),
+        None => Err(no_such_policy(arn)),
     }
 }
 
-fn authorize_policy(cx: &mut Cx<'_>, arn: &str, action: &str) -> Result<(), ApiError> {
+/// Authorizes `action` on a managed policy, with its tags as resource tags and `request` as
+/// the tags the request sets.
+pub(super) fn authorize_policy(
+    cx: &mut Cx<'_>,
+    arn: &str,
+    action: &str,
+    request: &[crate::model::Tag],
+) -> Result<(), ApiError> {
     let state = cx.app.store.read();
-    let tags = state
+    let existing = state
         .policies
         .get(arn)
         .map(|p| p.tags.clone())
         .unwrap_or_default();
     cx.authorize(&state, action, arn, |ctx| {
-        crate::authz::resource_tags(ctx, &tags)
+        crate::authz::resource_tags(ctx, &existing);
+        request_tags(ctx, request);
     })
 }
 
@@ -133,9 +140,12 @@ pub fn get_policy(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError> {
     let arn = p.required("PolicyArn", Check::Arn);
     p.finish()?;
     check_policy_arn(&arn)?;
-    authorize_policy(cx, &arn, "iam:GetPolicy")?;
+    authorize_policy(cx, &arn, "iam:GetPolicy", &[])?;
     let state = cx.app.store.read();
-    let policy = state.policies.get(&arn).ok_or_else(|| missing(&arn))?;
+    let policy = state
+        .policies
+        .get(&arn)
+        .ok_or_else(|| no_such_policy(&arn))?;
     let mut x = XmlWriter::new();
     x.open("Policy");
     write_policy(&mut x, &state, policy);
@@ -148,7 +158,7 @@ pub async fn delete_policy(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, Api
     let arn = p.required("PolicyArn", Check::Arn);
     p.finish()?;
     check_policy_arn(&arn)?;
-    authorize_policy(cx, &arn, "iam:DeletePolicy")?;
+    authorize_policy(cx, &arn, "iam:DeletePolicy", &[])?;
     cx.write(|state| {
         let attached = state.attachment_count(&arn) + state.boundary_count(&arn);
         let policy = customer_policy(state, &arn)?;
@@ -239,7 +249,7 @@ pub async fn create_version(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, Ap
     let set_default = p.bool("SetAsDefault").unwrap_or(false);
     p.finish()?;
     check_policy_arn(&arn)?;
-    authorize_policy(cx, &arn, "iam:CreatePolicyVersion")?;
+    authorize_policy(cx, &arn, "iam:CreatePolicyVersion", &[])?;
     check_managed_document(&document)?;
     let now = cx.facts.now;
     let (policy, version) = cx
@@ -279,9 +289,12 @@ pub fn get_version(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError> {
     let id = p.required("VersionId", Check::VersionId);
     p.finish()?;
     check_policy_arn(&arn)?;
-    authorize_policy(cx, &arn, "iam:GetPolicyVersion")?;
+    authorize_policy(cx, &arn, "iam:GetPolicyVersion", &[])?;
     let state = cx.app.store.read();
-    let policy = state.policies.get(&arn).ok_or_else(|| missing(&arn))?;
+    let policy = state
+        .policies
+        .get(&arn)
+        .ok_or_else(|| no_such_policy(&arn))?;
     let version = policy.versions.iter().find(|v| v.id == id).ok_or_else(|| {
         ApiError::no_such_entity(format!(
             "Policy {arn} version {id} does not exist or is not attachable."
@@ -300,9 +313,12 @@ pub fn list_versions(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError>
     let (max, marker) = page_params(p);
     p.finish()?;
     check_policy_arn(&arn)?;
-    authorize_policy(cx, &arn, "iam:ListPolicyVersions")?;
+    authorize_policy(cx, &arn, "iam:ListPolicyVersions", &[])?;
     let state = cx.app.store.read();
-    let policy = state.policies.get(&arn).ok_or_else(|| missing(&arn))?;
+    let policy = state
+        .policies
+        .get(&arn)
+        .ok_or_else(|| no_such_policy(&arn))?;
     // Newest first, as IAM lists them.
     let items = policy
         .versions
@@ -325,7 +341,7 @@ pub async fn delete_version(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, Ap
     let id = p.required("VersionId", Check::VersionId);
     p.finish()?;
     check_policy_arn(&arn)?;
-    authorize_policy(cx, &arn, "iam:DeletePolicyVersion")?;
+    authorize_policy(cx, &arn, "iam:DeletePolicyVersion", &[])?;
     cx.write(|state| {
         let policy = customer_policy(state, &arn)?;
         if !policy.versions.iter().any(|v| v.id == id) {
@@ -352,7 +368,7 @@ pub async fn set_default_version(cx: &mut Cx<'_>, p: &mut Params) -> Result<Repl
     let id = p.required("VersionId", Check::VersionId);
     p.finish()?;
     check_policy_arn(&arn)?;
-    authorize_policy(cx, &arn, "iam:SetDefaultPolicyVersion")?;
+    authorize_policy(cx, &arn, "iam:SetDefaultPolicyVersion", &[])?;
     let now = cx.facts.now;
     cx.write(|state| {
         let policy = customer_policy(state, &arn)?;
@@ -375,10 +391,10 @@ pub fn list_entities(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError>
     let arn = p.required("PolicyArn", Check::Arn);
     p.finish()?;
     check_policy_arn(&arn)?;
-    authorize_policy(cx, &arn, "iam:ListEntitiesForPolicy")?;
+    authorize_policy(cx, &arn, "iam:ListEntitiesForPolicy", &[])?;
     let state = cx.app.store.read();
     if !state.policies.contains_key(&arn) {
-        return Err(missing(&arn));
+        return Err(no_such_policy(&arn));
     }
     let mut x = XmlWriter::new();
     x.open("PolicyGroups");

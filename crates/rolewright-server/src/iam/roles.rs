@@ -3,11 +3,12 @@
 use rolewright_iam::PolicyType;
 
 use super::holders::conflicts;
+use super::holders::{HolderKind, authorize_holder};
 use super::{
     check_document, check_policy_arn, no_such_policy, no_such_role, page_of, page_params,
-    policy_size, role_resource, write_role,
+    policy_size, write_role,
 };
-use crate::authz::{request_tags, resource_tags};
+use crate::authz::request_tags;
 use crate::error::ApiError;
 use crate::ids;
 use crate::model::{Change, Role, kind};
@@ -106,18 +107,11 @@ pub async fn create_role(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiEr
     Ok(Reply::Xml(x))
 }
 
-fn authorize_role(cx: &mut Cx<'_>, name: &str, action: &str) -> Result<(), ApiError> {
-    let state = cx.app.store.read();
-    let resource = role_resource(&state, name);
-    let tags = state.role(name).map(|r| r.tags.clone()).unwrap_or_default();
-    cx.authorize(&state, action, &resource, |ctx| resource_tags(ctx, &tags))
-}
-
 /// `GetRole`.
 pub fn get_role(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError> {
     let name = p.required("RoleName", Check::Name(64));
     p.finish()?;
-    authorize_role(cx, &name, "iam:GetRole")?;
+    authorize_holder(cx, HolderKind::Role, &name, "iam:GetRole")?;
     let state = cx.app.store.read();
     let role = state.role(&name).ok_or_else(|| no_such_role(&name))?;
     let mut x = XmlWriter::new();
@@ -153,7 +147,7 @@ pub fn list_roles(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError> {
 pub async fn delete_role(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError> {
     let name = p.required("RoleName", Check::Name(64));
     p.finish()?;
-    authorize_role(cx, &name, "iam:DeleteRole")?;
+    authorize_holder(cx, HolderKind::Role, &name, "iam:DeleteRole")?;
     cx.write(|state| {
         let key = name.to_ascii_lowercase();
         let role = state.roles.get(&key).ok_or_else(|| no_such_role(&name))?;
@@ -211,7 +205,7 @@ pub async fn update_role(
     } else {
         "iam:UpdateRole"
     };
-    authorize_role(cx, &name, action)?;
+    authorize_holder(cx, HolderKind::Role, &name, action)?;
     let role = cx
         .write(|state| {
             let key = name.to_ascii_lowercase();
@@ -246,7 +240,7 @@ pub async fn update_assume_role_policy(cx: &mut Cx<'_>, p: &mut Params) -> Resul
     let name = p.required("RoleName", Check::Name(64));
     let trust = p.required("PolicyDocument", Check::Document);
     p.finish()?;
-    authorize_role(cx, &name, "iam:UpdateAssumeRolePolicy")?;
+    authorize_holder(cx, HolderKind::Role, &name, "iam:UpdateAssumeRolePolicy")?;
     check_trust_policy(&trust)?;
     cx.write(|state| {
         let key = name.to_ascii_lowercase();

@@ -1,12 +1,12 @@
 //! IAM users and their access keys.
 
 use super::holders::conflicts;
+use super::holders::{HolderKind, authorize_holder};
 use super::{
-    check_policy_arn, no_such_policy, no_such_user, page_of, page_params, paginate, user_resource,
-    write_user,
+    check_policy_arn, no_such_policy, no_such_user, page_of, page_params, paginate, write_user,
 };
 use crate::auth::Identity;
-use crate::authz::{request_tags, resource_tags};
+use crate::authz::request_tags;
 use crate::error::ApiError;
 use crate::ids;
 use crate::model::{AccessKey, Change, KeyStatus, User, kind};
@@ -111,18 +111,11 @@ fn target_user(cx: &Cx<'_>, p: &mut Params) -> Result<String, ApiError> {
     }
 }
 
-fn authorize_user(cx: &mut Cx<'_>, name: &str, action: &str) -> Result<(), ApiError> {
-    let state = cx.app.store.read();
-    let resource = user_resource(&state, name);
-    let tags = state.user(name).map(|u| u.tags.clone()).unwrap_or_default();
-    cx.authorize(&state, action, &resource, |ctx| resource_tags(ctx, &tags))
-}
-
 /// `GetUser`.
 pub fn get_user(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError> {
     let name = target_user(cx, p)?;
     p.finish()?;
-    authorize_user(cx, &name, "iam:GetUser")?;
+    authorize_holder(cx, HolderKind::User, &name, "iam:GetUser")?;
     let state = cx.app.store.read();
     let user = state.user(&name).ok_or_else(|| no_such_user(&name))?;
     let mut x = XmlWriter::new();
@@ -157,7 +150,7 @@ pub fn list_users(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError> {
 pub async fn delete_user(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError> {
     let name = p.required("UserName", Check::Name(64));
     p.finish()?;
-    authorize_user(cx, &name, "iam:DeleteUser")?;
+    authorize_holder(cx, HolderKind::User, &name, "iam:DeleteUser")?;
     cx.write(|state| {
         let key = name.to_ascii_lowercase();
         let user = state.users.get(&key).ok_or_else(|| no_such_user(&name))?;
@@ -194,7 +187,7 @@ pub async fn delete_user(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiEr
 pub async fn create_access_key(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError> {
     let name = target_user(cx, p)?;
     p.finish()?;
-    authorize_user(cx, &name, "iam:CreateAccessKey")?;
+    authorize_holder(cx, HolderKind::User, &name, "iam:CreateAccessKey")?;
     let now = cx.facts.now;
     let key = cx
         .write(|state| {
@@ -238,7 +231,7 @@ pub fn list_access_keys(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiErr
     let name = target_user(cx, p)?;
     let (max, marker) = page_params(p);
     p.finish()?;
-    authorize_user(cx, &name, "iam:ListAccessKeys")?;
+    authorize_holder(cx, HolderKind::User, &name, "iam:ListAccessKeys")?;
     let state = cx.app.store.read();
     let user = state.user(&name).ok_or_else(|| no_such_user(&name))?;
     let items = state
@@ -290,7 +283,7 @@ pub async fn update_access_key(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply,
             )]));
         }
     };
-    authorize_user(cx, &name, "iam:UpdateAccessKey")?;
+    authorize_holder(cx, HolderKind::User, &name, "iam:UpdateAccessKey")?;
     cx.write(|state| {
         key_of_user(state, &name, &id)?;
         let Some(key) = state.access_keys.get_mut(&id) else {
@@ -311,7 +304,7 @@ pub async fn delete_access_key(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply,
     let name = target_user(cx, p)?;
     let id = p.required("AccessKeyId", Check::Length(16, 128));
     p.finish()?;
-    authorize_user(cx, &name, "iam:DeleteAccessKey")?;
+    authorize_holder(cx, HolderKind::User, &name, "iam:DeleteAccessKey")?;
     cx.write(|state| {
         key_of_user(state, &name, &id)?;
         state.access_keys.remove(&id);
