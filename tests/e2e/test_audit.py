@@ -177,3 +177,78 @@ class AuditTests(E2ETestCase):
             for what, secret in secrets.items():
                 self.assertNotIn(secret, text, f"the {what} appears in `rolewright audit` ({label})")
             self.assertNotIn("Signature=", text, f"a request signature appears ({label})")
+
+
+class DecisionTrailTests(E2ETestCase):
+    """Every authorization decision of a request is in the log, linked to it (issue 9, item 5)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.boundary = cls.iam.create_policy(
+            PolicyName=unique("trail-boundary"),
+            PolicyDocument=json.dumps(policy(allow("s3:GetObject"))))["Policy"]["Arn"]
+        cls.both_user, cls.both, _ = cls.server.user_clients(policy_doc=policy(
+            allow(["iam:CreateRole", "iam:PutRolePermissionsBoundary"])))
+        cls.create_only_user, cls.create_only, _ = cls.server.user_clients(
+            policy_doc=policy(allow("iam:CreateRole")))
+
+    def run_audit(self, *args):
+        out = subprocess.run([binary(), "audit", "--data-dir", self.server.data_dir, *args],
+                             capture_output=True, text=True, check=False, timeout=60,
+                             env={**os.environ, "NO_COLOR": "1"})
+        self.assertEqual(out.returncode, 0, out.stderr)
+        return out
+
+    def record_of(self, request_id):
+        """The audit entry of one request, once the log has it (it trails by at most 25 ms)."""
+        deadline = time.time() + 10
+        while True:
+            found = [e for e in entries(self.run_audit("--format", "json").stdout)
+                     if e.get("request_id") == request_id]
+            if found or time.time() > deadline:
+                self.assertEqual(len(found), 1, f"one entry for request {request_id}")
+                return found[0]
+            time.sleep(0.05)
+
+    def test_create_role_with_a_boundary_records_both_decisions(self):
+        name = unique("trail-ok")
+        answer = self.both.create_role(RoleName=name, PermissionsBoundary=self.boundary,
+                                       AssumeRolePolicyDocument=EC2_TRUST)
+        record = self.record_of(answer["ResponseMetadata"]["RequestId"])
+        arn = f"arn:aws:iam::{ACCOUNT}:role/{name}"
+        self.assertEqual(record["action"], "iam:CreateRole")
+        self.assertEqual(record["decision"], "allowed")
+        self.assertEqual(
+            [(d["action"], d["resource"], d["decision"]) for d in record["decisions"]],
+            [("iam:CreateRole", arn, "allowed"),
+             ("iam:PutRolePermissionsBoundary", arn, "allowed")])
+        for d in record["decisions"]:
+            self.assertRegex(d["reason"], r"^allowed by user/.+/inline statement 0$")
+        by_action = entries(self.run_audit("--action", "iam:PutRolePermissionsBoundary",
+                                           "--format", "json").stdout)
+        self.assertIn(answer["ResponseMetadata"]["RequestId"],
+                      [e["request_id"] for e in by_action],
+                      "--action finds a request by any action it authorized")
+
+    def test_a_denied_second_decision_is_recorded_after_the_allowed_first(self):
+        name = unique("trail-denied")
+        arn = f"arn:aws:iam::{ACCOUNT}:role/{name}"
+        message = (f"User: {self.create_only_user['Arn']} is not authorized to perform: "
+                   f"iam:PutRolePermissionsBoundary on resource: {arn} because no "
+                   "identity-based policy allows the iam:PutRolePermissionsBoundary action")
+        error = self.assertError(
+            lambda: self.create_only.create_role(RoleName=name, PermissionsBoundary=self.boundary,
+                                                 AssumeRolePolicyDocument=EC2_TRUST),
+            "AccessDenied", 403, message=message)
+        self.assertError(lambda: self.iam.get_role(RoleName=name), "NoSuchEntity", 404)
+        record = self.record_of(error.response["ResponseMetadata"]["RequestId"])
+        self.assertEqual(record["decision"], "denied")
+        self.assertEqual(record["error_code"], "AccessDenied")
+        self.assertEqual(record["action"], "iam:PutRolePermissionsBoundary")
+        self.assertEqual(
+            [(d["action"], d["decision"]) for d in record["decisions"]],
+            [("iam:CreateRole", "allowed"), ("iam:PutRolePermissionsBoundary", "denied")])
+        self.assertEqual(record["decisions"][1]["reason"], message)
+        human = self.run_audit("--principal", self.create_only_user["Arn"]).stdout
+        self.assertIn(f"    denied  iam:PutRolePermissionsBoundary {arn} {message}", human)

@@ -114,7 +114,8 @@ class IdentityPolicyTests(E2ETestCase):
             PolicyName=unique("other-boundary"),
             PolicyDocument=json.dumps(policy(allow("*"))))["Policy"]["Arn"]
         user, uiam, _ = self.server.user_clients(policy_doc=policy(
-            allow("iam:CreateRole", f"arn:aws:iam::{ACCOUNT}:role/*",
+            allow(["iam:CreateRole", "iam:PutRolePermissionsBoundary"],
+                  f"arn:aws:iam::{ACCOUNT}:role/*",
                   Condition={"StringEquals": {"iam:PermissionsBoundary": bound}})))
         plain = unique("pb-none")
         self.assertError(

@@ -1,9 +1,11 @@
 //! The audit log, like CloudTrail: one record per request with time, principal, source address,
-//! action, resource, decision, reason, request id and error code. Never a secret.
+//! action, resource, decision, reason, request id and error code, and every authorization
+//! decision the request needed (action, resource, decision, the deciding statement or AWS's
+//! denial text). Never a secret.
 
 use std::path::Path;
 
-use rusqlite::{ToSql, params_from_iter};
+use rusqlite::{Connection, ToSql, params_from_iter};
 use serde::Serialize;
 
 use crate::store::{StoreError, open_read_only};
@@ -35,6 +37,24 @@ pub struct AuditRecord {
     pub status: u16,
     /// The client's User-Agent.
     pub user_agent: Option<String>,
+    /// Every authorization decision of the request, in the order they were made (CreateRole
+    /// with a boundary decides `iam:CreateRole` and `iam:PutRolePermissionsBoundary`; a call
+    /// that names an execution role also decides `iam:PassRole`).
+    pub decisions: Vec<AuditDecision>,
+}
+
+/// One authorization decision within a request.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AuditDecision {
+    /// `iam:PassRole`.
+    pub action: String,
+    /// The resource ARN it was decided on (`*` for actions without resource types).
+    pub resource: String,
+    /// `allowed` or `denied`.
+    pub decision: String,
+    /// The statement that allowed it (`allowed by POLICY statement SID`), or AWS's AccessDenied
+    /// text.
+    pub reason: String,
 }
 
 /// What to select.
@@ -56,9 +76,11 @@ pub struct AuditQuery {
 pub fn query(dir: &Path, q: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError> {
     let conn = open_read_only(dir)?;
     let path = dir.join(crate::store::DB_FILE);
+    // A database last served by an older rolewright has no per-decision table yet.
+    let has_decisions = conn.prepare("SELECT 1 FROM audit_decision LIMIT 0").is_ok();
     let mut sql = String::from(
         "SELECT time_ms, request_id, principal, source_ip, service, action, resource, decision, \
-         reason, error_code, status, user_agent FROM audit WHERE 1=1",
+         reason, error_code, status, user_agent, seq FROM audit WHERE 1=1",
     );
     let mut args: Vec<Box<dyn ToSql>> = Vec::new();
     if let Some(p) = &q.principal {
@@ -66,7 +88,16 @@ pub fn query(dir: &Path, q: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError>
         args.push(Box::new(p.clone()));
     }
     if let Some(a) = &q.action {
-        sql.push_str(" AND lower(action) = lower(?)");
+        if has_decisions {
+            // A request matches an action it authorized, not only its operation's.
+            sql.push_str(
+                " AND (lower(action) = lower(?) OR seq IN (SELECT audit_seq FROM audit_decision \
+                 WHERE lower(audit_decision.action) = lower(?)))",
+            );
+            args.push(Box::new(a.clone()));
+        } else {
+            sql.push_str(" AND lower(action) = lower(?)");
+        }
         args.push(Box::new(a.clone()));
     }
     if let Some(d) = &q.decision {
@@ -86,7 +117,8 @@ pub fn query(dir: &Path, q: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError>
     let mut statement = conn.prepare(&sql).map_err(sqlite)?;
     let rows = statement
         .query_map(params_from_iter(args.iter()), |row| {
-            Ok(AuditRecord {
+            let seq: i64 = row.get(12)?;
+            let record = AuditRecord {
                 time_ms: row.get(0)?,
                 request_id: row.get(1)?,
                 principal: row.get(2)?,
@@ -99,13 +131,35 @@ pub fn query(dir: &Path, q: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError>
                 error_code: row.get(9)?,
                 status: row.get(10)?,
                 user_agent: row.get(11)?,
-            })
+                decisions: Vec::new(),
+            };
+            Ok((seq, record))
         })
         .map_err(sqlite)?;
     let mut out = Vec::new();
     for row in rows {
-        out.push(row.map_err(sqlite)?);
+        let (seq, mut record) = row.map_err(sqlite)?;
+        if has_decisions {
+            record.decisions = decisions_of(&conn, seq).map_err(sqlite)?;
+        }
+        out.push(record);
     }
     out.reverse();
     Ok(out)
+}
+
+fn decisions_of(conn: &Connection, seq: i64) -> rusqlite::Result<Vec<AuditDecision>> {
+    let mut statement = conn.prepare_cached(
+        "SELECT action, resource, decision, reason FROM audit_decision WHERE audit_seq = ? \
+         ORDER BY position",
+    )?;
+    let rows = statement.query_map([seq], |row| {
+        Ok(AuditDecision {
+            action: row.get(0)?,
+            resource: row.get(1)?,
+            decision: row.get(2)?,
+            reason: row.get(3)?,
+        })
+    })?;
+    rows.collect()
 }

@@ -101,7 +101,12 @@ pub fn lookup(state: &State, auth: &Authorization, now: i64) -> Result<(String, 
                 "The security token included in the request is expired",
             ));
         }
-        let role = state.role(&session.role).ok_or_else(invalid_token)?;
+        // A session belongs to the role it was issued for; a role deleted and created again
+        // under the same name is another role (another id), whose permissions it never gets.
+        let role = state
+            .role(&session.role)
+            .filter(|role| role.id == session.role_id)
+            .ok_or_else(invalid_token)?;
         let arn = format!(
             "arn:aws:sts::{}:assumed-role/{}/{}",
             state.account, role.name, session.session_name

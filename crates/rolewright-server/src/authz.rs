@@ -15,11 +15,14 @@ use crate::model::{InlinePolicies, State, Tag};
 use crate::store::lock;
 use crate::wire::xml::iso_time;
 
-/// Compiled policy sets per caller, valid for one state generation.
+/// Compiled policy sets per caller, valid for one permissions generation of the state (which
+/// moves only on changes that can alter a decision), and compiled managed policy versions.
 #[derive(Default)]
 pub struct PolicyCache {
     sets: Mutex<HashMap<String, (u64, Arc<PolicySet>)>>,
-    managed: Mutex<HashMap<String, CompiledPolicy>>,
+    /// Keyed by the policy's unique id and the version id: a version's document never changes,
+    /// and a policy deleted and created again under the same ARN gets a new id.
+    managed: Mutex<HashMap<(String, String), CompiledPolicy>>,
 }
 
 /// A request's facts that condition keys read.
@@ -42,7 +45,7 @@ fn compile(text: &str, name: String) -> Option<CompiledPolicy> {
 impl PolicyCache {
     fn managed(&self, state: &State, arn: &str) -> Option<CompiledPolicy> {
         let policy = state.policies.get(arn)?;
-        let key = format!("{arn}#{}", policy.default_version);
+        let key = (policy.id.clone(), policy.default_version.clone());
         let mut cache = lock(&self.managed);
         if let Some(compiled) = cache.get(&key) {
             return Some(compiled.clone());

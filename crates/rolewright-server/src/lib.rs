@@ -197,7 +197,9 @@ impl Server {
         .await;
         persister.abort();
         self.app.persist_last_used().await;
-        self.app.store.flush().await;
+        if let Err(error) = self.app.store.flush().await {
+            tracing::error!(%error, "the last writes could not be stored at shutdown");
+        }
         result.map_err(|source| ServeError::Io {
             context: "server stopped".into(),
             source,
@@ -246,13 +248,11 @@ fn create_private_dir(dir: &Path) -> Result<(), ServeError> {
 fn install_managed_policies(app: &App) {
     let policies = managed::all();
     // Not persisted: AWS managed policies come with the binary.
-    let mut state = match app.store.state_for_setup() {
-        Some(state) => state,
-        None => return,
-    };
-    for policy in policies {
-        state.policies.insert(policy.arn.clone(), policy);
-    }
+    app.store.setup(|state| {
+        for policy in &policies {
+            state.policies.insert(policy.arn.clone(), policy.clone());
+        }
+    });
 }
 
 /// Creates the administrator on a new data directory: user `admin` with AdministratorAccess

@@ -22,15 +22,15 @@ struct File {
     document: serde_json::Value,
 }
 
-/// Every embedded AWS managed policy. A file that does not parse is skipped with a message on
-/// standard error (the test suite checks that all of them parse).
+/// Every embedded AWS managed policy. A file that does not parse is skipped and logged (the test
+/// suite checks that all of them parse).
 pub fn all() -> Vec<ManagedPolicy> {
     EMBEDDED
         .iter()
         .filter_map(|(name, text)| match parse(text) {
             Ok(policy) => Some(policy),
             Err(e) => {
-                eprintln!("rolewright: managed policy {name} is unreadable: {e}");
+                tracing::error!(policy = %name, error = %e, "an AWS managed policy built into the binary is unreadable; it is left out");
                 None
             }
         })

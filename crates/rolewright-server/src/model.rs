@@ -271,9 +271,109 @@ pub struct State {
     pub bootstrapped: bool,
     /// The account alias, if one was set.
     pub account_alias: Option<String>,
-    /// Bumped on every change of permissions; cached policy sets carry the generation they were
-    /// built at.
+    /// Moves whenever a committed change can alter a decision (a policy document, an attachment,
+    /// a boundary, a group membership, an entity deleted or recreated); cached policy sets carry
+    /// the generation they were built at. Tag edits, sessions, access keys and last-used times
+    /// leave it where it is: those are read afresh for every request.
     pub generation: u64,
+}
+
+/// What a user's, role's or group's permissions are made of; equal parts mean equal decisions.
+type Grants<'s> = (
+    &'s str,
+    &'s InlinePolicies,
+    &'s [String],
+    Option<&'s str>,
+    &'s [String],
+);
+
+fn user_grants(u: &User) -> Grants<'_> {
+    (&u.id, &u.inline, &u.attached, u.boundary.as_deref(), &[])
+}
+
+fn role_grants(r: &Role) -> Grants<'_> {
+    (&r.id, &r.inline, &r.attached, r.boundary.as_deref(), &[])
+}
+
+fn group_grants(g: &Group) -> Grants<'_> {
+    (&g.id, &g.inline, &g.attached, None, &g.members)
+}
+
+fn policy_grants(p: &ManagedPolicy) -> (&str, &str, &str) {
+    (&p.id, &p.default_version, p.default_document())
+}
+
+/// Inserts or removes one entity of a map, saying whether the permissions it confers changed.
+fn replace<T: serde::de::DeserializeOwned>(
+    map: &mut BTreeMap<String, T>,
+    id: &str,
+    body: Option<&str>,
+    same_grants: impl Fn(&T, &T) -> bool,
+) -> Result<bool, String> {
+    match body {
+        Some(body) => {
+            let new: T = serde_json::from_str(body).map_err(|e| e.to_string())?;
+            Ok(match map.insert(id.to_string(), new) {
+                Some(old) => map.get(id).is_none_or(|new| !same_grants(&old, new)),
+                None => true,
+            })
+        }
+        None => Ok(map.remove(id).is_some()),
+    }
+}
+
+impl State {
+    /// Applies one stored change (as read back from the database, or just committed) and says
+    /// whether it can alter a decision. Unknown kinds are ignored, so that an older binary reads
+    /// a newer database's entities it knows.
+    pub fn apply_change(&mut self, change: &Change) -> Result<bool, String> {
+        let (kind, id, body) = match change {
+            Change::Put { kind, id, body } => (*kind, id.as_str(), Some(body.as_str())),
+            Change::Delete { kind, id } => (*kind, id.as_str(), None),
+        };
+        self.apply_stored(kind, id, body)
+    }
+
+    /// [`State::apply_change`] on a stored row: its kind, id, and body (`None` for a deletion).
+    pub fn apply_stored(
+        &mut self,
+        entity_kind: &str,
+        id: &str,
+        body: Option<&str>,
+    ) -> Result<bool, String> {
+        match entity_kind {
+            kind::META => {
+                match (id, body) {
+                    ("account", Some(b)) => self.account = b.to_string(),
+                    ("bootstrapped", b) => self.bootstrapped = b.is_some(),
+                    ("account_alias", b) => self.account_alias = b.map(str::to_string),
+                    _ => {}
+                }
+                Ok(false)
+            }
+            kind::USER => replace(&mut self.users, id, body, |a, b| {
+                user_grants(a) == user_grants(b)
+            }),
+            kind::ROLE => replace(&mut self.roles, id, body, |a, b| {
+                role_grants(a) == role_grants(b)
+            }),
+            kind::GROUP => replace(&mut self.groups, id, body, |a, b| {
+                group_grants(a) == group_grants(b)
+            }),
+            kind::POLICY => replace(&mut self.policies, id, body, |a, b| {
+                policy_grants(a) == policy_grants(b)
+            }),
+            // Read afresh for every request: no cached decision depends on them.
+            kind::ACCESS_KEY => {
+                replace(&mut self.access_keys, id, body, |_, _| true).map(|_| false)
+            }
+            kind::SESSION => replace(&mut self.sessions, id, body, |_, _| true).map(|_| false),
+            kind::INSTANCE_PROFILE => {
+                replace(&mut self.instance_profiles, id, body, |_, _| true).map(|_| false)
+            }
+            _ => Ok(false),
+        }
+    }
 }
 
 impl State {
@@ -331,17 +431,13 @@ impl State {
         self.roles.get(&name.to_ascii_lowercase())
     }
 
-    /// How many users and roles a managed policy is attached to.
+    /// How many users, groups and roles a managed policy is attached to.
     pub fn attachment_count(&self, arn: &str) -> usize {
-        let users = self
-            .users
-            .values()
-            .filter(|u| u.attached.iter().any(|a| a == arn));
-        let roles = self
-            .roles
-            .values()
-            .filter(|r| r.attached.iter().any(|a| a == arn));
-        users.count() + roles.count()
+        let attached = |list: &[String]| list.iter().any(|a| a == arn);
+        let users = self.users.values().filter(|u| attached(&u.attached));
+        let groups = self.groups.values().filter(|g| attached(&g.attached));
+        let roles = self.roles.values().filter(|r| attached(&r.attached));
+        users.count() + groups.count() + roles.count()
     }
 
     /// How many users and roles use a managed policy as their permissions boundary.

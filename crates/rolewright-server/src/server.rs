@@ -11,8 +11,9 @@ use axum::extract::{ConnectInfo, State as AxumState};
 use axum::http::{HeaderMap, HeaderValue, Response, StatusCode, header};
 use http_body_util::{BodyExt, Limited};
 use rolewright_iam::RequestContext;
+use tracing::Instrument as _;
 
-use crate::audit::AuditRecord;
+use crate::audit::{AuditDecision, AuditRecord};
 use crate::auth::{self, Caller, auth_error};
 use crate::authz::{self, PolicyCache, RequestFacts};
 use crate::error::ApiError;
@@ -185,26 +186,47 @@ impl<'a> Cx<'a> {
             ctx,
             resource_policy,
         );
-        self.audit.action = Some(action.to_string());
-        self.audit.resource = Some(resource.to_string());
-        self.audit.reason = Some(authz::reason(&decision, &request));
         if decision.is_allowed() {
-            self.audit.decision = "allowed".into();
+            self.record(action, resource, true, authz::reason(&decision, &request));
             Ok(())
         } else {
-            self.audit.decision = "denied".into();
             let message = decision
                 .access_denied_message(&request)
                 .unwrap_or_else(|| "Access denied".into());
-            let shown = shown_resource(action, resource, &state.account);
+            // What a Create operation also authorizes (a boundary) is about the new entity,
+            // named by its ARN as the creation is.
+            let shown = if self.op.starts_with("Create") {
+                resource.to_string()
+            } else {
+                shown_resource(action, resource, &state.account)
+            };
             let message = message.replacen(
                 &format!("on resource: {resource} "),
                 &format!("on resource: {shown} "),
                 1,
             );
-            self.audit.reason = Some(message.clone());
+            self.record(action, resource, false, message.clone());
             Err(ApiError::access_denied(message))
         }
+    }
+
+    /// Records one authorization decision of this request. The request's own line in the audit
+    /// log names its first decision (the operation's action) unless a later one denied it.
+    fn record(&mut self, action: &str, resource: &str, allowed: bool, reason: String) {
+        let decision = if allowed { "allowed" } else { "denied" };
+        let first = self.audit.decisions.is_empty();
+        if first || !allowed {
+            self.audit.action = Some(action.to_string());
+            self.audit.resource = Some(resource.to_string());
+            self.audit.decision = decision.into();
+            self.audit.reason = Some(reason.clone());
+        }
+        self.audit.decisions.push(AuditDecision {
+            action: action.to_string(),
+            resource: resource.to_string(),
+            decision: decision.into(),
+            reason,
+        });
     }
 
     /// Checks that the caller may pass `role_arn` to `service` (`sagemaker.amazonaws.com`):
@@ -239,17 +261,12 @@ impl<'a> Cx<'a> {
 
     /// Records an allowed call that needs no authorization (for the audit log).
     pub fn note_allowed(&mut self, action: &str, reason: &str) {
-        self.audit.action = Some(action.to_string());
-        self.audit.decision = "allowed".into();
-        self.audit.reason = Some(reason.to_string());
+        self.record(action, "*", true, reason.to_string());
     }
 
     /// Records a denial decided outside the engine (for the audit log).
     pub fn note_denied(&mut self, action: &str, resource: &str, reason: &str) {
-        self.audit.action = Some(action.to_string());
-        self.audit.resource = Some(resource.to_string());
-        self.audit.decision = "denied".into();
-        self.audit.reason = Some(reason.to_string());
+        self.record(action, resource, false, reason.to_string());
     }
 
     /// Applies a change and waits until it is durable; the audit record of this (successful)
@@ -395,6 +412,7 @@ pub async fn handle(
         user_agent: header_str(&parts.headers, "user-agent").map(|s| s.chars().take(256).collect()),
         ..AuditRecord::default()
     };
+    let span = tracing::info_span!("request", request_id = %request_id);
     let outcome = serve(
         &app,
         &parts,
@@ -404,10 +422,21 @@ pub async fn handle(
         &mut protocol,
         &mut audit,
     )
+    .instrument(span.clone())
     .await;
+    let _entered = span.enter();
     let (response, audited) = match outcome {
         Ok((body, audited)) => (xml_response(body, &request_id), audited),
         Err(error) => {
+            if error.receiver {
+                tracing::error!(
+                    code = error.code,
+                    action = audit.action.as_deref().unwrap_or("-"),
+                    principal = audit.principal.as_deref().unwrap_or("-"),
+                    "server fault: {}",
+                    error.message
+                );
+            }
             audit.error_code = Some(error.code.to_string());
             if audit.reason.is_none() || audit.decision != "denied" {
                 audit.reason = Some(error.message.chars().take(512).collect());
@@ -415,6 +444,13 @@ pub async fn handle(
             (error_response(protocol, &error, &request_id), false)
         }
     };
+    tracing::debug!(
+        status = response.status().as_u16(),
+        action = audit.action.as_deref().unwrap_or("-"),
+        principal = audit.principal.as_deref().unwrap_or("-"),
+        decision = %audit.decision,
+        "served"
+    );
     if !audited {
         audit.status = response.status().as_u16();
         app.store.audit(audit);

@@ -1,20 +1,20 @@
-//! Durable state: the in-memory `State` is the read path; every change goes through one writer
-//! thread that commits batches to SQLite (WAL, `synchronous=FULL`) and acknowledges a write only
-//! after its batch is on disk (group commit).
+//! Durable state. Readers see the committed state only: a write is validated and applied to a
+//! working copy, committed to SQLite (WAL, `synchronous=FULL`) by one writer thread in batches
+//! (group commit), and only then applied to the committed state and acknowledged. A refused
+//! commit leaves the committed state as it was, resets the working copy to it, and refuses the
+//! writes queued behind it, which may have been validated against the refused one; the next
+//! batch tries the database again, so the store recovers once the disk takes writes again.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 
 use rusqlite::{Connection, OpenFlags, params};
 use tokio::sync::oneshot;
 
-use crate::audit::AuditRecord;
+use crate::audit::{AuditDecision, AuditRecord};
 use crate::error::ApiError;
-use crate::model::{
-    AccessKey, Change, Group, InstanceProfile, ManagedPolicy, Role, Session, State, User, kind,
-};
+use crate::model::{Change, State, kind};
 
 /// The database file inside the data directory.
 pub const DB_FILE: &str = "rolewright.db";
@@ -42,6 +42,16 @@ CREATE TABLE IF NOT EXISTS audit (
     user_agent TEXT
 );
 CREATE INDEX IF NOT EXISTS audit_time ON audit (time_ms);
+CREATE TABLE IF NOT EXISTS audit_decision (
+    audit_seq INTEGER NOT NULL REFERENCES audit (seq),
+    position INTEGER NOT NULL,
+    action TEXT NOT NULL,
+    resource TEXT NOT NULL,
+    decision TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    PRIMARY KEY (audit_seq, position)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS audit_decision_action ON audit_decision (action, decision);
 ";
 
 /// Why the store could not start or write.
@@ -77,21 +87,36 @@ pub enum StoreError {
     },
 }
 
+/// Why a write was not acknowledged.
+type Refusal = String;
+
 enum Job {
     Write {
         changes: Vec<Change>,
         audit: Option<Box<AuditRecord>>,
-        ack: Option<oneshot::Sender<bool>>,
+        /// The working copy's epoch the write was validated in.
+        epoch: u64,
+        ack: oneshot::Sender<Result<(), Refusal>>,
     },
-    Flush(oneshot::Sender<bool>),
+    Flush(oneshot::Sender<Result<(), Refusal>>),
+    /// Wakes the writer to commit buffered audit records.
+    Nudge,
+}
+
+/// The state writes are validated against: the committed state plus the writes queued but not
+/// yet committed. Its epoch moves each time it is reset to the committed state after a refused
+/// commit.
+struct Working {
+    state: State,
+    epoch: u64,
 }
 
 /// The state and its writer.
 pub struct Store {
-    state: Arc<RwLock<State>>,
+    committed: Arc<RwLock<State>>,
+    working: Arc<Mutex<Working>>,
     jobs: mpsc::Sender<Job>,
     audits: Arc<Mutex<Vec<AuditRecord>>>,
-    failed: Arc<AtomicBool>,
     path: PathBuf,
 }
 
@@ -115,27 +140,37 @@ impl Store {
             )
             .map_err(sqlite)?;
         }
-        let state = Arc::new(RwLock::new(state));
-        let failed = Arc::new(AtomicBool::new(false));
+        let working = Arc::new(Mutex::new(Working {
+            state: state.clone(),
+            epoch: 0,
+        }));
+        let committed = Arc::new(RwLock::new(state));
         let (jobs, receiver) = mpsc::channel();
         let audits = Arc::new(Mutex::new(Vec::new()));
         {
-            let failed = failed.clone();
-            let path = path.clone();
-            let audits = audits.clone();
+            let writer = Writer {
+                conn,
+                jobs: receiver,
+                audits: audits.clone(),
+                committed: committed.clone(),
+                working: working.clone(),
+                path: path.clone(),
+                epoch: 0,
+                failing: false,
+            };
             std::thread::Builder::new()
                 .name("rolewright-store".into())
-                .spawn(move || write_loop(conn, receiver, audits, failed, path))
+                .spawn(move || writer.run())
                 .map_err(|source| StoreError::Io {
                     path: dir.to_path_buf(),
                     source,
                 })?;
         }
         Ok(Store {
-            state,
+            committed,
+            working,
             jobs,
             audits,
-            failed,
             path,
         })
     }
@@ -145,56 +180,63 @@ impl Store {
         &self.path
     }
 
-    /// Reads the state.
+    /// Reads the committed state: everything acknowledged, nothing that was not.
     pub fn read(&self) -> RwLockReadGuard<'_, State> {
-        match self.state.read() {
+        match self.committed.read() {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
         }
     }
 
-    /// Write access for setting up what is not persisted (the AWS managed policies) before
-    /// serving.
-    pub fn state_for_setup(&self) -> Option<std::sync::RwLockWriteGuard<'_, State>> {
-        self.state.write().ok()
+    /// Sets up what is not persisted (the AWS managed policies) before serving: `setup` runs on
+    /// the committed state and on the working copy alike.
+    pub fn setup(&self, setup: impl Fn(&mut State)) {
+        let mut working = lock(&self.working);
+        let mut committed = match self.committed.write() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        setup(&mut committed);
+        setup(&mut working.state);
     }
 
-    /// Applies a change to the state and waits until it is durable. `apply` must validate
-    /// before it mutates: when it returns an error, the state must be untouched. The audit
-    /// record, when given, is committed in the same transaction as the change.
+    /// Validates and applies a change to the working copy, commits it, and only then makes it
+    /// visible to readers and returns. `apply` must validate before it mutates: when it returns
+    /// an error, the state must be untouched. The audit record, when given, is committed in
+    /// the same transaction as the change. When the commit is refused, readers never see the
+    /// change and the caller gets `ServiceFailure`.
     pub async fn write<T>(
         &self,
         audit: Option<AuditRecord>,
         apply: impl FnOnce(&mut State) -> Result<(T, Vec<Change>), ApiError>,
     ) -> Result<T, ApiError> {
-        if self.failed.load(Ordering::Acquire) {
-            return Err(ApiError::service_failure());
-        }
         let (ack, done) = oneshot::channel();
         let value = {
-            let mut state = match self.state.write() {
-                Ok(guard) => guard,
-                Err(poisoned) => poisoned.into_inner(),
+            let mut working = lock(&self.working);
+            let epoch = working.epoch;
+            let (value, changes) = apply(&mut working.state)?;
+            // Sent under the lock so that the disk sees changes in the order the working copy did.
+            let job = Job::Write {
+                changes,
+                audit: audit.map(Box::new),
+                epoch,
+                ack,
             };
-            let (value, changes) = apply(&mut state)?;
-            state.generation += 1;
-            // Sent under the lock so that the disk sees changes in the order memory did.
-            if self
-                .jobs
-                .send(Job::Write {
-                    changes,
-                    audit: audit.map(Box::new),
-                    ack: Some(ack),
-                })
-                .is_err()
-            {
+            if self.jobs.send(job).is_err() {
                 return Err(ApiError::service_failure());
             }
             value
         };
         match done.await {
-            Ok(true) => Ok(value),
-            _ => Err(ApiError::service_failure()),
+            Ok(Ok(())) => Ok(value),
+            Ok(Err(reason)) => {
+                tracing::error!(%reason, "the change was not stored; it is not visible");
+                Err(ApiError::service_failure())
+            }
+            Err(_) => {
+                tracing::error!("the store's writer has stopped");
+                Err(ApiError::service_failure())
+            }
         }
     }
 
@@ -206,21 +248,18 @@ impl Store {
             audits.len()
         };
         if buffered == AUDIT_NUDGE {
-            let _ = self.jobs.send(Job::Write {
-                changes: Vec::new(),
-                audit: None,
-                ack: None,
-            });
+            let _ = self.jobs.send(Job::Nudge);
         }
     }
 
-    /// Waits until everything queued so far is on disk.
-    pub async fn flush(&self) -> bool {
+    /// Waits until everything queued so far is on disk; an error says why it is not.
+    pub async fn flush(&self) -> Result<(), String> {
         let (ack, done) = oneshot::channel();
         if self.jobs.send(Job::Flush(ack)).is_err() {
-            return false;
+            return Err("the store's writer has stopped".into());
         }
-        done.await.unwrap_or(false)
+        done.await
+            .unwrap_or_else(|_| Err("the store's writer has stopped".into()))
     }
 }
 
@@ -287,51 +326,14 @@ fn load(conn: &Connection, path: &Path) -> Result<State, StoreError> {
         .map_err(sqlite)?;
     for row in rows {
         let (entity_kind, id, body) = row.map_err(sqlite)?;
-        let corrupt = |message: String| StoreError::Corrupt {
-            path: path.to_path_buf(),
-            kind: entity_kind.clone(),
-            id: id.clone(),
-            message,
-        };
-        match entity_kind.as_str() {
-            kind::META if id == "account" => state.account = body,
-            kind::META if id == "bootstrapped" => state.bootstrapped = true,
-            kind::META if id == "account_alias" => state.account_alias = Some(body),
-            kind::USER => {
-                let user: User = serde_json::from_str(&body).map_err(|e| corrupt(e.to_string()))?;
-                state.users.insert(id, user);
-            }
-            kind::ROLE => {
-                let role: Role = serde_json::from_str(&body).map_err(|e| corrupt(e.to_string()))?;
-                state.roles.insert(id, role);
-            }
-            kind::POLICY => {
-                let policy: ManagedPolicy =
-                    serde_json::from_str(&body).map_err(|e| corrupt(e.to_string()))?;
-                state.policies.insert(id, policy);
-            }
-            kind::ACCESS_KEY => {
-                let key: AccessKey =
-                    serde_json::from_str(&body).map_err(|e| corrupt(e.to_string()))?;
-                state.access_keys.insert(id, key);
-            }
-            kind::GROUP => {
-                let group: Group =
-                    serde_json::from_str(&body).map_err(|e| corrupt(e.to_string()))?;
-                state.groups.insert(id, group);
-            }
-            kind::INSTANCE_PROFILE => {
-                let profile: InstanceProfile =
-                    serde_json::from_str(&body).map_err(|e| corrupt(e.to_string()))?;
-                state.instance_profiles.insert(id, profile);
-            }
-            kind::SESSION => {
-                let session: Session =
-                    serde_json::from_str(&body).map_err(|e| corrupt(e.to_string()))?;
-                state.sessions.insert(id, session);
-            }
-            _ => {}
-        }
+        state
+            .apply_stored(&entity_kind, &id, Some(&body))
+            .map_err(|message| StoreError::Corrupt {
+                path: path.to_path_buf(),
+                kind: entity_kind.clone(),
+                id: id.clone(),
+                message,
+            })?;
     }
     Ok(state)
 }
@@ -341,57 +343,150 @@ fn load(conn: &Connection, path: &Path) -> Result<State, StoreError> {
 const AUDIT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(25);
 /// Above this many buffered records the writer is woken at once.
 const AUDIT_NUDGE: usize = 8192;
+/// While the database refuses commits, audit records wait for it, up to this many; older ones
+/// are then dropped (and the loss logged), so that a long outage cannot exhaust memory.
+const AUDIT_BACKLOG: usize = 1_000_000;
+/// The most jobs committed in one transaction.
+const MAX_BATCH: usize = 4096;
 
-fn write_loop(
-    mut conn: Connection,
+/// The writer thread: commits batches, then publishes them to the committed state.
+struct Writer {
+    conn: Connection,
     jobs: mpsc::Receiver<Job>,
     audits: Arc<Mutex<Vec<AuditRecord>>>,
-    failed: Arc<AtomicBool>,
+    committed: Arc<RwLock<State>>,
+    working: Arc<Mutex<Working>>,
     path: PathBuf,
-) {
-    const MAX_BATCH: usize = 4096;
-    loop {
-        // A write someone waits for wakes the thread at once; audit records only accumulate
-        // in the buffer, so a busy read load costs a few commits per second and no wake-ups.
-        let first = match jobs.recv_timeout(AUDIT_INTERVAL) {
-            Ok(job) => Some(job),
-            Err(mpsc::RecvTimeoutError::Timeout) => None,
-            Err(mpsc::RecvTimeoutError::Disconnected) => break,
-        };
-        let mut batch: Vec<Job> = first.into_iter().collect();
-        while batch.len() < MAX_BATCH {
-            match jobs.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
-        let records = std::mem::take(&mut *lock(&audits));
-        if batch.is_empty() && records.is_empty() {
-            continue;
-        }
-        let ok = if failed.load(Ordering::Acquire) {
-            false
-        } else {
-            match commit(&mut conn, &batch, &records) {
-                Ok(()) => true,
-                Err(e) => {
-                    eprintln!(
-                        "rolewright: cannot write {}: {e}; further writes are refused",
-                        path.display()
-                    );
-                    failed.store(true, Ordering::Release);
-                    false
+    /// The working copy's epoch as of the last refused commit.
+    epoch: u64,
+    /// Whether the last commit was refused (to log the recovery once).
+    failing: bool,
+}
+
+impl Writer {
+    fn run(mut self) {
+        loop {
+            // A write someone waits for wakes the thread at once; audit records only accumulate
+            // in the buffer, so a busy read load costs a few commits per second and no wake-ups.
+            let first = match self.jobs.recv_timeout(AUDIT_INTERVAL) {
+                Ok(job) => Some(job),
+                Err(mpsc::RecvTimeoutError::Timeout) => None,
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            };
+            let mut batch: Vec<Job> = first.into_iter().collect();
+            while batch.len() < MAX_BATCH {
+                match self.jobs.try_recv() {
+                    Ok(job) => batch.push(job),
+                    Err(_) => break,
                 }
             }
-        };
-        for job in batch {
+            let records = std::mem::take(&mut *lock(&self.audits));
+            if batch.is_empty() && records.is_empty() {
+                continue;
+            }
+            self.commit_batch(batch, records);
+        }
+    }
+
+    fn commit_batch(&mut self, batch: Vec<Job>, records: Vec<AuditRecord>) {
+        // Writes validated before the last reset may depend on a refused write: refuse them too.
+        let (live, stale): (Vec<Job>, Vec<Job>) = batch
+            .into_iter()
+            .partition(|job| !matches!(job, Job::Write { epoch, .. } if *epoch != self.epoch));
+        for job in stale {
+            if let Job::Write { ack, .. } = job {
+                let _ = ack.send(Err("an earlier write it may depend on was refused".into()));
+            }
+        }
+        let outcome = commit(&mut self.conn, &live, &records).map_err(|e| e.to_string());
+        match &outcome {
+            Ok(()) => {
+                self.publish(&live);
+                if self.failing {
+                    self.failing = false;
+                    tracing::warn!(database = %self.path.display(), "the database takes writes again");
+                }
+            }
+            Err(error) => {
+                let writes = live
+                    .iter()
+                    .filter(|j| matches!(j, Job::Write { .. }))
+                    .count();
+                tracing::error!(
+                    database = %self.path.display(),
+                    %error,
+                    refused_writes = writes,
+                    "cannot commit to the database; the writes are refused and nothing of them is visible"
+                );
+                self.failing = true;
+                self.reset_working();
+                self.requeue_audits(records);
+            }
+        }
+        for job in live {
             match job {
-                Job::Write { ack: Some(ack), .. } | Job::Flush(ack) => {
-                    let _ = ack.send(ok);
+                Job::Write { ack, .. } | Job::Flush(ack) => {
+                    let _ = ack.send(outcome.clone());
                 }
-                Job::Write { ack: None, .. } => {}
+                Job::Nudge => {}
             }
         }
+    }
+
+    /// Applies committed changes to the readers' state, moving its generation when a change can
+    /// alter a decision.
+    fn publish(&self, jobs: &[Job]) {
+        let mut committed = match self.committed.write() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let mut permissions_changed = false;
+        for job in jobs {
+            let Job::Write { changes, .. } = job else {
+                continue;
+            };
+            for change in changes {
+                match committed.apply_change(change) {
+                    Ok(changed) => permissions_changed |= changed,
+                    Err(error) => {
+                        // The working copy produced the body; it always reads back.
+                        tracing::error!(%error, "a committed change does not read back");
+                        permissions_changed = true;
+                    }
+                }
+            }
+        }
+        if permissions_changed {
+            committed.generation += 1;
+        }
+    }
+
+    /// Forgets the refused writes: the working copy becomes the committed state again, in a new
+    /// epoch.
+    fn reset_working(&mut self) {
+        let mut working = lock(&self.working);
+        let committed = match self.committed.read() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        working.state = committed.clone();
+        working.epoch += 1;
+        self.epoch = working.epoch;
+    }
+
+    /// Puts audit records that could not be committed back at the head of the buffer.
+    fn requeue_audits(&self, mut records: Vec<AuditRecord>) {
+        let mut audits = lock(&self.audits);
+        records.append(&mut audits);
+        if records.len() > AUDIT_BACKLOG {
+            let dropped = records.len() - AUDIT_BACKLOG;
+            records.drain(..dropped);
+            tracing::error!(
+                dropped,
+                "audit records dropped: the database has refused commits for too long"
+            );
+        }
+        *audits = records;
     }
 }
 
@@ -415,6 +510,14 @@ fn commit(conn: &mut Connection, batch: &[Job], records: &[AuditRecord]) -> rusq
              resource, decision, reason, error_code, status, user_agent) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         )?;
+        let mut decision = tx.prepare_cached(
+            "INSERT INTO audit_decision (audit_seq, position, action, resource, decision, reason) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        let mut insert = |r: &AuditRecord| -> rusqlite::Result<()> {
+            let seq = insert_audit(&mut audit, r)?;
+            insert_decisions(&mut decision, seq, &r.decisions)
+        };
         for job in batch {
             let Job::Write {
                 changes,
@@ -435,11 +538,11 @@ fn commit(conn: &mut Connection, batch: &[Job], records: &[AuditRecord]) -> rusq
                 }
             }
             if let Some(r) = record {
-                insert_audit(&mut audit, r)?;
+                insert(r)?;
             }
         }
         for r in records {
-            insert_audit(&mut audit, r)?;
+            insert(r)?;
         }
     }
     tx.commit()
@@ -448,23 +551,39 @@ fn commit(conn: &mut Connection, batch: &[Job], records: &[AuditRecord]) -> rusq
 fn insert_audit(
     statement: &mut rusqlite::CachedStatement<'_>,
     r: &AuditRecord,
+) -> rusqlite::Result<i64> {
+    statement.insert(params![
+        r.time_ms,
+        r.request_id,
+        r.principal,
+        r.source_ip,
+        r.service,
+        r.action,
+        r.resource,
+        r.decision,
+        r.reason,
+        r.error_code,
+        r.status,
+        r.user_agent,
+    ])
+}
+
+fn insert_decisions(
+    statement: &mut rusqlite::CachedStatement<'_>,
+    seq: i64,
+    decisions: &[AuditDecision],
 ) -> rusqlite::Result<()> {
-    statement
-        .execute(params![
-            r.time_ms,
-            r.request_id,
-            r.principal,
-            r.source_ip,
-            r.service,
-            r.action,
-            r.resource,
-            r.decision,
-            r.reason,
-            r.error_code,
-            r.status,
-            r.user_agent,
-        ])
-        .map(|_| ())
+    for (position, d) in decisions.iter().enumerate() {
+        statement.execute(params![
+            seq,
+            position as i64,
+            d.action,
+            d.resource,
+            d.decision,
+            d.reason
+        ])?;
+    }
+    Ok(())
 }
 
 /// Opens the database read-only (for `rolewright audit` beside a running server).

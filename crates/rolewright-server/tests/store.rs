@@ -77,7 +77,7 @@ fn a_refused_change_is_not_stored() {
             })
             .await;
         assert_eq!(refused.unwrap_err().code, "EntityAlreadyExists");
-        assert!(store.flush().await);
+        store.flush().await.unwrap();
     });
     let reopened = Store::open(&dir, "111122223333").unwrap();
     assert!(reopened.read().users.is_empty());

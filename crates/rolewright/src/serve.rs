@@ -34,6 +34,49 @@ pub struct ServeArgs {
     /// watch temporary credentials expire.
     #[arg(long, default_value_t = 900, hide = true)]
     min_session_seconds: i64,
+    /// How log lines on standard error look: `text` for people, `json` (one object per line,
+    /// with the request id of every event) for log collectors. `RUST_LOG` chooses what is
+    /// logged (default `info`; `RUST_LOG=debug` logs every request).
+    #[arg(long, value_enum, default_value = "text")]
+    log_format: LogFormat,
+}
+
+/// How `rolewright serve` writes its log.
+#[derive(Clone, Copy, Debug, clap::ValueEnum, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Lines for people.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Sends the server's log to standard error, filtered by `RUST_LOG` (default `info`).
+fn init_logging(format: LogFormat) -> Result<(), String> {
+    use tracing_subscriber::EnvFilter;
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(text) if !text.trim().is_empty() => EnvFilter::try_new(&text)
+            .map_err(|e| format!("RUST_LOG `{text}` is not a log filter: {e}"))?,
+        _ => EnvFilter::new("info"),
+    };
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    let installed = match format {
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init(),
+        LogFormat::Text => builder
+            .with_ansi(
+                std::env::var_os("NO_COLOR").is_none()
+                    && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+            )
+            .try_init(),
+    };
+    installed.map_err(|e| format!("cannot set up logging: {e}"))
 }
 
 /// Arguments of `rolewright audit`.
@@ -81,6 +124,10 @@ fn parse_listen(text: &str) -> Result<SocketAddr, String> {
 
 /// Runs the server until SIGINT or SIGTERM.
 pub fn serve(args: &ServeArgs) -> u8 {
+    if let Err(e) = init_logging(args.log_format) {
+        eprintln!("error: {e}");
+        return exit::INVALID;
+    }
     if !args.listen.ip().is_loopback() && !args.allow_remote {
         eprintln!(
             "error: {} is not a loopback address; pass --allow-remote to listen on it",
@@ -218,6 +265,15 @@ pub fn audit(args: &AuditArgs) -> u8 {
                         .unwrap_or_default(),
                     r.reason.as_deref().unwrap_or("")
                 );
+                // A request that needed several decisions lists each beneath it.
+                if r.decisions.len() > 1 {
+                    for d in &r.decisions {
+                        println!(
+                            "    {:<7} {} {} {}",
+                            d.decision, d.action, d.resource, d.reason
+                        );
+                    }
+                }
             }
             eprintln!("{} records", records.len());
         }

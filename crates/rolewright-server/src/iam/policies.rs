@@ -386,9 +386,32 @@ pub async fn set_default_version(cx: &mut Cx<'_>, p: &mut Params) -> Result<Repl
     Ok(Reply::Empty)
 }
 
-/// `ListEntitiesForPolicy`: the users and roles a policy is attached to.
+/// `ListEntitiesForPolicy`: the groups, users and roles a policy is attached to or bounds
+/// (`PolicyUsageFilter` narrows to one use, `EntityFilter` to one kind, `PathPrefix` to a path),
+/// one page of them across the three lists.
 pub fn list_entities(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError> {
     let arn = p.required("PolicyArn", Check::Arn);
+    let entity = p.optional("EntityFilter", Check::Length(1, 32));
+    let usage = p.optional("PolicyUsageFilter", Check::Length(1, 32));
+    let prefix = p.optional("PathPrefix", Check::PathPrefix);
+    let (max, marker) = page_params(p);
+    if let Some(e) = &entity
+        && !matches!(
+            e.as_str(),
+            "User" | "Role" | "LocalManagedPolicy" | "Group" | "AWSManagedPolicy"
+        )
+    {
+        p.fail(format!(
+            "Value '{e}' at 'entityFilter' failed to satisfy constraint: Member must satisfy enum value set: [User, Role, LocalManagedPolicy, Group, AWSManagedPolicy]"
+        ));
+    }
+    if let Some(u) = &usage
+        && !matches!(u.as_str(), "PermissionsPolicy" | "PermissionsBoundary")
+    {
+        p.fail(format!(
+            "Value '{u}' at 'policyUsageFilter' failed to satisfy constraint: Member must satisfy enum value set: [PermissionsPolicy, PermissionsBoundary]"
+        ));
+    }
     p.finish()?;
     check_policy_arn(&arn)?;
     authorize_policy(cx, &arn, "iam:ListEntitiesForPolicy", &[])?;
@@ -396,29 +419,80 @@ pub fn list_entities(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError>
     if !state.policies.contains_key(&arn) {
         return Err(no_such_policy(&arn));
     }
+    let wants = |kind: &str| entity.as_deref().is_none_or(|e| e == kind);
+    let uses = |attached: &[String], boundary: Option<&str>| {
+        let as_policy = attached.contains(&arn);
+        let as_boundary = boundary == Some(arn.as_str());
+        match usage.as_deref() {
+            Some("PermissionsPolicy") => as_policy,
+            Some("PermissionsBoundary") => as_boundary,
+            _ => as_policy || as_boundary,
+        }
+    };
+    let in_path = |path: &str| prefix.as_deref().is_none_or(|pre| path.starts_with(pre));
+    enum Entity<'s> {
+        Group(&'s crate::model::Group),
+        User(&'s crate::model::User),
+        Role(&'s crate::model::Role),
+    }
+    // One page across groups, users and roles, in that order.
+    let mut items: Vec<(String, Entity<'_>)> = Vec::new();
+    if wants("Group") {
+        items.extend(
+            state
+                .groups
+                .iter()
+                .filter(|(_, g)| uses(&g.attached, None) && in_path(&g.path))
+                .map(|(k, g)| (format!("1{k}"), Entity::Group(g))),
+        );
+    }
+    if wants("User") {
+        items.extend(
+            state
+                .users
+                .iter()
+                .filter(|(_, u)| uses(&u.attached, u.boundary.as_deref()) && in_path(&u.path))
+                .map(|(k, u)| (format!("2{k}"), Entity::User(u))),
+        );
+    }
+    if wants("Role") {
+        items.extend(
+            state
+                .roles
+                .iter()
+                .filter(|(_, r)| uses(&r.attached, r.boundary.as_deref()) && in_path(&r.path))
+                .map(|(k, r)| (format!("3{k}"), Entity::Role(r))),
+        );
+    }
+    let (page, next) = super::paginate(items, marker.as_deref(), max);
     let mut x = XmlWriter::new();
     x.open("PolicyGroups");
-    for group in state.groups.values().filter(|g| g.attached.contains(&arn)) {
-        x.open("member")
-            .leaf("GroupName", &group.name)
-            .leaf("GroupId", &group.id)
-            .close("member");
+    for item in &page {
+        if let Entity::Group(group) = item {
+            x.open("member")
+                .leaf("GroupName", &group.name)
+                .leaf("GroupId", &group.id)
+                .close("member");
+        }
     }
-    x.close("PolicyGroups");
-    x.open("PolicyUsers");
-    for user in state.users.values().filter(|u| u.attached.contains(&arn)) {
-        x.open("member")
-            .leaf("UserName", &user.name)
-            .leaf("UserId", &user.id)
-            .close("member");
+    x.close("PolicyGroups").open("PolicyUsers");
+    for item in &page {
+        if let Entity::User(user) = item {
+            x.open("member")
+                .leaf("UserName", &user.name)
+                .leaf("UserId", &user.id)
+                .close("member");
+        }
     }
     x.close("PolicyUsers").open("PolicyRoles");
-    for role in state.roles.values().filter(|r| r.attached.contains(&arn)) {
-        x.open("member")
-            .leaf("RoleName", &role.name)
-            .leaf("RoleId", &role.id)
-            .close("member");
+    for item in &page {
+        if let Entity::Role(role) = item {
+            x.open("member")
+                .leaf("RoleName", &role.name)
+                .leaf("RoleId", &role.id)
+                .close("member");
+        }
     }
-    x.close("PolicyRoles").page(None);
+    x.close("PolicyRoles").page(next.as_deref());
     Ok(Reply::Xml(x))
 }

@@ -54,6 +54,12 @@ pub async fn create_role(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiEr
                 ctx.set("iam:PermissionsBoundary", b);
             }
         })?;
+        // Setting a boundary at creation is also a PutRolePermissionsBoundary, as IAM checks it.
+        if let Some(b) = boundary.clone() {
+            cx.authorize(&state, "iam:PutRolePermissionsBoundary", &arn, |ctx| {
+                ctx.set("iam:PermissionsBoundary", b);
+            })?;
+        }
     }
     check_trust_policy(&trust)?;
     let now = cx.facts.now;

@@ -39,6 +39,12 @@ pub async fn create_user(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiEr
                 ctx.set("iam:PermissionsBoundary", b);
             }
         })?;
+        // Setting a boundary at creation is also a PutUserPermissionsBoundary, as IAM checks it.
+        if let Some(b) = boundary.clone() {
+            cx.authorize(&state, "iam:PutUserPermissionsBoundary", &arn, |ctx| {
+                ctx.set("iam:PermissionsBoundary", b);
+            })?;
+        }
     }
     let now = cx.facts.now;
     let quota = cx.app.quotas.users;
