@@ -19,8 +19,10 @@ subnet=subnet-0abc1234; sg=sg-0abc1234
 dkey=arn:aws:kms:$region:$acct:key/1111aaaa-11aa-11aa-11aa-111111111111
 vkey=arn:aws:kms:$region:$acct:key/2222bbbb-22bb-22bb-22bb-222222222222
 
+# The seeds' personas, rolewright's defaults (synth_personas.py builds the same on the CDK side);
+# the rolewright side uses `--persona P` itself, after checking that it still preselects these.
 declare -A acts=(
-  [data-scientist]="run-studio-apps manage-jobs manage-models manage-experiments visualize-experiments s3-bucket-access"
+  [data-scientist]="run-studio-apps manage-experiments manage-jobs manage-models manage-pipelines s3-bucket-access"
   [mlops]="run-studio-apps manage-models manage-endpoints manage-pipelines visualize-experiments"
   [compute]="access-aws-services"
 )
@@ -34,8 +36,7 @@ spec() { # persona variant
 }
 
 rwflags() { # persona variant
-  local f=(--persona custom --name-suffix diff --account "$acct" --region "$region" --format cloudformation)
-  for a in ${acts[$1]}; do f+=(--activity "$a"); done
+  local f=(--persona "$1" --name-suffix diff --account "$acct" --region "$region" --format cloudformation)
   case $1 in
     data-scientist) f+=(--s3-bucket "$bucket" --pass-role "$passrole");;
     mlops) f+=(--pass-role "$passrole");;
@@ -63,6 +64,12 @@ status=0
 for p in data-scientist mlops compute; do
   for v in $variants; do
     echo "=== $p $v (synthesis: rc/seconds $(cat "$out/cdk-$p-$v.time"))"
+    preselected=$("$rw" activities --persona "$p" --format json \
+      | python3 -c 'import json, sys; print(" ".join(a["id"] for a in json.load(sys.stdin)))')
+    if [[ $preselected != "${acts[$p]}" ]]; then
+      echo "rolewright's persona $p preselects \"$preselected\"; this test builds \"${acts[$p]}\" with the CDK"
+      status=1; continue
+    fi
     if ! "$rw" role new $(rwflags "$p" "$v") > "$out/rw-$p-$v.json" 2> "$out/rw-$p-$v.err"; then
       echo "rolewright role new failed:"; cat "$out/rw-$p-$v.err"; status=1; continue
     fi

@@ -17,10 +17,10 @@ Spec (every list may be empty or absent unless the persona's activities require 
 activities instead (also supported: monitor-models, manage-glue-tables with `"glueDatabases"`),
 to reach the fixes the three personas do not exercise.
 
-The personas use the activities of the SageMaker console's 2023 persona list:
+The personas are the seeds' (rolewright's defaults, `rolewright personas`):
 
-- data-scientist: run studio apps, manage jobs, manage models, manage experiments,
-  search and visualize experiments, S3 bucket access
+- data-scientist: run studio apps, manage experiments, manage jobs, manage models,
+  manage pipelines, S3 bucket access
 - mlops: run studio apps, manage models, manage endpoints, manage pipelines,
   search and visualize experiments
 - compute: access AWS services
@@ -43,10 +43,10 @@ from cdklabs.cdk_aws_sagemaker_role_manager import Activity, Persona
 PERSONAS = {
     "data-scientist": [
         "run-studio-apps",
+        "manage-experiments",
         "manage-jobs",
         "manage-models",
-        "manage-experiments",
-        "visualize-experiments",
+        "manage-pipelines",
         "s3-bucket-access",
     ],
     "mlops": [

@@ -32,7 +32,7 @@ pub mod spec;
 pub use activity::{ActivityTemplate, Customization};
 pub use link::{Bindings, LinkError, link, placeholders};
 pub use parameter::{PARAMETERS, Parameter, check_value, parameter};
-pub use persona::{PERSONAS, Persona, persona};
+pub use persona::{PERSONAS, Persona, PersonaOrigin, UnknownPersona, find_persona, persona};
 pub use role::{NamedPolicy, RoleDefinition, RoleError, RoleSpec};
 
 mod embedded {

@@ -13,12 +13,13 @@ use crate::Catalog;
 use crate::activity::{ActivityTemplate, Customization};
 use crate::link::{Bindings, link};
 use crate::parameter::{check_value, parameter};
-use crate::persona::persona;
+use crate::persona::find_persona;
 
 /// What a role should be: the input of [`Catalog::build`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoleSpec {
-    /// The persona id (`data-scientist`, `mlops`, `compute`, `custom`).
+    /// The persona id (`data-scientist`, `mlops`, `compute`, `custom`, or a console variant
+    /// such as `data-scientist-console`; see [`crate::PERSONAS`]).
     pub persona: String,
     /// The role name's suffix.
     pub name_suffix: String,
@@ -179,23 +180,19 @@ impl Catalog {
 
         // The activities: the persona's, adjusted.
         let mut ids: Vec<String> = Vec::new();
-        match persona(&spec.persona) {
-            Some(p) => {
+        match find_persona(&spec.persona) {
+            Ok(p) => {
                 let (have, missing) = self.persona_activities(p);
                 ids.extend(have.iter().map(|a| a.id.clone()));
                 if !missing.is_empty() {
                     warnings.push(format!(
-                        "persona `{}` also preselects {} in the console; rolewright does not ship {} yet",
+                        "persona `{}` also preselects {}, which this catalog does not have",
                         p.id,
-                        missing.join(", "),
-                        if missing.len() == 1 { "it" } else { "them" }
+                        missing.join(", ")
                     ));
                 }
             }
-            None => problems.push(format!(
-                "unknown persona `{}`; choose data-scientist, mlops, compute or custom",
-                spec.persona
-            )),
+            Err(e) => problems.push(e.to_string()),
         }
         for id in &spec.add_activities {
             if self.activity(id).is_none() {

@@ -18,10 +18,11 @@ use serde_json::{Value, json};
 
 const ACCOUNT: &str = "111122223333";
 
-/// A data scientist with VPC and KMS customization, more activities than fit inline, AWS managed
-/// and extra policies, a boundary, and a description and tags full of quoting hazards.
+/// A data scientist of the console's variant (its Canvas activities attach AWS managed
+/// policies) with VPC and KMS customization, more activities than fit inline, extra policies, a
+/// boundary, and a description and tags full of quoting hazards.
 fn rich_spec() -> RoleSpec {
-    let mut spec = RoleSpec::new("data-scientist", "ds", ACCOUNT, "us-east-1");
+    let mut spec = RoleSpec::new("data-scientist-console", "ds", ACCOUNT, "us-east-1");
     spec.set("S3Buckets", ["ml-data", "ml-models", "ml-logs"]);
     spec.set(
         "ECRRepoArns",

@@ -101,7 +101,14 @@ enum Command {
     Simulate(Box<simulate::SimulateArgs>),
     /// Measure decisions per second on a Data Scientist shaped role and on a case corpus.
     Bench(bench::BenchArgs),
-    /// List the personas (data-scientist, mlops, compute, custom) and their activities.
+    /// List the personas and their activities: the seeds' data-scientist, mlops, compute and
+    /// custom (the defaults), and the current console's variants data-scientist-console and
+    /// mlops-console.
+    ///
+    /// Each persona says whether it is the seeds' definition or a console variant, and where its
+    /// list of activities comes from. `--format json` prints an array of
+    /// `{"id","name","description","activities","origin","variantOf","source"}`, with `origin`
+    /// `seeds` or `console-variant` and `variantOf` the default persona a variant belongs to.
     Personas {
         /// Output format.
         #[arg(long, value_enum, default_value = "human")]
@@ -109,7 +116,8 @@ enum Command {
     },
     /// List the ML activities: what each grants, the parameters it needs, VPC/KMS support.
     Activities {
-        /// Only the activities this persona preselects.
+        /// Only the activities this persona preselects (any id of `rolewright personas`,
+        /// console variants included).
         #[arg(long)]
         persona: Option<String>,
         /// Output format.

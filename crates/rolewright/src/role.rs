@@ -6,31 +6,39 @@ use std::path::PathBuf;
 
 use clap::Args;
 use rolewright_catalog::{
-    Catalog, Customization, PARAMETERS, PERSONAS, RoleError, RoleSpec, persona,
+    Catalog, Customization, PARAMETERS, PERSONAS, RoleError, RoleSpec, find_persona,
 };
 use rolewright_lint::{LintType, Severity, lint};
 use rolewright_reference::Reference;
 
 use crate::{Format, exit};
 
-/// `rolewright personas`.
+/// `rolewright personas`: the seeds' personas (the defaults), then the console's variants, each
+/// with where its list comes from.
 pub fn personas(format: Format) -> u8 {
     let catalog = Catalog::builtin();
     match format {
         Format::Json => {
             let items: Vec<_> = PERSONAS
                 .iter()
-                .map(|p| serde_json::json!({"id": p.id, "name": p.name, "description": p.description, "activities": p.activities}))
+                .map(|p| {
+                    serde_json::json!({
+                        "id": p.id, "name": p.name, "description": p.description,
+                        "activities": p.activities, "origin": p.origin.as_str(),
+                        "variantOf": p.origin.variant_of(), "source": p.source,
+                    })
+                })
                 .collect();
             println!("{}", serde_json::Value::Array(items));
         }
         Format::Human => {
+            let width = PERSONAS.iter().map(|p| p.id.len()).max().unwrap_or(0) + 2;
             for p in PERSONAS {
                 let (have, missing) = catalog.persona_activities(p);
                 let ids: Vec<&str> = have.iter().map(|a| a.id.as_str()).collect();
-                println!("{:<16} {} — {}", p.id, p.name, p.description);
+                println!("{:<width$}{} — {}", p.id, p.name, p.description);
                 println!(
-                    "{:<16} activities: {}",
+                    "{:<width$}activities: {}",
                     "",
                     if ids.is_empty() {
                         "(none)".to_string()
@@ -39,8 +47,22 @@ pub fn personas(format: Format) -> u8 {
                     }
                 );
                 if !missing.is_empty() {
-                    println!("{:<16} not yet in rolewright: {}", "", missing.join(", "));
+                    println!(
+                        "{:<width$}not yet in rolewright: {}",
+                        "",
+                        missing.join(", ")
+                    );
                 }
+                match p.origin.variant_of() {
+                    None => println!("{:<width$}origin: the seeds' definition (the default)", ""),
+                    Some(of) => {
+                        println!(
+                            "{:<width$}origin: the current console's variant of {of}",
+                            ""
+                        );
+                    }
+                }
+                println!("{:<width$}source: {}", "", p.source);
             }
         }
     }
@@ -51,12 +73,10 @@ pub fn personas(format: Format) -> u8 {
 pub fn activities(persona_id: Option<&str>, format: Format) -> u8 {
     let catalog = Catalog::builtin();
     let list: Vec<_> = match persona_id {
-        Some(id) => match persona(id) {
-            Some(p) => catalog.persona_activities(p).0,
-            None => {
-                eprintln!(
-                    "error: unknown persona `{id}`; choose data-scientist, mlops, compute or custom"
-                );
+        Some(id) => match find_persona(id) {
+            Ok(p) => catalog.persona_activities(p).0,
+            Err(e) => {
+                eprintln!("error: {e}");
                 return exit::INVALID;
             }
         },
@@ -118,7 +138,9 @@ pub struct RoleNewArgs {
     /// A folder of extra activity files (`*.json`), added to the built-in catalog.
     #[arg(long, value_name = "DIR")]
     catalog: Option<PathBuf>,
-    /// The persona: data-scientist, mlops, compute, or custom (no activity).
+    /// The persona: data-scientist, mlops, compute or custom (no activity), as the seeds define
+    /// them, or a console variant, data-scientist-console or mlops-console (see `rolewright
+    /// personas`).
     #[arg(long, required_unless_present = "spec")]
     persona: Option<String>,
     /// The role name's suffix: the role is `SageMaker-SUFFIX`.
