@@ -32,6 +32,13 @@ class WriteLock:
 
 
 class RefusedCommitTests(E2ETestCase):
+    # Log collectors read one JSON object per line, each event with its request's id.
+    server_args = {"extra_args": ["--log-format", "json"]}
+
+    def log_events(self):
+        with open(self.server.log_path, encoding="utf-8") as f:
+            return [json.loads(line) for line in f if line.startswith("{")]
+
     def role_names(self):
         return {r["RoleName"] for r in self.iam.get_paginator("list_roles").paginate()
                 .build_full_result()["Roles"]}
@@ -81,11 +88,21 @@ class RefusedCommitTests(E2ETestCase):
         # The server recovers on its own, and the refused name is free.
         self.iam.create_role(RoleName=refused, AssumeRolePolicyDocument=EC2_TRUST)
         self.assertEqual(self.iam.get_role(RoleName=refused)["Role"]["RoleName"], refused)
-        log = self.server.log_tail(200)
-        self.assertIn("cannot commit to the database", log)
-        self.assertIn("database is locked", log)
-        self.assertIn("the database takes writes again", log)
-        self.assertNotIn(self.server.admin_keys()[1], log, "a secret appears in the server log")
+        events = self.log_events()
+        messages = [e.get("message", "") for e in events]
+        self.assertIn("cannot commit to the database; the writes are refused and nothing of them "
+                      "is visible", messages)
+        cause = [e for e in events if e.get("message", "").startswith("cannot commit")][0]
+        self.assertIn("database is locked", cause["error"])
+        self.assertIn("the database takes writes again", messages)
+        # The refused request's own events carry its request id, as its answer did.
+        request_id = results[refused].response["ResponseMetadata"]["RequestId"]
+        mine = [e for e in events if e.get("span", {}).get("request_id") == request_id]
+        self.assertTrue(any(e["level"] == "ERROR" and "server fault" in e["message"] for e in mine),
+                        f"no server-fault event with request id {request_id}: {mine}")
+        with open(self.server.log_path, encoding="utf-8") as f:
+            text = f.read()
+        self.assertNotIn(self.server.admin_keys()[1], text, "a secret appears in the server log")
 
     def test_nothing_of_a_refused_write_is_there_after_a_restart(self):
         data_dir = self.server.data_dir

@@ -26,6 +26,8 @@
 //! assert_eq!(set.evaluate(&request).outcome, Outcome::ImplicitlyDenied);
 //! # Ok::<(), rolewright_iam::PolicyErrors>(())
 //! ```
+// A library prints nothing: results are data, and the binary decides what reaches the terminal.
+#![cfg_attr(not(test), deny(clippy::print_stdout, clippy::print_stderr))]
 
 pub mod arn;
 pub mod ast;

@@ -17,6 +17,8 @@
 //! assert_eq!(findings[0].severity, Severity::Error);
 //! assert_eq!(findings[0].help.as_deref(), Some("did you mean `sagemaker:CreateTrainingJob`?"));
 //! ```
+// A library prints nothing: results are data, and the binary decides what reaches the terminal.
+#![cfg_attr(not(test), deny(clippy::print_stdout, clippy::print_stderr))]
 
 mod check;
 mod locate;

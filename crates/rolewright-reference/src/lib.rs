@@ -36,6 +36,8 @@
 //! let near = aws.closest_action("sagemaker:CreateTrainingJobs").unwrap();
 //! assert_eq!(near.to_string(), "sagemaker:CreateTrainingJob");
 //! ```
+// A library prints nothing: results are data, and the binary decides what reaches the terminal.
+#![cfg_attr(not(test), deny(clippy::print_stdout, clippy::print_stderr))]
 
 mod action;
 mod compare;

@@ -11,6 +11,8 @@
 //! server.run(async { let _ = tokio::signal::ctrl_c().await; }).await
 //! # }
 //! ```
+// A library prints nothing: results are data, and the binary decides what reaches the terminal.
+#![cfg_attr(not(test), deny(clippy::print_stdout, clippy::print_stderr))]
 
 pub mod audit;
 pub mod auth;

@@ -39,6 +39,8 @@
 //! Catalog): the path is normalized and encoded a second time, query parameters are decoded,
 //! re-encoded and sorted, header values are trimmed and their inner whitespace collapsed, and
 //! the client's `SignedHeaders` decide which headers count.
+// A library prints nothing: results are data, and the binary decides what reaches the terminal.
+#![cfg_attr(not(test), deny(clippy::print_stdout, clippy::print_stderr))]
 
 mod canonical;
 mod error;
