@@ -17,7 +17,7 @@ use clap::Parser;
 use rolewright_sigv4::Credentials;
 
 use crate::report::Summary;
-use crate::runner::Plan;
+use crate::runner::{Caller, Plan};
 use crate::target::Target;
 use crate::workload::{Signer, Workload};
 
@@ -73,6 +73,10 @@ struct Args {
     /// Create --role-name first (an existing role is fine).
     #[arg(long)]
     setup: bool,
+    /// Who sends the measured requests: the credentials given, or a session of a Data
+    /// Scientist shaped role that they assume first.
+    #[arg(long, value_enum, default_value_t = Caller::Given)]
+    caller: Caller,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
@@ -167,5 +171,6 @@ fn resolve(args: &Args) -> anyhow::Result<Plan> {
         warmup: seconds(args.warmup, "warmup")?,
         role_name: args.role_name.clone(),
         setup: args.setup,
+        caller: args.caller,
     })
 }

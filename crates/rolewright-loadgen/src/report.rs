@@ -114,6 +114,7 @@ impl Summary {
         let unit = match self.workload {
             Workload::GetRole => "GetRole",
             Workload::CreateRolePutPolicy => "CreateRole+PutRolePolicy pairs",
+            Workload::AssumeRole => "AssumeRole",
         };
         let l = &self.latency_micros;
         let cpu = self

@@ -12,8 +12,8 @@ use hdrhistogram::Histogram;
 use crate::http::Connection;
 use crate::target::Target;
 use crate::workload::{
-    IDENTITY_POLICY, Signer, TRUST_POLICY, Workload, create_role_body, form_encode, get_role_body,
-    put_role_policy_body,
+    IDENTITY_POLICY, OPEN_TRUST_POLICY, Signer, TRUST_POLICY, Workload, assumable_role_name,
+    assume_role_body, create_role_body, form_encode, get_role_body, put_role_policy_body,
 };
 
 /// How many error messages are kept to show the user.
@@ -48,7 +48,27 @@ pub struct Plan {
     pub setup: bool,
     /// Signs and serializes requests.
     pub signer: Signer,
+    /// Who sends the measured requests.
+    pub caller: Caller,
 }
+
+/// Who sends the measured requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Caller {
+    /// The credentials given (the bootstrap administrator: one AWS managed policy).
+    Given,
+    /// A session of a Data Scientist shaped role (`<role-name>-ds`: the six inline policies of
+    /// the engine's benchmark fixture, plus `iam:GetRole`), assumed with the credentials given:
+    /// the caller whose compiled policies cost the most to rebuild.
+    DataScientistSession,
+}
+
+/// The Data Scientist shaped role's policies (the engine's benchmark fixture).
+const DATA_SCIENTIST_ROLE: &str =
+    include_str!("../../rolewright-iam/benches/fixtures/data-scientist-role.json");
+/// What the Data Scientist session needs beyond the fixture to read the measured role.
+const READ_ROLES_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetRole","Resource":"*"}]}"#;
 
 /// What a run measured.
 #[derive(Debug)]
@@ -141,8 +161,23 @@ fn process_cpu_seconds() -> Option<f64> {
 async fn run_async(plan: &Plan) -> anyhow::Result<Outcome> {
     let trust_policy = form_encode(TRUST_POLICY);
     if plan.setup {
-        setup_role(plan, &trust_policy).await?;
+        setup_role(plan, &plan.role_name, &trust_policy).await?;
+        setup_role(
+            plan,
+            &assumable_role_name(&plan.role_name),
+            &form_encode(OPEN_TRUST_POLICY),
+        )
+        .await?;
     }
+    let signer = match plan.caller {
+        Caller::Given => plan.signer.clone(),
+        Caller::DataScientistSession => data_scientist_signer(plan).await?,
+    };
+    let assumable_arn = if plan.workload == Workload::AssumeRole {
+        role_arn(plan, &assumable_role_name(&plan.role_name)).await?
+    } else {
+        String::new()
+    };
     let run_nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
@@ -158,7 +193,7 @@ async fn run_async(plan: &Plan) -> anyhow::Result<Outcome> {
         trust_policy,
         identity_policy: form_encode(IDENTITY_POLICY),
     });
-    let signer = Arc::new(plan.signer.clone());
+    let signer = Arc::new(signer);
     let mut handles = Vec::with_capacity(plan.concurrency);
     for worker in 0..plan.concurrency {
         let shared = Arc::clone(&shared);
@@ -166,11 +201,15 @@ async fn run_async(plan: &Plan) -> anyhow::Result<Outcome> {
         let target = plan.target.clone();
         let workload = plan.workload;
         let role_name = plan.role_name.clone();
+        let assumable_arn = assumable_arn.clone();
         handles.push(tokio::spawn(async move {
             match workload {
                 Workload::GetRole => get_role_worker(&shared, &signer, &target, &role_name).await,
                 Workload::CreateRolePutPolicy => {
                     write_worker(&shared, &signer, &target, worker).await
+                }
+                Workload::AssumeRole => {
+                    assume_role_worker(&shared, &signer, &target, &assumable_arn, worker).await
                 }
             }
         }));
@@ -204,12 +243,130 @@ async fn run_async(plan: &Plan) -> anyhow::Result<Outcome> {
     })
 }
 
-/// Creates the role read by `get-role`; a role that already exists is fine.
-async fn setup_role(plan: &Plan, trust_policy: &str) -> anyhow::Result<()> {
+/// Sends one request signed by the plan's credentials; fails unless it answers 200.
+async fn call(plan: &Plan, service: &str, body: &str, what: &str) -> anyhow::Result<String> {
+    let mut connection = Connection::new(plan.target.addr);
+    let mut request = Vec::new();
+    plan.signer
+        .build_for(service, body, unix_now(), &mut request);
+    let response = connection
+        .round_trip(&request)
+        .await
+        .with_context(|| format!("cannot reach `{}` for {what}", plan.target.host_header))?;
+    let text = String::from_utf8_lossy(response.body).into_owned();
+    if response.status != 200 {
+        bail!(
+            "{what} answered HTTP {}: {}",
+            response.status,
+            truncate(&text)
+        );
+    }
+    Ok(text)
+}
+
+/// The text of the first `<tag>` element of an XML answer.
+fn element<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
+    let open = format!("<{tag}>");
+    let close = format!("</{tag}>");
+    let start = xml.find(&open)? + open.len();
+    let end = start + xml[start..].find(&close)?;
+    Some(&xml[start..end])
+}
+
+/// Creates (or updates) the Data Scientist shaped role, assumes it, and returns a signer with
+/// the session's credentials.
+async fn data_scientist_signer(plan: &Plan) -> anyhow::Result<Signer> {
+    let role = format!("{}-ds", plan.role_name);
+    setup_role(plan, &role, &form_encode(OPEN_TRUST_POLICY)).await?;
+    let fixture: serde_json::Value =
+        serde_json::from_str(DATA_SCIENTIST_ROLE).context("the Data Scientist fixture")?;
+    let mut policies: Vec<(String, String)> = fixture["policies"]
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .map(|p| {
+                    (
+                        p["name"].as_str().unwrap_or("policy").to_string(),
+                        p["policy"].to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    policies.push(("loadgen-read-roles".into(), READ_ROLES_POLICY.into()));
+    for (name, document) in &policies {
+        let body = format!(
+            "Action=PutRolePolicy&Version=2010-05-08&RoleName={}&PolicyName={}&PolicyDocument={}",
+            form_encode(&role),
+            form_encode(name),
+            form_encode(document)
+        );
+        call(
+            plan,
+            "iam",
+            &body,
+            &format!("PutRolePolicy {name} on `{role}`"),
+        )
+        .await?;
+    }
+    let arn = role_arn(plan, &role).await?;
+    let answer = call(
+        plan,
+        "sts",
+        &assume_role_body(&arn, "loadgen-data-scientist"),
+        &format!("AssumeRole `{role}`"),
+    )
+    .await?;
+    let (Some(key), Some(secret), Some(token)) = (
+        element(&answer, "AccessKeyId"),
+        element(&answer, "SecretAccessKey"),
+        element(&answer, "SessionToken"),
+    ) else {
+        bail!(
+            "AssumeRole `{role}` answered without credentials: {}",
+            truncate(&answer)
+        );
+    };
+    Ok(plan.signer.with_credentials(rolewright_sigv4::Credentials {
+        access_key_id: key.to_string(),
+        secret_access_key: secret.to_string(),
+        session_token: Some(token.to_string()),
+    }))
+}
+
+/// The ARN of a role, read with `iam:GetRole`.
+async fn role_arn(plan: &Plan, role_name: &str) -> anyhow::Result<String> {
+    let mut connection = Connection::new(plan.target.addr);
+    let mut request = Vec::new();
+    plan.signer
+        .build(&get_role_body(role_name), unix_now(), &mut request);
+    let response = connection.round_trip(&request).await.with_context(|| {
+        format!(
+            "cannot reach `{}` to read the role",
+            plan.target.host_header
+        )
+    })?;
+    let body = String::from_utf8_lossy(response.body);
+    let arn = body
+        .split_once("<Arn>")
+        .and_then(|(_, rest)| rest.split_once("</Arn>"))
+        .map(|(arn, _)| arn.to_string());
+    match (response.status, arn) {
+        (200, Some(arn)) => Ok(arn),
+        (status, _) => bail!(
+            "GetRole `{role_name}` answered HTTP {status}: {} (run once with --setup to create it)",
+            truncate(&body)
+        ),
+    }
+}
+
+/// Creates a role (`get-role` reads one, `assume-role` assumes another); a role that already
+/// exists is fine.
+async fn setup_role(plan: &Plan, role_name: &str, trust_policy: &str) -> anyhow::Result<()> {
     let mut connection = Connection::new(plan.target.addr);
     let mut request = Vec::new();
     plan.signer.build(
-        &create_role_body(&plan.role_name, trust_policy),
+        &create_role_body(role_name, trust_policy),
         unix_now(),
         &mut request,
     );
@@ -223,7 +380,7 @@ async fn setup_role(plan: &Plan, trust_policy: &str) -> anyhow::Result<()> {
     if response.status != 200 && !body.contains("EntityAlreadyExists") {
         bail!(
             "setup: CreateRole `{}` answered HTTP {}: {}",
-            plan.role_name,
+            role_name,
             response.status,
             truncate(&body)
         );
@@ -320,6 +477,40 @@ async fn write_worker(
             requests = 2;
         }
         tally.record(measured, started, sent == Sent::Ok, requests);
+        pause_if_broken(sent).await;
+    }
+    tally.finished = Instant::now();
+    Ok(tally)
+}
+
+async fn assume_role_worker(
+    shared: &Shared,
+    signer: &Signer,
+    target: &Target,
+    role_arn: &str,
+    worker: usize,
+) -> anyhow::Result<Tally> {
+    let mut tally = Tally::new()?;
+    let mut connection = Connection::new(target.addr);
+    let mut request = Vec::new();
+    let mut sequence = 0u64;
+    loop {
+        let measured = match next(shared) {
+            Next::Stop => break,
+            Next::Warmup => false,
+            Next::Measured => true,
+        };
+        sequence += 1;
+        let session_name = format!("lg-{worker}-{sequence}");
+        let started = Instant::now();
+        signer.build_for(
+            "sts",
+            &assume_role_body(role_arn, &session_name),
+            unix_now(),
+            &mut request,
+        );
+        let sent = send(shared, &mut connection, &request, "AssumeRole").await;
+        tally.record(measured, started, sent == Sent::Ok, 1);
         pause_if_broken(sent).await;
     }
     tally.finished = Instant::now();

@@ -26,6 +26,9 @@ pub enum Workload {
     GetRole,
     /// `iam:CreateRole` of a fresh role, then `iam:PutRolePolicy` on it: one durable write.
     CreateRolePutPolicy,
+    /// One `sts:AssumeRole` of a role that trusts everyone (`<role-name>-assumable`, created by
+    /// --setup): a durable session per operation, the write stream of a mixed load.
+    AssumeRole,
 }
 
 impl Workload {
@@ -34,6 +37,7 @@ impl Workload {
         match self {
             Self::GetRole => 1,
             Self::CreateRolePutPolicy => 2,
+            Self::AssumeRole => 1,
         }
     }
 }
@@ -56,8 +60,22 @@ impl Signer {
         }
     }
 
-    /// Signs the query-protocol `body` at time `now_unix` and returns the whole HTTP request.
+    /// The same target and region, signing with other credentials.
+    pub fn with_credentials(&self, credentials: Credentials) -> Self {
+        Self {
+            credentials,
+            ..self.clone()
+        }
+    }
+
+    /// Signs the IAM query-protocol `body` at time `now_unix` and returns the whole HTTP request.
     pub fn build(&self, body: &str, now_unix: i64, out: &mut Vec<u8>) {
+        self.build_for("iam", body, now_unix, out);
+    }
+
+    /// Signs a query-protocol `body` for `service` (`iam`, `sts`) at time `now_unix` and returns
+    /// the whole HTTP request.
+    pub fn build_for(&self, service: &str, body: &str, now_unix: i64, out: &mut Vec<u8>) {
         let host = self.target.host_header.as_bytes();
         let headers: [(&str, &[u8]); 2] =
             [("host", host), ("content-type", CONTENT_TYPE.as_bytes())];
@@ -68,7 +86,7 @@ impl Signer {
             headers: &headers,
             body: body.as_bytes(),
         };
-        let signed = sign(&request, &self.credentials, &self.region, "iam", now_unix);
+        let signed = sign(&request, &self.credentials, &self.region, service, now_unix);
         let mut head = String::with_capacity(512);
         // Writing to a String cannot fail.
         let _ = write!(
@@ -92,6 +110,25 @@ pub fn get_role_body(role_name: &str) -> String {
     format!(
         "Action=GetRole&Version={IAM_VERSION}&RoleName={}",
         form_encode(role_name)
+    )
+}
+
+/// The trust policy of the role `assume-role` assumes: anyone the caller's policies let.
+pub const OPEN_TRUST_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}"#;
+/// The STS API version.
+pub const STS_VERSION: &str = "2011-06-15";
+
+/// The name of the role `assume-role` assumes, beside the role `get-role` reads.
+pub fn assumable_role_name(role_name: &str) -> String {
+    format!("{role_name}-assumable")
+}
+
+/// The body of `sts:AssumeRole`.
+pub fn assume_role_body(role_arn: &str, session_name: &str) -> String {
+    format!(
+        "Action=AssumeRole&Version={STS_VERSION}&RoleArn={}&RoleSessionName={}&DurationSeconds=3600",
+        form_encode(role_arn),
+        form_encode(session_name)
     )
 }
 

@@ -132,3 +132,13 @@ fn acknowledged_writes_survive_kill_9() {
 fn audit_log() {
     run_module("test_audit");
 }
+
+#[test]
+fn permissions_change_the_moment_the_stored_state_does() {
+    run_module("test_permissions_change");
+}
+
+#[test]
+fn a_refused_commit_leaves_nothing_visible_and_the_store_recovers() {
+    run_module("test_store_faults");
+}
