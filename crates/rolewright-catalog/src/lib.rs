@@ -17,6 +17,8 @@
 //! assert!(role.inline_policies.iter().any(|p| p.name == "SageMaker-jobs-access-aws-services"));
 //! # Ok::<(), rolewright_catalog::RoleError>(())
 //! ```
+// A library prints nothing: results are data, and the binary decides what reaches the terminal.
+#![cfg_attr(not(test), deny(clippy::print_stdout, clippy::print_stderr))]
 
 mod activity;
 pub mod builder;
