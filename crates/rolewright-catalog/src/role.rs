@@ -168,7 +168,14 @@ impl Catalog {
                 spec.partition
             ));
         }
-        if spec.account.len() != 12 || !spec.account.bytes().all(|b| b.is_ascii_digit()) {
+        if spec.account.is_empty() {
+            // `RoleSpec::fill_defaults` takes the account from the roles to pass when it can; say
+            // why it could not.
+            problems.push(match spec.pass_role_account() {
+                Err(why) => why.to_string(),
+                Ok(_) => "no account given; pass --account".to_string(),
+            });
+        } else if spec.account.len() != 12 || !spec.account.bytes().all(|b| b.is_ascii_digit()) {
             problems.push(format!(
                 "account `{}` must be a 12-digit AWS account id (add --account)",
                 spec.account

@@ -183,9 +183,14 @@ enum RoleCommand {
     /// Build a role from a persona, adjusted activities and their parameters, and print it as
     /// JSON (name, trust policy, inline and managed policies, attachments, tags).
     ///
+    /// Only --persona and the parameters of its activities are needed: the name suffix defaults
+    /// to the persona id, the account to the one the --pass-role ARNs name, and the region to
+    /// AWS_REGION, AWS_DEFAULT_REGION or us-east-1 (flags first, then --spec, then these).
+    ///
     /// Every parameter a selected activity needs is checked first; all problems are reported
     /// together with the flag to add. A parameter no selected activity uses is a warning. The
-    /// role is linted before it is written and refused on any ERROR or SECURITY_WARNING.
+    /// role is linted before it is written and refused on any ERROR or SECURITY_WARNING. Exits 3
+    /// on invalid input, an account that cannot be defaulted included.
     New(Box<role::RoleNewArgs>),
     /// Run the persona test on a role (rolewright's role JSON or a CloudFormation template):
     /// representative requests with the decision each must get — named buckets readable, other

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use clap::Args;
+use clap::builder::NonEmptyStringValueParser;
+use rolewright_catalog::spec::{FALLBACK_REGION, RegionOrigin};
 use rolewright_catalog::{
     Catalog, Customization, PARAMETERS, PERSONAS, RoleError, RoleSpec, find_persona,
 };
@@ -131,8 +133,8 @@ pub fn activities(persona_id: Option<&str>, format: Format) -> u8 {
 /// Arguments of `rolewright role new`.
 #[derive(Args, Debug)]
 pub struct RoleNewArgs {
-    /// Read the role from a TOML or JSON spec file kept in git (the same fields as these flags;
-    /// flags given as well override or extend it).
+    /// Read the role from a TOML or JSON spec file kept in git (the same fields as these flags).
+    /// Flags given as well override or extend it; what neither gives takes the flag's default.
     #[arg(long, value_name = "FILE")]
     spec: Option<PathBuf>,
     /// A folder of extra activity files (`*.json`), added to the built-in catalog.
@@ -143,8 +145,9 @@ pub struct RoleNewArgs {
     /// personas`).
     #[arg(long, required_unless_present = "spec")]
     persona: Option<String>,
-    /// The role name's suffix: the role is `SageMaker-SUFFIX`.
-    #[arg(long, required_unless_present = "spec")]
+    /// The role name's suffix: the role is `SageMaker-SUFFIX` (or --name-prefix and SUFFIX).
+    /// Default: the persona id, so `--persona data-scientist` gives `SageMaker-data-scientist`.
+    #[arg(long, value_parser = NonEmptyStringValueParser::new())]
     name_suffix: Option<String>,
     /// The role name's prefix: `SageMaker-` as the CDK library, `sagemaker-` as the console.
     #[arg(long)]
@@ -191,11 +194,13 @@ pub struct RoleNewArgs {
     /// MLflow tracking server names (repeatable).
     #[arg(long = "mlflow-tracking-server", value_name = "NAME")]
     mlflow_servers: Vec<String>,
-    /// The account the role lives in.
-    #[arg(long, value_name = "ID", required_unless_present = "spec")]
+    /// The account the role lives in (12 digits). Default: the account the --pass-role ARNs
+    /// name, when they all name the same one; otherwise --account is required.
+    #[arg(long, value_name = "ID", value_parser = NonEmptyStringValueParser::new())]
     account: Option<String>,
-    /// The region of its resources.
-    #[arg(long, value_name = "REGION", required_unless_present = "spec")]
+    /// The region of the role's resources. Default: AWS_REGION, then AWS_DEFAULT_REGION, then
+    /// us-east-1 (with a note on standard error).
+    #[arg(long, value_name = "REGION", value_parser = NonEmptyStringValueParser::new())]
     region: Option<String>,
     /// The partition: aws, aws-cn or aws-us-gov (default aws).
     #[arg(long)]
@@ -315,6 +320,9 @@ pub fn new(args: &RoleNewArgs) -> u8 {
             spec.set(placeholder, all);
         }
     }
+    // Flags, then the spec, then the defaults: what is still empty now was given by neither. An
+    // account that cannot be defaulted is reported by `build` with the other problems.
+    let region = spec.fill_defaults(|name| std::env::var(name).ok());
     let mut catalog = Catalog::builtin();
     if let Some(dir) = &args.catalog
         && let Err(code) = add_activities(&mut catalog, dir)
@@ -334,6 +342,12 @@ pub fn new(args: &RoleNewArgs) -> u8 {
             return exit::INVALID;
         }
     };
+    if region == RegionOrigin::Fallback {
+        eprintln!(
+            "note: no region given, so the role's ARNs use {FALLBACK_REGION}; choose the region \
+             with --region or AWS_REGION"
+        );
+    }
     for w in &role.warnings {
         eprintln!("warning: {w}");
     }

@@ -8,10 +8,81 @@
 
 mod common;
 
-use common::{rolewright, scratch, stderr, stdout};
+use common::{rolewright, rolewright_with_env, scratch, stderr, stdout, write};
 
-/// Seed 004's flow: the Data Scientist persona, one bucket and the role to pass (plus the name
-/// suffix, account and region `role new` requires).
+/// The seeds' command as issue 9 writes it (seed 004's flow): the Data Scientist persona, one
+/// bucket and the role to pass; the name suffix, account and region take their defaults.
+const SEED_DS: &[&str] = &[
+    "role",
+    "new",
+    "--persona",
+    "data-scientist",
+    "--s3-bucket",
+    "ml-data",
+    "--pass-role",
+    "arn:aws:iam::111122223333:role/SageMaker-compute",
+];
+
+/// The seeds' Data Scientist activities.
+const SIX: [&str; 6] = [
+    "run-studio-apps",
+    "manage-experiments",
+    "manage-jobs",
+    "manage-models",
+    "manage-pipelines",
+    "s3-bucket-access",
+];
+
+/// The child sees no region, whatever the test runner's environment holds.
+const NO_REGION: &[(&str, Option<&str>)] = &[("AWS_REGION", None), ("AWS_DEFAULT_REGION", None)];
+
+/// What `role new` says when it falls back to us-east-1.
+const REGION_NOTE: &str = "note: no region given, so the role's ARNs use us-east-1; choose the \
+                           region with --region or AWS_REGION\n";
+
+/// The KMS flags, which select the variants of run-studio-apps whose ARNs name the region and
+/// account (the plain variants use `arn:aws:sagemaker:*:*:*/*` and the user's own ARNs only).
+fn kms_keys(region: &str) -> Vec<String> {
+    let key = format!("arn:aws:kms:{region}:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab");
+    [
+        "--data-key".to_string(),
+        key.clone(),
+        "--volume-key".to_string(),
+        key,
+    ]
+    .into()
+}
+
+/// Every string of `value` that is an ARN.
+fn arns(value: &serde_json::Value) -> Vec<String> {
+    match value {
+        serde_json::Value::String(s) if s.starts_with("arn:") => vec![s.clone()],
+        serde_json::Value::Array(items) => items.iter().flat_map(arns).collect(),
+        serde_json::Value::Object(map) => map.values().flat_map(arns).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The regions and accounts the role's ARNs name, leaving out empty fields and wildcards.
+fn regions_and_accounts(role: &serde_json::Value) -> (Vec<String>, Vec<String>) {
+    let (mut regions, mut accounts) = (Vec::new(), Vec::new());
+    for arn in arns(role) {
+        let fields: Vec<&str> = arn.splitn(6, ':').collect();
+        for (list, field) in [(&mut regions, fields[3]), (&mut accounts, fields[4])] {
+            if !field.is_empty() && field != "*" && !list.iter().any(|f| f == field) {
+                list.push(field.to_string());
+            }
+        }
+    }
+    (regions, accounts)
+}
+
+fn role_json(out: &std::process::Output) -> serde_json::Value {
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Seed 004's flow with every setting given, for the tests of what the role holds.
 const DS: &[&str] = &[
     "role",
     "new",
@@ -147,27 +218,343 @@ fn personas_say_which_is_the_seeds_and_which_a_console_variant() {
     assert_eq!(personas[5]["source"], reference);
 }
 
-/// Seed 004's lab gives only the roles to pass and the S3 bucket: the role has all six of the
-/// seeds' Data Scientist activities, and nothing is left out or added.
+/// Seed 004's lab gives only the roles to pass and the S3 bucket, and issue 9 item 7 writes the
+/// command with nothing else: the role has all six of the seeds' Data Scientist activities,
+/// nothing is left out or added, the account is the pass-role's, and the region falls back to
+/// us-east-1 with a note.
 #[test]
 fn the_seeds_data_scientist_command_gives_all_six_activities() {
-    let out = rolewright(DS);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert_eq!(stderr(&out), "");
-    let role: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(
-        role["Activities"],
-        serde_json::json!([
-            "run-studio-apps",
-            "manage-experiments",
-            "manage-jobs",
-            "manage-models",
-            "manage-pipelines",
-            "s3-bucket-access"
-        ])
-    );
+    let out = rolewright_with_env(SEED_DS, NO_REGION);
+    let role = role_json(&out);
+    assert_eq!(stderr(&out), REGION_NOTE);
+    assert_eq!(role["RoleName"], "SageMaker-data-scientist");
+    assert_eq!(role["Activities"], serde_json::json!(SIX));
     assert_eq!(role["ManagedPolicies"], serde_json::json!([]));
     assert_eq!(role["ManagedPolicyArns"], serde_json::json!([]));
+    let (regions, accounts) = regions_and_accounts(&role);
+    assert_eq!(
+        (regions, accounts),
+        (vec![], vec!["111122223333".to_string()])
+    );
+
+    // With KMS keys the policies name the region and account in ARNs and conditions they build.
+    let mut args: Vec<String> = SEED_DS.iter().map(|a| a.to_string()).collect();
+    args.extend(kms_keys("us-east-1"));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = rolewright_with_env(&args, NO_REGION);
+    let role = role_json(&out);
+    assert_eq!(stderr(&out), REGION_NOTE);
+    assert_eq!(role["Activities"], serde_json::json!(SIX));
+    assert!(
+        arns(&role).contains(&"arn:aws:sagemaker:us-east-1:111122223333:*/*".to_string()),
+        "{role}"
+    );
+    assert!(stdout(&out).contains("\"sagemaker.us-east-1.amazonaws.com\""));
+    assert_eq!(
+        regions_and_accounts(&role),
+        (
+            vec!["us-east-1".to_string()],
+            vec!["111122223333".to_string()]
+        )
+    );
+}
+
+/// Without --region (or a spec's `region`), AWS_REGION, then AWS_DEFAULT_REGION, as the AWS CLI.
+#[test]
+fn role_new_takes_the_region_from_aws_region_then_aws_default_region() {
+    let region_of = |vars: &[(&str, Option<&str>)], extra: &[&str]| -> (String, String) {
+        let mut args: Vec<String> = SEED_DS.iter().map(|a| a.to_string()).collect();
+        args.extend(kms_keys("eu-west-1"));
+        args.extend(extra.iter().map(|a| a.to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = rolewright_with_env(&args, vars);
+        let role = role_json(&out);
+        assert_eq!(role["Activities"], serde_json::json!(SIX));
+        let sagemaker: Vec<String> = arns(&role)
+            .into_iter()
+            .filter(|a| {
+                a.starts_with("arn:aws:sagemaker:") && !a.starts_with("arn:aws:sagemaker:*")
+            })
+            .collect();
+        assert_eq!(sagemaker.len(), 1, "{sagemaker:?}");
+        (sagemaker[0].clone(), stderr(&out))
+    };
+    let linked = |region: &str| format!("arn:aws:sagemaker:{region}:111122223333:*/*");
+    assert_eq!(
+        region_of(
+            &[
+                ("AWS_REGION", Some("eu-west-1")),
+                ("AWS_DEFAULT_REGION", None)
+            ],
+            &[]
+        ),
+        (linked("eu-west-1"), String::new())
+    );
+    assert_eq!(
+        region_of(
+            &[
+                ("AWS_REGION", None),
+                ("AWS_DEFAULT_REGION", Some("eu-west-1"))
+            ],
+            &[]
+        ),
+        (linked("eu-west-1"), String::new())
+    );
+    assert_eq!(
+        region_of(
+            &[
+                ("AWS_REGION", Some("eu-west-1")),
+                ("AWS_DEFAULT_REGION", Some("ap-south-1"))
+            ],
+            &[]
+        ),
+        (linked("eu-west-1"), String::new())
+    );
+    // An empty variable is not a region.
+    assert_eq!(
+        region_of(
+            &[
+                ("AWS_REGION", Some("")),
+                ("AWS_DEFAULT_REGION", Some("eu-west-1"))
+            ],
+            &[]
+        ),
+        (linked("eu-west-1"), String::new())
+    );
+    assert_eq!(
+        region_of(
+            &[("AWS_REGION", Some("ap-south-1"))],
+            &["--region", "eu-west-1"]
+        ),
+        (linked("eu-west-1"), String::new())
+    );
+}
+
+/// Without --account, the role is in the account its --pass-role ARNs name; when they name
+/// several, or none, the user is asked for --account (exit 3, as for any invalid input).
+#[test]
+fn role_new_without_account_needs_pass_roles_in_one_account() {
+    let base = [
+        "role",
+        "new",
+        "--persona",
+        "data-scientist",
+        "--s3-bucket",
+        "ml-data",
+    ];
+    let run = |extra: &[&str]| {
+        let args: Vec<&str> = base.iter().chain(extra).copied().collect();
+        rolewright_with_env(&args, &[("AWS_REGION", Some("us-east-1"))])
+    };
+    let two = [
+        "--pass-role",
+        "arn:aws:iam::111122223333:role/SageMaker-compute",
+        "--pass-role",
+        "arn:aws:iam::444455556666:role/SageMaker-batch",
+    ];
+    let out = run(&two);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "");
+    assert_eq!(
+        stderr(&out),
+        "error: the --pass-role ARNs name different accounts, `111122223333` and \
+         `444455556666`; pass --account to choose the role's account\n"
+    );
+    // --account settles it.
+    let mut chosen = two.to_vec();
+    chosen.extend(["--account", "444455556666"]);
+    let out = run(&chosen);
+    assert_eq!(role_json(&out)["Activities"], serde_json::json!(SIX));
+    assert_eq!(stderr(&out), "");
+    // Roles in one account, named twice or more, are that account.
+    let out = run(&[
+        "--pass-role",
+        "arn:aws:iam::111122223333:role/SageMaker-compute",
+        "--pass-role",
+        "arn:aws:iam::111122223333:role/SageMaker-batch",
+    ]);
+    assert_eq!(
+        regions_and_accounts(&role_json(&out)).1,
+        ["111122223333".to_string()]
+    );
+    // No role to pass: nothing to take the account from.
+    let out = rolewright_with_env(
+        &[
+            "role",
+            "new",
+            "--persona",
+            "custom",
+            "--activity",
+            "s3-bucket-access",
+            "--s3-bucket",
+            "ml-data",
+        ],
+        &[("AWS_REGION", Some("us-east-1"))],
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        "error: no account given and no --pass-role ARN to take it from; pass --account\n"
+    );
+    // --pass-role takes ARNs only (a plain role name is refused with or without --account), and
+    // a name names no account; the account is reported with the other problems.
+    let out = run(&["--pass-role", "SageMaker-compute"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        "error: no account given, and no --pass-role value is a role ARN naming one \
+         (`SageMaker-compute`); pass --account, or give the roles as ARNs \
+         (`arn:aws:iam::ACCOUNT:role/NAME`)\n\
+         error: --pass-role: `SageMaker-compute` is not an ARN of the form \
+         `arn:PARTITION:iam:...:role/NAME`\n"
+    );
+    let out = run(&[
+        "--pass-role",
+        "SageMaker-compute",
+        "--account",
+        "111122223333",
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        "error: --pass-role: `SageMaker-compute` is not an ARN of the form \
+         `arn:PARTITION:iam:...:role/NAME`\n"
+    );
+}
+
+/// A spec file gives the name suffix, account and region as the flags do: a flag wins over the
+/// spec, and the spec over the defaults (AWS_REGION included).
+#[test]
+fn role_new_settings_come_from_the_flags_then_the_spec_then_the_defaults() {
+    let dir = scratch("spec-defaults");
+    let key = "arn:aws:kms:eu-central-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    let parameters = format!(
+        "[parameters]\ns3-bucket = [\"ml-data\"]\n\
+         pass-role = [\"arn:aws:iam::111122223333:role/SageMaker-compute\"]\n\
+         data-key = [\"{key}\"]\nvolume-key = [\"{key}\"]\n"
+    );
+    let full = write(
+        &dir,
+        "full.toml",
+        &format!(
+            "persona = \"data-scientist\"\nname-suffix = \"team-a\"\n\
+             account = \"555566667777\"\nregion = \"eu-central-1\"\n{parameters}"
+        ),
+    );
+    let bare = write(
+        &dir,
+        "bare.toml",
+        &format!("persona = \"data-scientist\"\n{parameters}"),
+    );
+    let env = [
+        ("AWS_REGION", Some("ap-south-1")),
+        ("AWS_DEFAULT_REGION", None),
+    ];
+    let linked = |role: &serde_json::Value| -> Vec<String> {
+        arns(role)
+            .into_iter()
+            .filter(|a| {
+                a.starts_with("arn:aws:sagemaker:") && !a.starts_with("arn:aws:sagemaker:*")
+            })
+            .collect()
+    };
+
+    // The spec's values, over AWS_REGION and the pass-role's account.
+    let out = rolewright_with_env(&["role", "new", "--spec", &full], &env);
+    let role = role_json(&out);
+    assert_eq!(stderr(&out), "");
+    assert_eq!(role["RoleName"], "SageMaker-team-a");
+    assert_eq!(
+        linked(&role),
+        ["arn:aws:sagemaker:eu-central-1:555566667777:*/*"]
+    );
+
+    // The flags' values, over the spec's.
+    let out = rolewright_with_env(
+        &[
+            "role",
+            "new",
+            "--spec",
+            &full,
+            "--name-suffix",
+            "team-b",
+            "--account",
+            "111122223333",
+            "--region",
+            "eu-west-1",
+        ],
+        &env,
+    );
+    let role = role_json(&out);
+    assert_eq!(role["RoleName"], "SageMaker-team-b");
+    assert_eq!(
+        linked(&role),
+        ["arn:aws:sagemaker:eu-west-1:111122223333:*/*"]
+    );
+
+    // Neither: the defaults.
+    let out = rolewright_with_env(&["role", "new", "--spec", &bare], &env);
+    let role = role_json(&out);
+    assert_eq!(stderr(&out), "");
+    assert_eq!(role["RoleName"], "SageMaker-data-scientist");
+    assert_eq!(
+        linked(&role),
+        ["arn:aws:sagemaker:ap-south-1:111122223333:*/*"]
+    );
+    let out = rolewright_with_env(&["role", "new", "--spec", &bare], NO_REGION);
+    assert_eq!(
+        linked(&role_json(&out)),
+        ["arn:aws:sagemaker:us-east-1:111122223333:*/*"]
+    );
+    assert_eq!(stderr(&out), REGION_NOTE);
+
+    // An empty value is a mistake, not a request for the default.
+    let empty = write(
+        &dir,
+        "empty.toml",
+        &format!("persona = \"data-scientist\"\nregion = \"\"\n{parameters}"),
+    );
+    let out = rolewright_with_env(&["role", "new", "--spec", &empty], &env);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "error: `{empty}`: the spec's `region` is empty; give a value or leave it out for \
+             the default\n"
+        )
+    );
+    let out = rolewright_with_env(&["role", "new", "--spec", &bare, "--region", ""], &env);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).starts_with(
+            "error: a value is required for '--region <REGION>' but none was supplied"
+        ),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// `role new --help` says what each of the three settings defaults to.
+#[test]
+fn role_new_help_explains_each_default() {
+    let help = stdout(&rolewright(&["role", "new", "--help"]))
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    for expected in [
+        "--name-suffix <NAME_SUFFIX> The role name's suffix: the role is `SageMaker-SUFFIX` (or \
+         --name-prefix and SUFFIX). Default: the persona id, so `--persona data-scientist` \
+         gives `SageMaker-data-scientist`",
+        "--account <ID> The account the role lives in (12 digits). Default: the account the \
+         --pass-role ARNs name, when they all name the same one; otherwise --account is required",
+        "--region <REGION> The region of the role's resources. Default: AWS_REGION, then \
+         AWS_DEFAULT_REGION, then us-east-1 (with a note on standard error)",
+        "--spec <FILE> Read the role from a TOML or JSON spec file kept in git (the same fields \
+         as these flags). Flags given as well override or extend it; what neither gives takes \
+         the flag's default",
+    ] {
+        assert!(help.contains(expected), "{expected}\n\nnot in\n\n{help}");
+    }
 }
 
 #[test]

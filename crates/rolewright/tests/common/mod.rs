@@ -6,11 +6,21 @@ use std::process::{Command, Output};
 
 /// Runs `rolewright` with `args`, colour off.
 pub fn rolewright(args: &[&str]) -> Output {
-    match Command::new(env!("CARGO_BIN_EXE_rolewright"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-    {
+    rolewright_with_env(args, &[])
+}
+
+/// Runs `rolewright` with `args`, colour off, and environment variables set (`Some`) or removed
+/// (`None`) for the child only.
+pub fn rolewright_with_env(args: &[&str], vars: &[(&str, Option<&str>)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_rolewright"));
+    command.args(args).env("NO_COLOR", "1");
+    for (name, value) in vars {
+        match value {
+            Some(v) => command.env(name, v),
+            None => command.env_remove(name),
+        };
+    }
+    match command.output() {
         Ok(out) => out,
         Err(e) => panic!("the rolewright binary does not run: {e}"),
     }
