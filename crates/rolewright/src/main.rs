@@ -72,7 +72,8 @@ enum Command {
     /// gracefully on SIGINT or SIGTERM.
     Serve(serve::ServeArgs),
     /// Read the control plane's audit log: time, decision, status, principal, action,
-    /// resource and reason of every call.
+    /// resource and reason of every call, and each authorization decision a call needed
+    /// (listed beneath it when there were several; `decisions` in --format json).
     Audit(serve::AuditArgs),
     /// Check policy files against IAM's grammar and the rules of a policy type.
     ///

@@ -88,7 +88,8 @@ pub struct AuditArgs {
     /// Only calls by this principal ARN.
     #[arg(long)]
     principal: Option<String>,
-    /// Only this action (`iam:CreateRole`).
+    /// Only calls that authorized this action (`iam:CreateRole`, or `iam:PassRole` to find the
+    /// calls that passed a role), whether as their operation or as one of their decisions.
     #[arg(long)]
     action: Option<String>,
     /// Only this decision: allowed, denied (by authorization) or error (refused before).
