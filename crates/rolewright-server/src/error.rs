@@ -84,6 +84,22 @@ impl ApiError {
         }
     }
 
+    /// The HTTP status in the JSON protocols: AWS answers every client error of SageMaker and
+    /// Service Catalog with 400 (their modeled errors carry no status), authentication failures
+    /// with 400 or 403 as the query protocol does, and server faults with 500.
+    pub fn json_status(&self) -> u16 {
+        match self.code {
+            "AccessDenied" => 400,
+            "MissingAuthenticationToken"
+            | "InvalidClientTokenId"
+            | "SignatureDoesNotMatch"
+            | "ExpiredToken" => 403,
+            _ if self.status >= 500 => self.status,
+            _ if self.status == 413 => 413,
+            _ => 400,
+        }
+    }
+
     /// The JSON-protocol name of a generic code (`AccessDenied` → `AccessDeniedException`).
     pub fn json_code(&self) -> &'static str {
         match self.code {

@@ -14,6 +14,15 @@ fn upper(len: usize) -> String {
         .collect()
 }
 
+/// `len` random lowercase letters and digits (SageMaker domain ids: `d-` and 12 of them).
+pub fn lowercase_alphanumeric(len: usize) -> String {
+    const LOWER_ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::rng();
+    (0..len)
+        .map(|_| LOWER_ALNUM[rng.random_range(0..LOWER_ALNUM.len())] as char)
+        .collect()
+}
+
 /// A unique id with AWS's four-letter prefix (`AIDA`, `AROA`, `ANPA`): 21 characters.
 pub fn unique_id(prefix: &str) -> String {
     format!("{prefix}{}", upper(17))

@@ -22,6 +22,7 @@ pub mod iam;
 pub mod ids;
 pub mod managed;
 pub mod model;
+pub mod sagemaker;
 pub mod server;
 pub mod store;
 pub mod sts;

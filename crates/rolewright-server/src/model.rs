@@ -271,11 +271,63 @@ pub struct State {
     pub bootstrapped: bool,
     /// The account alias, if one was set.
     pub account_alias: Option<String>,
+    /// SageMaker Studio domains by id (`d-...`).
+    pub domains: BTreeMap<String, Domain>,
+    /// SageMaker user profiles by `DOMAIN_ID/NAME`.
+    pub user_profiles: BTreeMap<String, UserProfile>,
+    /// Whether the account's SageMaker Service Catalog portfolio is enabled.
+    pub sagemaker_portfolio: bool,
     /// Moves whenever a committed change can alter a decision (a policy document, an attachment,
     /// a boundary, a group membership, an entity deleted or recreated); cached policy sets carry
     /// the generation they were built at. Tag edits, sessions, access keys and last-used times
     /// leave it where it is: those are read afresh for every request.
     pub generation: u64,
+}
+
+/// A SageMaker Studio domain.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Domain {
+    /// `d-` and 12 lowercase letters and digits.
+    pub id: String,
+    /// The name given.
+    pub name: String,
+    /// The region it was created in.
+    pub region: String,
+    /// `IAM` or `SSO`.
+    pub auth_mode: String,
+    /// Unix milliseconds.
+    pub created_ms: i64,
+    /// Unix milliseconds of the last change.
+    pub modified_ms: i64,
+    /// The settings as given (`DefaultUserSettings`, `DomainSettings`, `SubnetIds`, `VpcId`,
+    /// `AppNetworkAccessType`, `KmsKeyId`, `DefaultSpaceSettings`, ...), returned by
+    /// DescribeDomain as they were set.
+    pub settings: serde_json::Map<String, serde_json::Value>,
+    /// The home EFS file system id AWS would create.
+    pub home_efs: String,
+    /// Tags.
+    pub tags: Vec<Tag>,
+}
+
+/// A SageMaker Studio user profile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserProfile {
+    /// The domain's id.
+    pub domain_id: String,
+    /// The name given.
+    pub name: String,
+    /// Unix milliseconds.
+    pub created_ms: i64,
+    /// Unix milliseconds of the last change.
+    pub modified_ms: i64,
+    /// `UserSettings` as given (the execution role, `StudioWebPortalSettings`, ...).
+    pub settings: serde_json::Map<String, serde_json::Value>,
+    /// The POSIX uid of the user's home directory.
+    pub home_uid: String,
+    /// `SingleSignOnUserIdentifier` and `SingleSignOnUserValue`, for SSO domains.
+    pub single_sign_on: Option<(String, String)>,
+    /// Tags.
+    pub tags: Vec<Tag>,
 }
 
 /// What a user's, role's or group's permissions are made of; equal parts mean equal decisions.
@@ -347,6 +399,7 @@ impl State {
                     ("account", Some(b)) => self.account = b.to_string(),
                     ("bootstrapped", b) => self.bootstrapped = b.is_some(),
                     ("account_alias", b) => self.account_alias = b.map(str::to_string),
+                    ("sagemaker_portfolio", b) => self.sagemaker_portfolio = b == Some("true"),
                     _ => {}
                 }
                 Ok(false)
@@ -370,6 +423,11 @@ impl State {
             kind::SESSION => replace(&mut self.sessions, id, body, |_, _| true).map(|_| false),
             kind::INSTANCE_PROFILE => {
                 replace(&mut self.instance_profiles, id, body, |_, _| true).map(|_| false)
+            }
+            // SageMaker resources: their tags and settings are read per request.
+            kind::DOMAIN => replace(&mut self.domains, id, body, |_, _| true).map(|_| false),
+            kind::USER_PROFILE => {
+                replace(&mut self.user_profiles, id, body, |_, _| true).map(|_| false)
             }
             _ => Ok(false),
         }
@@ -512,4 +570,8 @@ pub mod kind {
     pub const INSTANCE_PROFILE: &str = "instance_profile";
     /// Account metadata.
     pub const META: &str = "meta";
+    /// SageMaker domains.
+    pub const DOMAIN: &str = "sagemaker_domain";
+    /// SageMaker user profiles.
+    pub const USER_PROFILE: &str = "sagemaker_user_profile";
 }

@@ -22,7 +22,7 @@ use crate::store::{Store, lock};
 use crate::wire::json;
 use crate::wire::query::{Params, parse_form};
 use crate::wire::xml::{self, XmlWriter};
-use crate::{iam, sts};
+use crate::{iam, sagemaker, sts};
 
 /// The largest request body accepted (IAM's largest input, a 131,072-character policy
 /// document, percent-encoded, fits several times over).
@@ -124,6 +124,8 @@ pub enum Reply {
     Xml(XmlWriter),
     /// An operation without output.
     Empty,
+    /// A JSON document (JSON 1.1 services).
+    Json(serde_json::Value),
 }
 
 /// One authenticated request being served.
@@ -338,7 +340,11 @@ enum Protocol {
 }
 
 fn error_response(protocol: Protocol, error: &ApiError, request_id: &str) -> Response<Body> {
-    let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::BAD_REQUEST);
+    let status = match protocol {
+        Protocol::Json => error.json_status(),
+        Protocol::Query(_) => error.status,
+    };
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
     let mut response = match protocol {
         Protocol::Query(namespace) => {
             let mut r = Response::new(Body::from(xml::error_document(
@@ -367,10 +373,14 @@ fn error_response(protocol: Protocol, error: &ApiError, request_id: &str) -> Res
     response
 }
 
-fn xml_response(body: String, request_id: &str) -> Response<Body> {
+fn success_response(protocol: Protocol, body: String, request_id: &str) -> Response<Body> {
     let mut r = Response::new(Body::from(body));
+    let content_type = match protocol {
+        Protocol::Query(_) => "text/xml",
+        Protocol::Json => "application/x-amz-json-1.1",
+    };
     r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     if let Ok(v) = HeaderValue::from_str(request_id) {
         r.headers_mut().insert("x-amzn-requestid", v);
     }
@@ -426,7 +436,7 @@ pub async fn handle(
     .await;
     let _entered = span.enter();
     let (response, audited) = match outcome {
-        Ok((body, audited)) => (xml_response(body, &request_id), audited),
+        Ok((body, audited)) => (success_response(protocol, body, &request_id), audited),
         Err(error) => {
             if error.receiver {
                 tracing::error!(
@@ -536,19 +546,51 @@ async fn serve(
     // Routing.
     if let Some(target) = header_str(&parts.headers, "x-amz-target") {
         *protocol = Protocol::Json;
-        let Some((_service, operation)) = json::parse_target(target) else {
+        let Some((service, operation)) = json::parse_target(target) else {
             return Err(ApiError::new(
                 "UnknownOperationException",
                 400,
                 format!("Unknown operation {target}"),
             ));
         };
-        audit.action = Some(operation.to_string());
-        return Err(ApiError::new(
-            "UnknownOperationException",
-            400,
-            format!("The operation {operation} is not served by this endpoint yet"),
-        ));
+        let (service, operation) = (service.to_string(), operation.to_string());
+        audit.action = Some(format!("{service}:{operation}"));
+        if authorization.service != service {
+            return Err(ApiError::new(
+                "InvalidSignatureException",
+                400,
+                format!("Credential should be scoped to correct service: '{service}'. ",),
+            ));
+        }
+        let input = json::parse_input(&body)?;
+        let mut cx = Cx {
+            app,
+            caller,
+            facts: RequestFacts {
+                now,
+                source_ip: peer.ip().to_string(),
+                region: authorization.region.clone(),
+            },
+            request_id: request_id.to_string(),
+            op: operation.clone(),
+            audit: std::mem::take(audit),
+            audited: false,
+        };
+        let reply = match service.as_str() {
+            "sagemaker" => sagemaker::dispatch(&mut cx, &operation, input).await,
+            _ => Err(ApiError::new(
+                "UnknownOperationException",
+                400,
+                format!("The operation {operation} is not served by this endpoint yet"),
+            )),
+        };
+        *audit = std::mem::take(&mut cx.audit);
+        let body = match reply? {
+            Reply::Json(value) => value.to_string(),
+            Reply::Empty => "{}".to_string(),
+            Reply::Xml(_) => return Err(ApiError::service_failure()),
+        };
+        return Ok((body, cx.audited));
     }
     let namespace = match authorization.service.as_str() {
         "sts" => STS_NAMESPACE,
@@ -629,6 +671,7 @@ async fn serve(
     let body = match reply {
         Reply::Xml(writer) => writer.wrap(&action, namespace, request_id),
         Reply::Empty => xml::empty_response(&action, namespace, request_id),
+        Reply::Json(_) => return Err(ApiError::service_failure()),
     };
     Ok((body, cx.audited))
 }

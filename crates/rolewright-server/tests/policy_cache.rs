@@ -97,7 +97,8 @@ fn apply(state: &mut State, edit: &Edit) -> Vec<Change> {
     let group_key = GROUP.to_string();
     match edit {
         Edit::CreatePolicy(p, d) => {
-            if !state.policies.contains_key(&arn(*p)) {
+            if let std::collections::btree_map::Entry::Vacant(slot) = state.policies.entry(arn(*p))
+            {
                 let policy = ManagedPolicy {
                     name: POLICIES[*p].into(),
                     path: "/".into(),
@@ -117,7 +118,7 @@ fn apply(state: &mut State, edit: &Edit) -> Vec<Change> {
                     aws_managed: false,
                 };
                 changes.push(put_policy(&policy));
-                state.policies.insert(arn(*p), policy);
+                slot.insert(policy);
             }
         }
         Edit::DeletePolicy(p) => {

@@ -142,3 +142,8 @@ fn permissions_change_the_moment_the_stored_state_does() {
 fn a_refused_commit_leaves_nothing_visible_and_the_store_recovers() {
     run_module("test_store_faults");
 }
+
+#[test]
+fn sagemaker_studio_through_boto3() {
+    run_module("test_sagemaker");
+}

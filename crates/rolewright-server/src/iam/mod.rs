@@ -322,7 +322,8 @@ pub fn encode_marker(key: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key)
 }
 
-fn decode_marker(marker: &str) -> String {
+/// The sort key a marker from [`encode_marker`] stands for.
+pub fn decode_marker(marker: &str) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(marker)

@@ -1,0 +1,1250 @@
+//! SageMaker Studio over JSON 1.1 (`X-Amz-Target: SageMaker.*`): domains, user profiles, tags
+//! and the account's Service Catalog portfolio switch. Every operation is authorized by the
+//! engine on the ARN the Service Authorization Reference gives, with the request's tags and
+//! SageMaker condition keys, and checks `iam:PassRole` on every execution role it is given.
+
+use serde_json::{Map, Value, json};
+
+use crate::authz::request_tags;
+use crate::error::ApiError;
+use crate::ids;
+use crate::model::{Change, Domain, State, Tag, UserProfile, kind};
+use crate::server::{Cx, Reply};
+use crate::wire::json::timestamp;
+
+/// One SageMaker operation: its name and the IAM action it is authorized as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Operation {
+    /// `CreateDomain`.
+    pub name: &'static str,
+    /// `sagemaker:CreateDomain`.
+    pub action: &'static str,
+}
+
+macro_rules! operations {
+    ($($name:literal),* $(,)?) => {
+        /// Every operation served, in the order of the SageMaker API reference's Studio pages.
+        pub const OPERATIONS: &[Operation] = &[
+            $(Operation { name: $name, action: concat!("sagemaker:", $name) }),*
+        ];
+    };
+}
+
+operations![
+    "CreateDomain",
+    "DescribeDomain",
+    "ListDomains",
+    "UpdateDomain",
+    "DeleteDomain",
+    "CreateUserProfile",
+    "DescribeUserProfile",
+    "ListUserProfiles",
+    "UpdateUserProfile",
+    "DeleteUserProfile",
+    "AddTags",
+    "ListTags",
+    "DeleteTags",
+    "EnableSagemakerServicecatalogPortfolio",
+    "DisableSagemakerServicecatalogPortfolio",
+    "GetSagemakerServicecatalogPortfolioStatus",
+];
+
+/// The service principal SageMaker passes execution roles to.
+pub const SERVICE_PRINCIPAL: &str = "sagemaker.amazonaws.com";
+
+/// How long a new domain reports `Pending` before `InService`, so that scripts which poll see
+/// the transition they wait for.
+const DOMAIN_PENDING_MS: i64 = 1000;
+
+/// Runs one SageMaker operation on its JSON input.
+pub async fn dispatch(cx: &mut Cx<'_>, op: &str, input: Value) -> Result<Reply, ApiError> {
+    let Some(operation) = OPERATIONS.iter().find(|o| o.name == op) else {
+        return Err(ApiError::new(
+            "UnknownOperationException",
+            400,
+            format!("The operation SageMaker.{op} is not served by rolewright"),
+        ));
+    };
+    let input = Input::new(input);
+    match operation.name {
+        "CreateDomain" => create_domain(cx, input).await,
+        "DescribeDomain" => describe_domain(cx, input),
+        "ListDomains" => list_domains(cx, input),
+        "UpdateDomain" => update_domain(cx, input).await,
+        "DeleteDomain" => delete_domain(cx, input).await,
+        "CreateUserProfile" => create_user_profile(cx, input).await,
+        "DescribeUserProfile" => describe_user_profile(cx, input),
+        "ListUserProfiles" => list_user_profiles(cx, input),
+        "UpdateUserProfile" => update_user_profile(cx, input).await,
+        "DeleteUserProfile" => delete_user_profile(cx, input).await,
+        "AddTags" => add_tags(cx, input).await,
+        "ListTags" => list_tags(cx, input),
+        "DeleteTags" => delete_tags(cx, input).await,
+        "EnableSagemakerServicecatalogPortfolio" => set_portfolio(cx, true).await,
+        "DisableSagemakerServicecatalogPortfolio" => set_portfolio(cx, false).await,
+        _ => portfolio_status(cx),
+    }
+}
+
+/// A model pattern as AWS shows it in messages, and its matcher.
+type Pattern = (&'static str, fn(&str) -> bool);
+
+/// A request's members, with AWS's validation texts for what is missing or malformed.
+struct Input {
+    members: Map<String, Value>,
+    failures: Vec<String>,
+}
+
+/// `DomainName` → `domainName`, as AWS names members in validation messages.
+fn member_path(name: &str) -> String {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(first) => first.to_ascii_lowercase().to_string() + chars.as_str(),
+        None => String::new(),
+    }
+}
+
+impl Input {
+    fn new(value: Value) -> Input {
+        let members = match value {
+            Value::Object(map) => map,
+            _ => Map::new(),
+        };
+        Input {
+            members,
+            failures: Vec::new(),
+        }
+    }
+
+    fn fail(&mut self, name: &str, value: Option<&str>, constraint: &str) {
+        let shown = value.map_or_else(|| "null".to_string(), |v| format!("'{v}'"));
+        self.failures.push(format!(
+            "Value {shown} at '{}' failed to satisfy constraint: {constraint}",
+            member_path(name)
+        ));
+    }
+
+    /// A string member, checked against a length range and a pattern.
+    fn string(
+        &mut self,
+        name: &str,
+        required: bool,
+        max: usize,
+        pattern: Option<Pattern>,
+    ) -> Option<String> {
+        match self.members.get(name) {
+            None | Some(Value::Null) => {
+                if required {
+                    self.fail(name, None, "Member must not be null");
+                }
+                None
+            }
+            Some(Value::String(text)) => {
+                let text = text.clone();
+                if text.chars().count() > max {
+                    self.fail(
+                        name,
+                        Some(&text),
+                        &format!("Member must have length less than or equal to {max}"),
+                    );
+                } else if let Some((shown, matches)) = pattern
+                    && !matches(&text)
+                {
+                    self.fail(
+                        name,
+                        Some(&text),
+                        &format!("Member must satisfy regular expression pattern: {shown}"),
+                    );
+                }
+                Some(text)
+            }
+            Some(_) => {
+                self.failures.push(format!(
+                    "Value at '{}' failed to satisfy constraint: Member must be a string",
+                    member_path(name)
+                ));
+                None
+            }
+        }
+    }
+
+    fn one_of(&mut self, name: &str, required: bool, values: &[&str]) -> Option<String> {
+        let text = self.string(name, required, 256, None)?;
+        if !values.contains(&text.as_str()) {
+            self.fail(
+                name,
+                Some(&text),
+                &format!(
+                    "Member must satisfy enum value set: [{}]",
+                    values.join(", ")
+                ),
+            );
+        }
+        Some(text)
+    }
+
+    fn object(&mut self, name: &str, required: bool) -> Option<Map<String, Value>> {
+        match self.members.get(name) {
+            None | Some(Value::Null) => {
+                if required {
+                    self.fail(name, None, "Member must not be null");
+                }
+                None
+            }
+            Some(Value::Object(map)) => Some(map.clone()),
+            Some(_) => {
+                self.failures.push(format!(
+                    "Value at '{}' failed to satisfy constraint: Member must be a structure",
+                    member_path(name)
+                ));
+                None
+            }
+        }
+    }
+
+    fn int(&mut self, name: &str, min: i64, max: i64) -> Option<i64> {
+        let value = self.members.get(name)?.as_i64();
+        match value {
+            Some(n) if n < min => {
+                self.fail(
+                    name,
+                    Some(&n.to_string()),
+                    &format!("Member must have value greater than or equal to {min}"),
+                );
+                None
+            }
+            Some(n) if n > max => {
+                self.fail(
+                    name,
+                    Some(&n.to_string()),
+                    &format!("Member must have value less than or equal to {max}"),
+                );
+                None
+            }
+            other => other,
+        }
+    }
+
+    fn strings(&self, name: &str) -> Vec<String> {
+        self.members
+            .get(name)
+            .and_then(Value::as_array)
+            .map(|list| {
+                list.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// `Tags: [{"Key", "Value"}]`, at most 50, keys 1..128 and values 0..256 characters.
+    fn tags(&mut self, name: &str) -> Vec<Tag> {
+        let mut tags = Vec::new();
+        let Some(list) = self.members.get(name).and_then(Value::as_array).cloned() else {
+            return tags;
+        };
+        if list.len() > 50 {
+            self.failures.push(format!(
+                "Value '{}' at '{}' failed to satisfy constraint: Member must have length less than or equal to 50",
+                Value::Array(list.clone()),
+                member_path(name)
+            ));
+        }
+        for (i, item) in list.iter().enumerate() {
+            let key = item.get("Key").and_then(Value::as_str);
+            let value = item.get("Value").and_then(Value::as_str).unwrap_or("");
+            let path = format!("{}.{}.member", member_path(name), i + 1);
+            match key {
+                None => self.failures.push(format!(
+                    "Value null at '{path}.key' failed to satisfy constraint: Member must not be null"
+                )),
+                Some(k) if k.is_empty() || k.chars().count() > 128 => self.failures.push(format!(
+                    "Value '{k}' at '{path}.key' failed to satisfy constraint: Member must have length {}",
+                    if k.is_empty() { "greater than or equal to 1" } else { "less than or equal to 128" }
+                )),
+                Some(k) => tags.push(Tag {
+                    key: k.to_string(),
+                    value: value.to_string(),
+                }),
+            }
+            if value.chars().count() > 256 {
+                self.failures.push(format!(
+                    "Value '{value}' at '{path}.value' failed to satisfy constraint: Member must have length less than or equal to 256"
+                ));
+            }
+        }
+        tags
+    }
+
+    /// AWS's `ValidationException` for everything collected so far.
+    fn finish(&mut self) -> Result<(), ApiError> {
+        if self.failures.is_empty() {
+            return Ok(());
+        }
+        let n = self.failures.len();
+        let noun = if n == 1 { "error" } else { "errors" };
+        Err(ApiError::new(
+            "ValidationException",
+            400,
+            format!(
+                "{n} validation {noun} detected: {}",
+                self.failures.join("; ")
+            ),
+        ))
+    }
+}
+
+fn domain_id_pattern(text: &str) -> bool {
+    // d-(-*[a-z0-9]){1,61}
+    text.strip_prefix("d-").is_some_and(|rest| {
+        !rest.is_empty()
+            && !rest.ends_with('-')
+            && rest.chars().filter(|c| *c != '-').count() <= 61
+            && rest
+                .chars()
+                .all(|c| c == '-' || c.is_ascii_lowercase() || c.is_ascii_digit())
+    })
+}
+
+fn resource_name_pattern(text: &str) -> bool {
+    // [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}
+    let mut chars = text.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && !text.ends_with('-')
+        && text.chars().all(|c| c == '-' || c.is_ascii_alphanumeric())
+}
+
+const DOMAIN_ID: Option<Pattern> = Some(("d-(-*[a-z0-9]){1,61}", domain_id_pattern));
+const PROFILE_NAME: Option<Pattern> =
+    Some(("[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", resource_name_pattern));
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+fn domain_arn(state: &State, region: &str, id: &str) -> String {
+    format!("arn:aws:sagemaker:{region}:{}:domain/{id}", state.account)
+}
+
+fn user_profile_arn(state: &State, region: &str, domain: &str, name: &str) -> String {
+    format!(
+        "arn:aws:sagemaker:{region}:{}:user-profile/{domain}/{name}",
+        state.account
+    )
+}
+
+fn profile_key(domain: &str, name: &str) -> String {
+    format!("{domain}/{name}")
+}
+
+fn not_found(what: &str, arn: &str) -> ApiError {
+    ApiError::new(
+        "ResourceNotFound",
+        400,
+        format!("{what} [{arn}] does not exist."),
+    )
+}
+
+fn in_use(message: String) -> ApiError {
+    ApiError::new("ResourceInUse", 400, message)
+}
+
+/// `aws:ResourceTag/*` and `sagemaker:ResourceTag/*` from the tags of the resource acted on.
+fn resource_tags(ctx: &mut rolewright_iam::RequestContext, tags: &[Tag]) {
+    for tag in tags {
+        ctx.set(&format!("aws:ResourceTag/{}", tag.key), tag.value.clone());
+        ctx.set(
+            &format!("sagemaker:ResourceTag/{}", tag.key),
+            tag.value.clone(),
+        );
+    }
+}
+
+/// The SageMaker condition keys a domain's or profile's settings carry.
+fn settings_keys(ctx: &mut rolewright_iam::RequestContext, settings: &Map<String, Value>) {
+    use rolewright_iam::ContextValue;
+    let strings = |v: Option<&Value>| -> Vec<String> {
+        v.and_then(Value::as_array)
+            .map(|l| {
+                l.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let groups = strings(settings.get("SecurityGroups"));
+    if !groups.is_empty() {
+        ctx.insert("sagemaker:VpcSecurityGroupIds", ContextValue::Multi(groups));
+    }
+    if let Some(key) = settings
+        .get("SharingSettings")
+        .and_then(|s| s.get("S3KmsKeyId"))
+        .and_then(Value::as_str)
+    {
+        ctx.set("sagemaker:DomainSharingOutputKmsKeyArn", key.to_string());
+    }
+}
+
+/// The execution roles a settings structure names (`ExecutionRole`).
+fn execution_roles(settings: &Map<String, Value>) -> Vec<String> {
+    settings
+        .get("ExecutionRole")
+        .and_then(Value::as_str)
+        .map(|r| vec![r.to_string()])
+        .unwrap_or_default()
+}
+
+/// Checks `iam:PassRole` to SageMaker on each role; a role that does not exist is AWS's
+/// `ValidationException`.
+fn pass_roles(cx: &mut Cx<'_>, state: &State, roles: &[String]) -> Result<(), ApiError> {
+    for role in roles {
+        cx.authorize_pass_role(state, role, SERVICE_PRINCIPAL)
+            .map_err(|e| {
+                if e.code == "InvalidParameterValue" {
+                    ApiError::new(
+                        "ValidationException",
+                        400,
+                        format!("Role {role} does not exist or cannot be assumed by {SERVICE_PRINCIPAL}."),
+                    )
+                } else {
+                    e
+                }
+            })?;
+    }
+    Ok(())
+}
+
+/// `a` with `b`'s members written over it, structures merged member by member (what an Update
+/// operation does with the settings it is given).
+fn merge(a: &mut Map<String, Value>, b: &Map<String, Value>) {
+    for (k, v) in b {
+        match (a.get_mut(k), v) {
+            (Some(Value::Object(old)), Value::Object(new)) => merge(old, new),
+            _ => {
+                a.insert(k.clone(), v.clone());
+            }
+        }
+    }
+}
+
+fn tag_list(tags: &[Tag]) -> Value {
+    Value::Array(
+        tags.iter()
+            .map(|t| json!({"Key": t.key, "Value": t.value}))
+            .collect(),
+    )
+}
+
+fn merge_tags(existing: &[Tag], new: &[Tag]) -> Result<Vec<Tag>, ApiError> {
+    let mut merged = existing.to_vec();
+    for t in new {
+        match merged.iter_mut().find(|m| m.key == t.key) {
+            Some(m) => m.value = t.value.clone(),
+            None => merged.push(t.clone()),
+        }
+    }
+    if merged.len() > 50 {
+        return Err(ApiError::new(
+            "ResourceLimitExceeded",
+            400,
+            "A resource can have at most 50 tags.",
+        ));
+    }
+    Ok(merged)
+}
+
+fn domain_status(domain: &Domain, now: i64) -> &'static str {
+    if now - domain.created_ms < DOMAIN_PENDING_MS {
+        "Pending"
+    } else {
+        "InService"
+    }
+}
+
+fn domain_url(domain: &Domain) -> String {
+    format!(
+        "https://{}.studio.{}.sagemaker.aws",
+        domain.id, domain.region
+    )
+}
+
+/// Settings members of CreateDomain kept as given and returned by DescribeDomain.
+const DOMAIN_SETTINGS: &[&str] = &[
+    "DefaultUserSettings",
+    "DomainSettings",
+    "SubnetIds",
+    "VpcId",
+    "AppNetworkAccessType",
+    "HomeEfsFileSystemKmsKeyId",
+    "KmsKeyId",
+    "AppSecurityGroupManagement",
+    "TagPropagation",
+    "DefaultSpaceSettings",
+];
+
+async fn create_domain(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
+    let name = input.string("DomainName", true, 63, PROFILE_NAME);
+    let auth_mode = input.one_of("AuthMode", true, &["SSO", "IAM"]);
+    let defaults = input.object("DefaultUserSettings", true);
+    let tags = input.tags("Tags");
+    if let Some(access) = input
+        .members
+        .get("AppNetworkAccessType")
+        .and_then(Value::as_str)
+        && !matches!(access, "PublicInternetOnly" | "VpcOnly")
+    {
+        let access = access.to_string();
+        input.fail(
+            "AppNetworkAccessType",
+            Some(&access),
+            "Member must satisfy enum value set: [PublicInternetOnly, VpcOnly]",
+        );
+    }
+    input.finish()?;
+    let (Some(name), Some(auth_mode), Some(defaults)) = (name, auth_mode, defaults) else {
+        return Err(ApiError::new(
+            "ValidationException",
+            400,
+            "DomainName, AuthMode and DefaultUserSettings are required",
+        ));
+    };
+    let mut settings = Map::new();
+    for key in DOMAIN_SETTINGS {
+        if let Some(v) = input.members.get(*key) {
+            settings.insert((*key).to_string(), v.clone());
+        }
+    }
+    let id = format!("d-{}", ids::lowercase_alphanumeric(12));
+    let region = cx.facts.region.clone();
+    {
+        let state = cx.app.store.read();
+        let arn = domain_arn(&state, &region, &id);
+        let subnets = input.strings("SubnetIds");
+        let (request, access, kms) = (
+            tags.clone(),
+            settings
+                .get("AppNetworkAccessType")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            settings
+                .get("KmsKeyId")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        );
+        let (defaults_for_keys, mode) = (defaults.clone(), auth_mode.clone());
+        cx.authorize(&state, "sagemaker:CreateDomain", &arn, |ctx| {
+            request_tags(ctx, &request);
+            ctx.set("sagemaker:AuthMode", mode);
+            if !subnets.is_empty() {
+                ctx.insert(
+                    "sagemaker:VpcSubnets",
+                    rolewright_iam::ContextValue::Multi(subnets),
+                );
+            }
+            if let Some(a) = access {
+                ctx.set("sagemaker:AppNetworkAccessType", a);
+            }
+            if let Some(k) = kms {
+                ctx.set("sagemaker:VolumeKmsKeyArn", k);
+            }
+            settings_keys(ctx, &defaults_for_keys);
+        })?;
+        let mut roles = execution_roles(&defaults);
+        if let Some(space) = settings
+            .get("DefaultSpaceSettings")
+            .and_then(Value::as_object)
+        {
+            roles.extend(execution_roles(space));
+        }
+        roles.dedup();
+        pass_roles(cx, &state, &roles)?;
+    }
+    let now = now_ms();
+    let domain = Domain {
+        id: id.clone(),
+        name,
+        region: region.clone(),
+        auth_mode,
+        created_ms: now,
+        modified_ms: now,
+        settings,
+        home_efs: format!("fs-{}", ids::lowercase_alphanumeric(17)),
+        tags,
+    };
+    let url = domain_url(&domain);
+    cx.write(|state| {
+        let change = Change::put(kind::DOMAIN, id.clone(), &domain);
+        state.domains.insert(id.clone(), domain);
+        Ok(((), vec![change]))
+    })
+    .await?;
+    let state = cx.app.store.read();
+    Ok(Reply::Json(json!({
+        "DomainArn": domain_arn(&state, &region, &id),
+        "DomainId": id,
+        "Url": url,
+    })))
+}
+
+/// Authorizes `action` on a domain (with its tags) and returns it, or `ResourceNotFound`.
+fn authorize_domain(
+    cx: &mut Cx<'_>,
+    state: &State,
+    id: &str,
+    action: &str,
+) -> Result<Domain, ApiError> {
+    let region = state
+        .domains
+        .get(id)
+        .map_or_else(|| cx.facts.region.clone(), |d| d.region.clone());
+    let arn = domain_arn(state, &region, id);
+    let tags = state
+        .domains
+        .get(id)
+        .map(|d| d.tags.clone())
+        .unwrap_or_default();
+    cx.authorize(state, action, &arn, |ctx| resource_tags(ctx, &tags))?;
+    state
+        .domains
+        .get(id)
+        .cloned()
+        .ok_or_else(|| not_found("Domain", &arn))
+}
+
+fn describe_domain(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
+    let id = input.string("DomainId", true, 63, DOMAIN_ID);
+    input.finish()?;
+    let id = id.unwrap_or_default();
+    let state = cx.app.store.read();
+    let domain = authorize_domain(cx, &state, &id, "sagemaker:DescribeDomain")?;
+    let now = now_ms();
+    let mut out = Map::new();
+    out.insert(
+        "DomainArn".into(),
+        json!(domain_arn(&state, &domain.region, &domain.id)),
+    );
+    out.insert("DomainId".into(), json!(domain.id));
+    out.insert("DomainName".into(), json!(domain.name));
+    out.insert("HomeEfsFileSystemId".into(), json!(domain.home_efs));
+    out.insert("Status".into(), json!(domain_status(&domain, now)));
+    out.insert("CreationTime".into(), timestamp(domain.created_ms));
+    out.insert("LastModifiedTime".into(), timestamp(domain.modified_ms));
+    out.insert("AuthMode".into(), json!(domain.auth_mode));
+    out.insert("Url".into(), json!(domain_url(&domain)));
+    for (k, v) in &domain.settings {
+        out.insert(k.clone(), v.clone());
+    }
+    out.entry("AppNetworkAccessType")
+        .or_insert_with(|| json!("PublicInternetOnly"));
+    Ok(Reply::Json(Value::Object(out)))
+}
+
+/// `NextToken` and `MaxResults` (1..100, default 10 as SageMaker's list operations use).
+fn page_input(input: &mut Input) -> (usize, Option<String>) {
+    let max = input.int("MaxResults", 1, 100).unwrap_or(10) as usize;
+    let token = input
+        .string("NextToken", false, 8192, None)
+        .map(|t| crate::iam::decode_marker(&t));
+    (max, token)
+}
+
+fn page<T>(items: Vec<(String, T)>, token: Option<&str>, max: usize) -> (Vec<T>, Option<String>) {
+    crate::iam::paginate(items, token, max)
+}
+
+fn list_domains(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
+    let (max, token) = page_input(&mut input);
+    input.finish()?;
+    let state = cx.app.store.read();
+    cx.authorize(&state, "sagemaker:ListDomains", "*", |_| {})?;
+    let now = now_ms();
+    let mut domains: Vec<&Domain> = state.domains.values().collect();
+    domains.sort_by(|a, b| b.created_ms.cmp(&a.created_ms).then(a.id.cmp(&b.id)));
+    let items = domains
+        .into_iter()
+        .enumerate()
+        .map(|(i, d)| (format!("{i:010}"), d))
+        .collect();
+    let (page, next) = page(items, token.as_deref(), max);
+    let list: Vec<Value> = page
+        .into_iter()
+        .map(|d| {
+            json!({
+                "DomainArn": domain_arn(&state, &d.region, &d.id),
+                "DomainId": d.id,
+                "DomainName": d.name,
+                "Status": domain_status(d, now),
+                "CreationTime": timestamp(d.created_ms),
+                "LastModifiedTime": timestamp(d.modified_ms),
+                "Url": domain_url(d),
+            })
+        })
+        .collect();
+    let mut out = json!({"Domains": list});
+    if let Some(next) = next {
+        out["NextToken"] = json!(next);
+    }
+    Ok(Reply::Json(out))
+}
+
+async fn update_domain(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
+    let id = input.string("DomainId", true, 63, DOMAIN_ID);
+    let defaults = input.object("DefaultUserSettings", false);
+    let domain_settings = input.object("DomainSettingsForUpdate", false);
+    let space = input.object("DefaultSpaceSettings", false);
+    input.finish()?;
+    let id = id.unwrap_or_default();
+    let mut updates = Map::new();
+    for key in [
+        "SubnetIds",
+        "AppNetworkAccessType",
+        "AppSecurityGroupManagement",
+        "TagPropagation",
+        "VpcId",
+    ] {
+        if let Some(v) = input.members.get(key) {
+            updates.insert(key.to_string(), v.clone());
+        }
+    }
+    if let Some(d) = &defaults {
+        updates.insert("DefaultUserSettings".into(), Value::Object(d.clone()));
+    }
+    if let Some(d) = &domain_settings {
+        updates.insert("DomainSettings".into(), Value::Object(d.clone()));
+    }
+    if let Some(s) = &space {
+        updates.insert("DefaultSpaceSettings".into(), Value::Object(s.clone()));
+    }
+    let region = {
+        let state = cx.app.store.read();
+        let existing = state
+            .domains
+            .get(&id)
+            .map(|d| d.tags.clone())
+            .unwrap_or_default();
+        let region = state
+            .domains
+            .get(&id)
+            .map_or_else(|| cx.facts.region.clone(), |d| d.region.clone());
+        let arn = domain_arn(&state, &region, &id);
+        let (keys, subnets) = (
+            defaults.clone().unwrap_or_default(),
+            input.strings("SubnetIds"),
+        );
+        let access = updates
+            .get("AppNetworkAccessType")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        cx.authorize(&state, "sagemaker:UpdateDomain", &arn, |ctx| {
+            resource_tags(ctx, &existing);
+            settings_keys(ctx, &keys);
+            if !subnets.is_empty() {
+                ctx.insert(
+                    "sagemaker:VpcSubnets",
+                    rolewright_iam::ContextValue::Multi(subnets),
+                );
+            }
+            if let Some(a) = access {
+                ctx.set("sagemaker:AppNetworkAccessType", a);
+            }
+        })?;
+        if !state.domains.contains_key(&id) {
+            return Err(not_found("Domain", &arn));
+        }
+        let mut roles = defaults.as_ref().map(execution_roles).unwrap_or_default();
+        roles.extend(space.as_ref().map(execution_roles).unwrap_or_default());
+        pass_roles(cx, &state, &roles)?;
+        region
+    };
+    let now = now_ms();
+    cx.write(|state| {
+        let arn = domain_arn(state, &region, &id);
+        let domain = state
+            .domains
+            .get_mut(&id)
+            .ok_or_else(|| not_found("Domain", &arn))?;
+        merge(&mut domain.settings, &updates);
+        domain.modified_ms = now;
+        let change = Change::put(kind::DOMAIN, id.clone(), domain);
+        Ok(((), vec![change]))
+    })
+    .await?;
+    let state = cx.app.store.read();
+    Ok(Reply::Json(
+        json!({"DomainArn": domain_arn(&state, &region, &id)}),
+    ))
+}
+
+async fn delete_domain(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
+    let id = input.string("DomainId", true, 63, DOMAIN_ID);
+    input.finish()?;
+    let id = id.unwrap_or_default();
+    let region = {
+        let state = cx.app.store.read();
+        authorize_domain(cx, &state, &id, "sagemaker:DeleteDomain")?.region
+    };
+    cx.write(|state| {
+        let arn = domain_arn(state, &region, &id);
+        if !state.domains.contains_key(&id) {
+            return Err(not_found("Domain", &arn));
+        }
+        if state.user_profiles.values().any(|p| p.domain_id == id) {
+            return Err(in_use(format!(
+                "Unable to delete Domain [{arn}] because UserProfile(s) are associated with it. Delete the user profiles first."
+            )));
+        }
+        state.domains.remove(&id);
+        Ok(((), vec![Change::delete(kind::DOMAIN, id.clone())]))
+    })
+    .await?;
+    Ok(Reply::Empty)
+}
+
+async fn create_user_profile(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
+    let domain_id = input.string("DomainId", true, 63, DOMAIN_ID);
+    let name = input.string("UserProfileName", true, 63, PROFILE_NAME);
+    let settings = input.object("UserSettings", false).unwrap_or_default();
+    let tags = input.tags("Tags");
+    let sso_id = input.string("SingleSignOnUserIdentifier", false, 256, None);
+    let sso_value = input.string("SingleSignOnUserValue", false, 256, None);
+    input.finish()?;
+    let (domain_id, name) = (domain_id.unwrap_or_default(), name.unwrap_or_default());
+    let region = {
+        let state = cx.app.store.read();
+        let region = state
+            .domains
+            .get(&domain_id)
+            .map_or_else(|| cx.facts.region.clone(), |d| d.region.clone());
+        let arn = user_profile_arn(&state, &region, &domain_id, &name);
+        let (request, keys) = (tags.clone(), settings.clone());
+        cx.authorize(&state, "sagemaker:CreateUserProfile", &arn, |ctx| {
+            request_tags(ctx, &request);
+            settings_keys(ctx, &keys);
+        })?;
+        if !state.domains.contains_key(&domain_id) {
+            return Err(not_found(
+                "Domain",
+                &domain_arn(&state, &region, &domain_id),
+            ));
+        }
+        pass_roles(cx, &state, &execution_roles(&settings))?;
+        region
+    };
+    let now = now_ms();
+    let profile = UserProfile {
+        domain_id: domain_id.clone(),
+        name: name.clone(),
+        created_ms: now,
+        modified_ms: now,
+        settings,
+        home_uid: format!("{}", 200_000 + (now % 800_000)),
+        single_sign_on: sso_id.zip(sso_value),
+        tags,
+    };
+    cx.write(|state| {
+        let key = profile_key(&domain_id, &name);
+        if state.user_profiles.contains_key(&key) {
+            return Err(in_use(format!(
+                "Resource Arn: {} already exists",
+                user_profile_arn(state, &region, &domain_id, &name)
+            )));
+        }
+        let change = Change::put(kind::USER_PROFILE, key.clone(), &profile);
+        state.user_profiles.insert(key, profile);
+        Ok(((), vec![change]))
+    })
+    .await?;
+    let state = cx.app.store.read();
+    Ok(Reply::Json(json!({
+        "UserProfileArn": user_profile_arn(&state, &region, &domain_id, &name)
+    })))
+}
+
+/// Reads `DomainId` and `UserProfileName`, authorizes `action` on the profile (with its tags)
+/// and returns it with its region, or `ResourceNotFound`.
+fn authorize_profile(
+    cx: &mut Cx<'_>,
+    state: &State,
+    domain_id: &str,
+    name: &str,
+    action: &str,
+) -> Result<(UserProfile, String), ApiError> {
+    let region = state
+        .domains
+        .get(domain_id)
+        .map_or_else(|| cx.facts.region.clone(), |d| d.region.clone());
+    let arn = user_profile_arn(state, &region, domain_id, name);
+    let profile = state.user_profiles.get(&profile_key(domain_id, name));
+    let tags = profile.map(|p| p.tags.clone()).unwrap_or_default();
+    cx.authorize(state, action, &arn, |ctx| resource_tags(ctx, &tags))?;
+    match profile {
+        Some(p) => Ok((p.clone(), region)),
+        None => Err(not_found("User profile", &arn)),
+    }
+}
+
+fn profile_input(input: &mut Input) -> Result<(String, String), ApiError> {
+    let domain_id = input.string("DomainId", true, 63, DOMAIN_ID);
+    let name = input.string("UserProfileName", true, 63, PROFILE_NAME);
+    input.finish()?;
+    Ok((domain_id.unwrap_or_default(), name.unwrap_or_default()))
+}
+
+fn describe_user_profile(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
+    let (domain_id, name) = profile_input(&mut input)?;
+    let state = cx.app.store.read();
+    let (profile, region) = authorize_profile(
+        cx,
+        &state,
+        &domain_id,
+        &name,
+        "sagemaker:DescribeUserProfile",
+    )?;
+    let mut out = json!({
+        "DomainId": profile.domain_id,
+        "UserProfileArn": user_profile_arn(&state, &region, &profile.domain_id, &profile.name),
+        "UserProfileName": profile.name,
+        "HomeEfsFileSystemUid": profile.home_uid,
+        "Status": "InService",
+        "LastModifiedTime": timestamp(profile.modified_ms),
+        "CreationTime": timestamp(profile.created_ms),
+        "UserSettings": Value::Object(profile.settings.clone()),
+    });
+    if let Some((id, value)) = &profile.single_sign_on {
+        out["SingleSignOnUserIdentifier"] = json!(id);
+        out["SingleSignOnUserValue"] = json!(value);
+    }
+    Ok(Reply::Json(out))
+}
+
+fn list_user_profiles(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
+    let (max, token) = page_input(&mut input);
+    let sort_by = input
+        .one_of("SortBy", false, &["CreationTime", "LastModifiedTime"])
+        .unwrap_or_else(|| "CreationTime".into());
+    let order = input
+        .one_of("SortOrder", false, &["Ascending", "Descending"])
+        .unwrap_or_else(|| "Ascending".into());
+    let domain = input.string("DomainIdEquals", false, 63, DOMAIN_ID);
+    let contains = input.string("UserProfileNameContains", false, 63, None);
+    input.finish()?;
+    let state = cx.app.store.read();
+    cx.authorize(&state, "sagemaker:ListUserProfiles", "*", |_| {})?;
+    let mut profiles: Vec<&UserProfile> = state
+        .user_profiles
+        .values()
+        .filter(|p| domain.as_deref().is_none_or(|d| p.domain_id == d))
+        .filter(|p| contains.as_deref().is_none_or(|c| p.name.contains(c)))
+        .collect();
+    let time = |p: &UserProfile| {
+        if sort_by == "LastModifiedTime" {
+            p.modified_ms
+        } else {
+            p.created_ms
+        }
+    };
+    profiles.sort_by(|a, b| {
+        time(a)
+            .cmp(&time(b))
+            .then_with(|| a.domain_id.cmp(&b.domain_id))
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    if order == "Descending" {
+        profiles.reverse();
+    }
+    let items = profiles
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| (format!("{i:010}"), p))
+        .collect();
+    let (page, next) = page(items, token.as_deref(), max);
+    let list: Vec<Value> = page
+        .into_iter()
+        .map(|p| {
+            json!({
+                "DomainId": p.domain_id,
+                "UserProfileName": p.name,
+                "Status": "InService",
+                "CreationTime": timestamp(p.created_ms),
+                "LastModifiedTime": timestamp(p.modified_ms),
+            })
+        })
+        .collect();
+    let mut out = json!({"UserProfiles": list});
+    if let Some(next) = next {
+        out["NextToken"] = json!(next);
+    }
+    Ok(Reply::Json(out))
+}
+
+async fn update_user_profile(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
+    let settings = input.object("UserSettings", false).unwrap_or_default();
+    let (domain_id, name) = profile_input(&mut input)?;
+    let region = {
+        let state = cx.app.store.read();
+        let (_, region) =
+            authorize_profile(cx, &state, &domain_id, &name, "sagemaker:UpdateUserProfile")?;
+        pass_roles(cx, &state, &execution_roles(&settings))?;
+        region
+    };
+    let now = now_ms();
+    cx.write(|state| {
+        let arn = user_profile_arn(state, &region, &domain_id, &name);
+        let profile = state
+            .user_profiles
+            .get_mut(&profile_key(&domain_id, &name))
+            .ok_or_else(|| not_found("User profile", &arn))?;
+        merge(&mut profile.settings, &settings);
+        profile.modified_ms = now;
+        let change = Change::put(kind::USER_PROFILE, profile_key(&domain_id, &name), profile);
+        Ok(((), vec![change]))
+    })
+    .await?;
+    let state = cx.app.store.read();
+    Ok(Reply::Json(json!({
+        "UserProfileArn": user_profile_arn(&state, &region, &domain_id, &name)
+    })))
+}
+
+async fn delete_user_profile(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
+    let (domain_id, name) = profile_input(&mut input)?;
+    let region = {
+        let state = cx.app.store.read();
+        authorize_profile(cx, &state, &domain_id, &name, "sagemaker:DeleteUserProfile")?.1
+    };
+    cx.write(|state| {
+        let key = profile_key(&domain_id, &name);
+        if state.user_profiles.remove(&key).is_none() {
+            return Err(not_found(
+                "User profile",
+                &user_profile_arn(state, &region, &domain_id, &name),
+            ));
+        }
+        Ok(((), vec![Change::delete(kind::USER_PROFILE, key)]))
+    })
+    .await?;
+    Ok(Reply::Empty)
+}
+
+/// What an ARN given to the tagging operations names.
+enum Tagged {
+    Domain(String),
+    UserProfile(String),
+}
+
+fn tagged(state: &State, arn: &str) -> Option<Tagged> {
+    let resource = arn.splitn(6, ':').nth(5)?;
+    if let Some(id) = resource.strip_prefix("domain/") {
+        return state
+            .domains
+            .contains_key(id)
+            .then(|| Tagged::Domain(id.to_string()));
+    }
+    if let Some(rest) = resource.strip_prefix("user-profile/") {
+        return state
+            .user_profiles
+            .contains_key(rest)
+            .then(|| Tagged::UserProfile(rest.to_string()));
+    }
+    None
+}
+
+fn tags_of(state: &State, target: &Tagged) -> Vec<Tag> {
+    match target {
+        Tagged::Domain(id) => state.domains.get(id).map(|d| d.tags.clone()),
+        Tagged::UserProfile(key) => state.user_profiles.get(key).map(|p| p.tags.clone()),
+    }
+    .unwrap_or_default()
+}
+
+/// Authorizes a tagging action on `arn` and returns what it names, or `ResourceNotFound`.
+fn authorize_tagging(
+    cx: &mut Cx<'_>,
+    arn: &str,
+    action: &str,
+    request: &[Tag],
+    keys: &[String],
+) -> Result<Tagged, ApiError> {
+    let state = cx.app.store.read();
+    let target = tagged(&state, arn);
+    let existing = target
+        .as_ref()
+        .map(|t| tags_of(&state, t))
+        .unwrap_or_default();
+    let (request, keys) = (request.to_vec(), keys.to_vec());
+    cx.authorize(&state, action, arn, |ctx| {
+        resource_tags(ctx, &existing);
+        request_tags(ctx, &request);
+        if !keys.is_empty() {
+            ctx.insert("aws:TagKeys", rolewright_iam::ContextValue::Multi(keys));
+        }
+    })?;
+    target.ok_or_else(|| not_found("Resource", arn))
+}
+
+fn edit_tags(
+    state: &mut State,
+    target: &Tagged,
+    edit: impl FnOnce(&[Tag]) -> Result<Vec<Tag>, ApiError>,
+) -> Result<Vec<Change>, ApiError> {
+    match target {
+        Tagged::Domain(id) => {
+            let domain = state.domains.get_mut(id).ok_or_else(|| {
+                ApiError::new("ResourceNotFound", 400, "The resource was deleted.")
+            })?;
+            domain.tags = edit(&domain.tags)?;
+            Ok(vec![Change::put(kind::DOMAIN, id.clone(), domain)])
+        }
+        Tagged::UserProfile(key) => {
+            let profile = state.user_profiles.get_mut(key).ok_or_else(|| {
+                ApiError::new("ResourceNotFound", 400, "The resource was deleted.")
+            })?;
+            profile.tags = edit(&profile.tags)?;
+            Ok(vec![Change::put(kind::USER_PROFILE, key.clone(), profile)])
+        }
+    }
+}
+
+async fn add_tags(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
+    let arn = input.string("ResourceArn", true, 256, None);
+    if !input.members.contains_key("Tags") {
+        input.fail("Tags", None, "Member must not be null");
+    }
+    let tags = input.tags("Tags");
+    input.finish()?;
+    let arn = arn.unwrap_or_default();
+    let target = authorize_tagging(cx, &arn, "sagemaker:AddTags", &tags, &[])?;
+    let added = tags.clone();
+    cx.write(|state| {
+        let changes = edit_tags(state, &target, |old| merge_tags(old, &added))?;
+        Ok(((), changes))
+    })
+    .await?;
+    Ok(Reply::Json(json!({"Tags": tag_list(&tags)})))
+}
+
+fn list_tags(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
+    let arn = input.string("ResourceArn", true, 256, None);
+    let (max, token) = page_input(&mut input);
+    input.finish()?;
+    let arn = arn.unwrap_or_default();
+    let target = authorize_tagging(cx, &arn, "sagemaker:ListTags", &[], &[])?;
+    let state = cx.app.store.read();
+    let tags = tags_of(&state, &target);
+    let items = tags
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (format!("{i:010}"), t.clone()))
+        .collect();
+    let (page, next) = page(items, token.as_deref(), max.max(50));
+    let mut out = json!({"Tags": tag_list(&page)});
+    if let Some(next) = next {
+        out["NextToken"] = json!(next);
+    }
+    Ok(Reply::Json(out))
+}
+
+async fn delete_tags(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
+    let arn = input.string("ResourceArn", true, 256, None);
+    if !input.members.contains_key("TagKeys") {
+        input.fail("TagKeys", None, "Member must not be null");
+    }
+    let keys = input.strings("TagKeys");
+    input.finish()?;
+    let arn = arn.unwrap_or_default();
+    let target = authorize_tagging(cx, &arn, "sagemaker:DeleteTags", &[], &keys)?;
+    cx.write(|state| {
+        let changes = edit_tags(state, &target, |old| {
+            Ok(old
+                .iter()
+                .filter(|t| !keys.contains(&t.key))
+                .cloned()
+                .collect())
+        })?;
+        Ok(((), changes))
+    })
+    .await?;
+    Ok(Reply::Empty)
+}
+
+async fn set_portfolio(cx: &mut Cx<'_>, enabled: bool) -> Result<Reply, ApiError> {
+    let action = if enabled {
+        "sagemaker:EnableSagemakerServicecatalogPortfolio"
+    } else {
+        "sagemaker:DisableSagemakerServicecatalogPortfolio"
+    };
+    {
+        let state = cx.app.store.read();
+        cx.authorize(&state, action, "*", |_| {})?;
+    }
+    cx.write(|state| {
+        state.sagemaker_portfolio = enabled;
+        let change = Change::Put {
+            kind: kind::META,
+            id: "sagemaker_portfolio".into(),
+            body: enabled.to_string(),
+        };
+        Ok(((), vec![change]))
+    })
+    .await?;
+    Ok(Reply::Empty)
+}
+
+fn portfolio_status(cx: &mut Cx<'_>) -> Result<Reply, ApiError> {
+    let state = cx.app.store.read();
+    cx.authorize(
+        &state,
+        "sagemaker:GetSagemakerServicecatalogPortfolioStatus",
+        "*",
+        |_| {},
+    )?;
+    let status = if state.sagemaker_portfolio {
+        "Enabled"
+    } else {
+        "Disabled"
+    };
+    Ok(Reply::Json(json!({"Status": status})))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_follow_the_model() {
+        assert!(domain_id_pattern("d-abc123def456"));
+        assert!(!domain_id_pattern("d-"));
+        assert!(!domain_id_pattern("x-abc"));
+        assert!(!domain_id_pattern("d-ABC"));
+        assert!(resource_name_pattern("alice-1"));
+        assert!(!resource_name_pattern("-alice"));
+        assert!(!resource_name_pattern("alice_1"));
+    }
+
+    #[test]
+    fn every_operation_is_authorized_as_its_sagemaker_action() {
+        for op in OPERATIONS {
+            assert_eq!(op.action, format!("sagemaker:{}", op.name));
+        }
+        assert_eq!(OPERATIONS.len(), 16);
+    }
+
+    #[test]
+    fn validation_names_members_in_lower_camel_case() {
+        let mut input = Input::new(json!({"UserProfileName": "-bad"}));
+        input.string("DomainId", true, 63, DOMAIN_ID);
+        input.string("UserProfileName", true, 63, PROFILE_NAME);
+        let error = input.finish().unwrap_err();
+        assert_eq!(
+            error.message,
+            "2 validation errors detected: Value null at 'domainId' failed to satisfy constraint: \
+             Member must not be null; Value '-bad' at 'userProfileName' failed to satisfy \
+             constraint: Member must satisfy regular expression pattern: \
+             [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
+        );
+    }
+}

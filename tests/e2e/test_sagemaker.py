@@ -1,0 +1,169 @@
+"""SageMaker Studio through boto3 (issue 10, part): domains and user profiles with execution roles
+checked by iam:PassRole, tags, the Service Catalog portfolio switch, AWS's error codes, and
+authorization of every call by the engine.
+"""
+
+import json
+import time
+
+from harness import ACCOUNT, REGION, E2ETestCase, allow, policy, trust, unique
+
+SAGEMAKER_TRUST = json.dumps(trust({"Service": "sagemaker.amazonaws.com"}))
+
+
+def role_arn(name):
+    return f"arn:aws:iam::{ACCOUNT}:role/{name}"
+
+
+class StudioTests(E2ETestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.sm = cls.server.admin("sagemaker")
+        cls.compute = unique("SageMaker-compute")
+        cls.scientist = unique("SageMaker-ds")
+        for name in (cls.compute, cls.scientist):
+            cls.iam.create_role(RoleName=name, AssumeRolePolicyDocument=SAGEMAKER_TRUST)
+
+    def new_domain(self, **extra):
+        answer = self.sm.create_domain(
+            DomainName=unique("studio"), AuthMode="IAM",
+            DefaultUserSettings={"ExecutionRole": role_arn(self.compute)},
+            SubnetIds=["subnet-0123456789abcdef0"], VpcId="vpc-0123456789abcdef0", **extra)
+        return answer
+
+    def test_create_describe_and_list_a_domain(self):
+        answer = self.new_domain(Tags=[{"Key": "team", "Value": "ml"}])
+        domain_id = answer["DomainId"]
+        self.assertRegex(domain_id, r"^d-[a-z0-9]{12}$")
+        self.assertEqual(answer["DomainArn"],
+                         f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:domain/{domain_id}")
+        self.assertEqual(answer["Url"], f"https://{domain_id}.studio.{REGION}.sagemaker.aws")
+        described = self.sm.describe_domain(DomainId=domain_id)
+        self.assertIn(described["Status"], ("Pending", "InService"))
+        self.assertEqual(described["AuthMode"], "IAM")
+        self.assertEqual(described["DefaultUserSettings"]["ExecutionRole"], role_arn(self.compute))
+        self.assertEqual(described["SubnetIds"], ["subnet-0123456789abcdef0"])
+        deadline = time.time() + 10
+        while self.sm.describe_domain(DomainId=domain_id)["Status"] != "InService":
+            self.assertLess(time.time(), deadline, "the domain never became InService")
+            time.sleep(0.2)
+        listed = self.sm.get_paginator("list_domains").paginate().build_full_result()["Domains"]
+        self.assertIn(domain_id, [d["DomainId"] for d in listed])
+        tags = self.sm.list_tags(ResourceArn=answer["DomainArn"])["Tags"]
+        self.assertEqual(tags, [{"Key": "team", "Value": "ml"}])
+
+    def test_a_missing_domain_is_resource_not_found(self):
+        self.assertError(lambda: self.sm.describe_domain(DomainId="d-000000000000"),
+                         "ResourceNotFound", 400)
+
+    def test_invalid_input_gets_awss_validation_text(self):
+        self.assertError(
+            lambda: self.sm.describe_user_profile(DomainId="d-000000000000",
+                                                  UserProfileName="-bad"),
+            "ValidationException", 400,
+            message="1 validation error detected: Value '-bad' at 'userProfileName' failed to "
+                    "satisfy constraint: Member must satisfy regular expression pattern: "
+                    "[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
+
+    def test_user_profiles_take_an_execution_role_and_block_deleting_their_domain(self):
+        domain_id = self.new_domain()["DomainId"]
+        name = unique("alice")
+        arn = self.sm.create_user_profile(
+            DomainId=domain_id, UserProfileName=name,
+            UserSettings={"ExecutionRole": role_arn(self.scientist),
+                          "StudioWebPortalSettings": {"HiddenMlTools": ["JumpStart"]}},
+        )["UserProfileArn"]
+        self.assertEqual(arn, f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:user-profile/{domain_id}/{name}")
+        got = self.sm.describe_user_profile(DomainId=domain_id, UserProfileName=name)
+        self.assertEqual(got["UserSettings"]["ExecutionRole"], role_arn(self.scientist))
+        self.assertEqual(got["Status"], "InService")
+        self.assertError(lambda: self.sm.create_user_profile(DomainId=domain_id,
+                                                             UserProfileName=name),
+                         "ResourceInUse", 400)
+        self.sm.update_user_profile(DomainId=domain_id, UserProfileName=name, UserSettings={
+            "StudioWebPortalSettings": {"HiddenMlTools": []}})
+        got = self.sm.describe_user_profile(DomainId=domain_id, UserProfileName=name)
+        self.assertEqual(got["UserSettings"]["StudioWebPortalSettings"]["HiddenMlTools"], [])
+        self.assertEqual(got["UserSettings"]["ExecutionRole"], role_arn(self.scientist),
+                         "an update keeps the settings it does not name")
+        listed = self.sm.list_user_profiles(DomainIdEquals=domain_id)["UserProfiles"]
+        self.assertEqual([p["UserProfileName"] for p in listed], [name])
+        self.assertError(lambda: self.sm.delete_domain(DomainId=domain_id), "ResourceInUse", 400)
+        self.sm.delete_user_profile(DomainId=domain_id, UserProfileName=name)
+        self.assertError(lambda: self.sm.describe_user_profile(DomainId=domain_id,
+                                                               UserProfileName=name),
+                         "ResourceNotFound", 400)
+        self.sm.delete_domain(DomainId=domain_id)
+        self.assertError(lambda: self.sm.describe_domain(DomainId=domain_id),
+                         "ResourceNotFound", 400)
+
+    def test_an_execution_role_that_does_not_exist_is_refused(self):
+        self.assertError(lambda: self.sm.create_domain(
+            DomainName=unique("studio"), AuthMode="IAM", SubnetIds=["subnet-1"], VpcId="vpc-1",
+            DefaultUserSettings={"ExecutionRole": role_arn("nobody-here")}),
+            "ValidationException", 400)
+
+    def test_tags_and_the_portfolio_switch(self):
+        domain_arn = self.new_domain()["DomainArn"]
+        self.sm.add_tags(ResourceArn=domain_arn, Tags=[{"Key": "a", "Value": "1"},
+                                                       {"Key": "b", "Value": "2"}])
+        self.sm.delete_tags(ResourceArn=domain_arn, TagKeys=["a"])
+        self.assertEqual(self.sm.list_tags(ResourceArn=domain_arn)["Tags"],
+                         [{"Key": "b", "Value": "2"}])
+        self.assertEqual(self.sm.get_sagemaker_servicecatalog_portfolio_status()["Status"],
+                         "Disabled")
+        self.sm.enable_sagemaker_servicecatalog_portfolio()
+        self.assertEqual(self.sm.get_sagemaker_servicecatalog_portfolio_status()["Status"],
+                         "Enabled")
+        self.sm.disable_sagemaker_servicecatalog_portfolio()
+        self.assertEqual(self.sm.get_sagemaker_servicecatalog_portfolio_status()["Status"],
+                         "Disabled")
+
+
+class StudioAuthorizationTests(E2ETestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.sm = cls.server.admin("sagemaker")
+        cls.allowed_role, cls.other_role = unique("SageMaker-ok"), unique("SageMaker-other")
+        for name in (cls.allowed_role, cls.other_role):
+            cls.iam.create_role(RoleName=name, AssumeRolePolicyDocument=SAGEMAKER_TRUST)
+        cls.domain_id = cls.sm.create_domain(
+            DomainName=unique("studio"), AuthMode="IAM", SubnetIds=["subnet-1"], VpcId="vpc-1",
+            DefaultUserSettings={"ExecutionRole": role_arn(cls.allowed_role)})["DomainId"]
+        cls.user, cls.kid, cls.secret = cls.server.new_user(policy_doc=policy(
+            allow(["sagemaker:CreateUserProfile", "sagemaker:DescribeUserProfile"]),
+            allow("iam:PassRole", role_arn(cls.allowed_role),
+                  Condition={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}})))
+        cls.usm = cls.server.client("sagemaker", cls.kid, cls.secret)
+
+    def test_a_role_the_caller_may_pass_is_accepted(self):
+        name = unique("bob")
+        self.usm.create_user_profile(DomainId=self.domain_id, UserProfileName=name,
+                                     UserSettings={"ExecutionRole": role_arn(self.allowed_role)})
+        self.assertEqual(self.usm.describe_user_profile(
+            DomainId=self.domain_id, UserProfileName=name)["UserProfileName"], name)
+
+    def test_another_role_is_denied_with_awss_text(self):
+        name = unique("carol")
+        self.assertError(
+            lambda: self.usm.create_user_profile(
+                DomainId=self.domain_id, UserProfileName=name,
+                UserSettings={"ExecutionRole": role_arn(self.other_role)}),
+            "AccessDeniedException", 400,
+            message=(f"User: {self.user['Arn']} is not authorized to perform: iam:PassRole on "
+                     f"resource: {role_arn(self.other_role)} because no identity-based policy "
+                     "allows the iam:PassRole action"))
+        self.assertError(lambda: self.sm.describe_user_profile(DomainId=self.domain_id,
+                                                               UserProfileName=name),
+                         "ResourceNotFound", 400)
+
+    def test_actions_the_policy_does_not_grant_are_denied(self):
+        self.assertError(
+            lambda: self.usm.describe_domain(DomainId=self.domain_id), "AccessDeniedException", 400,
+            message=(f"User: {self.user['Arn']} is not authorized to perform: "
+                     f"sagemaker:DescribeDomain on resource: arn:aws:sagemaker:{REGION}:{ACCOUNT}:"
+                     f"domain/{self.domain_id} because no identity-based policy allows the "
+                     "sagemaker:DescribeDomain action"))
+        self.assertError(lambda: self.usm.list_domains(), "AccessDeniedException", 400)
