@@ -121,6 +121,99 @@ class StudioTests(E2ETestCase):
                          "Disabled")
 
 
+class AppsAndSpacesTests(E2ETestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.sm = cls.server.admin("sagemaker")
+        cls.role = unique("SageMaker-apps")
+        cls.iam.create_role(RoleName=cls.role, AssumeRolePolicyDocument=SAGEMAKER_TRUST)
+
+    def domain_with_user(self):
+        domain = self.sm.create_domain(
+            DomainName=unique("studio"), AuthMode="IAM", SubnetIds=["subnet-1"], VpcId="vpc-1",
+            DefaultUserSettings={"ExecutionRole": role_arn(self.role)})
+        user = unique("user")
+        self.sm.create_user_profile(DomainId=domain["DomainId"], UserProfileName=user)
+        return domain, user
+
+    def wait_for(self, want, describe):
+        deadline = time.time() + 10
+        while True:
+            status = describe()["Status"]
+            if status == want:
+                return
+            self.assertLess(time.time(), deadline, f"still {status}, waiting for {want}")
+            time.sleep(0.2)
+
+    def test_apps_go_from_pending_to_in_service_and_stay_listed_once_deleted(self):
+        domain, user = self.domain_with_user()
+        domain_id = domain["DomainId"]
+        arn = self.sm.create_app(DomainId=domain_id, UserProfileName=user,
+                                 AppType="JupyterServer", AppName="default")["AppArn"]
+        self.assertEqual(arn, f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:app/{domain_id}/{user}/"
+                              "jupyterserver/default")
+        describe = lambda: self.sm.describe_app(DomainId=domain_id, UserProfileName=user,  # noqa: E731
+                                                AppType="JupyterServer", AppName="default")
+        self.assertIn(describe()["Status"], ("Pending", "InService"))
+        self.wait_for("InService", describe)
+        self.assertError(lambda: self.sm.create_app(DomainId=domain_id, UserProfileName=user,
+                                                    AppType="JupyterServer", AppName="default"),
+                         "ResourceInUse", 400)
+        profile_arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:user-profile/{domain_id}/{user}"
+        self.assertError(
+            lambda: self.sm.delete_user_profile(DomainId=domain_id, UserProfileName=user),
+            "ResourceInUse", 400,
+            message=f"Unable to delete UserProfile [{profile_arn}] because App(s) are associated "
+                    "with it.")
+        self.assertError(
+            lambda: self.sm.update_domain(DomainId=domain_id, AppNetworkAccessType="VpcOnly"),
+            "ValidationException", 400,
+            message=f"Unable to update Domain [{domain['DomainArn']}] with InService App. Delete "
+                    "all InService apps in the domain including shared Apps for [domain-shared] "
+                    "User Profile, and try again.")
+        self.sm.delete_app(DomainId=domain_id, UserProfileName=user, AppType="JupyterServer",
+                           AppName="default")
+        self.wait_for("Deleted", describe)
+        listed = self.sm.list_apps(DomainIdEquals=domain_id)["Apps"]
+        self.assertEqual([(a["AppName"], a["Status"]) for a in listed], [("default", "Deleted")])
+        self.sm.update_domain(DomainId=domain_id, AppNetworkAccessType="VpcOnly")
+        self.assertEqual(self.sm.describe_domain(DomainId=domain_id)["AppNetworkAccessType"],
+                         "VpcOnly")
+        self.sm.delete_user_profile(DomainId=domain_id, UserProfileName=user)
+
+    def test_a_missing_app_is_a_validation_exception_naming_record_not_found(self):
+        domain, user = self.domain_with_user()
+        error = self.assertError(
+            lambda: self.sm.describe_app(DomainId=domain["DomainId"], UserProfileName=user,
+                                         AppType="KernelGateway", AppName="nothing"),
+            "ValidationException", 400)
+        self.assertIn("RecordNotFound", error.response["Error"]["Message"])
+
+    def test_spaces(self):
+        domain, _ = self.domain_with_user()
+        domain_id = domain["DomainId"]
+        arn = self.sm.create_space(DomainId=domain_id, SpaceName="team-space",
+                                   SpaceDisplayName="Team")["SpaceArn"]
+        self.assertEqual(arn, f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:space/{domain_id}/team-space")
+        got = self.sm.describe_space(DomainId=domain_id, SpaceName="team-space")
+        self.assertEqual(got["SpaceDisplayName"], "Team")
+        self.sm.update_space(DomainId=domain_id, SpaceName="team-space", SpaceDisplayName="Team 2")
+        listed = self.sm.list_spaces(DomainIdEquals=domain_id)["Spaces"]
+        self.assertEqual([(s["SpaceName"], s["SpaceDisplayName"]) for s in listed],
+                         [("team-space", "Team 2")])
+        self.sm.create_app(DomainId=domain_id, SpaceName="team-space", AppType="JupyterLab",
+                           AppName="default")
+        self.assertError(lambda: self.sm.delete_space(DomainId=domain_id, SpaceName="team-space"),
+                         "ResourceInUse", 400)
+        self.sm.delete_app(DomainId=domain_id, SpaceName="team-space", AppType="JupyterLab",
+                           AppName="default")
+        time.sleep(1.1)
+        self.sm.delete_space(DomainId=domain_id, SpaceName="team-space")
+        self.assertError(lambda: self.sm.describe_space(DomainId=domain_id, SpaceName="team-space"),
+                         "ResourceNotFound", 400)
+
+
 class StudioAuthorizationTests(E2ETestCase):
     @classmethod
     def setUpClass(cls):

@@ -277,6 +277,11 @@ pub struct State {
     pub user_profiles: BTreeMap<String, UserProfile>,
     /// Whether the account's SageMaker Service Catalog portfolio is enabled.
     pub sagemaker_portfolio: bool,
+    /// SageMaker shared spaces by `DOMAIN_ID/NAME`.
+    pub spaces: BTreeMap<String, Space>,
+    /// SageMaker apps by `DOMAIN_ID/OWNER/TYPE/NAME` (owner: a user profile or a space); deleted
+    /// apps stay, as AWS keeps listing them.
+    pub apps: BTreeMap<String, App>,
     /// Moves whenever a committed change can alter a decision (a policy document, an attachment,
     /// a boundary, a group membership, an entity deleted or recreated); cached policy sets carry
     /// the generation they were built at. Tag edits, sessions, access keys and last-used times
@@ -326,6 +331,47 @@ pub struct UserProfile {
     pub home_uid: String,
     /// `SingleSignOnUserIdentifier` and `SingleSignOnUserValue`, for SSO domains.
     pub single_sign_on: Option<(String, String)>,
+    /// Tags.
+    pub tags: Vec<Tag>,
+}
+
+/// A SageMaker Studio shared space.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Space {
+    /// The domain's id.
+    pub domain_id: String,
+    /// The name given.
+    pub name: String,
+    /// Unix milliseconds.
+    pub created_ms: i64,
+    /// Unix milliseconds of the last change.
+    pub modified_ms: i64,
+    /// `SpaceSettings`, `OwnershipSettings`, `SpaceSharingSettings` and `SpaceDisplayName` as
+    /// given.
+    pub settings: serde_json::Map<String, serde_json::Value>,
+    /// Tags.
+    pub tags: Vec<Tag>,
+}
+
+/// A SageMaker Studio app of a user profile or a space.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct App {
+    /// The domain's id.
+    pub domain_id: String,
+    /// The user profile that owns it, if any.
+    pub user_profile: Option<String>,
+    /// The space that owns it, if any.
+    pub space: Option<String>,
+    /// `JupyterServer`, `KernelGateway`, `JupyterLab`, ...
+    pub app_type: String,
+    /// The name given (`default` for a JupyterServer).
+    pub name: String,
+    /// Unix milliseconds.
+    pub created_ms: i64,
+    /// Unix milliseconds when it was deleted.
+    pub deleted_ms: Option<i64>,
+    /// `ResourceSpec` as given.
+    pub resource_spec: Option<serde_json::Value>,
     /// Tags.
     pub tags: Vec<Tag>,
 }
@@ -429,6 +475,8 @@ impl State {
             kind::USER_PROFILE => {
                 replace(&mut self.user_profiles, id, body, |_, _| true).map(|_| false)
             }
+            kind::SPACE => replace(&mut self.spaces, id, body, |_, _| true).map(|_| false),
+            kind::APP => replace(&mut self.apps, id, body, |_, _| true).map(|_| false),
             _ => Ok(false),
         }
     }
@@ -574,4 +622,8 @@ pub mod kind {
     pub const DOMAIN: &str = "sagemaker_domain";
     /// SageMaker user profiles.
     pub const USER_PROFILE: &str = "sagemaker_user_profile";
+    /// SageMaker spaces.
+    pub const SPACE: &str = "sagemaker_space";
+    /// SageMaker apps.
+    pub const APP: &str = "sagemaker_app";
 }

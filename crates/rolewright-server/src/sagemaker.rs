@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 use crate::authz::request_tags;
 use crate::error::ApiError;
 use crate::ids;
-use crate::model::{Change, Domain, State, Tag, UserProfile, kind};
+use crate::model::{App, Change, Domain, Space, State, Tag, UserProfile, kind};
 use crate::server::{Cx, Reply};
 use crate::wire::json::timestamp;
 
@@ -41,6 +41,15 @@ operations![
     "ListUserProfiles",
     "UpdateUserProfile",
     "DeleteUserProfile",
+    "CreateSpace",
+    "DescribeSpace",
+    "ListSpaces",
+    "UpdateSpace",
+    "DeleteSpace",
+    "CreateApp",
+    "DescribeApp",
+    "ListApps",
+    "DeleteApp",
     "AddTags",
     "ListTags",
     "DeleteTags",
@@ -52,9 +61,24 @@ operations![
 /// The service principal SageMaker passes execution roles to.
 pub const SERVICE_PRINCIPAL: &str = "sagemaker.amazonaws.com";
 
-/// How long a new domain reports `Pending` before `InService`, so that scripts which poll see
-/// the transition they wait for.
+/// How long a new domain or app reports `Pending` before `InService`, and a deleted app
+/// `Deleting` before `Deleted`, so that scripts which poll see the transitions they wait for.
 const DOMAIN_PENDING_MS: i64 = 1000;
+/// See [`DOMAIN_PENDING_MS`].
+const APP_TRANSITION_MS: i64 = 1000;
+
+/// The app types of the model.
+const APP_TYPES: &[&str] = &[
+    "JupyterServer",
+    "KernelGateway",
+    "DetailedProfiler",
+    "TensorBoard",
+    "CodeEditor",
+    "JupyterLab",
+    "RStudioServerPro",
+    "RSessionGateway",
+    "Canvas",
+];
 
 /// Runs one SageMaker operation on its JSON input.
 pub async fn dispatch(cx: &mut Cx<'_>, op: &str, input: Value) -> Result<Reply, ApiError> {
@@ -77,6 +101,15 @@ pub async fn dispatch(cx: &mut Cx<'_>, op: &str, input: Value) -> Result<Reply, 
         "ListUserProfiles" => list_user_profiles(cx, input),
         "UpdateUserProfile" => update_user_profile(cx, input).await,
         "DeleteUserProfile" => delete_user_profile(cx, input).await,
+        "CreateSpace" => create_space(cx, input).await,
+        "DescribeSpace" => describe_space(cx, input),
+        "ListSpaces" => list_spaces(cx, input),
+        "UpdateSpace" => update_space(cx, input).await,
+        "DeleteSpace" => delete_space(cx, input).await,
+        "CreateApp" => create_app(cx, input).await,
+        "DescribeApp" => describe_app(cx, input),
+        "ListApps" => list_apps(cx, input),
+        "DeleteApp" => delete_app(cx, input).await,
         "AddTags" => add_tags(cx, input).await,
         "ListTags" => list_tags(cx, input),
         "DeleteTags" => delete_tags(cx, input).await,
@@ -755,6 +788,21 @@ async fn update_domain(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiEr
         if !state.domains.contains_key(&id) {
             return Err(not_found("Domain", &arn));
         }
+        if refused_with_apps(&updates) {
+            let now = now_ms();
+            let running = state.apps.values().any(|a| {
+                a.domain_id == id && matches!(app_status(a, now), "InService" | "Pending")
+            });
+            if running {
+                return Err(ApiError::new(
+                    "ValidationException",
+                    400,
+                    format!(
+                        "Unable to update Domain [{arn}] with InService App. Delete all InService apps in the domain including shared Apps for [domain-shared] User Profile, and try again."
+                    ),
+                ));
+            }
+        }
         let mut roles = defaults.as_ref().map(execution_roles).unwrap_or_default();
         roles.extend(space.as_ref().map(execution_roles).unwrap_or_default());
         pass_roles(cx, &state, &roles)?;
@@ -795,6 +843,11 @@ async fn delete_domain(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiEr
         if state.user_profiles.values().any(|p| p.domain_id == id) {
             return Err(in_use(format!(
                 "Unable to delete Domain [{arn}] because UserProfile(s) are associated with it. Delete the user profiles first."
+            )));
+        }
+        if state.spaces.values().any(|p| p.domain_id == id) {
+            return Err(in_use(format!(
+                "Unable to delete Domain [{arn}] because Space(s) are associated with it. Delete the spaces first."
             )));
         }
         state.domains.remove(&id);
@@ -1016,14 +1069,23 @@ async fn delete_user_profile(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply,
         let state = cx.app.store.read();
         authorize_profile(cx, &state, &domain_id, &name, "sagemaker:DeleteUserProfile")?.1
     };
+    let now = now_ms();
     cx.write(|state| {
         let key = profile_key(&domain_id, &name);
-        if state.user_profiles.remove(&key).is_none() {
-            return Err(not_found(
-                "User profile",
-                &user_profile_arn(state, &region, &domain_id, &name),
-            ));
+        let arn = user_profile_arn(state, &region, &domain_id, &name);
+        if !state.user_profiles.contains_key(&key) {
+            return Err(not_found("User profile", &arn));
         }
+        if state.apps.values().any(|a| {
+            a.domain_id == domain_id
+                && a.user_profile.as_deref() == Some(name.as_str())
+                && app_status(a, now) != "Deleted"
+        }) {
+            return Err(in_use(format!(
+                "Unable to delete UserProfile [{arn}] because App(s) are associated with it."
+            )));
+        }
+        state.user_profiles.remove(&key);
         Ok(((), vec![Change::delete(kind::USER_PROFILE, key)]))
     })
     .await?;
@@ -1210,6 +1272,580 @@ fn portfolio_status(cx: &mut Cx<'_>) -> Result<Reply, ApiError> {
     Ok(Reply::Json(json!({"Status": status})))
 }
 
+/// Whether an UpdateDomain carries changes AWS refuses while apps run: the network (subnets,
+/// access type), the execution role identity, and custom images.
+fn refused_with_apps(updates: &Map<String, Value>) -> bool {
+    let custom_images = |settings: Option<&Value>| {
+        settings
+            .and_then(Value::as_object)
+            .is_some_and(|s| s.values().any(|app| app.get("CustomImages").is_some()))
+    };
+    updates.contains_key("SubnetIds")
+        || updates.contains_key("AppNetworkAccessType")
+        || updates
+            .get("DomainSettings")
+            .is_some_and(|d| d.get("ExecutionRoleIdentityConfig").is_some())
+        || custom_images(updates.get("DefaultUserSettings"))
+}
+
+fn space_arn(state: &State, region: &str, domain: &str, name: &str) -> String {
+    format!(
+        "arn:aws:sagemaker:{region}:{}:space/{domain}/{name}",
+        state.account
+    )
+}
+
+fn app_arn(state: &State, region: &str, app: &App) -> String {
+    let owner = app
+        .user_profile
+        .as_deref()
+        .or(app.space.as_deref())
+        .unwrap_or_default();
+    format!(
+        "arn:aws:sagemaker:{region}:{}:app/{}/{owner}/{}/{}",
+        state.account,
+        app.domain_id,
+        app.app_type.to_ascii_lowercase(),
+        app.name
+    )
+}
+
+fn app_key(domain: &str, owner: &str, app_type: &str, name: &str) -> String {
+    format!("{domain}/{owner}/{app_type}/{name}")
+}
+
+fn app_status(app: &App, now: i64) -> &'static str {
+    match app.deleted_ms {
+        Some(deleted) if now - deleted < APP_TRANSITION_MS => "Deleting",
+        Some(_) => "Deleted",
+        None if now - app.created_ms < APP_TRANSITION_MS => "Pending",
+        None => "InService",
+    }
+}
+
+fn region_of(cx: &Cx<'_>, state: &State, domain_id: &str) -> String {
+    state
+        .domains
+        .get(domain_id)
+        .map_or_else(|| cx.facts.region.clone(), |d| d.region.clone())
+}
+
+/// Members of CreateSpace kept as given.
+const SPACE_SETTINGS: &[&str] = &[
+    "SpaceSettings",
+    "OwnershipSettings",
+    "SpaceSharingSettings",
+    "SpaceDisplayName",
+];
+
+fn space_input(input: &mut Input) -> Result<(String, String), ApiError> {
+    let domain_id = input.string("DomainId", true, 63, DOMAIN_ID);
+    let name = input.string("SpaceName", true, 63, PROFILE_NAME);
+    input.finish()?;
+    Ok((domain_id.unwrap_or_default(), name.unwrap_or_default()))
+}
+
+async fn create_space(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
+    let tags = input.tags("Tags");
+    let (domain_id, name) = space_input(&mut input)?;
+    let mut settings = Map::new();
+    for key in SPACE_SETTINGS {
+        if let Some(v) = input.members.get(*key) {
+            settings.insert((*key).to_string(), v.clone());
+        }
+    }
+    let region = {
+        let state = cx.app.store.read();
+        let region = region_of(cx, &state, &domain_id);
+        let arn = space_arn(&state, &region, &domain_id, &name);
+        let request = tags.clone();
+        cx.authorize(&state, "sagemaker:CreateSpace", &arn, |ctx| {
+            request_tags(ctx, &request)
+        })?;
+        if !state.domains.contains_key(&domain_id) {
+            return Err(not_found(
+                "Domain",
+                &domain_arn(&state, &region, &domain_id),
+            ));
+        }
+        region
+    };
+    let now = now_ms();
+    let space = Space {
+        domain_id: domain_id.clone(),
+        name: name.clone(),
+        created_ms: now,
+        modified_ms: now,
+        settings,
+        tags,
+    };
+    cx.write(|state| {
+        let key = profile_key(&domain_id, &name);
+        if state.spaces.contains_key(&key) {
+            return Err(in_use(format!(
+                "Resource Arn: {} already exists",
+                space_arn(state, &region, &domain_id, &name)
+            )));
+        }
+        let change = Change::put(kind::SPACE, key.clone(), &space);
+        state.spaces.insert(key, space);
+        Ok(((), vec![change]))
+    })
+    .await?;
+    let state = cx.app.store.read();
+    Ok(Reply::Json(
+        json!({"SpaceArn": space_arn(&state, &region, &domain_id, &name)}),
+    ))
+}
+
+fn authorize_space(
+    cx: &mut Cx<'_>,
+    state: &State,
+    domain_id: &str,
+    name: &str,
+    action: &str,
+) -> Result<(Space, String), ApiError> {
+    let region = region_of(cx, state, domain_id);
+    let arn = space_arn(state, &region, domain_id, name);
+    let space = state.spaces.get(&profile_key(domain_id, name));
+    let tags = space.map(|p| p.tags.clone()).unwrap_or_default();
+    cx.authorize(state, action, &arn, |ctx| resource_tags(ctx, &tags))?;
+    match space {
+        Some(s) => Ok((s.clone(), region)),
+        None => Err(not_found("Space", &arn)),
+    }
+}
+
+fn describe_space(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
+    let (domain_id, name) = space_input(&mut input)?;
+    let state = cx.app.store.read();
+    let (space, region) =
+        authorize_space(cx, &state, &domain_id, &name, "sagemaker:DescribeSpace")?;
+    let mut out = Map::new();
+    out.insert("DomainId".into(), json!(space.domain_id));
+    out.insert(
+        "SpaceArn".into(),
+        json!(space_arn(&state, &region, &space.domain_id, &space.name)),
+    );
+    out.insert("SpaceName".into(), json!(space.name));
+    out.insert("Status".into(), json!("InService"));
+    out.insert("CreationTime".into(), timestamp(space.created_ms));
+    out.insert("LastModifiedTime".into(), timestamp(space.modified_ms));
+    for (k, v) in &space.settings {
+        out.insert(k.clone(), v.clone());
+    }
+    Ok(Reply::Json(Value::Object(out)))
+}
+
+fn list_spaces(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
+    let (max, token) = page_input(&mut input);
+    let order = input
+        .one_of("SortOrder", false, &["Ascending", "Descending"])
+        .unwrap_or_else(|| "Ascending".into());
+    let sort_by = input
+        .one_of("SortBy", false, &["CreationTime", "LastModifiedTime"])
+        .unwrap_or_else(|| "CreationTime".into());
+    let domain = input.string("DomainIdEquals", false, 63, DOMAIN_ID);
+    let contains = input.string("SpaceNameContains", false, 63, None);
+    input.finish()?;
+    let state = cx.app.store.read();
+    cx.authorize(&state, "sagemaker:ListSpaces", "*", |_| {})?;
+    let mut spaces: Vec<&Space> = state
+        .spaces
+        .values()
+        .filter(|p| domain.as_deref().is_none_or(|d| p.domain_id == d))
+        .filter(|p| contains.as_deref().is_none_or(|c| p.name.contains(c)))
+        .collect();
+    let time = |p: &Space| {
+        if sort_by == "LastModifiedTime" {
+            p.modified_ms
+        } else {
+            p.created_ms
+        }
+    };
+    spaces.sort_by(|a, b| time(a).cmp(&time(b)).then_with(|| a.name.cmp(&b.name)));
+    if order == "Descending" {
+        spaces.reverse();
+    }
+    let items = spaces
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| (format!("{i:010}"), p))
+        .collect();
+    let (page, next) = page(items, token.as_deref(), max);
+    let list: Vec<Value> = page
+        .into_iter()
+        .map(|p| {
+            let mut item = json!({
+                "DomainId": p.domain_id,
+                "SpaceName": p.name,
+                "Status": "InService",
+                "CreationTime": timestamp(p.created_ms),
+                "LastModifiedTime": timestamp(p.modified_ms),
+            });
+            if let Some(name) = p.settings.get("SpaceDisplayName") {
+                item["SpaceDisplayName"] = name.clone();
+            }
+            item
+        })
+        .collect();
+    let mut out = json!({"Spaces": list});
+    if let Some(next) = next {
+        out["NextToken"] = json!(next);
+    }
+    Ok(Reply::Json(out))
+}
+
+async fn update_space(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
+    let settings = input.object("SpaceSettings", false);
+    let display = input.string("SpaceDisplayName", false, 64, None);
+    let (domain_id, name) = space_input(&mut input)?;
+    let region = {
+        let state = cx.app.store.read();
+        authorize_space(cx, &state, &domain_id, &name, "sagemaker:UpdateSpace")?.1
+    };
+    let now = now_ms();
+    cx.write(|state| {
+        let arn = space_arn(state, &region, &domain_id, &name);
+        let space = state
+            .spaces
+            .get_mut(&profile_key(&domain_id, &name))
+            .ok_or_else(|| not_found("Space", &arn))?;
+        if let Some(s) = &settings {
+            let mut update = Map::new();
+            update.insert("SpaceSettings".into(), Value::Object(s.clone()));
+            merge(&mut space.settings, &update);
+        }
+        if let Some(d) = &display {
+            space.settings.insert("SpaceDisplayName".into(), json!(d));
+        }
+        space.modified_ms = now;
+        let change = Change::put(kind::SPACE, profile_key(&domain_id, &name), space);
+        Ok(((), vec![change]))
+    })
+    .await?;
+    let state = cx.app.store.read();
+    Ok(Reply::Json(
+        json!({"SpaceArn": space_arn(&state, &region, &domain_id, &name)}),
+    ))
+}
+
+async fn delete_space(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
+    let (domain_id, name) = space_input(&mut input)?;
+    let region = {
+        let state = cx.app.store.read();
+        authorize_space(cx, &state, &domain_id, &name, "sagemaker:DeleteSpace")?.1
+    };
+    let now = now_ms();
+    cx.write(|state| {
+        let key = profile_key(&domain_id, &name);
+        let arn = space_arn(state, &region, &domain_id, &name);
+        if !state.spaces.contains_key(&key) {
+            return Err(not_found("Space", &arn));
+        }
+        if state.apps.values().any(|a| {
+            a.domain_id == domain_id
+                && a.space.as_deref() == Some(name.as_str())
+                && app_status(a, now) != "Deleted"
+        }) {
+            return Err(in_use(format!(
+                "Unable to delete Space [{arn}] because App(s) are associated with it."
+            )));
+        }
+        state.spaces.remove(&key);
+        Ok(((), vec![Change::delete(kind::SPACE, key)]))
+    })
+    .await?;
+    Ok(Reply::Empty)
+}
+
+/// What names an app: domain, user profile, space, type, name.
+type AppId = (String, Option<String>, Option<String>, String, String);
+
+/// Reads the members that name an app: the domain, its owner (a user profile or a space, one of
+/// them), the type and the name.
+fn app_input(
+    input: &mut Input,
+) -> Result<AppId, ApiError> {
+    let domain_id = input.string("DomainId", true, 63, DOMAIN_ID);
+    let profile = input.string("UserProfileName", false, 63, PROFILE_NAME);
+    let space = input.string("SpaceName", false, 63, PROFILE_NAME);
+    let app_type = input.one_of("AppType", true, APP_TYPES);
+    let name = input.string("AppName", true, 63, PROFILE_NAME);
+    input.finish()?;
+    if profile.is_some() == space.is_some() {
+        return Err(ApiError::new(
+            "ValidationException",
+            400,
+            "Exactly one of UserProfileName and SpaceName must be given.",
+        ));
+    }
+    Ok((
+        domain_id.unwrap_or_default(),
+        profile,
+        space,
+        app_type.unwrap_or_default(),
+        name.unwrap_or_default(),
+    ))
+}
+
+fn record_not_found(arn: &str) -> ApiError {
+    ApiError::new(
+        "ValidationException",
+        400,
+        format!("RecordNotFound: App [{arn}] does not exist."),
+    )
+}
+
+async fn create_app(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
+    let tags = input.tags("Tags");
+    let resource_spec = input.members.get("ResourceSpec").cloned();
+    let (domain_id, profile, space, app_type, name) = app_input(&mut input)?;
+    let now = now_ms();
+    let app = App {
+        domain_id: domain_id.clone(),
+        user_profile: profile.clone(),
+        space: space.clone(),
+        app_type: app_type.clone(),
+        name: name.clone(),
+        created_ms: now,
+        deleted_ms: None,
+        resource_spec: resource_spec.clone(),
+        tags: tags.clone(),
+    };
+    let owner = profile.clone().or(space.clone()).unwrap_or_default();
+    let region = {
+        let state = cx.app.store.read();
+        let region = region_of(cx, &state, &domain_id);
+        let arn = app_arn(&state, &region, &app);
+        let (request, instance) = (
+            tags.clone(),
+            resource_spec
+                .as_ref()
+                .and_then(|r| r.get("InstanceType"))
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        );
+        cx.authorize(&state, "sagemaker:CreateApp", &arn, |ctx| {
+            request_tags(ctx, &request);
+            if let Some(i) = instance {
+                ctx.insert(
+                    "sagemaker:InstanceTypes",
+                    rolewright_iam::ContextValue::Multi(vec![i]),
+                );
+            }
+        })?;
+        if !state.domains.contains_key(&domain_id) {
+            return Err(not_found(
+                "Domain",
+                &domain_arn(&state, &region, &domain_id),
+            ));
+        }
+        let owner_exists = match (&profile, &space) {
+            (Some(p), _) => state
+                .user_profiles
+                .contains_key(&profile_key(&domain_id, p)),
+            (_, Some(s)) => state.spaces.contains_key(&profile_key(&domain_id, s)),
+            _ => false,
+        };
+        if !owner_exists {
+            return Err(match &profile {
+                Some(p) => not_found(
+                    "User profile",
+                    &user_profile_arn(&state, &region, &domain_id, p),
+                ),
+                None => not_found("Space", &space_arn(&state, &region, &domain_id, &owner)),
+            });
+        }
+        region
+    };
+    let key = app_key(&domain_id, &owner, &app_type, &name);
+    let stored = app.clone();
+    cx.write(|state| {
+        if let Some(existing) = state.apps.get(&key)
+            && app_status(existing, now) != "Deleted"
+        {
+            return Err(in_use(format!(
+                "App [{}] already exists with status {}",
+                app_arn(state, &region, existing),
+                app_status(existing, now)
+            )));
+        }
+        let change = Change::put(kind::APP, key.clone(), &stored);
+        state.apps.insert(key.clone(), stored);
+        Ok(((), vec![change]))
+    })
+    .await?;
+    let state = cx.app.store.read();
+    Ok(Reply::Json(
+        json!({"AppArn": app_arn(&state, &region, &app)}),
+    ))
+}
+
+/// Authorizes `action` on the app named by the input; returns it (`None` when it does not
+/// exist) with its ARN and region.
+fn authorize_app(
+    cx: &mut Cx<'_>,
+    state: &State,
+    input: (&str, Option<&str>, Option<&str>, &str, &str),
+    action: &str,
+) -> Result<(Option<App>, String, String), ApiError> {
+    let (domain_id, profile, space, app_type, name) = input;
+    let owner = profile.or(space).unwrap_or_default();
+    let region = region_of(cx, state, domain_id);
+    let found = state
+        .apps
+        .get(&app_key(domain_id, owner, app_type, name))
+        .cloned();
+    let probe = App {
+        domain_id: domain_id.to_string(),
+        user_profile: profile.map(str::to_string),
+        space: space.map(str::to_string),
+        app_type: app_type.to_string(),
+        name: name.to_string(),
+        created_ms: 0,
+        deleted_ms: None,
+        resource_spec: None,
+        tags: Vec::new(),
+    };
+    let arn = app_arn(state, &region, &probe);
+    let tags = found.as_ref().map(|a| a.tags.clone()).unwrap_or_default();
+    cx.authorize(state, action, &arn, |ctx| resource_tags(ctx, &tags))?;
+    Ok((found, arn, region))
+}
+
+fn describe_app(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
+    let (domain_id, profile, space, app_type, name) = app_input(&mut input)?;
+    let state = cx.app.store.read();
+    let (found, arn, _) = authorize_app(
+        cx,
+        &state,
+        (
+            &domain_id,
+            profile.as_deref(),
+            space.as_deref(),
+            &app_type,
+            &name,
+        ),
+        "sagemaker:DescribeApp",
+    )?;
+    let app = found.ok_or_else(|| record_not_found(&arn))?;
+    Ok(Reply::Json(app_details(&arn, &app, now_ms(), true)))
+}
+
+fn app_details(arn: &str, app: &App, now: i64, full: bool) -> Value {
+    let mut out = json!({
+        "DomainId": app.domain_id,
+        "AppType": app.app_type,
+        "AppName": app.name,
+        "Status": app_status(app, now),
+        "CreationTime": timestamp(app.created_ms),
+    });
+    if let Some(p) = &app.user_profile {
+        out["UserProfileName"] = json!(p);
+    }
+    if let Some(s) = &app.space {
+        out["SpaceName"] = json!(s);
+    }
+    if let Some(spec) = &app.resource_spec {
+        out["ResourceSpec"] = spec.clone();
+    }
+    if full {
+        out["AppArn"] = json!(arn);
+        out["LastUserActivityTimestamp"] = timestamp(app.created_ms);
+    }
+    out
+}
+
+fn list_apps(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
+    let (max, token) = page_input(&mut input);
+    let order = input
+        .one_of("SortOrder", false, &["Ascending", "Descending"])
+        .unwrap_or_else(|| "Descending".into());
+    input.one_of("SortBy", false, &["CreationTime"]);
+    let domain = input.string("DomainIdEquals", false, 63, DOMAIN_ID);
+    let profile = input.string("UserProfileNameEquals", false, 63, PROFILE_NAME);
+    let space = input.string("SpaceNameEquals", false, 63, PROFILE_NAME);
+    input.finish()?;
+    let state = cx.app.store.read();
+    cx.authorize(&state, "sagemaker:ListApps", "*", |_| {})?;
+    let now = now_ms();
+    let mut apps: Vec<&App> = state
+        .apps
+        .values()
+        .filter(|a| domain.as_deref().is_none_or(|d| a.domain_id == d))
+        .filter(|a| profile.is_none() || a.user_profile == profile)
+        .filter(|a| space.is_none() || a.space == space)
+        .collect();
+    apps.sort_by(|a, b| {
+        a.created_ms
+            .cmp(&b.created_ms)
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    if order == "Descending" {
+        apps.reverse();
+    }
+    let items = apps
+        .into_iter()
+        .enumerate()
+        .map(|(i, a)| (format!("{i:010}"), a))
+        .collect();
+    let (page, next) = page(items, token.as_deref(), max);
+    let list: Vec<Value> = page
+        .into_iter()
+        .map(|a| app_details("", a, now, false))
+        .collect();
+    let mut out = json!({"Apps": list});
+    if let Some(next) = next {
+        out["NextToken"] = json!(next);
+    }
+    Ok(Reply::Json(out))
+}
+
+async fn delete_app(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
+    let (domain_id, profile, space, app_type, name) = app_input(&mut input)?;
+    let arn = {
+        let state = cx.app.store.read();
+        let (found, arn, _) = authorize_app(
+            cx,
+            &state,
+            (
+                &domain_id,
+                profile.as_deref(),
+                space.as_deref(),
+                &app_type,
+                &name,
+            ),
+            "sagemaker:DeleteApp",
+        )?;
+        if found.is_none() {
+            return Err(record_not_found(&arn));
+        }
+        arn
+    };
+    let owner = profile.or(space).unwrap_or_default();
+    let key = app_key(&domain_id, &owner, &app_type, &name);
+    let now = now_ms();
+    cx.write(|state| {
+        let app = state
+            .apps
+            .get_mut(&key)
+            .ok_or_else(|| record_not_found(&arn))?;
+        if app.deleted_ms.is_some() {
+            return Err(ApiError::new(
+                "ResourceInUse",
+                400,
+                format!("App [{arn}] is already {}.", app_status(app, now)),
+            ));
+        }
+        app.deleted_ms = Some(now);
+        let change = Change::put(kind::APP, key.clone(), app);
+        Ok(((), vec![change]))
+    })
+    .await?;
+    Ok(Reply::Empty)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1230,7 +1866,7 @@ mod tests {
         for op in OPERATIONS {
             assert_eq!(op.action, format!("sagemaker:{}", op.name));
         }
-        assert_eq!(OPERATIONS.len(), 16);
+        assert_eq!(OPERATIONS.len(), 25);
     }
 
     #[test]
