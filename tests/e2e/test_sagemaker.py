@@ -3,8 +3,10 @@ checked by iam:PassRole, tags, the Service Catalog portfolio switch, AWS's error
 authorization of every call by the engine.
 """
 
+import http.client
 import json
 import time
+import urllib.parse
 
 from harness import ACCOUNT, REGION, E2ETestCase, allow, policy, trust, unique
 
@@ -212,6 +214,77 @@ class AppsAndSpacesTests(E2ETestCase):
         self.sm.delete_space(DomainId=domain_id, SpaceName="team-space")
         self.assertError(lambda: self.sm.describe_space(DomainId=domain_id, SpaceName="team-space"),
                          "ResourceNotFound", 400)
+
+
+class PresignedUrlTests(E2ETestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.sm = cls.server.admin("sagemaker")
+        cls.role = unique("SageMaker-url")
+        cls.iam.create_role(RoleName=cls.role, AssumeRolePolicyDocument=SAGEMAKER_TRUST)
+        cls.domain_id = cls.sm.create_domain(
+            DomainName=unique("studio"), AuthMode="IAM", SubnetIds=["subnet-1"], VpcId="vpc-1",
+            DefaultUserSettings={"ExecutionRole": role_arn(cls.role)})["DomainId"]
+        cls.user = unique("dana")
+        cls.sm.create_user_profile(DomainId=cls.domain_id, UserProfileName=cls.user)
+
+    def get(self, url, cookie=None):
+        parts = urllib.parse.urlsplit(url)
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        headers = {"Accept": "text/html"}
+        if cookie:
+            headers["Cookie"] = cookie
+        conn.request("GET", parts.path + ("?" + parts.query if parts.query else ""),
+                     headers=headers)
+        resp = conn.getresponse()
+        body = resp.read().decode("utf-8")
+        out = resp.status, {k.lower(): v for k, v in resp.getheaders()}, body
+        conn.close()
+        return out
+
+    def test_a_presigned_url_opens_a_session_on_the_users_page(self):
+        url = self.sm.create_presigned_domain_url(DomainId=self.domain_id,
+                                                  UserProfileName=self.user)["AuthorizedUrl"]
+        self.assertTrue(url.startswith(self.server.url + "/studio/open?token="), url)
+        status, headers, _ = self.get(url)
+        self.assertEqual(status, 303)
+        self.assertEqual(headers["location"], "/studio/home")
+        cookie = headers["set-cookie"]
+        self.assertIn("HttpOnly", cookie)
+        self.assertIn("SameSite=Strict", cookie)
+        status, _, page = self.get(self.server.url + "/studio/home", cookie.split(";")[0])
+        self.assertEqual(status, 200)
+        self.assertIn(self.user, page)
+        self.assertIn(role_arn(self.role), page, "the domain's execution role is the user's")
+        self.assertIn("JumpStart and project templates: <strong>disabled</strong>", page)
+        self.assertIn("SageMaker Service Catalog portfolio is disabled", page)
+
+    def test_an_expired_or_tampered_link_is_refused(self):
+        url = self.sm.create_presigned_domain_url(DomainId=self.domain_id,
+                                                  UserProfileName=self.user,
+                                                  ExpiresInSeconds=5)["AuthorizedUrl"]
+        tampered = url[:-3] + ("AAA" if not url.endswith("AAA") else "BBB")
+        status, headers, page = self.get(tampered)
+        self.assertEqual(status, 403)
+        self.assertNotIn("set-cookie", headers)
+        self.assertIn("the link is not valid", page)
+        time.sleep(6)
+        status, headers, page = self.get(url)
+        self.assertEqual(status, 403)
+        self.assertNotIn("set-cookie", headers)
+        self.assertIn("the link expired at", page)
+        status, _, page = self.get(self.server.url + "/studio/home")
+        self.assertEqual(status, 403, "no session without the cookie")
+
+    def test_expiry_outside_5_to_300_seconds_is_a_validation_error(self):
+        self.assertError(
+            lambda: self.sm.create_presigned_domain_url(DomainId=self.domain_id,
+                                                        UserProfileName=self.user,
+                                                        ExpiresInSeconds=301),
+            "ValidationException", 400,
+            message="1 validation error detected: Value '301' at 'expiresInSeconds' failed to "
+                    "satisfy constraint: Member must have value less than or equal to 300")
 
 
 class StudioAuthorizationTests(E2ETestCase):

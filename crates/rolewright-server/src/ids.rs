@@ -14,6 +14,14 @@ fn upper(len: usize) -> String {
         .collect()
 }
 
+/// `bytes` random bytes as hexadecimal (keys).
+pub fn hex_secret(bytes: usize) -> String {
+    let mut rng = rand::rng();
+    (0..bytes)
+        .map(|_| format!("{:02x}", rng.random::<u8>()))
+        .collect()
+}
+
 /// `len` random lowercase letters and digits (SageMaker domain ids: `d-` and 12 of them).
 pub fn lowercase_alphanumeric(len: usize) -> String {
     const LOWER_ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";

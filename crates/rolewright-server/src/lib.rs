@@ -26,6 +26,7 @@ pub mod sagemaker;
 pub mod server;
 pub mod store;
 pub mod sts;
+pub mod studio;
 pub mod wire;
 
 use std::net::SocketAddr;
@@ -131,6 +132,7 @@ impl Server {
         });
         install_managed_policies(&app);
         let created = bootstrap(&app).await?;
+        ensure_studio_key(&app).await?;
         let credentials_file = config.data_dir.join("credentials");
         if !credentials_file.exists() {
             write_credentials(&app, &credentials_file)?;
@@ -296,6 +298,27 @@ async fn bootstrap(app: &App) -> Result<bool, ServeError> {
         .await
         .map_err(|e| ServeError::Config(format!("cannot create the administrator: {e}")))?;
     Ok(true)
+}
+
+/// Makes the key presigned Studio URLs are signed with, once per data directory, so that links
+/// outlive a restart.
+async fn ensure_studio_key(app: &App) -> Result<(), ServeError> {
+    if app.store.read().studio_url_key.is_some() {
+        return Ok(());
+    }
+    let key = ids::hex_secret(32);
+    app.store
+        .write(None, |state| {
+            state.studio_url_key = Some(key.clone());
+            let change = Change::Put {
+                kind: kind::META,
+                id: "studio_url_key".into(),
+                body: key,
+            };
+            Ok(((), vec![change]))
+        })
+        .await
+        .map_err(|e| ServeError::Config(format!("cannot create the Studio URL key: {e}")))
 }
 
 /// Writes the administrator's first active key in the shared-credentials format, owner-only.

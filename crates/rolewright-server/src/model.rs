@@ -277,6 +277,8 @@ pub struct State {
     pub user_profiles: BTreeMap<String, UserProfile>,
     /// Whether the account's SageMaker Service Catalog portfolio is enabled.
     pub sagemaker_portfolio: bool,
+    /// The key presigned Studio URLs are signed with (hex), made on first start.
+    pub studio_url_key: Option<String>,
     /// SageMaker shared spaces by `DOMAIN_ID/NAME`.
     pub spaces: BTreeMap<String, Space>,
     /// SageMaker apps by `DOMAIN_ID/OWNER/TYPE/NAME` (owner: a user profile or a space); deleted
@@ -446,6 +448,7 @@ impl State {
                     ("bootstrapped", b) => self.bootstrapped = b.is_some(),
                     ("account_alias", b) => self.account_alias = b.map(str::to_string),
                     ("sagemaker_portfolio", b) => self.sagemaker_portfolio = b == Some("true"),
+                    ("studio_url_key", b) => self.studio_url_key = b.map(str::to_string),
                     _ => {}
                 }
                 Ok(false)

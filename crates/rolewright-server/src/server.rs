@@ -140,6 +140,8 @@ pub struct Cx<'a> {
     pub request_id: String,
     /// The operation name (`CreateRole`).
     pub op: String,
+    /// The `Host` the client addressed (links the server hands out point there).
+    pub host: String,
     audit: AuditRecord,
     audited: bool,
 }
@@ -413,6 +415,9 @@ pub async fn handle(
 ) -> Response<Body> {
     let request_id = crate::ids::request_id();
     let (parts, body) = request.into_parts();
+    if parts.method == axum::http::Method::GET && parts.uri.path().starts_with("/studio/") {
+        return studio_page(&app, &parts, peer, &request_id);
+    }
     let mut protocol = protocol_of(&parts.headers);
     let mut audit = AuditRecord {
         time_ms: now_ms(),
@@ -465,6 +470,129 @@ pub async fn handle(
         audit.status = response.status().as_u16();
         app.store.audit(audit);
     }
+    response
+}
+
+/// A presigned Studio link (`/studio/open?token=`) starts a browser session for its user
+/// profile; the session's page (`/studio/home`) needs the session cookie. Both are audited.
+fn studio_page(
+    app: &App,
+    parts: &axum::http::request::Parts,
+    peer: SocketAddr,
+    request_id: &str,
+) -> Response<Body> {
+    use crate::studio;
+    let now = now_unix();
+    let state = app.store.read();
+    let key = state.studio_url_key.clone().unwrap_or_default();
+    let query = parse_form(parts.uri.query().unwrap_or("").as_bytes()).unwrap_or_default();
+    let token_param = query
+        .iter()
+        .find(|(k, _)| k == "token")
+        .map(|(_, v)| v.clone());
+    let cookie = header_str(&parts.headers, "cookie").and_then(|c| {
+        c.split(';')
+            .filter_map(|kv| kv.trim().split_once('='))
+            .find(|(k, _)| *k == studio::COOKIE)
+            .map(|(_, v)| v.to_string())
+    });
+    let (outcome, action) = match parts.uri.path() {
+        studio::OPEN_PATH => (
+            token_param
+                .ok_or(studio::TokenError::Invalid)
+                .and_then(|t| studio::verify(key.as_bytes(), &t, "url", now)),
+            "sagemaker:OpenPresignedDomainUrl",
+        ),
+        studio::HOME_PATH => (
+            cookie
+                .ok_or(studio::TokenError::Invalid)
+                .and_then(|t| studio::verify(key.as_bytes(), &t, "session", now)),
+            "sagemaker:OpenStudio",
+        ),
+        _ => (Err(studio::TokenError::Invalid), "sagemaker:OpenStudio"),
+    };
+    let mut audit = AuditRecord {
+        time_ms: now_ms(),
+        request_id: request_id.to_string(),
+        source_ip: Some(peer.ip().to_string()),
+        service: Some("sagemaker".into()),
+        action: Some(action.into()),
+        decision: "denied".into(),
+        user_agent: header_str(&parts.headers, "user-agent").map(|s| s.chars().take(256).collect()),
+        ..AuditRecord::default()
+    };
+    let html = |status: StatusCode, text: String| {
+        let mut r = Response::new(Body::from(text));
+        *r.status_mut() = status;
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+        r.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        r
+    };
+    let response = match outcome {
+        Err(reason) => {
+            audit.reason = Some(reason.to_string());
+            html(StatusCode::FORBIDDEN, studio::refusal(&reason.to_string()))
+        }
+        Ok(grant) => {
+            let profile_arn = state.domains.get(&grant.domain_id).map(|d| {
+                format!(
+                    "arn:aws:sagemaker:{}:{}:user-profile/{}/{}",
+                    d.region, state.account, grant.domain_id, grant.user_profile
+                )
+            });
+            audit.principal = profile_arn.clone();
+            audit.resource = profile_arn;
+            match studio::home(&state, &grant.domain_id, &grant.user_profile, now_ms()) {
+                None => {
+                    audit.reason = Some("the user profile no longer exists".into());
+                    html(
+                        StatusCode::FORBIDDEN,
+                        studio::refusal("the user profile of this link no longer exists"),
+                    )
+                }
+                Some(_) if parts.uri.path() == studio::OPEN_PATH => {
+                    audit.decision = "allowed".into();
+                    audit.reason = Some("a valid presigned domain URL".into());
+                    let session = studio::Grant {
+                        expires: now + grant.session_seconds.max(1),
+                        kind: "session".into(),
+                        nonce: crate::ids::lowercase_alphanumeric(16),
+                        ..grant
+                    };
+                    let token = studio::sign(key.as_bytes(), &session);
+                    let mut r = html(
+                        StatusCode::SEE_OTHER,
+                        studio::page("Signing in", "<p>Signing in to Studio…</p>"),
+                    );
+                    r.headers_mut().insert(
+                        header::LOCATION,
+                        HeaderValue::from_static(studio::HOME_PATH),
+                    );
+                    let cookie = format!(
+                        "{}={token}; Path=/studio/; HttpOnly; SameSite=Strict; Max-Age={}",
+                        studio::COOKIE,
+                        grant.session_seconds.max(1)
+                    );
+                    if let Ok(v) = HeaderValue::from_str(&cookie) {
+                        r.headers_mut().insert(header::SET_COOKIE, v);
+                    }
+                    r
+                }
+                Some(page) => {
+                    audit.decision = "allowed".into();
+                    audit.reason = Some("a valid Studio session".into());
+                    html(StatusCode::OK, page)
+                }
+            }
+        }
+    };
+    audit.status = response.status().as_u16();
+    drop(state);
+    app.store.audit(audit);
     response
 }
 
@@ -573,6 +701,9 @@ async fn serve(
             },
             request_id: request_id.to_string(),
             op: operation.clone(),
+            host: header_str(&parts.headers, "host")
+                .unwrap_or("127.0.0.1")
+                .to_string(),
             audit: std::mem::take(audit),
             audited: false,
         };
@@ -658,6 +789,9 @@ async fn serve(
         },
         request_id: request_id.to_string(),
         op: action.clone(),
+        host: header_str(&parts.headers, "host")
+            .unwrap_or("127.0.0.1")
+            .to_string(),
         audit: std::mem::take(audit),
         audited: false,
     };
