@@ -1,0 +1,338 @@
+//! SageMaker Studio over JSON 1.1 (`X-Amz-Target: SageMaker.*`): domains, user profiles, tags
+//! and the account's Service Catalog portfolio switch. Every operation is authorized by the
+//! engine on the ARN the Service Authorization Reference gives, with the request's tags and
+//! SageMaker condition keys, and checks `iam:PassRole` on every execution role it is given.
+
+use serde_json::{Map, Value, json};
+
+use crate::authz::request_tags;
+use crate::error::ApiError;
+use crate::ids;
+use crate::model::{App, Change, Domain, Space, State, Tag, UserProfile, kind};
+use crate::server::{Cx, Reply};
+use crate::wire::json::timestamp;
+
+mod app;
+mod domain;
+mod input;
+mod jumpstart;
+mod space;
+mod tag;
+mod user_profile;
+
+use self::app::*;
+use self::domain::*;
+use self::input::*;
+use self::jumpstart::*;
+use self::space::*;
+use self::tag::*;
+use self::user_profile::*;
+
+pub use self::app::app_status;
+pub use self::jumpstart::{JumpStartStatus, SERVICE_CATALOG_ROLES, jumpstart_status};
+
+/// One SageMaker operation: its name and the IAM action it is authorized as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Operation {
+    /// `CreateDomain`.
+    pub name: &'static str,
+    /// `sagemaker:CreateDomain`.
+    pub action: &'static str,
+}
+
+macro_rules! operations {
+    ($($name:literal),* $(,)?) => {
+        /// Every operation served, in the order of the SageMaker API reference's Studio pages.
+        pub const OPERATIONS: &[Operation] = &[
+            $(Operation { name: $name, action: concat!("sagemaker:", $name) }),*
+        ];
+    };
+}
+
+operations![
+    "CreateDomain",
+    "DescribeDomain",
+    "ListDomains",
+    "UpdateDomain",
+    "DeleteDomain",
+    "CreateUserProfile",
+    "DescribeUserProfile",
+    "ListUserProfiles",
+    "UpdateUserProfile",
+    "DeleteUserProfile",
+    "CreateSpace",
+    "DescribeSpace",
+    "ListSpaces",
+    "UpdateSpace",
+    "DeleteSpace",
+    "CreateApp",
+    "DescribeApp",
+    "ListApps",
+    "DeleteApp",
+    "CreatePresignedDomainUrl",
+    "AddTags",
+    "ListTags",
+    "DeleteTags",
+    "EnableSagemakerServicecatalogPortfolio",
+    "DisableSagemakerServicecatalogPortfolio",
+    "GetSagemakerServicecatalogPortfolioStatus",
+];
+
+/// The service principal SageMaker passes execution roles to.
+pub const SERVICE_PRINCIPAL: &str = "sagemaker.amazonaws.com";
+
+/// How long a new domain or app reports `Pending` before `InService`, and a deleted app
+/// `Deleting` before `Deleted`, so that scripts which poll see the transitions they wait for.
+const DOMAIN_PENDING_MS: i64 = 1000;
+/// See [`DOMAIN_PENDING_MS`].
+const APP_TRANSITION_MS: i64 = 1000;
+
+/// The app types of the model.
+const APP_TYPES: &[&str] = &[
+    "JupyterServer",
+    "KernelGateway",
+    "DetailedProfiler",
+    "TensorBoard",
+    "CodeEditor",
+    "JupyterLab",
+    "RStudioServerPro",
+    "RSessionGateway",
+    "Canvas",
+];
+
+/// Runs one SageMaker operation on its JSON input.
+pub async fn dispatch(cx: &mut Cx<'_>, op: &str, input: Value) -> Result<Reply, ApiError> {
+    let Some(operation) = OPERATIONS.iter().find(|o| o.name == op) else {
+        return Err(ApiError::new(
+            "UnknownOperationException",
+            400,
+            format!("The operation SageMaker.{op} is not served by rolewright"),
+        ));
+    };
+    let input = Input::new(input);
+    match operation.name {
+        "CreateDomain" => create_domain(cx, input).await,
+        "DescribeDomain" => describe_domain(cx, input),
+        "ListDomains" => list_domains(cx, input),
+        "UpdateDomain" => update_domain(cx, input).await,
+        "DeleteDomain" => delete_domain(cx, input).await,
+        "CreateUserProfile" => create_user_profile(cx, input).await,
+        "DescribeUserProfile" => describe_user_profile(cx, input),
+        "ListUserProfiles" => list_user_profiles(cx, input),
+        "UpdateUserProfile" => update_user_profile(cx, input).await,
+        "DeleteUserProfile" => delete_user_profile(cx, input).await,
+        "CreateSpace" => create_space(cx, input).await,
+        "DescribeSpace" => describe_space(cx, input),
+        "ListSpaces" => list_spaces(cx, input),
+        "UpdateSpace" => update_space(cx, input).await,
+        "DeleteSpace" => delete_space(cx, input).await,
+        "CreateApp" => create_app(cx, input).await,
+        "DescribeApp" => describe_app(cx, input),
+        "ListApps" => list_apps(cx, input),
+        "DeleteApp" => delete_app(cx, input).await,
+        "CreatePresignedDomainUrl" => create_presigned_domain_url(cx, input),
+        "AddTags" => add_tags(cx, input).await,
+        "ListTags" => list_tags(cx, input),
+        "DeleteTags" => delete_tags(cx, input).await,
+        "EnableSagemakerServicecatalogPortfolio" => set_portfolio(cx, true).await,
+        "DisableSagemakerServicecatalogPortfolio" => set_portfolio(cx, false).await,
+        _ => portfolio_status(cx),
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+fn domain_arn(state: &State, region: &str, id: &str) -> String {
+    format!("arn:aws:sagemaker:{region}:{}:domain/{id}", state.account)
+}
+
+fn user_profile_arn(state: &State, region: &str, domain: &str, name: &str) -> String {
+    format!(
+        "arn:aws:sagemaker:{region}:{}:user-profile/{domain}/{name}",
+        state.account
+    )
+}
+
+fn profile_key(domain: &str, name: &str) -> String {
+    format!("{domain}/{name}")
+}
+
+fn not_found(what: &str, arn: &str) -> ApiError {
+    ApiError::new(
+        "ResourceNotFound",
+        400,
+        format!("{what} [{arn}] does not exist."),
+    )
+}
+
+fn in_use(message: String) -> ApiError {
+    ApiError::new("ResourceInUse", 400, message)
+}
+
+/// `aws:ResourceTag/*` and `sagemaker:ResourceTag/*` from the tags of the resource acted on.
+fn resource_tags(ctx: &mut rolewright_iam::RequestContext, tags: &[Tag]) {
+    for tag in tags {
+        ctx.set(&format!("aws:ResourceTag/{}", tag.key), tag.value.clone());
+        ctx.set(
+            &format!("sagemaker:ResourceTag/{}", tag.key),
+            tag.value.clone(),
+        );
+    }
+}
+
+/// The SageMaker condition keys a domain's or profile's settings carry.
+fn settings_keys(ctx: &mut rolewright_iam::RequestContext, settings: &Map<String, Value>) {
+    use rolewright_iam::ContextValue;
+    let strings = |v: Option<&Value>| -> Vec<String> {
+        v.and_then(Value::as_array)
+            .map(|l| {
+                l.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let groups = strings(settings.get("SecurityGroups"));
+    if !groups.is_empty() {
+        ctx.insert("sagemaker:VpcSecurityGroupIds", ContextValue::Multi(groups));
+    }
+    if let Some(key) = settings
+        .get("SharingSettings")
+        .and_then(|s| s.get("S3KmsKeyId"))
+        .and_then(Value::as_str)
+    {
+        ctx.set("sagemaker:DomainSharingOutputKmsKeyArn", key.to_string());
+    }
+}
+
+/// The execution roles a settings structure names (`ExecutionRole`).
+fn execution_roles(settings: &Map<String, Value>) -> Vec<String> {
+    settings
+        .get("ExecutionRole")
+        .and_then(Value::as_str)
+        .map(|r| vec![r.to_string()])
+        .unwrap_or_default()
+}
+
+/// Checks `iam:PassRole` to SageMaker on each role; a role that does not exist is AWS's
+/// `ValidationException`.
+fn pass_roles(cx: &mut Cx<'_>, state: &State, roles: &[String]) -> Result<(), ApiError> {
+    for role in roles {
+        cx.authorize_pass_role(state, role, SERVICE_PRINCIPAL)
+            .map_err(|e| {
+                if e.code == "InvalidParameterValue" {
+                    ApiError::new(
+                        "ValidationException",
+                        400,
+                        format!("Role {role} does not exist or cannot be assumed by {SERVICE_PRINCIPAL}."),
+                    )
+                } else {
+                    e
+                }
+            })?;
+    }
+    Ok(())
+}
+
+/// `a` with `b`'s members written over it, structures merged member by member (what an Update
+/// operation does with the settings it is given).
+fn merge(a: &mut Map<String, Value>, b: &Map<String, Value>) {
+    for (k, v) in b {
+        match (a.get_mut(k), v) {
+            (Some(Value::Object(old)), Value::Object(new)) => merge(old, new),
+            _ => {
+                a.insert(k.clone(), v.clone());
+            }
+        }
+    }
+}
+
+/// `NextToken` and `MaxResults` (1..100, default 10 as SageMaker's list operations use).
+fn page_input(input: &mut Input) -> (usize, Option<String>) {
+    let max = input.int("MaxResults", 1, 100).unwrap_or(10) as usize;
+    let token = input
+        .string("NextToken", false, 8192, None)
+        .map(|t| crate::iam::decode_marker(&t));
+    (max, token)
+}
+
+fn page<T>(items: Vec<(String, T)>, token: Option<&str>, max: usize) -> (Vec<T>, Option<String>) {
+    crate::iam::paginate(items, token, max)
+}
+
+fn space_arn(state: &State, region: &str, domain: &str, name: &str) -> String {
+    format!(
+        "arn:aws:sagemaker:{region}:{}:space/{domain}/{name}",
+        state.account
+    )
+}
+
+fn app_arn(state: &State, region: &str, app: &App) -> String {
+    let owner = app
+        .user_profile
+        .as_deref()
+        .or(app.space.as_deref())
+        .unwrap_or_default();
+    format!(
+        "arn:aws:sagemaker:{region}:{}:app/{}/{owner}/{}/{}",
+        state.account,
+        app.domain_id,
+        app.app_type.to_ascii_lowercase(),
+        app.name
+    )
+}
+
+fn app_key(domain: &str, owner: &str, app_type: &str, name: &str) -> String {
+    format!("{domain}/{owner}/{app_type}/{name}")
+}
+
+fn region_of(cx: &Cx<'_>, state: &State, domain_id: &str) -> String {
+    state
+        .domains
+        .get(domain_id)
+        .map_or_else(|| cx.facts.region.clone(), |d| d.region.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_follow_the_model() {
+        assert!(domain_id_pattern("d-abc123def456"));
+        assert!(!domain_id_pattern("d-"));
+        assert!(!domain_id_pattern("x-abc"));
+        assert!(!domain_id_pattern("d-ABC"));
+        assert!(resource_name_pattern("alice-1"));
+        assert!(!resource_name_pattern("-alice"));
+        assert!(!resource_name_pattern("alice_1"));
+    }
+
+    #[test]
+    fn every_operation_is_authorized_as_its_sagemaker_action() {
+        for op in OPERATIONS {
+            assert_eq!(op.action, format!("sagemaker:{}", op.name));
+        }
+        assert_eq!(OPERATIONS.len(), 26);
+    }
+
+    #[test]
+    fn validation_names_members_in_lower_camel_case() {
+        let mut input = Input::new(json!({"UserProfileName": "-bad"}));
+        input.string("DomainId", true, 63, DOMAIN_ID);
+        input.string("UserProfileName", true, 63, PROFILE_NAME);
+        let error = input.finish().unwrap_err();
+        assert_eq!(
+            error.message,
+            "2 validation errors detected: Value null at 'domainId' failed to satisfy constraint: \
+             Member must not be null; Value '-bad' at 'userProfileName' failed to satisfy \
+             constraint: Member must satisfy regular expression pattern: \
+             [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
+        );
+    }
+}
