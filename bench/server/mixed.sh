@@ -52,35 +52,17 @@ cleanup() {
 }
 trap cleanup EXIT
 
-start_server() { # NAME BINARY -> sets url_NAME
-  local name="$1" bin="$2"
-  "$bin" serve --data-dir "$work/$name" --listen 127.0.0.1:0 >"$work/$name.out" 2>"$work/$name.err" &
-  pids+=($!)
-  local pid=$!
-  for _ in $(seq 300); do
-    grep -q '^listening on http://' "$work/$name.out" 2>/dev/null && break
-    kill -0 "$pid" 2>/dev/null || { echo "error: $name server exited:" >&2; cat "$work/$name.err" >&2; exit 1; }
-    sleep 0.1
-  done
-  local url
-  url=$(sed -n '1s/^listening on //p' "$work/$name.out")
-  "$loadgen" --url "$url" --credentials "$work/$name/credentials" --profile rolewright --setup \
-    --requests 1 --duration 5 --format json >/dev/null
-  printf -v "url_$name" '%s' "$url"
-}
+source bench/server/lib.sh
 
 run() { # NAME WORKLOAD CONCURRENCY CALLER
-  local name="$1" workload="$2" c="$3" url_var="url_$1"
-  "$loadgen" --url "${!url_var}" --credentials "$work/$name/credentials" --profile rolewright \
-    --workload "$workload" --concurrency "$c" --caller "$4" --duration "$seconds" --warmup 1 \
-    --format json
+  run_load "$1" "$2" "$3" --caller "$4"
 }
 
 servers=(after)
-start_server after "$after"
+start_rolewright after "$after"
 if [ -n "$before" ]; then
   servers=(before after)
-  start_server before "$before"
+  start_rolewright before "$before"
 fi
 
 echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)  machine: $(nproc) cores, $(uname -m), load average $(cut -d" " -f1-3 /proc/loadavg)" >&2

@@ -73,6 +73,9 @@ struct Args {
     /// Create --role-name first (an existing role is fine).
     #[arg(long)]
     setup: bool,
+    /// User profiles --setup creates in the domain of the SageMaker workloads.
+    #[arg(long, default_value_t = 1000)]
+    users: usize,
     /// Who sends the measured requests: the credentials given, or a session of a Data
     /// Scientist shaped role that they assume first.
     #[arg(long, value_enum, default_value_t = Caller::Given)]
@@ -172,5 +175,6 @@ fn resolve(args: &Args) -> anyhow::Result<Plan> {
         role_name: args.role_name.clone(),
         setup: args.setup,
         caller: args.caller,
+        users: args.users,
     })
 }

@@ -115,6 +115,10 @@ impl Summary {
             Workload::GetRole => "GetRole",
             Workload::CreateRolePutPolicy => "CreateRole+PutRolePolicy pairs",
             Workload::AssumeRole => "AssumeRole",
+            Workload::DescribeDomain => "DescribeDomain",
+            Workload::DescribeUserProfile => "DescribeUserProfile",
+            Workload::ListUserProfiles => "ListUserProfiles (pages of 100)",
+            Workload::CreateUserProfile => "CreateUserProfile",
         };
         let l = &self.latency_micros;
         let cpu = self

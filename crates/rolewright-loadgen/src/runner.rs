@@ -50,6 +50,8 @@ pub struct Plan {
     pub signer: Signer,
     /// Who sends the measured requests.
     pub caller: Caller,
+    /// User profiles --setup puts in the domain of the SageMaker workloads.
+    pub users: usize,
 }
 
 /// Who sends the measured requests.
@@ -173,6 +175,18 @@ async fn run_async(plan: &Plan) -> anyhow::Result<Outcome> {
         Caller::Given => plan.signer.clone(),
         Caller::DataScientistSession => data_scientist_signer(plan).await?,
     };
+    let studio = matches!(
+        plan.workload,
+        Workload::DescribeDomain
+            | Workload::DescribeUserProfile
+            | Workload::ListUserProfiles
+            | Workload::CreateUserProfile
+    );
+    let domain_id = if studio {
+        studio_domain(plan).await?
+    } else {
+        String::new()
+    };
     let assumable_arn = if plan.workload == Workload::AssumeRole {
         role_arn(plan, &assumable_role_name(&plan.role_name)).await?
     } else {
@@ -202,8 +216,19 @@ async fn run_async(plan: &Plan) -> anyhow::Result<Outcome> {
         let workload = plan.workload;
         let role_name = plan.role_name.clone();
         let assumable_arn = assumable_arn.clone();
+        let domain_id = domain_id.clone();
+        let users = plan.users.max(1);
         handles.push(tokio::spawn(async move {
             match workload {
+                Workload::DescribeDomain
+                | Workload::DescribeUserProfile
+                | Workload::ListUserProfiles
+                | Workload::CreateUserProfile => {
+                    studio_worker(
+                        &shared, &signer, &target, workload, &domain_id, users, worker,
+                    )
+                    .await
+                }
                 Workload::GetRole => get_role_worker(&shared, &signer, &target, &role_name).await,
                 Workload::CreateRolePutPolicy => {
                     write_worker(&shared, &signer, &target, worker).await
@@ -332,6 +357,175 @@ async fn data_scientist_signer(plan: &Plan) -> anyhow::Result<Signer> {
         secret_access_key: secret.to_string(),
         session_token: Some(token.to_string()),
     }))
+}
+
+/// Sends one signed SageMaker call with the plan's credentials; the answer's body if it is 200.
+async fn sagemaker_call(plan: &Plan, operation: &str, body: &str) -> anyhow::Result<String> {
+    let mut connection = Connection::new(plan.target.addr);
+    let mut request = Vec::new();
+    plan.signer.build_json(
+        "sagemaker",
+        &format!("SageMaker.{operation}"),
+        body,
+        unix_now(),
+        &mut request,
+    );
+    let response = connection
+        .round_trip(&request)
+        .await
+        .with_context(|| format!("cannot reach `{}` for {operation}", plan.target.host_header))?;
+    let text = String::from_utf8_lossy(response.body).into_owned();
+    if response.status != 200 {
+        bail!(
+            "{operation} answered HTTP {}: {}",
+            response.status,
+            truncate(&text)
+        );
+    }
+    Ok(text)
+}
+
+/// The name of user profile `i` of the generator's domain.
+fn studio_user(i: usize) -> String {
+    format!("lg-user-{i}")
+}
+
+/// Finds the generator's domain (`<role-name>-studio`), creating it and --users profiles with
+/// --setup; returns its id.
+async fn studio_domain(plan: &Plan) -> anyhow::Result<String> {
+    let name = format!("{}-studio", plan.role_name);
+    let mut token: Option<String> = None;
+    loop {
+        let body = match &token {
+            Some(t) => serde_json::json!({"MaxResults": 100, "NextToken": t}),
+            None => serde_json::json!({"MaxResults": 100}),
+        };
+        let answer: serde_json::Value =
+            serde_json::from_str(&sagemaker_call(plan, "ListDomains", &body.to_string()).await?)
+                .context("ListDomains answered with something else than JSON")?;
+        if let Some(found) = answer["Domains"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|d| d["DomainName"] == name.as_str())
+        {
+            let id = found["DomainId"].as_str().unwrap_or_default().to_string();
+            if plan.setup {
+                create_users(plan, &id).await?;
+            }
+            return Ok(id);
+        }
+        token = answer["NextToken"].as_str().map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+    }
+    if !plan.setup {
+        bail!("no SageMaker domain `{name}`: run once with --setup to create it");
+    }
+    let arn = role_arn(plan, &plan.role_name).await?;
+    let body = serde_json::json!({
+        "DomainName": name,
+        "AuthMode": "IAM",
+        "DefaultUserSettings": {"ExecutionRole": arn},
+        "SubnetIds": ["subnet-0123456789abcdef0"],
+        "VpcId": "vpc-0123456789abcdef0",
+    });
+    let answer: serde_json::Value =
+        serde_json::from_str(&sagemaker_call(plan, "CreateDomain", &body.to_string()).await?)
+            .context("CreateDomain answered with something else than JSON")?;
+    let id = answer["DomainId"]
+        .as_str()
+        .context("CreateDomain answered without a DomainId")?
+        .to_string();
+    create_users(plan, &id).await?;
+    Ok(id)
+}
+
+/// Creates the domain's --users profiles that are missing (an existing one is fine).
+async fn create_users(plan: &Plan, domain_id: &str) -> anyhow::Result<()> {
+    let mut connection = Connection::new(plan.target.addr);
+    let mut request = Vec::new();
+    for i in 0..plan.users {
+        let body = serde_json::json!({"DomainId": domain_id, "UserProfileName": studio_user(i)});
+        plan.signer.build_json(
+            "sagemaker",
+            "SageMaker.CreateUserProfile",
+            &body.to_string(),
+            unix_now(),
+            &mut request,
+        );
+        let response = connection.round_trip(&request).await?;
+        let text = String::from_utf8_lossy(response.body);
+        if response.status != 200 && !text.contains("ResourceInUse") {
+            bail!(
+                "setup: CreateUserProfile {} answered HTTP {}: {}",
+                studio_user(i),
+                response.status,
+                truncate(&text)
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn studio_worker(
+    shared: &Shared,
+    signer: &Signer,
+    target: &Target,
+    workload: Workload,
+    domain_id: &str,
+    users: usize,
+    worker: usize,
+) -> anyhow::Result<Tally> {
+    let mut tally = Tally::new()?;
+    let mut connection = Connection::new(target.addr);
+    let mut request = Vec::new();
+    let mut sequence = worker;
+    loop {
+        let measured = match next(shared) {
+            Next::Stop => break,
+            Next::Warmup => false,
+            Next::Measured => true,
+        };
+        sequence += 1;
+        let (operation, body) = match workload {
+            Workload::DescribeDomain => {
+                ("DescribeDomain", serde_json::json!({"DomainId": domain_id}))
+            }
+            Workload::DescribeUserProfile => (
+                "DescribeUserProfile",
+                serde_json::json!({
+                    "DomainId": domain_id,
+                    "UserProfileName": studio_user(sequence.wrapping_mul(7919) % users),
+                }),
+            ),
+            Workload::ListUserProfiles => (
+                "ListUserProfiles",
+                serde_json::json!({"DomainIdEquals": domain_id, "MaxResults": 100}),
+            ),
+            _ => (
+                "CreateUserProfile",
+                serde_json::json!({
+                    "DomainId": domain_id,
+                    "UserProfileName": format!("lg-{}-{worker}-{sequence}", shared.run_id),
+                }),
+            ),
+        };
+        let started = Instant::now();
+        signer.build_json(
+            "sagemaker",
+            &format!("SageMaker.{operation}"),
+            &body.to_string(),
+            unix_now(),
+            &mut request,
+        );
+        let sent = send(shared, &mut connection, &request, operation).await;
+        tally.record(measured, started, sent == Sent::Ok, 1);
+        pause_if_broken(sent).await;
+    }
+    tally.finished = Instant::now();
+    Ok(tally)
 }
 
 /// The ARN of a role, read with `iam:GetRole`.

@@ -9,6 +9,8 @@ use crate::target::Target;
 
 /// The content type of every AWS query-protocol request.
 pub const CONTENT_TYPE: &str = "application/x-www-form-urlencoded; charset=utf-8";
+/// The content type of every JSON 1.1 request.
+pub const JSON_CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 /// The IAM API version sent with every action.
 pub const IAM_VERSION: &str = "2010-05-08";
 /// The trust policy given to every role the generator creates.
@@ -26,6 +28,15 @@ pub enum Workload {
     GetRole,
     /// `iam:CreateRole` of a fresh role, then `iam:PutRolePolicy` on it: one durable write.
     CreateRolePutPolicy,
+    /// One `sagemaker:DescribeDomain` of the generator's domain (`<role-name>-studio`, created
+    /// by --setup): the Studio call moto also serves.
+    DescribeDomain,
+    /// One `sagemaker:DescribeUserProfile` of a user among --users of the domain.
+    DescribeUserProfile,
+    /// One `sagemaker:ListUserProfiles` page (100 profiles) of the domain.
+    ListUserProfiles,
+    /// One durable `sagemaker:CreateUserProfile` of a fresh user in the domain.
+    CreateUserProfile,
     /// One `sts:AssumeRole` of a role that trusts everyone (`<role-name>-assumable`, created by
     /// --setup): a durable session per operation, the write stream of a mixed load.
     AssumeRole,
@@ -37,7 +48,11 @@ impl Workload {
         match self {
             Self::GetRole => 1,
             Self::CreateRolePutPolicy => 2,
-            Self::AssumeRole => 1,
+            Self::AssumeRole
+            | Self::DescribeDomain
+            | Self::DescribeUserProfile
+            | Self::ListUserProfiles
+            | Self::CreateUserProfile => 1,
         }
     }
 }
@@ -71,6 +86,46 @@ impl Signer {
     /// Signs the IAM query-protocol `body` at time `now_unix` and returns the whole HTTP request.
     pub fn build(&self, body: &str, now_unix: i64, out: &mut Vec<u8>) {
         self.build_for("iam", body, now_unix, out);
+    }
+
+    /// Signs a JSON 1.1 request (`X-Amz-Target: TARGET`) for `service` at time `now_unix` and
+    /// returns the whole HTTP request.
+    pub fn build_json(
+        &self,
+        service: &str,
+        target: &str,
+        body: &str,
+        now_unix: i64,
+        out: &mut Vec<u8>,
+    ) {
+        let host = self.target.host_header.as_bytes();
+        let headers: [(&str, &[u8]); 3] = [
+            ("host", host),
+            ("content-type", JSON_CONTENT_TYPE.as_bytes()),
+            ("x-amz-target", target.as_bytes()),
+        ];
+        let request = Request {
+            method: "POST",
+            path: "/",
+            query: "",
+            headers: &headers,
+            body: body.as_bytes(),
+        };
+        let signed = sign(&request, &self.credentials, &self.region, service, now_unix);
+        let mut head = String::with_capacity(640);
+        let _ = write!(
+            head,
+            "POST / HTTP/1.1\r\nHost: {}\r\nContent-Type: {JSON_CONTENT_TYPE}\r\nX-Amz-Target: {target}\r\nContent-Length: {}\r\n",
+            self.target.host_header,
+            body.len()
+        );
+        for (name, value) in &signed {
+            let _ = write!(head, "{name}: {value}\r\n");
+        }
+        head.push_str("\r\n");
+        out.clear();
+        out.extend_from_slice(head.as_bytes());
+        out.extend_from_slice(body.as_bytes());
     }
 
     /// Signs a query-protocol `body` for `service` (`iam`, `sts`) at time `now_unix` and returns
