@@ -289,6 +289,14 @@ pub struct State {
     /// the generation they were built at. Tag edits, sessions, access keys and last-used times
     /// leave it where it is: those are read afresh for every request.
     pub generation: u64,
+    /// Service Catalog portfolios by id (`port-...`), the imported SageMaker one included.
+    pub portfolios: BTreeMap<String, Portfolio>,
+    /// Service Catalog products by id (`prod-...`).
+    pub products: BTreeMap<String, Product>,
+    /// Service Catalog constraints by id (`cons-...`).
+    pub constraints: BTreeMap<String, CatalogConstraint>,
+    /// The first answer of each Service Catalog creation, by `OPERATION/IdempotencyToken`.
+    pub catalog_tokens: BTreeMap<String, serde_json::Value>,
 }
 
 /// A SageMaker Studio domain.
@@ -376,6 +384,119 @@ pub struct App {
     pub resource_spec: Option<serde_json::Value>,
     /// Tags.
     pub tags: Vec<Tag>,
+}
+
+/// A Service Catalog portfolio, or the AWS-owned SageMaker portfolio the switch imports.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Portfolio {
+    /// `port-` and 13 lowercase letters and digits.
+    pub id: String,
+    /// The region it was created (or imported) in.
+    pub region: String,
+    /// `DisplayName`.
+    pub display_name: String,
+    /// `Description`.
+    pub description: Option<String>,
+    /// `ProviderName`.
+    pub provider_name: String,
+    /// Unix milliseconds.
+    pub created_ms: i64,
+    /// Tags.
+    pub tags: Vec<Tag>,
+    /// Associated principals, in association order.
+    pub principals: Vec<PortfolioPrincipal>,
+    /// Associated products, each with the launch path it opens.
+    pub products: Vec<PortfolioProduct>,
+    /// The AWS-owned SageMaker portfolio (shown only while the switch is on).
+    #[serde(default)]
+    pub imported: bool,
+}
+
+/// A principal associated with a portfolio.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortfolioPrincipal {
+    /// An IAM ARN, or an account-less pattern for `IAM_PATTERN`.
+    pub arn: String,
+    /// `IAM` or `IAM_PATTERN`.
+    pub principal_type: String,
+}
+
+/// A product associated with a portfolio.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortfolioProduct {
+    /// `prod-...`.
+    pub product_id: String,
+    /// The launch path id (`lpv3-...`).
+    pub path_id: String,
+}
+
+/// A Service Catalog product.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Product {
+    /// `prod-...`.
+    pub id: String,
+    /// `prodview-...`.
+    pub view_id: String,
+    /// The region it was created in.
+    pub region: String,
+    /// `Name`.
+    pub name: String,
+    /// `Owner`.
+    pub owner: String,
+    /// `Description` (the view's `ShortDescription`).
+    pub description: Option<String>,
+    /// `Distributor`.
+    pub distributor: Option<String>,
+    /// `SupportDescription`.
+    pub support_description: Option<String>,
+    /// `SupportEmail`.
+    pub support_email: Option<String>,
+    /// `SupportUrl`.
+    pub support_url: Option<String>,
+    /// `CLOUD_FORMATION_TEMPLATE`.
+    pub product_type: String,
+    /// Unix milliseconds.
+    pub created_ms: i64,
+    /// Tags.
+    pub tags: Vec<Tag>,
+    /// Its versions, oldest first.
+    pub artifacts: Vec<ProvisioningArtifact>,
+}
+
+/// A version of a product: its template.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProvisioningArtifact {
+    /// `pa-...`.
+    pub id: String,
+    /// `Name`.
+    pub name: Option<String>,
+    /// `Description`.
+    pub description: Option<String>,
+    /// `CLOUD_FORMATION_TEMPLATE`.
+    pub artifact_type: String,
+    /// Unix milliseconds.
+    pub created_ms: i64,
+    /// The template text as read.
+    pub template: String,
+}
+
+/// A Service Catalog constraint on a product in a portfolio.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CatalogConstraint {
+    /// `cons-...`.
+    pub id: String,
+    /// `LAUNCH`, `NOTIFICATION`, `RESOURCE_UPDATE`, `STACKSET` or `TEMPLATE`.
+    pub constraint_type: String,
+    /// `Description`.
+    pub description: Option<String>,
+    /// `port-...`.
+    pub portfolio_id: String,
+    /// `prod-...`.
+    pub product_id: String,
+    /// `Parameters` as given (JSON text).
+    pub parameters: String,
+    /// Unix milliseconds.
+    pub created_ms: i64,
 }
 
 /// What a user's, role's or group's permissions are made of; equal parts mean equal decisions.
@@ -480,6 +601,19 @@ impl State {
             }
             kind::SPACE => replace(&mut self.spaces, id, body, |_, _| true).map(|_| false),
             kind::APP => replace(&mut self.apps, id, body, |_, _| true).map(|_| false),
+            // Service Catalog: portfolio access is decided per request, not by policies.
+            kind::CATALOG_PORTFOLIO => {
+                replace(&mut self.portfolios, id, body, |_, _| true).map(|_| false)
+            }
+            kind::CATALOG_PRODUCT => {
+                replace(&mut self.products, id, body, |_, _| true).map(|_| false)
+            }
+            kind::CATALOG_CONSTRAINT => {
+                replace(&mut self.constraints, id, body, |_, _| true).map(|_| false)
+            }
+            kind::CATALOG_TOKEN => {
+                replace(&mut self.catalog_tokens, id, body, |_, _| true).map(|_| false)
+            }
             _ => Ok(false),
         }
     }
@@ -629,4 +763,12 @@ pub mod kind {
     pub const SPACE: &str = "sagemaker_space";
     /// SageMaker apps.
     pub const APP: &str = "sagemaker_app";
+    /// Service Catalog portfolios.
+    pub const CATALOG_PORTFOLIO: &str = "servicecatalog_portfolio";
+    /// Service Catalog products.
+    pub const CATALOG_PRODUCT: &str = "servicecatalog_product";
+    /// Service Catalog constraints.
+    pub const CATALOG_CONSTRAINT: &str = "servicecatalog_constraint";
+    /// First answers of Service Catalog creations by idempotency token.
+    pub const CATALOG_TOKEN: &str = "servicecatalog_token";
 }

@@ -1,0 +1,2269 @@
+//! Service Catalog over JSON 1.1 (`X-Amz-Target: AWS242ServiceCatalogService.*`): portfolios,
+//! their principals (IAM and IAM_PATTERN), products with CloudFormation templates, product and
+//! portfolio links, LAUNCH constraints, launch paths and the end user's product search, plus the
+//! AWS-owned "Amazon SageMaker Solutions and ML Ops products" portfolio that SageMaker's
+//! portfolio switch imports. Every operation is authorized by the engine on the ARN the Service
+//! Authorization Reference gives, with the request's and the resource's tags.
+//!
+//! Input is checked by a local helper that writes AWS's `ValidationException` texts; when the
+//! model-driven validator (`service_model`) lands, `Input` is what it replaces.
+
+use serde_json::{Map, Value, json};
+
+use crate::auth::Identity;
+use crate::authz::{request_tags, resource_tags};
+use crate::error::ApiError;
+use crate::ids;
+use crate::model::{
+    CatalogConstraint, Change, Portfolio, PortfolioPrincipal, PortfolioProduct, Product,
+    ProvisioningArtifact, State, Tag, kind,
+};
+use crate::server::{Cx, Reply};
+use crate::wire::json::timestamp;
+
+/// One Service Catalog operation: its name and the IAM action it is authorized as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Operation {
+    /// `CreatePortfolio`.
+    pub name: &'static str,
+    /// `servicecatalog:CreatePortfolio`.
+    pub action: &'static str,
+}
+
+macro_rules! operations {
+    ($($name:literal),* $(,)?) => {
+        /// Every operation served: the portfolio side first, then products, links, constraints
+        /// and the end user's view.
+        pub const OPERATIONS: &[Operation] = &[
+            $(Operation { name: $name, action: concat!("servicecatalog:", $name) }),*
+        ];
+    };
+}
+
+operations![
+    "CreatePortfolio",
+    "DescribePortfolio",
+    "UpdatePortfolio",
+    "DeletePortfolio",
+    "ListPortfolios",
+    "AssociatePrincipalWithPortfolio",
+    "DisassociatePrincipalFromPortfolio",
+    "ListPrincipalsForPortfolio",
+    "ListAcceptedPortfolioShares",
+    "CreateProduct",
+    "DescribeProduct",
+    "DescribeProductAsAdmin",
+    "DescribeProductView",
+    "SearchProducts",
+    "SearchProductsAsAdmin",
+    "UpdateProduct",
+    "DeleteProduct",
+    "AssociateProductWithPortfolio",
+    "DisassociateProductFromPortfolio",
+    "ListPortfoliosForProduct",
+    "CreateConstraint",
+    "DescribeConstraint",
+    "DeleteConstraint",
+    "ListConstraintsForPortfolio",
+    "ListLaunchPaths",
+];
+
+/// The service principal Service Catalog passes launch roles to.
+pub const SERVICE_PRINCIPAL: &str = "servicecatalog.amazonaws.com";
+
+/// The AWS-owned portfolio that `EnableSagemakerServicecatalogPortfolio` imports.
+pub const SAGEMAKER_PORTFOLIO_NAME: &str = "Amazon SageMaker Solutions and ML Ops products";
+/// Its provider.
+pub const SAGEMAKER_PROVIDER: &str = "Amazon SageMaker";
+
+/// IAM_PATTERN principals a portfolio may have (AWS's limit).
+const MAX_PATTERNS: usize = 10;
+/// Tags a portfolio or product may carry.
+const MAX_TAGS: usize = 50;
+/// The largest template read from a file (CloudFormation's limit for templates in S3).
+const MAX_TEMPLATE_BYTES: u64 = 1024 * 1024;
+/// Items per page when `PageSize` is absent or 0.
+const DEFAULT_PAGE: usize = 20;
+
+/// Runs one Service Catalog operation on its JSON input.
+pub async fn dispatch(cx: &mut Cx<'_>, op: &str, input: Value) -> Result<Reply, ApiError> {
+    let Some(operation) = OPERATIONS.iter().find(|o| o.name == op) else {
+        return Err(ApiError::new(
+            "UnknownOperationException",
+            400,
+            format!("The operation AWS242ServiceCatalogService.{op} is not served by rolewright"),
+        ));
+    };
+    ensure_imported_portfolio(cx).await?;
+    let input = Input::new(input);
+    match operation.name {
+        "CreatePortfolio" => create_portfolio(cx, input).await,
+        "DescribePortfolio" => describe_portfolio(cx, input),
+        "UpdatePortfolio" => update_portfolio(cx, input).await,
+        "DeletePortfolio" => delete_portfolio(cx, input).await,
+        "ListPortfolios" => list_portfolios(cx, input),
+        "AssociatePrincipalWithPortfolio" => associate_principal(cx, input).await,
+        "DisassociatePrincipalFromPortfolio" => disassociate_principal(cx, input).await,
+        "ListPrincipalsForPortfolio" => list_principals(cx, input),
+        "ListAcceptedPortfolioShares" => list_accepted_shares(cx, input),
+        "CreateProduct" => create_product(cx, input).await,
+        "DescribeProduct" => describe_product(cx, input),
+        "DescribeProductAsAdmin" => describe_product_as_admin(cx, input),
+        "DescribeProductView" => describe_product_view(cx, input),
+        "SearchProducts" => search_products(cx, input),
+        "SearchProductsAsAdmin" => search_products_as_admin(cx, input),
+        "UpdateProduct" => update_product(cx, input).await,
+        "DeleteProduct" => delete_product(cx, input).await,
+        "AssociateProductWithPortfolio" => associate_product(cx, input).await,
+        "DisassociateProductFromPortfolio" => disassociate_product(cx, input).await,
+        "ListPortfoliosForProduct" => list_portfolios_for_product(cx, input),
+        "CreateConstraint" => create_constraint(cx, input).await,
+        "DescribeConstraint" => describe_constraint(cx, input),
+        "DeleteConstraint" => delete_constraint(cx, input).await,
+        "ListConstraintsForPortfolio" => list_constraints(cx, input),
+        _ => list_launch_paths(cx, input),
+    }
+}
+
+// ---- input ----------------------------------------------------------------------------------
+
+/// A model pattern as AWS shows it in messages, and its matcher.
+type Pattern = (&'static str, fn(&str) -> bool);
+
+fn id_pattern(text: &str) -> bool {
+    text.chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+fn token_pattern(text: &str) -> bool {
+    // [a-zA-Z0-9][a-zA-Z0-9_-]*
+    text.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric())
+        && id_pattern(text)
+}
+
+fn tag_text_pattern(text: &str) -> bool {
+    // ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$
+    text.chars()
+        .all(|c| c.is_alphabetic() || c.is_numeric() || c.is_whitespace() || "_.:/=+-@".contains(c))
+}
+
+const ID: Option<Pattern> = Some((r"^[a-zA-Z0-9_\-]*", id_pattern));
+const TOKEN: Option<Pattern> = Some(("[a-zA-Z0-9][a-zA-Z0-9_-]*", token_pattern));
+const TAG_TEXT: Option<Pattern> = Some((r"^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$", tag_text_pattern));
+
+/// A request's members, with AWS's validation texts for what is missing or malformed.
+struct Input {
+    members: Map<String, Value>,
+    failures: Vec<String>,
+}
+
+/// `DisplayName` → `displayName`, as AWS names members in validation messages.
+fn member_path(name: &str) -> String {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(first) => first.to_ascii_lowercase().to_string() + chars.as_str(),
+        None => String::new(),
+    }
+}
+
+impl Input {
+    fn new(value: Value) -> Input {
+        let members = match value {
+            Value::Object(map) => map,
+            _ => Map::new(),
+        };
+        Input {
+            members,
+            failures: Vec::new(),
+        }
+    }
+
+    fn fail_at(&mut self, path: &str, value: Option<&str>, constraint: &str) {
+        let shown = value.map_or_else(|| "null".to_string(), |v| format!("'{v}'"));
+        self.failures.push(format!(
+            "Value {shown} at '{path}' failed to satisfy constraint: {constraint}"
+        ));
+    }
+
+    /// Checks one string against its length range and pattern.
+    fn check_text(
+        &mut self,
+        path: &str,
+        text: &str,
+        min: usize,
+        max: usize,
+        pattern: Option<Pattern>,
+    ) {
+        let length = text.chars().count();
+        if length < min {
+            self.fail_at(
+                path,
+                Some(text),
+                &format!("Member must have length greater than or equal to {min}"),
+            );
+        } else if length > max {
+            self.fail_at(
+                path,
+                Some(text),
+                &format!("Member must have length less than or equal to {max}"),
+            );
+        } else if let Some((shown, matches)) = pattern
+            && !matches(text)
+        {
+            self.fail_at(
+                path,
+                Some(text),
+                &format!("Member must satisfy regular expression pattern: {shown}"),
+            );
+        }
+    }
+
+    /// A string member, checked against a length range and a pattern.
+    fn string(
+        &mut self,
+        name: &str,
+        required: bool,
+        (min, max): (usize, usize),
+        pattern: Option<Pattern>,
+    ) -> Option<String> {
+        match self.members.get(name) {
+            None | Some(Value::Null) => {
+                if required {
+                    self.fail_at(&member_path(name), None, "Member must not be null");
+                }
+                None
+            }
+            Some(Value::String(text)) => {
+                let text = text.clone();
+                self.check_text(&member_path(name), &text, min, max, pattern);
+                Some(text)
+            }
+            Some(_) => {
+                self.failures.push(format!(
+                    "Value at '{}' failed to satisfy constraint: Member must be a string",
+                    member_path(name)
+                ));
+                None
+            }
+        }
+    }
+
+    fn id(&mut self, name: &str, required: bool) -> Option<String> {
+        self.string(name, required, (1, 100), ID)
+    }
+
+    fn one_of(&mut self, name: &str, required: bool, values: &[&str]) -> Option<String> {
+        let text = self.string(name, required, (0, 1024), None)?;
+        if !values.contains(&text.as_str()) {
+            self.fail_at(
+                &member_path(name),
+                Some(&text),
+                &format!(
+                    "Member must satisfy enum value set: [{}]",
+                    values.join(", ")
+                ),
+            );
+        }
+        Some(text)
+    }
+
+    fn object(&mut self, name: &str) -> Option<Map<String, Value>> {
+        match self.members.get(name) {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(map)) => Some(map.clone()),
+            Some(_) => {
+                self.failures.push(format!(
+                    "Value at '{}' failed to satisfy constraint: Member must be a structure",
+                    member_path(name)
+                ));
+                None
+            }
+        }
+    }
+
+    fn int(&mut self, name: &str, min: i64, max: i64) -> Option<i64> {
+        let value = self.members.get(name)?.as_i64();
+        match value {
+            Some(n) if n < min || n > max => {
+                let bound = if n < min {
+                    format!("greater than or equal to {min}")
+                } else {
+                    format!("less than or equal to {max}")
+                };
+                self.fail_at(
+                    &member_path(name),
+                    Some(&n.to_string()),
+                    &format!("Member must have value {bound}"),
+                );
+                None
+            }
+            other => other,
+        }
+    }
+
+    /// `PageSize` (0..`max`) and `PageToken`.
+    fn paging(&mut self, max: i64) -> (usize, Option<String>) {
+        let size = self.int("PageSize", 0, max).unwrap_or(0);
+        let token = self.string("PageToken", false, (0, 2024), None);
+        let size = if size <= 0 {
+            DEFAULT_PAGE
+        } else {
+            size as usize
+        };
+        (size, token)
+    }
+
+    fn strings(&mut self, name: &str, (min, max): (usize, usize)) -> Vec<String> {
+        let list = self
+            .members
+            .get(name)
+            .and_then(Value::as_array)
+            .map(|list| {
+                list.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+        for (i, key) in list.iter().enumerate() {
+            let path = format!("{}.{}.member", member_path(name), i + 1);
+            self.check_text(&path, key, min, max, TAG_TEXT);
+        }
+        list
+    }
+
+    /// `Tags: [{"Key", "Value"}]`, at most `max`, keys 1..128 and values 1..256 characters.
+    fn tags(&mut self, name: &str, max: usize) -> Vec<Tag> {
+        let mut tags = Vec::new();
+        let Some(list) = self.members.get(name).and_then(Value::as_array).cloned() else {
+            return tags;
+        };
+        if list.len() > max {
+            self.failures.push(format!(
+                "Value '{}' at '{}' failed to satisfy constraint: Member must have length less than or equal to {max}",
+                Value::Array(list.clone()),
+                member_path(name)
+            ));
+        }
+        for (i, item) in list.iter().enumerate() {
+            let path = format!("{}.{}.member", member_path(name), i + 1);
+            let key = item.get("Key").and_then(Value::as_str);
+            let value = item.get("Value").and_then(Value::as_str);
+            match key {
+                None => self.fail_at(&format!("{path}.key"), None, "Member must not be null"),
+                Some(k) => self.check_text(&format!("{path}.key"), k, 1, 128, TAG_TEXT),
+            }
+            match value {
+                None => self.fail_at(&format!("{path}.value"), None, "Member must not be null"),
+                Some(v) => self.check_text(&format!("{path}.value"), v, 1, 256, TAG_TEXT),
+            }
+            if let (Some(k), Some(v)) = (key, value) {
+                tags.push(Tag {
+                    key: k.to_string(),
+                    value: v.to_string(),
+                });
+            }
+        }
+        tags
+    }
+
+    /// AWS's `ValidationException` for everything collected so far.
+    fn finish(&mut self) -> Result<(), ApiError> {
+        // Accepted and ignored: rolewright answers in English.
+        if let Some(Value::String(language)) = self.members.get("AcceptLanguage").cloned() {
+            self.check_text("acceptLanguage", &language, 0, 100, None);
+        }
+        if self.failures.is_empty() {
+            return Ok(());
+        }
+        let n = self.failures.len();
+        let noun = if n == 1 { "error" } else { "errors" };
+        Err(ApiError::new(
+            "ValidationException",
+            400,
+            format!(
+                "{n} validation {noun} detected: {}",
+                self.failures.join("; ")
+            ),
+        ))
+    }
+}
+
+// ---- errors, names, ARNs --------------------------------------------------------------------
+
+fn invalid(message: impl Into<String>) -> ApiError {
+    ApiError::new("InvalidParametersException", 400, message)
+}
+
+fn not_found(message: impl Into<String>) -> ApiError {
+    ApiError::new("ResourceNotFoundException", 400, message)
+}
+
+fn in_use(message: impl Into<String>) -> ApiError {
+    ApiError::new("ResourceInUseException", 400, message)
+}
+
+fn limit(message: impl Into<String>) -> ApiError {
+    ApiError::new("LimitExceededException", 400, message)
+}
+
+fn portfolio_not_found(id: &str) -> ApiError {
+    not_found(format!("Portfolio not found: {id}"))
+}
+
+fn product_not_found(id: &str) -> ApiError {
+    not_found(format!("Product not found: {id}"))
+}
+
+fn no_launch_paths(id: &str) -> ApiError {
+    not_found(format!("No launch paths found for resource: {id}"))
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+fn new_id(prefix: &str) -> String {
+    format!("{prefix}-{}", ids::lowercase_alphanumeric(13))
+}
+
+fn portfolio_arn(state: &State, region: &str, id: &str) -> String {
+    format!("arn:aws:catalog:{region}:{}:portfolio/{id}", state.account)
+}
+
+fn product_arn(state: &State, region: &str, id: &str) -> String {
+    format!("arn:aws:catalog:{region}:{}:product/{id}", state.account)
+}
+
+/// A portfolio the caller can see: the imported SageMaker one only while the switch is on.
+fn visible<'s>(state: &'s State, id: &str) -> Option<&'s Portfolio> {
+    state
+        .portfolios
+        .get(id)
+        .filter(|p| !p.imported || state.sagemaker_portfolio)
+}
+
+fn tag_list(tags: &[Tag]) -> Value {
+    Value::Array(
+        tags.iter()
+            .map(|t| json!({"Key": t.key, "Value": t.value}))
+            .collect(),
+    )
+}
+
+/// `existing` with `add` written over it and `remove` taken out, within AWS's 50 tags.
+fn edit_tags(existing: &[Tag], add: &[Tag], remove: &[String]) -> Result<Vec<Tag>, ApiError> {
+    let mut tags: Vec<Tag> = existing
+        .iter()
+        .filter(|t| !remove.contains(&t.key))
+        .cloned()
+        .collect();
+    for t in add {
+        match tags.iter_mut().find(|m| m.key == t.key) {
+            Some(m) => m.value = t.value.clone(),
+            None => tags.push(t.clone()),
+        }
+    }
+    if tags.len() > MAX_TAGS {
+        return Err(limit(format!(
+            "A resource can have at most {MAX_TAGS} tags; this request would give it {}",
+            tags.len()
+        )));
+    }
+    Ok(tags)
+}
+
+/// The keys a request sets or removes, for `aws:TagKeys`.
+fn tag_keys_context(ctx: &mut rolewright_iam::RequestContext, add: &[Tag], remove: &[String]) {
+    request_tags(ctx, add);
+    let mut keys: Vec<String> = add.iter().map(|t| t.key.clone()).collect();
+    keys.extend(remove.iter().cloned());
+    if !keys.is_empty() {
+        ctx.insert("aws:TagKeys", rolewright_iam::ContextValue::Multi(keys));
+    }
+}
+
+/// `servicecatalog:accountLevel`, `roleLevel` and `userLevel` for an end user acting on what
+/// is theirs. AWS's access levels are hierarchical (account level includes role and user
+/// level), so a request for the caller's own view satisfies a policy granting any of them:
+/// `AWSServiceCatalogEndUserFullAccess` grants with `userLevel = self`.
+fn end_user_levels(ctx: &mut rolewright_iam::RequestContext) {
+    for key in [
+        "servicecatalog:accountLevel",
+        "servicecatalog:roleLevel",
+        "servicecatalog:userLevel",
+    ] {
+        ctx.set(key, "self");
+    }
+}
+
+/// Service Catalog names the account's catalog, `arn:aws:catalog:REGION:ACCOUNT:*`, in the
+/// denials of creations and account-level actions (AWS's text, NOTES §1.3), while the decision
+/// itself is made on the resource the Service Authorization Reference gives.
+fn catalog_denial(error: ApiError, evaluated: &str, region: &str, account: &str) -> ApiError {
+    if error.code != "AccessDenied" {
+        return error;
+    }
+    let message = error.message.replacen(
+        &format!("on resource: {evaluated} "),
+        &format!("on resource: arn:aws:catalog:{region}:{account}:* "),
+        1,
+    );
+    ApiError { message, ..error }
+}
+
+/// Authorizes an action without resource types (on `*`).
+fn authorize_account(
+    cx: &mut Cx<'_>,
+    state: &State,
+    action: &str,
+    extend: impl FnOnce(&mut rolewright_iam::RequestContext),
+) -> Result<(), ApiError> {
+    let region = cx.facts.region.clone();
+    cx.authorize(state, action, "*", extend)
+        .map_err(|e| catalog_denial(e, "*", &region, &state.account))
+}
+
+/// A page of `items` from the offset a token names, and the token of the next page.
+fn page<T: Clone>(
+    items: &[T],
+    token: Option<&str>,
+    size: usize,
+) -> Result<(Vec<T>, Option<String>), ApiError> {
+    let start = match token {
+        None | Some("") => 0,
+        Some(t) => t
+            .strip_prefix("page-")
+            .and_then(|n| n.parse::<usize>().ok())
+            .filter(|n| *n <= items.len())
+            .ok_or_else(|| invalid(format!("The page token `{t}` is not valid")))?,
+    };
+    let end = (start + size).min(items.len());
+    let next = (end < items.len()).then(|| format!("page-{end}"));
+    Ok((items[start..end].to_vec(), next))
+}
+
+fn with_next(mut out: Value, next: Option<String>) -> Value {
+    if let Some(next) = next {
+        out["NextPageToken"] = json!(next);
+    }
+    out
+}
+
+// ---- the imported SageMaker portfolio ------------------------------------------------------
+
+/// Creates the AWS-owned SageMaker portfolio, once, when the portfolio switch is first seen on:
+/// its id is stable from then on, and its principals stay while the switch is off.
+async fn ensure_imported_portfolio(cx: &Cx<'_>) -> Result<(), ApiError> {
+    let needed = {
+        let state = cx.app.store.read();
+        state.sagemaker_portfolio && !state.portfolios.values().any(|p| p.imported)
+    };
+    if !needed {
+        return Ok(());
+    }
+    let region = cx.facts.region.clone();
+    let id = new_id("port");
+    cx.app
+        .store
+        .write(None, |state| {
+            if state.portfolios.values().any(|p| p.imported) {
+                return Ok(((), Vec::new()));
+            }
+            let portfolio = Portfolio {
+                id: id.clone(),
+                region,
+                display_name: SAGEMAKER_PORTFOLIO_NAME.into(),
+                description: Some(
+                    "Products from Amazon SageMaker: project templates and JumpStart solutions"
+                        .into(),
+                ),
+                provider_name: SAGEMAKER_PROVIDER.into(),
+                created_ms: now_ms(),
+                tags: Vec::new(),
+                principals: Vec::new(),
+                products: Vec::new(),
+                imported: true,
+            };
+            let change = Change::put(kind::CATALOG_PORTFOLIO, id.clone(), &portfolio);
+            state.portfolios.insert(id, portfolio);
+            Ok(((), vec![change]))
+        })
+        .await
+}
+
+// ---- portfolios -----------------------------------------------------------------------------
+
+fn portfolio_detail(state: &State, p: &Portfolio) -> Value {
+    let mut out = json!({
+        "Id": p.id,
+        "ARN": portfolio_arn(state, &p.region, &p.id),
+        "DisplayName": p.display_name,
+        "CreatedTime": timestamp(p.created_ms),
+        "ProviderName": p.provider_name,
+    });
+    if let Some(d) = &p.description {
+        out["Description"] = json!(d);
+    }
+    out
+}
+
+/// Answers a repeated creation with the first answer.
+fn repeated(state: &State, key: &str) -> Option<Value> {
+    state.catalog_tokens.get(key).cloned()
+}
+
+async fn create_portfolio(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
+    let name = input.string("DisplayName", true, (1, 100), None);
+    let description = input.string("Description", false, (0, 2000), None);
+    let provider = input.string("ProviderName", true, (1, 50), None);
+    let tags = input.tags("Tags", 20);
+    let token = input.string("IdempotencyToken", true, (1, 128), TOKEN);
+    input.finish()?;
+    let (name, provider, token) = (
+        name.unwrap_or_default(),
+        provider.unwrap_or_default(),
+        token.unwrap_or_default(),
+    );
+    let id = new_id("port");
+    let region = cx.facts.region.clone();
+    let key = format!("CreatePortfolio/{token}");
+    {
+        let state = cx.app.store.read();
+        let request = tags.clone();
+        let arn = portfolio_arn(&state, &region, &id);
+        cx.authorize(&state, "servicecatalog:CreatePortfolio", &arn, |ctx| {
+            request_tags(ctx, &request)
+        })
+        .map_err(|e| catalog_denial(e, &arn, &region, &state.account))?;
+        if let Some(answer) = repeated(&state, &key) {
+            return Ok(Reply::Json(answer));
+        }
+    }
+    let portfolio = Portfolio {
+        id: id.clone(),
+        region,
+        display_name: name,
+        description,
+        provider_name: provider,
+        created_ms: now_ms(),
+        tags,
+        principals: Vec::new(),
+        products: Vec::new(),
+        imported: false,
+    };
+    let answer = cx
+        .write(|state| {
+            if let Some(answer) = repeated(state, &key) {
+                return Ok((answer, Vec::new()));
+            }
+            let answer = json!({
+                "PortfolioDetail": portfolio_detail(state, &portfolio),
+                "Tags": tag_list(&portfolio.tags),
+            });
+            let changes = vec![
+                Change::put(kind::CATALOG_PORTFOLIO, id.clone(), &portfolio),
+                Change::put(kind::CATALOG_TOKEN, key.clone(), &answer),
+            ];
+            state.portfolios.insert(id, portfolio);
+            state.catalog_tokens.insert(key, answer.clone());
+            Ok((answer, changes))
+        })
+        .await?;
+    Ok(Reply::Json(answer))
+}
+
+/// Authorizes `action` on a portfolio (with its tags) and returns it, or AWS's not-found.
+fn authorize_portfolio(
+    cx: &mut Cx<'_>,
+    state: &State,
+    id: &str,
+    action: &str,
+    extend: impl FnOnce(&mut rolewright_iam::RequestContext),
+) -> Result<Portfolio, ApiError> {
+    let portfolio = visible(state, id);
+    let region = portfolio.map_or_else(|| cx.facts.region.clone(), |p| p.region.clone());
+    let tags = portfolio.map(|p| p.tags.clone()).unwrap_or_default();
+    cx.authorize(state, action, &portfolio_arn(state, &region, id), |ctx| {
+        resource_tags(ctx, &tags);
+        extend(ctx);
+    })?;
+    portfolio.cloned().ok_or_else(|| portfolio_not_found(id))
+}
+
+fn describe_portfolio(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
+    let id = input.id("Id", true).unwrap_or_default();
+    input.finish()?;
+    let state = cx.app.store.read();
+    let portfolio =
+        authorize_portfolio(cx, &state, &id, "servicecatalog:DescribePortfolio", |_| {})?;
+    Ok(Reply::Json(json!({
+        "PortfolioDetail": portfolio_detail(&state, &portfolio),
+        "Tags": tag_list(&portfolio.tags),
+        "TagOptions": [],
+        "Budgets": [],
+    })))
+}
+
+async fn update_portfolio(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
+    let id = input.id("Id", true).unwrap_or_default();
+    let name = input.string("DisplayName", false, (1, 100), None);
+    let description = input.string("Description", false, (0, 2000), None);
+    let provider = input.string("ProviderName", false, (1, 50), None);
+    let add = input.tags("AddTags", 20);
+    let remove = input.strings("RemoveTags", (1, 128));
+    input.finish()?;
+    {
+        let state = cx.app.store.read();
+        let (a, r) = (add.clone(), remove.clone());
+        let portfolio =
+            authorize_portfolio(cx, &state, &id, "servicecatalog:UpdatePortfolio", |ctx| {
+                tag_keys_context(ctx, &a, &r)
+            })?;
+        if portfolio.imported {
+            return Err(invalid(format!(
+                "Portfolio {id} is shared with this account and cannot be updated"
+            )));
+        }
+    }
+    let answer = cx
+        .write(|state| {
+            let mut portfolio = visible(state, &id)
+                .cloned()
+                .ok_or_else(|| portfolio_not_found(&id))?;
+            portfolio.tags = edit_tags(&portfolio.tags, &add, &remove)?;
+            if let Some(n) = name {
+                portfolio.display_name = n;
+            }
+            if let Some(d) = description {
+                portfolio.description = Some(d);
+            }
+            if let Some(p) = provider {
+                portfolio.provider_name = p;
+            }
+            let answer = json!({
+                "PortfolioDetail": portfolio_detail(state, &portfolio),
+                "Tags": tag_list(&portfolio.tags),
+            });
+            let change = Change::put(kind::CATALOG_PORTFOLIO, id.clone(), &portfolio);
+            state.portfolios.insert(id.clone(), portfolio);
+            Ok((answer, vec![change]))
+        })
+        .await?;
+    Ok(Reply::Json(answer))
+}
+
+async fn delete_portfolio(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
+    let id = input.id("Id", true).unwrap_or_default();
+    input.finish()?;
+    {
+        let state = cx.app.store.read();
+        let portfolio =
+            authorize_portfolio(cx, &state, &id, "servicecatalog:DeletePortfolio", |_| {})?;
+        if portfolio.imported {
+            return Err(invalid(format!(
+                "Portfolio {id} is shared with this account and cannot be deleted"
+            )));
+        }
+    }
+    cx.write(|state| {
+        let portfolio = visible(state, &id).ok_or_else(|| portfolio_not_found(&id))?;
+        if !portfolio.products.is_empty() {
+            return Err(in_use(format!(
+                "Portfolio {id} still has associated Products"
+            )));
+        }
+        if !portfolio.principals.is_empty() {
+            return Err(in_use(format!(
+                "Portfolio {id} still has associated Principals"
+            )));
+        }
+        state.portfolios.remove(&id);
+        Ok((
+            (),
+            vec![Change::delete(kind::CATALOG_PORTFOLIO, id.clone())],
+        ))
+    })
+    .await?;
+    Ok(Reply::Json(json!({})))
+}
+
+fn list_portfolios(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
+    let (size, token) = input.paging(100);
+    input.finish()?;
+    let state = cx.app.store.read();
+    authorize_account(cx, &state, "servicecatalog:ListPortfolios", |_| {})?;
+    let mut local: Vec<&Portfolio> = state.portfolios.values().filter(|p| !p.imported).collect();
+    local.sort_by(|a, b| a.created_ms.cmp(&b.created_ms).then(a.id.cmp(&b.id)));
+    let details: Vec<Value> = local.iter().map(|p| portfolio_detail(&state, p)).collect();
+    let (items, next) = page(&details, token.as_deref(), size)?;
+    Ok(Reply::Json(with_next(
+        json!({"PortfolioDetails": items}),
+        next,
+    )))
+}
+
+fn list_accepted_shares(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
+    let (size, token) = input.paging(100);
+    let share_type = input
+        .one_of(
+            "PortfolioShareType",
+            false,
+            &["IMPORTED", "AWS_SERVICECATALOG", "AWS_ORGANIZATIONS"],
+        )
+        .unwrap_or_else(|| "IMPORTED".into());
+    input.finish()?;
+    let state = cx.app.store.read();
+    authorize_account(
+        cx,
+        &state,
+        "servicecatalog:ListAcceptedPortfolioShares",
+        |_| {},
+    )?;
+    // The SageMaker portfolio is the only share an account of rolewright accepts; it arrives
+    // by account-to-account import.
+    let details: Vec<Value> = if share_type == "IMPORTED" && state.sagemaker_portfolio {
+        state
+            .portfolios
+            .values()
+            .filter(|p| p.imported)
+            .map(|p| portfolio_detail(&state, p))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let (items, next) = page(&details, token.as_deref(), size)?;
+    Ok(Reply::Json(with_next(
+        json!({"PortfolioDetails": items}),
+        next,
+    )))
+}
+
+// ---- principals -----------------------------------------------------------------------------
+
+/// Whether an IAM_PATTERN `pattern` (`*` any run of characters, `/` included; `?` zero or one
+/// character) matches `text` in full.
+fn pattern_matches(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    // row[j]: whether the pattern so far matches t[..j].
+    let mut row = vec![false; t.len() + 1];
+    row[0] = true;
+    for c in &p {
+        let mut next = vec![false; t.len() + 1];
+        for j in 0..=t.len() {
+            next[j] = match c {
+                '*' => row[j] || (j > 0 && next[j - 1]),
+                '?' => row[j] || (j > 0 && row[j - 1]),
+                c => j > 0 && t[j - 1] == *c && row[j - 1],
+            };
+        }
+        row = next;
+    }
+    row[t.len()]
+}
+
+/// The resource part (`role/path/name`) of an IAM principal ARN of one of the three types, and
+/// its account, or why it is not one.
+fn principal_parts(arn: &str) -> Option<(&str, &str, &str)> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [head, partition, service, region, account, resource] = parts[..] else {
+        return None;
+    };
+    if head != "arn" || partition.is_empty() || service != "iam" || !region.is_empty() {
+        return None;
+    }
+    let (kind, rest) = resource.split_once('/')?;
+    (matches!(kind, "user" | "group" | "role") && !rest.is_empty())
+        .then_some((partition, account, resource))
+}
+
+/// Checks a principal to associate: an existing user, group or role for `IAM`, AWS's
+/// account-less form for `IAM_PATTERN`.
+fn check_principal(state: &State, arn: &str, principal_type: &str) -> Result<(), ApiError> {
+    let Some((partition, account, resource)) = principal_parts(arn) else {
+        return Err(invalid(format!(
+            "Invalid PrincipalARN `{arn}`: expected an IAM user, group or role ARN \
+             (arn:aws:iam::123456789012:role/NAME, or arn:aws:iam:::role/NAME for IAM_PATTERN)"
+        )));
+    };
+    let wild = |s: &str| s.contains('*') || s.contains('?');
+    let (kind, _) = resource.split_once('/').unwrap_or((resource, ""));
+    if wild(partition) || wild(account) || wild(kind) {
+        return Err(invalid(format!(
+            "Invalid PrincipalARN `{arn}`: the wildcards * and ? are allowed only in the \
+             resource path and name, after the resource type"
+        )));
+    }
+    if principal_type == "IAM_PATTERN" {
+        if !account.is_empty() {
+            return Err(invalid(format!(
+                "Invalid PrincipalARN `{arn}` for PrincipalType IAM_PATTERN: the ARN must have \
+                 no account id (arn:{partition}:iam:::{resource})"
+            )));
+        }
+        return Ok(());
+    }
+    if wild(resource) {
+        return Err(invalid(format!(
+            "Invalid PrincipalARN `{arn}` for PrincipalType IAM: wildcards need PrincipalType \
+             IAM_PATTERN"
+        )));
+    }
+    let exists = state.users.values().any(|u| state.user_arn(u) == arn)
+        || state.roles.values().any(|r| state.role_arn(r) == arn)
+        || state.groups.values().any(|g| state.group_arn(g) == arn);
+    if !exists {
+        return Err(invalid(format!(
+            "Invalid PrincipalARN `{arn}`: no such IAM user, group or role in account {}",
+            state.account
+        )));
+    }
+    Ok(())
+}
+
+async fn associate_principal(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
+    let id = input.id("PortfolioId", true).unwrap_or_default();
+    let arn = input
+        .string("PrincipalARN", true, (1, 1000), None)
+        .unwrap_or_default();
+    let principal_type = input
+        .one_of("PrincipalType", true, &["IAM", "IAM_PATTERN"])
+        .unwrap_or_default();
+    input.finish()?;
+    {
+        let state = cx.app.store.read();
+        authorize_portfolio(
+            cx,
+            &state,
+            &id,
+            "servicecatalog:AssociatePrincipalWithPortfolio",
+            |_| {},
+        )?;
+        check_principal(&state, &arn, &principal_type)?;
+    }
+    cx.write(|state| {
+        let mut portfolio = visible(state, &id)
+            .cloned()
+            .ok_or_else(|| portfolio_not_found(&id))?;
+        let principal = PortfolioPrincipal {
+            arn: arn.clone(),
+            principal_type: principal_type.clone(),
+        };
+        if portfolio.principals.contains(&principal) {
+            return Ok(((), Vec::new()));
+        }
+        let patterns = portfolio
+            .principals
+            .iter()
+            .filter(|p| p.principal_type == "IAM_PATTERN")
+            .count();
+        if principal_type == "IAM_PATTERN" && patterns >= MAX_PATTERNS {
+            return Err(limit(format!(
+                "Portfolio {id} already has {MAX_PATTERNS} principals of PrincipalType \
+                 IAM_PATTERN, the most a portfolio can have"
+            )));
+        }
+        portfolio.principals.push(principal);
+        let change = Change::put(kind::CATALOG_PORTFOLIO, id.clone(), &portfolio);
+        state.portfolios.insert(id.clone(), portfolio);
+        Ok(((), vec![change]))
+    })
+    .await?;
+    Ok(Reply::Json(json!({})))
+}
+
+async fn disassociate_principal(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
+    let id = input.id("PortfolioId", true).unwrap_or_default();
+    let arn = input
+        .string("PrincipalARN", true, (1, 1000), None)
+        .unwrap_or_default();
+    let principal_type = input
+        .one_of("PrincipalType", false, &["IAM", "IAM_PATTERN"])
+        .unwrap_or_else(|| "IAM".into());
+    input.finish()?;
+    {
+        let state = cx.app.store.read();
+        authorize_portfolio(
+            cx,
+            &state,
+            &id,
+            "servicecatalog:DisassociatePrincipalFromPortfolio",
+            |_| {},
+        )?;
+    }
+    cx.write(|state| {
+        let mut portfolio = visible(state, &id)
+            .cloned()
+            .ok_or_else(|| portfolio_not_found(&id))?;
+        let before = portfolio.principals.len();
+        portfolio
+            .principals
+            .retain(|p| !(p.arn == arn && p.principal_type == principal_type));
+        if portfolio.principals.len() == before {
+            return Err(not_found(format!(
+                "Principal {arn} of type {principal_type} is not associated with portfolio {id}"
+            )));
+        }
+        let change = Change::put(kind::CATALOG_PORTFOLIO, id.clone(), &portfolio);
+        state.portfolios.insert(id.clone(), portfolio);
+        Ok(((), vec![change]))
+    })
+    .await?;
+    Ok(Reply::Json(json!({})))
+}
+
+fn list_principals(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
+    let id = input.id("PortfolioId", true).unwrap_or_default();
+    let (size, token) = input.paging(20);
+    input.finish()?;
+    let state = cx.app.store.read();
+    let portfolio = authorize_portfolio(
+        cx,
+        &state,
+        &id,
+        "servicecatalog:ListPrincipalsForPortfolio",
+        |_| {},
+    )?;
+    let principals: Vec<Value> = portfolio
+        .principals
+        .iter()
+        .map(|p| json!({"PrincipalARN": p.arn, "PrincipalType": p.principal_type}))
+        .collect();
+    let (items, next) = page(&principals, token.as_deref(), size)?;
+    Ok(Reply::Json(with_next(json!({"Principals": items}), next)))
+}
+
+/// The ARNs a caller is known by to portfolio associations: a user and its groups, or the role
+/// of a role session.
+fn caller_principals(state: &State, identity: &Identity) -> Vec<String> {
+    match identity {
+        Identity::User(name) => {
+            let mut arns: Vec<String> = state
+                .user(name)
+                .map(|u| state.user_arn(u))
+                .into_iter()
+                .collect();
+            arns.extend(state.groups_of(name).map(|g| state.group_arn(g)));
+            arns
+        }
+        Identity::Session { role, role_arn, .. } => vec![
+            state
+                .role(role)
+                .map_or_else(|| role_arn.clone(), |r| state.role_arn(r)),
+        ],
+    }
+}
+
+/// `arn:aws:iam::123456789012:role/x` → `arn:aws:iam:::role/x`, the form patterns match.
+fn without_account(arn: &str) -> String {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    match parts[..] {
+        [head, partition, service, region, _, resource] => {
+            format!("{head}:{partition}:{service}:{region}::{resource}")
+        }
+        _ => arn.to_string(),
+    }
+}
+
+fn grants_access(portfolio: &Portfolio, principals: &[String]) -> bool {
+    portfolio.principals.iter().any(|p| {
+        principals
+            .iter()
+            .any(|arn| match p.principal_type.as_str() {
+                "IAM_PATTERN" => pattern_matches(&p.arn, &without_account(arn)),
+                _ => p.arn == *arn,
+            })
+    })
+}
+
+/// The portfolios through which the caller may launch `product`, with their paths.
+fn launch_paths<'s>(
+    state: &'s State,
+    identity: &Identity,
+    product: &str,
+) -> Vec<(&'s Portfolio, &'s PortfolioProduct)> {
+    let principals = caller_principals(state, identity);
+    let mut paths: Vec<(&Portfolio, &PortfolioProduct)> = state
+        .portfolios
+        .values()
+        .filter(|p| visible(state, &p.id).is_some() && grants_access(p, &principals))
+        .filter_map(|p| {
+            p.products
+                .iter()
+                .find(|l| l.product_id == product)
+                .map(|l| (p, l))
+        })
+        .collect();
+    paths.sort_by_key(|a| a.0.created_ms);
+    paths
+}
+
+// ---- products -------------------------------------------------------------------------------
+
+fn view_summary(p: &Product) -> Value {
+    let mut out = json!({
+        "Id": p.view_id,
+        "ProductId": p.id,
+        "Name": p.name,
+        "Owner": p.owner,
+        "Type": p.product_type,
+        "HasDefaultPath": false,
+    });
+    for (key, value) in [
+        ("ShortDescription", &p.description),
+        ("Distributor", &p.distributor),
+        ("SupportEmail", &p.support_email),
+        ("SupportDescription", &p.support_description),
+        ("SupportUrl", &p.support_url),
+    ] {
+        if let Some(v) = value {
+            out[key] = json!(v);
+        }
+    }
+    out
+}
+
+fn view_detail(state: &State, p: &Product) -> Value {
+    json!({
+        "ProductViewSummary": view_summary(p),
+        "Status": "AVAILABLE",
+        "ProductARN": product_arn(state, &p.region, &p.id),
+        "CreatedTime": timestamp(p.created_ms),
+    })
+}
+
+fn artifact_detail(a: &ProvisioningArtifact) -> Value {
+    let mut out = json!({
+        "Id": a.id,
+        "Type": a.artifact_type,
+        "CreatedTime": timestamp(a.created_ms),
+        "Active": true,
+        "Guidance": "DEFAULT",
+    });
+    if let Some(n) = &a.name {
+        out["Name"] = json!(n);
+    }
+    if let Some(d) = &a.description {
+        out["Description"] = json!(d);
+    }
+    out
+}
+
+/// Where a template is read from: a `file://` URL or a local path. Service Catalog fetches
+/// `https://` URLs from S3; rolewright runs offline and says so.
+fn template_path(url: &str) -> Result<&str, ApiError> {
+    if let Some(path) = url.strip_prefix("file://") {
+        return Ok(path);
+    }
+    if url.contains("://") {
+        return Err(invalid(format!(
+            "LoadTemplateFromURL `{url}` cannot be fetched: rolewright reads templates from \
+             file:// URLs and local paths only; save the template locally and pass \
+             file:///path/to/template.yaml"
+        )));
+    }
+    Ok(url)
+}
+
+/// Why a text is not a CloudFormation template with resources, if it is not. JSON is parsed;
+/// YAML is checked for a top-level `Resources:` mapping with an entry, which is as far as a
+/// server without a YAML parser (and CloudFormation's `!Ref` tags) can go.
+fn template_problem(text: &str) -> Option<String> {
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('{') {
+        return match serde_json::from_str::<Value>(text) {
+            Err(e) => Some(format!("the template is not valid JSON: {e}")),
+            Ok(v) => match v.get("Resources") {
+                Some(Value::Object(m)) if !m.is_empty() => None,
+                _ => Some("the template has no Resources with at least one resource".into()),
+            },
+        };
+    }
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| {
+            let t = l.trim();
+            !t.is_empty() && !t.starts_with('#') && t != "---"
+        })
+        .collect();
+    let top_level_key = |l: &str| {
+        !l.starts_with([' ', '\t', '-'])
+            && l.split_once(':')
+                .is_some_and(|(k, _)| !k.is_empty() && !k.contains(' ') || k.starts_with('"'))
+    };
+    if lines.first().is_none_or(|l| !top_level_key(l)) {
+        return Some("the template is neither JSON nor a YAML mapping".into());
+    }
+    let resources = lines
+        .iter()
+        .position(|l| l.trim_end() == "Resources:" || l.starts_with("Resources: "));
+    match resources {
+        Some(i) if lines.get(i + 1).is_some_and(|l| l.starts_with([' ', '\t'])) => None,
+        _ => Some("the template has no Resources with at least one resource".into()),
+    }
+}
+
+/// Reads and checks the template `ProvisioningArtifactParameters.Info` names.
+fn load_template(params: &Map<String, Value>) -> Result<String, ApiError> {
+    let info = params
+        .get("Info")
+        .and_then(Value::as_object)
+        .ok_or_else(|| {
+            invalid("ProvisioningArtifactParameters.Info is required: give LoadTemplateFromURL")
+        })?;
+    if info.contains_key("ImportFromPhysicalId") {
+        return Err(invalid(
+            "ImportFromPhysicalId is not supported by rolewright: give LoadTemplateFromURL",
+        ));
+    }
+    let url = info
+        .get("LoadTemplateFromURL")
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            invalid("ProvisioningArtifactParameters.Info must have LoadTemplateFromURL")
+        })?;
+    let path = template_path(url)?;
+    let unreadable =
+        |e: std::io::Error| invalid(format!("The template `{url}` cannot be read: {e}"));
+    let size = std::fs::metadata(path).map_err(unreadable)?.len();
+    if size > MAX_TEMPLATE_BYTES {
+        return Err(invalid(format!(
+            "The template `{url}` is {size} bytes; a template can be at most {MAX_TEMPLATE_BYTES}"
+        )));
+    }
+    let text = std::fs::read_to_string(path).map_err(unreadable)?;
+    let skip = params
+        .get("DisableTemplateValidation")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    if !skip && let Some(problem) = template_problem(&text) {
+        return Err(invalid(format!(
+            "Invalid template at `{url}`: {problem}; a CloudFormation template in JSON or YAML \
+             with a Resources section is expected"
+        )));
+    }
+    Ok(text)
+}
+
+/// The product members shared by CreateProduct and UpdateProduct.
+struct ProductFields {
+    name: Option<String>,
+    owner: Option<String>,
+    description: Option<String>,
+    distributor: Option<String>,
+    support_description: Option<String>,
+    support_email: Option<String>,
+    support_url: Option<String>,
+}
+
+fn product_fields(input: &mut Input, required: bool) -> ProductFields {
+    ProductFields {
+        name: input.string("Name", required, (0, 8191), None),
+        owner: input.string("Owner", required, (0, 8191), None),
+        description: input.string("Description", false, (0, 8191), None),
+        distributor: input.string("Distributor", false, (0, 8191), None),
+        support_description: input.string("SupportDescription", false, (0, 8191), None),
+        support_email: input.string("SupportEmail", false, (0, 254), None),
+        support_url: input.string("SupportUrl", false, (0, 2083), None),
+    }
+}
+
+async fn create_product(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
+    let fields = product_fields(&mut input, true);
+    let product_type = input.one_of(
+        "ProductType",
+        true,
+        &[
+            "CLOUD_FORMATION_TEMPLATE",
+            "MARKETPLACE",
+            "TERRAFORM_OPEN_SOURCE",
+            "TERRAFORM_CLOUD",
+            "EXTERNAL",
+        ],
+    );
+    let tags = input.tags("Tags", 20);
+    let token = input.string("IdempotencyToken", true, (1, 128), TOKEN);
+    let params = input.object("ProvisioningArtifactParameters");
+    if let Some(p) = &params {
+        let mut nested = Input::new(Value::Object(p.clone()));
+        nested.string("Name", false, (0, 8192), None);
+        nested.string("Description", false, (0, 8192), None);
+        nested.one_of(
+            "Type",
+            false,
+            &[
+                "CLOUD_FORMATION_TEMPLATE",
+                "MARKETPLACE_AMI",
+                "MARKETPLACE_CAR",
+                "TERRAFORM_OPEN_SOURCE",
+                "TERRAFORM_CLOUD",
+                "EXTERNAL",
+            ],
+        );
+        input.failures.extend(
+            nested
+                .failures
+                .into_iter()
+                .map(|f| f.replacen(" at '", " at 'provisioningArtifactParameters.", 1)),
+        );
+    }
+    input.finish()?;
+    let token = token.unwrap_or_default();
+    let product_type = product_type.unwrap_or_default();
+    let id = new_id("prod");
+    let region = cx.facts.region.clone();
+    let key = format!("CreateProduct/{token}");
+    {
+        let state = cx.app.store.read();
+        let request = tags.clone();
+        let arn = product_arn(&state, &region, &id);
+        cx.authorize(&state, "servicecatalog:CreateProduct", &arn, |ctx| {
+            request_tags(ctx, &request)
+        })
+        .map_err(|e| catalog_denial(e, &arn, &region, &state.account))?;
+        if let Some(answer) = repeated(&state, &key) {
+            return Ok(Reply::Json(answer));
+        }
+    }
+    if product_type != "CLOUD_FORMATION_TEMPLATE" {
+        return Err(invalid(format!(
+            "ProductType {product_type} is not supported by rolewright: use CLOUD_FORMATION_TEMPLATE"
+        )));
+    }
+    let params = params.ok_or_else(|| {
+        invalid("ProvisioningArtifactParameters is required for a CLOUD_FORMATION_TEMPLATE product")
+    })?;
+    let template = load_template(&params)?;
+    let text = |k: &str| params.get(k).and_then(Value::as_str).map(str::to_string);
+    let now = now_ms();
+    let artifact = ProvisioningArtifact {
+        id: new_id("pa"),
+        name: text("Name"),
+        description: text("Description"),
+        artifact_type: text("Type").unwrap_or_else(|| "CLOUD_FORMATION_TEMPLATE".into()),
+        created_ms: now,
+        template,
+    };
+    let product = Product {
+        id: id.clone(),
+        view_id: new_id("prodview"),
+        region,
+        name: fields.name.unwrap_or_default(),
+        owner: fields.owner.unwrap_or_default(),
+        description: fields.description,
+        distributor: fields.distributor,
+        support_description: fields.support_description,
+        support_email: fields.support_email,
+        support_url: fields.support_url,
+        product_type,
+        created_ms: now,
+        tags,
+        artifacts: vec![artifact],
+    };
+    let answer = cx
+        .write(|state| {
+            if let Some(answer) = repeated(state, &key) {
+                return Ok((answer, Vec::new()));
+            }
+            let answer = json!({
+                "ProductViewDetail": view_detail(state, &product),
+                "ProvisioningArtifactDetail": product.artifacts.first().map(artifact_detail),
+                "Tags": tag_list(&product.tags),
+            });
+            let changes = vec![
+                Change::put(kind::CATALOG_PRODUCT, id.clone(), &product),
+                Change::put(kind::CATALOG_TOKEN, key.clone(), &answer),
+            ];
+            state.products.insert(id, product);
+            state.catalog_tokens.insert(key, answer.clone());
+            Ok((answer, changes))
+        })
+        .await?;
+    Ok(Reply::Json(answer))
+}
+
+/// Authorizes `action` on a product (with its tags) and returns it, or AWS's not-found.
+fn authorize_product(
+    cx: &mut Cx<'_>,
+    state: &State,
+    id: &str,
+    action: &str,
+    extend: impl FnOnce(&mut rolewright_iam::RequestContext),
+) -> Result<Product, ApiError> {
+    let product = state.products.get(id);
+    let region = product.map_or_else(|| cx.facts.region.clone(), |p| p.region.clone());
+    let tags = product.map(|p| p.tags.clone()).unwrap_or_default();
+    cx.authorize(state, action, &product_arn(state, &region, id), |ctx| {
+        resource_tags(ctx, &tags);
+        extend(ctx);
+    })?;
+    product.cloned().ok_or_else(|| product_not_found(id))
+}
+
+/// The product an `Id` or `Name` member names (one of them is required).
+fn product_by_id_or_name(
+    state: &State,
+    id: Option<&str>,
+    name: Option<&str>,
+) -> Result<String, ApiError> {
+    match (id, name) {
+        (Some(id), _) => Ok(id.to_string()),
+        (None, Some(name)) => state
+            .products
+            .values()
+            .find(|p| p.name == name)
+            .map(|p| p.id.clone())
+            .ok_or_else(|| {
+                not_found(format!(
+                    "Product with name {name} does not exist or access was denied."
+                ))
+            }),
+        (None, None) => Err(invalid("Either Id or Name must be specified")),
+    }
+}
+
+fn launch_path_list(paths: &[(&Portfolio, &PortfolioProduct)]) -> Value {
+    Value::Array(
+        paths
+            .iter()
+            .map(|(p, l)| json!({"Id": l.path_id, "Name": p.display_name}))
+            .collect(),
+    )
+}
+
+fn describe_product(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
+    let id = input.id("Id", false);
+    let name = input.string("Name", false, (0, 8191), None);
+    input.finish()?;
+    let state = cx.app.store.read();
+    let id = product_by_id_or_name(&state, id.as_deref(), name.as_deref())?;
+    let product = authorize_product(
+        cx,
+        &state,
+        &id,
+        "servicecatalog:DescribeProduct",
+        end_user_levels,
+    )?;
+    // The end user's view: a product only through a portfolio the caller is associated with.
+    let paths = launch_paths(&state, &cx.caller.identity, &id);
+    if paths.is_empty() {
+        return Err(product_not_found(&id));
+    }
+    let artifacts: Vec<Value> = product
+        .artifacts
+        .iter()
+        .map(|a| {
+            let mut v = artifact_detail(a);
+            if let Some(m) = v.as_object_mut() {
+                m.remove("Type");
+                m.remove("Active");
+            }
+            v
+        })
+        .collect();
+    Ok(Reply::Json(json!({
+        "ProductViewSummary": view_summary(&product),
+        "ProvisioningArtifacts": artifacts,
+        "Budgets": [],
+        "LaunchPaths": launch_path_list(&paths),
+    })))
+}
+
+fn describe_product_view(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
+    let view = input.id("Id", true).unwrap_or_default();
+    input.finish()?;
+    let state = cx.app.store.read();
+    authorize_account(
+        cx,
+        &state,
+        "servicecatalog:DescribeProductView",
+        end_user_levels,
+    )?;
+    let product = state
+        .products
+        .values()
+        .find(|p| p.view_id == view)
+        .filter(|p| !launch_paths(&state, &cx.caller.identity, &p.id).is_empty())
+        .ok_or_else(|| not_found(format!("Product view not found: {view}")))?;
+    let artifacts: Vec<Value> = product.artifacts.iter().map(artifact_detail).collect();
+    Ok(Reply::Json(json!({
+        "ProductViewSummary": view_summary(product),
+        "ProvisioningArtifacts": artifacts,
+    })))
+}
+
+fn describe_product_as_admin(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
+    let id = input.id("Id", false);
+    let name = input.string("Name", false, (0, 8191), None);
+    input.id("SourcePortfolioId", false);
+    input.finish()?;
+    let state = cx.app.store.read();
+    let id = product_by_id_or_name(&state, id.as_deref(), name.as_deref())?;
+    let product = authorize_product(
+        cx,
+        &state,
+        &id,
+        "servicecatalog:DescribeProductAsAdmin",
+        |_| {},
+    )?;
+    let summaries: Vec<Value> = product
+        .artifacts
+        .iter()
+        .map(|a| {
+            let mut v = json!({
+                "Id": a.id,
+                "CreatedTime": timestamp(a.created_ms),
+                "ProvisioningArtifactMetadata": {},
+            });
+            if let Some(n) = &a.name {
+                v["Name"] = json!(n);
+            }
+            if let Some(d) = &a.description {
+                v["Description"] = json!(d);
+            }
+            v
+        })
+        .collect();
+    Ok(Reply::Json(json!({
+        "ProductViewDetail": view_detail(&state, &product),
+        "ProvisioningArtifactSummaries": summaries,
+        "Tags": tag_list(&product.tags),
+        "TagOptions": [],
+        "Budgets": [],
+    })))
+}
+
+/// `Filters`, `SortBy` and `SortOrder` of the two searches.
+struct Search {
+    filters: Vec<(String, Vec<String>)>,
+    sort_by: Option<String>,
+    descending: bool,
+}
+
+fn search_input(input: &mut Input) -> Search {
+    let mut filters = Vec::new();
+    if let Some(map) = input.object("Filters") {
+        for (key, values) in map {
+            if !matches!(
+                key.as_str(),
+                "FullTextSearch" | "Owner" | "ProductType" | "SourceProductId"
+            ) {
+                input.fail_at(
+                    "filters",
+                    Some(&key),
+                    "Member must satisfy enum value set: [FullTextSearch, Owner, ProductType, SourceProductId]",
+                );
+                continue;
+            }
+            let values = values
+                .as_array()
+                .map(|l| {
+                    l.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default();
+            filters.push((key, values));
+        }
+    }
+    let sort_by = input.one_of("SortBy", false, &["Title", "VersionCount", "CreationDate"]);
+    let descending = input
+        .one_of("SortOrder", false, &["ASCENDING", "DESCENDING"])
+        .as_deref()
+        == Some("DESCENDING");
+    Search {
+        filters,
+        sort_by,
+        descending,
+    }
+}
+
+impl Search {
+    fn admits(&self, p: &Product) -> bool {
+        self.filters.iter().all(|(key, values)| {
+            values.is_empty()
+                || values.iter().any(|v| match key.as_str() {
+                    "FullTextSearch" => {
+                        let v = v.to_lowercase();
+                        [
+                            Some(&p.name),
+                            Some(&p.owner),
+                            p.description.as_ref(),
+                            p.distributor.as_ref(),
+                        ]
+                        .into_iter()
+                        .flatten()
+                        .any(|field| field.to_lowercase().contains(&v))
+                    }
+                    "Owner" => p.owner == *v,
+                    "ProductType" => p.product_type == *v,
+                    _ => p.id == *v,
+                })
+        })
+    }
+
+    fn apply<'p>(&self, mut products: Vec<&'p Product>) -> Vec<&'p Product> {
+        products.retain(|p| self.admits(p));
+        match self.sort_by.as_deref() {
+            Some("Title") => products.sort_by(|a, b| a.name.cmp(&b.name)),
+            Some("VersionCount") => products.sort_by_key(|p| p.artifacts.len()),
+            _ => products.sort_by_key(|p| p.created_ms),
+        }
+        if self.descending {
+            products.reverse();
+        }
+        products
+    }
+}
+
+fn search_products(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
+    let (size, token) = input.paging(100);
+    let search = search_input(&mut input);
+    input.finish()?;
+    let state = cx.app.store.read();
+    authorize_account(cx, &state, "servicecatalog:SearchProducts", end_user_levels)?;
+    let reachable: Vec<&Product> = state
+        .products
+        .values()
+        .filter(|p| !launch_paths(&state, &cx.caller.identity, &p.id).is_empty())
+        .collect();
+    let summaries: Vec<Value> = search
+        .apply(reachable)
+        .into_iter()
+        .map(view_summary)
+        .collect();
+    let (items, next) = page(&summaries, token.as_deref(), size)?;
+    Ok(Reply::Json(with_next(
+        json!({"ProductViewSummaries": items, "ProductViewAggregations": {}}),
+        next,
+    )))
+}
+
+fn search_products_as_admin(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
+    let portfolio = input.id("PortfolioId", false);
+    let (size, token) = input.paging(20);
+    let search = search_input(&mut input);
+    input.one_of("ProductSource", false, &["ACCOUNT"]);
+    input.finish()?;
+    let state = cx.app.store.read();
+    authorize_account(cx, &state, "servicecatalog:SearchProductsAsAdmin", |_| {})?;
+    let products: Vec<&Product> = match &portfolio {
+        Some(id) => {
+            let portfolio = visible(&state, id).ok_or_else(|| portfolio_not_found(id))?;
+            portfolio
+                .products
+                .iter()
+                .filter_map(|l| state.products.get(&l.product_id))
+                .collect()
+        }
+        None => state.products.values().collect(),
+    };
+    let details: Vec<Value> = search
+        .apply(products)
+        .into_iter()
+        .map(|p| view_detail(&state, p))
+        .collect();
+    let (items, next) = page(&details, token.as_deref(), size)?;
+    Ok(Reply::Json(with_next(
+        json!({"ProductViewDetails": items}),
+        next,
+    )))
+}
+
+async fn update_product(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
+    let id = input.id("Id", true).unwrap_or_default();
+    let fields = product_fields(&mut input, false);
+    let add = input.tags("AddTags", 20);
+    let remove = input.strings("RemoveTags", (1, 128));
+    input.finish()?;
+    {
+        let state = cx.app.store.read();
+        let (a, r) = (add.clone(), remove.clone());
+        authorize_product(cx, &state, &id, "servicecatalog:UpdateProduct", |ctx| {
+            tag_keys_context(ctx, &a, &r)
+        })?;
+    }
+    let answer = cx
+        .write(|state| {
+            let mut product = state
+                .products
+                .get(&id)
+                .cloned()
+                .ok_or_else(|| product_not_found(&id))?;
+            product.tags = edit_tags(&product.tags, &add, &remove)?;
+            let ProductFields {
+                name,
+                owner,
+                description,
+                distributor,
+                support_description,
+                support_email,
+                support_url,
+            } = fields;
+            if let Some(v) = name {
+                product.name = v;
+            }
+            if let Some(v) = owner {
+                product.owner = v;
+            }
+            for (slot, value) in [
+                (&mut product.description, description),
+                (&mut product.distributor, distributor),
+                (&mut product.support_description, support_description),
+                (&mut product.support_email, support_email),
+                (&mut product.support_url, support_url),
+            ] {
+                if value.is_some() {
+                    *slot = value;
+                }
+            }
+            let answer = json!({
+                "ProductViewDetail": view_detail(state, &product),
+                "Tags": tag_list(&product.tags),
+            });
+            let change = Change::put(kind::CATALOG_PRODUCT, id.clone(), &product);
+            state.products.insert(id.clone(), product);
+            Ok((answer, vec![change]))
+        })
+        .await?;
+    Ok(Reply::Json(answer))
+}
+
+async fn delete_product(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
+    let id = input.id("Id", true).unwrap_or_default();
+    input.finish()?;
+    {
+        let state = cx.app.store.read();
+        authorize_product(cx, &state, &id, "servicecatalog:DeleteProduct", |_| {})?;
+    }
+    cx.write(|state| {
+        if !state.products.contains_key(&id) {
+            return Err(product_not_found(&id));
+        }
+        if let Some(p) = state
+            .portfolios
+            .values()
+            .find(|p| p.products.iter().any(|l| l.product_id == id))
+        {
+            return Err(in_use(format!(
+                "Product {id} is associated with portfolio {}; disassociate it first",
+                p.id
+            )));
+        }
+        state.products.remove(&id);
+        Ok(((), vec![Change::delete(kind::CATALOG_PRODUCT, id.clone())]))
+    })
+    .await?;
+    Ok(Reply::Json(json!({})))
+}
+
+// ---- product and portfolio links ------------------------------------------------------------
+
+fn link_input(input: &mut Input) -> Result<(String, String), ApiError> {
+    let product = input.id("ProductId", true).unwrap_or_default();
+    let portfolio = input.id("PortfolioId", true).unwrap_or_default();
+    Ok((product, portfolio))
+}
+
+async fn associate_product(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
+    let (product, portfolio) = link_input(&mut input)?;
+    input.id("SourcePortfolioId", false);
+    input.finish()?;
+    {
+        let state = cx.app.store.read();
+        authorize_account(
+            cx,
+            &state,
+            "servicecatalog:AssociateProductWithPortfolio",
+            |_| {},
+        )?;
+    }
+    let path_id = new_id("lpv3");
+    cx.write(|state| {
+        if !state.products.contains_key(&product) {
+            return Err(product_not_found(&product));
+        }
+        let mut target = visible(state, &portfolio)
+            .cloned()
+            .ok_or_else(|| portfolio_not_found(&portfolio))?;
+        if target.products.iter().any(|l| l.product_id == product) {
+            return Ok(((), Vec::new()));
+        }
+        target.products.push(PortfolioProduct {
+            product_id: product.clone(),
+            path_id,
+        });
+        let change = Change::put(kind::CATALOG_PORTFOLIO, portfolio.clone(), &target);
+        state.portfolios.insert(portfolio.clone(), target);
+        Ok(((), vec![change]))
+    })
+    .await?;
+    Ok(Reply::Json(json!({})))
+}
+
+async fn disassociate_product(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
+    let (product, portfolio) = link_input(&mut input)?;
+    input.finish()?;
+    {
+        let state = cx.app.store.read();
+        authorize_account(
+            cx,
+            &state,
+            "servicecatalog:DisassociateProductFromPortfolio",
+            |_| {},
+        )?;
+    }
+    cx.write(|state| {
+        let mut target = visible(state, &portfolio)
+            .cloned()
+            .ok_or_else(|| portfolio_not_found(&portfolio))?;
+        if !target.products.iter().any(|l| l.product_id == product) {
+            return Err(not_found(format!(
+                "Product {product} is not associated with portfolio {portfolio}"
+            )));
+        }
+        if let Some(c) = state
+            .constraints
+            .values()
+            .find(|c| c.portfolio_id == portfolio && c.product_id == product)
+        {
+            return Err(in_use(format!(
+                "Product {product} has constraint {} in portfolio {portfolio}; delete it first",
+                c.id
+            )));
+        }
+        target.products.retain(|l| l.product_id != product);
+        let change = Change::put(kind::CATALOG_PORTFOLIO, portfolio.clone(), &target);
+        state.portfolios.insert(portfolio.clone(), target);
+        Ok(((), vec![change]))
+    })
+    .await?;
+    Ok(Reply::Json(json!({})))
+}
+
+fn list_portfolios_for_product(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
+    let product = input.id("ProductId", true).unwrap_or_default();
+    let (size, token) = input.paging(100);
+    input.finish()?;
+    let state = cx.app.store.read();
+    authorize_product(
+        cx,
+        &state,
+        &product,
+        "servicecatalog:ListPortfoliosForProduct",
+        |_| {},
+    )?;
+    let mut holding: Vec<&Portfolio> = state
+        .portfolios
+        .values()
+        .filter(|p| visible(&state, &p.id).is_some())
+        .filter(|p| p.products.iter().any(|l| l.product_id == product))
+        .collect();
+    holding.sort_by_key(|p| p.created_ms);
+    let details: Vec<Value> = holding
+        .iter()
+        .map(|p| portfolio_detail(&state, p))
+        .collect();
+    let (items, next) = page(&details, token.as_deref(), size)?;
+    Ok(Reply::Json(with_next(
+        json!({"PortfolioDetails": items}),
+        next,
+    )))
+}
+
+// ---- constraints ----------------------------------------------------------------------------
+
+const CONSTRAINT_TYPES: &[&str] = &[
+    "LAUNCH",
+    "NOTIFICATION",
+    "RESOURCE_UPDATE",
+    "STACKSET",
+    "TEMPLATE",
+];
+
+fn constraint_detail(state: &State, c: &CatalogConstraint) -> Value {
+    let mut out = json!({
+        "ConstraintId": c.id,
+        "Type": c.constraint_type,
+        "Owner": state.account,
+        "ProductId": c.product_id,
+        "PortfolioId": c.portfolio_id,
+    });
+    if let Some(d) = &c.description {
+        out["Description"] = json!(d);
+    }
+    out
+}
+
+/// The launch role a LAUNCH constraint's parameters name: `{"RoleArn": ...}` or
+/// `{"LocalRoleName": ...}`, exactly one.
+fn launch_role(state: &State, parameters: &str) -> Result<String, ApiError> {
+    let object = serde_json::from_str::<Value>(parameters)
+        .ok()
+        .and_then(|v| v.as_object().cloned())
+        .ok_or_else(|| invalid(format!("Parameters `{parameters}` must be a JSON object")))?;
+    let text = |k: &str| {
+        object
+            .get(k)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    };
+    match (text("RoleArn"), text("LocalRoleName")) {
+        (Some(arn), None) => Ok(arn.to_string()),
+        (None, Some(name)) => state.role(name).map(|r| state.role_arn(r)).ok_or_else(|| {
+            invalid(format!(
+                "LocalRoleName {name}: no such role in account {}",
+                state.account
+            ))
+        }),
+        (Some(_), Some(_)) => Err(invalid(
+            "Parameters of a LAUNCH constraint may have RoleArn or LocalRoleName, not both",
+        )),
+        (None, None) => Err(invalid(
+            "Parameters of a LAUNCH constraint need RoleArn ({\"RoleArn\": \"arn:aws:iam::123456789012:role/LaunchRole\"}) or LocalRoleName",
+        )),
+    }
+}
+
+async fn create_constraint(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
+    let portfolio = input.id("PortfolioId", true).unwrap_or_default();
+    let product = input.id("ProductId", true).unwrap_or_default();
+    let parameters = input
+        .string("Parameters", true, (0, usize::MAX), None)
+        .unwrap_or_default();
+    let constraint_type = input
+        .string("Type", true, (1, 1024), None)
+        .unwrap_or_default();
+    let description = input.string("Description", false, (0, 2000), None);
+    let token = input
+        .string("IdempotencyToken", true, (1, 128), TOKEN)
+        .unwrap_or_default();
+    input.finish()?;
+    let key = format!("CreateConstraint/{token}");
+    {
+        let state = cx.app.store.read();
+        authorize_product(
+            cx,
+            &state,
+            &product,
+            "servicecatalog:CreateConstraint",
+            |_| {},
+        )?;
+        if let Some(answer) = repeated(&state, &key) {
+            return Ok(Reply::Json(answer));
+        }
+        let target = visible(&state, &portfolio).ok_or_else(|| portfolio_not_found(&portfolio))?;
+        if !target.products.iter().any(|l| l.product_id == product) {
+            return Err(not_found(format!(
+                "Product {product} is not associated with portfolio {portfolio}"
+            )));
+        }
+        if !CONSTRAINT_TYPES.contains(&constraint_type.as_str()) {
+            return Err(invalid(format!(
+                "Type {constraint_type} is not a constraint type: use one of {}",
+                CONSTRAINT_TYPES.join(", ")
+            )));
+        }
+        if constraint_type == "LAUNCH" {
+            let role = launch_role(&state, &parameters)?;
+            cx.authorize_pass_role(&state, &role, SERVICE_PRINCIPAL)
+                .map_err(|e| {
+                    if e.code == "InvalidParameterValue" {
+                        invalid(format!("The launch role {role} does not exist"))
+                    } else {
+                        e
+                    }
+                })?;
+        } else if serde_json::from_str::<Value>(&parameters).map_or(true, |v| !v.is_object()) {
+            return Err(invalid(format!(
+                "Parameters `{parameters}` must be a JSON object"
+            )));
+        }
+    }
+    let constraint = CatalogConstraint {
+        id: new_id("cons"),
+        constraint_type: constraint_type.clone(),
+        description,
+        portfolio_id: portfolio.clone(),
+        product_id: product.clone(),
+        parameters: parameters.clone(),
+        created_ms: now_ms(),
+    };
+    let answer = cx
+        .write(|state| {
+            if let Some(answer) = repeated(state, &key) {
+                return Ok((answer, Vec::new()));
+            }
+            let same_link = |c: &&CatalogConstraint| {
+                c.portfolio_id == portfolio && c.product_id == product
+            };
+            let existing: Vec<&CatalogConstraint> =
+                state.constraints.values().filter(same_link).collect();
+            if constraint_type == "LAUNCH" && existing.iter().any(|c| c.constraint_type == "LAUNCH")
+            {
+                return Err(ApiError::new(
+                    "DuplicateResourceException",
+                    400,
+                    format!(
+                        "Product {product} already has a LAUNCH constraint in portfolio {portfolio}"
+                    ),
+                ));
+            }
+            let clash = match constraint_type.as_str() {
+                "LAUNCH" => "STACKSET",
+                "STACKSET" => "LAUNCH",
+                _ => "",
+            };
+            if existing.iter().any(|c| c.constraint_type == clash) {
+                return Err(invalid(format!(
+                    "A product cannot have both a LAUNCH and a STACKSET constraint in portfolio {portfolio}"
+                )));
+            }
+            let answer = json!({
+                "ConstraintDetail": constraint_detail(state, &constraint),
+                "ConstraintParameters": constraint.parameters,
+                "Status": "CREATING",
+            });
+            let changes = vec![
+                Change::put(kind::CATALOG_CONSTRAINT, constraint.id.clone(), &constraint),
+                Change::put(kind::CATALOG_TOKEN, key.clone(), &answer),
+            ];
+            state.constraints.insert(constraint.id.clone(), constraint);
+            state.catalog_tokens.insert(key, answer.clone());
+            Ok((answer, changes))
+        })
+        .await?;
+    Ok(Reply::Json(answer))
+}
+
+fn constraint_not_found(id: &str) -> ApiError {
+    not_found(format!("Constraint not found: {id}"))
+}
+
+fn describe_constraint(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
+    let id = input.id("Id", true).unwrap_or_default();
+    input.finish()?;
+    let state = cx.app.store.read();
+    authorize_account(cx, &state, "servicecatalog:DescribeConstraint", |_| {})?;
+    let constraint = state
+        .constraints
+        .get(&id)
+        .ok_or_else(|| constraint_not_found(&id))?;
+    Ok(Reply::Json(json!({
+        "ConstraintDetail": constraint_detail(&state, constraint),
+        "ConstraintParameters": constraint.parameters,
+        "Status": "AVAILABLE",
+    })))
+}
+
+async fn delete_constraint(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
+    let id = input.id("Id", true).unwrap_or_default();
+    input.finish()?;
+    {
+        let state = cx.app.store.read();
+        authorize_account(cx, &state, "servicecatalog:DeleteConstraint", |_| {})?;
+    }
+    cx.write(|state| {
+        if state.constraints.remove(&id).is_none() {
+            return Err(constraint_not_found(&id));
+        }
+        Ok((
+            (),
+            vec![Change::delete(kind::CATALOG_CONSTRAINT, id.clone())],
+        ))
+    })
+    .await?;
+    Ok(Reply::Json(json!({})))
+}
+
+fn list_constraints(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
+    let portfolio = input.id("PortfolioId", true).unwrap_or_default();
+    let product = input.id("ProductId", false);
+    let (size, token) = input.paging(20);
+    input.finish()?;
+    let state = cx.app.store.read();
+    authorize_account(
+        cx,
+        &state,
+        "servicecatalog:ListConstraintsForPortfolio",
+        |_| {},
+    )?;
+    visible(&state, &portfolio).ok_or_else(|| portfolio_not_found(&portfolio))?;
+    let mut found: Vec<&CatalogConstraint> = state
+        .constraints
+        .values()
+        .filter(|c| c.portfolio_id == portfolio)
+        .filter(|c| product.as_deref().is_none_or(|p| c.product_id == p))
+        .collect();
+    found.sort_by_key(|c| c.created_ms);
+    let details: Vec<Value> = found.iter().map(|c| constraint_detail(&state, c)).collect();
+    let (items, next) = page(&details, token.as_deref(), size)?;
+    Ok(Reply::Json(with_next(
+        json!({"ConstraintDetails": items}),
+        next,
+    )))
+}
+
+fn list_launch_paths(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
+    let product = input.id("ProductId", true).unwrap_or_default();
+    let (size, token) = input.paging(20);
+    input.finish()?;
+    let state = cx.app.store.read();
+    authorize_product(
+        cx,
+        &state,
+        &product,
+        "servicecatalog:ListLaunchPaths",
+        end_user_levels,
+    )
+    .map_err(|e| {
+        if e.code == "ResourceNotFoundException" {
+            no_launch_paths(&product)
+        } else {
+            e
+        }
+    })?;
+    let paths = launch_paths(&state, &cx.caller.identity, &product);
+    if paths.is_empty() {
+        return Err(no_launch_paths(&product));
+    }
+    let summaries: Vec<Value> = paths
+        .iter()
+        .map(|(p, l)| {
+            let constraints: Vec<Value> = state
+                .constraints
+                .values()
+                .filter(|c| c.portfolio_id == p.id && c.product_id == product)
+                .map(|c| {
+                    let mut v = json!({"Type": c.constraint_type});
+                    if let Some(d) = &c.description {
+                        v["Description"] = json!(d);
+                    }
+                    v
+                })
+                .collect();
+            json!({
+                "Id": l.path_id,
+                "ConstraintSummaries": constraints,
+                "Tags": tag_list(&p.tags),
+                "Name": p.display_name,
+            })
+        })
+        .collect();
+    let (items, next) = page(&summaries, token.as_deref(), size)?;
+    Ok(Reply::Json(with_next(
+        json!({"LaunchPathSummaries": items}),
+        next,
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_operation_is_authorized_as_its_servicecatalog_action() {
+        for op in OPERATIONS {
+            assert_eq!(op.action, format!("servicecatalog:{}", op.name));
+        }
+        assert_eq!(OPERATIONS.len(), 25);
+    }
+
+    #[test]
+    fn iam_patterns_follow_awss_wildcards() {
+        assert!(pattern_matches(
+            "arn:aws:iam:::role/ResourceName_*",
+            "arn:aws:iam:::role/ResourceName_x1"
+        ));
+        assert!(pattern_matches(
+            "arn:aws:iam:::role/*/ResourceName_?",
+            "arn:aws:iam:::role/pathA/pathB/ResourceName_1"
+        ));
+        assert!(pattern_matches(
+            "arn:aws:iam:::role/*/ResourceName_?",
+            "arn:aws:iam:::role/pathA/ResourceName_"
+        ));
+        assert!(!pattern_matches(
+            "arn:aws:iam:::role/*/ResourceName_?",
+            "arn:aws:iam:::role/pathA/ResourceName_12"
+        ));
+        assert!(pattern_matches(
+            "arn:aws:iam:::role/exact",
+            "arn:aws:iam:::role/exact"
+        ));
+        assert!(!pattern_matches(
+            "arn:aws:iam:::role/exact",
+            "arn:aws:iam:::role/exact2"
+        ));
+        assert_eq!(
+            without_account("arn:aws:iam::123456789012:role/a/b"),
+            "arn:aws:iam:::role/a/b"
+        );
+    }
+
+    #[test]
+    fn pattern_principals_must_be_account_less_with_wildcards_after_the_type() {
+        let state = State::default();
+        assert!(check_principal(&state, "arn:aws:iam:::role/ds-*", "IAM_PATTERN").is_ok());
+        let wild_type = check_principal(&state, "arn:aws:iam:::*/ResourceName", "IAM_PATTERN");
+        assert_eq!(
+            wild_type.map_err(|e| e.code),
+            Err("InvalidParametersException")
+        );
+        let with_account =
+            check_principal(&state, "arn:aws:iam::123456789012:role/x", "IAM_PATTERN");
+        assert!(with_account.is_err());
+        let missing = check_principal(&state, "arn:aws:iam::123456789012:role/x", "IAM");
+        assert!(
+            missing
+                .unwrap_err()
+                .message
+                .contains("no such IAM user, group or role")
+        );
+    }
+
+    #[test]
+    fn templates_need_resources() {
+        assert_eq!(
+            template_problem(r#"{"Resources": {"R": {"Type": "AWS::IAM::Role"}}}"#),
+            None
+        );
+        assert!(template_problem(r#"{"Parameters": {}}"#).is_some());
+        assert!(template_problem("{not json").is_some());
+        let yaml = "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Role:\n    Type: AWS::IAM::Role\n";
+        assert_eq!(template_problem(yaml), None);
+        assert!(template_problem("Description: x\nOutputs:\n  A: 1\n").is_some());
+        assert!(template_problem("just some words\n").is_some());
+    }
+
+    #[test]
+    fn validation_names_members_in_lower_camel_case() {
+        let mut input = Input::new(json!({"Id": "bad id!", "PageSize": 500}));
+        input.id("Id", true);
+        input.paging(100);
+        let error = input.finish().unwrap_err();
+        assert_eq!(
+            error.message,
+            "2 validation errors detected: Value 'bad id!' at 'id' failed to satisfy constraint: \
+             Member must satisfy regular expression pattern: ^[a-zA-Z0-9_\\-]*; Value '500' at \
+             'pageSize' failed to satisfy constraint: Member must have value less than or equal \
+             to 100"
+        );
+    }
+
+    #[test]
+    fn pages_carry_their_offset() {
+        let items: Vec<u32> = (0..5).collect();
+        let (first, next) = page(&items, None, 2).unwrap();
+        assert_eq!((first, next.as_deref()), (vec![0, 1], Some("page-2")));
+        let (last, next) = page(&items, Some("page-4"), 2).unwrap();
+        assert_eq!((last, next), (vec![4], None));
+        assert!(page(&items, Some("bogus"), 2).is_err());
+    }
+}
