@@ -1081,6 +1081,16 @@ fn grants_access(portfolio: &Portfolio, principals: &[String]) -> bool {
     })
 }
 
+/// Whether a role (by ARN) is a principal of the imported SageMaker portfolio, by an `IAM`
+/// association or an `IAM_PATTERN`: what JumpStart and Projects need in Studio (seed 000).
+pub fn role_in_sagemaker_portfolio(state: &State, role_arn: &str) -> bool {
+    let principals = [role_arn.to_string()];
+    state
+        .portfolios
+        .values()
+        .any(|p| p.imported && grants_access(p, &principals))
+}
+
 /// The portfolios through which the caller may launch `product`, with their paths.
 fn launch_paths<'s>(
     state: &'s State,
@@ -2226,6 +2236,37 @@ mod tests {
                 .message
                 .contains("no such IAM user, group or role")
         );
+    }
+
+    #[test]
+    fn execution_roles_reach_the_sagemaker_portfolio_by_association_or_pattern() {
+        let mut state = State::default();
+        let principal = |arn: &str, principal_type: &str| PortfolioPrincipal {
+            arn: arn.into(),
+            principal_type: principal_type.into(),
+        };
+        state.portfolios.insert(
+            "port-a".into(),
+            Portfolio {
+                id: "port-a".into(),
+                region: "us-east-1".into(),
+                display_name: SAGEMAKER_PORTFOLIO_NAME.into(),
+                description: None,
+                provider_name: SAGEMAKER_PROVIDER.into(),
+                created_ms: 0,
+                tags: Vec::new(),
+                principals: vec![
+                    principal("arn:aws:iam::123456789012:role/alice", "IAM"),
+                    principal("arn:aws:iam:::role/team/*", "IAM_PATTERN"),
+                ],
+                products: Vec::new(),
+                imported: true,
+            },
+        );
+        let reaches = |arn: &str| role_in_sagemaker_portfolio(&state, arn);
+        assert!(reaches("arn:aws:iam::123456789012:role/alice"));
+        assert!(reaches("arn:aws:iam::123456789012:role/team/bob"));
+        assert!(!reaches("arn:aws:iam::123456789012:role/carol"));
     }
 
     #[test]
