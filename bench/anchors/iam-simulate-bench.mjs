@@ -2,10 +2,13 @@
 // Benchmark anchor: decisions per second of @cloud-copilot/iam-simulate
 // (`runUnsafeSimulation`) on the Strict cases of the shared conformance corpus.
 //
-// Usage: node iam-simulate-bench.mjs [CORPUS_DIR] [--seconds N] [--warmup N]
+// Usage: node iam-simulate-bench.mjs [CORPUS] [--seconds N] [--warmup N]
 //
-//   CORPUS_DIR  folder searched recursively for *.json files, each a JSON array
-//               of engine cases (schema: shared/conformance/README.md).
+//   CORPUS      folder searched recursively for *.json files, each a JSON array
+//               of engine cases (schema: shared/conformance/README.md), or one
+//               case file: a JSON array, or JSON Lines with one case per line
+//               (as `rolewright bench --write-cases` writes for
+//               bench/simulate-cases.sh).
 //               Default: ../../../shared/conformance/iam-simulate/engine,
 //               relative to this script's folder.
 //   --seconds N length of each of the three timed repetitions (default 3).
@@ -18,7 +21,7 @@
 // ./node_modules (`npm ci`) and only called from here. Nothing of it is copied
 // into this repository.
 
-import { readdirSync, readFileSync } from 'node:fs'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -39,7 +42,7 @@ const RCP_FULL_ACCESS = {
 
 function usage(message) {
   if (message) process.stderr.write(`error: ${message}\n`)
-  process.stderr.write('usage: node iam-simulate-bench.mjs [CORPUS_DIR] [--seconds N] [--warmup N]\n')
+  process.stderr.write('usage: node iam-simulate-bench.mjs [CORPUS] [--seconds N] [--warmup N]\n')
   process.exit(2)
 }
 
@@ -161,15 +164,27 @@ function toSimulation(testCase) {
   return simulation
 }
 
-function loadCases(corpusDir) {
+// The cases of one file: a JSON array, or JSON Lines (one case object per line).
+function casesIn(file) {
+  const text = readFileSync(file, 'utf8')
+  if (text.trimStart().startsWith('[')) return JSON.parse(text)
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line))
+}
+
+function loadCases(corpus) {
   const cases = []
-  for (const file of jsonFilesUnder(corpusDir)) {
-    const parsed = JSON.parse(readFileSync(file, 'utf8'))
+  const single = statSync(corpus).isFile()
+  const files = single ? [corpus] : jsonFilesUnder(corpus)
+  for (const file of files) {
+    const parsed = single ? casesIn(file) : JSON.parse(readFileSync(file, 'utf8'))
     if (!Array.isArray(parsed)) continue
     for (const testCase of parsed) {
       if ((testCase.simulation?.mode ?? 'Strict') === 'Discovery') continue
       cases.push({
-        file: file.slice(corpusDir.length + 1),
+        file: single ? file : file.slice(corpus.length + 1),
         name: testCase.name,
         expected: testCase.expected.response,
         simulation: toSimulation(testCase)

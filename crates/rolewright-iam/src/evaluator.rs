@@ -151,7 +151,7 @@ impl Decision {
     /// identity-based policy allows the ACTION action".
     pub fn access_denied_message(&self, request: &Request) -> Option<String> {
         let reason = self.reason?;
-        let who = match &request.principal {
+        let who = match &*request.principal {
             Principal::Aws(p) => match p.kind {
                 AwsPrincipalKind::AssumedRole { .. } => format!("User: {}", p.arn),
                 _ => format!("User: {}", p.arn),
@@ -440,7 +440,7 @@ impl Evaluation<'_> {
                 reason: None,
             };
         }
-        let principal = &request.principal;
+        let principal = &*request.principal;
         let is_iam_principal = matches!(principal, Principal::Aws(_));
         let is_service = matches!(principal, Principal::Service(_));
 

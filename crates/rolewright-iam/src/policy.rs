@@ -513,7 +513,7 @@ impl CompiledStatement {
             (Some(p), MatchMode::ResourceBoundedCaller)
                 if p.negated
                     && self.effect == Effect::Deny
-                    && matches!(request.principal, Principal::Aws(_)) =>
+                    && matches!(*request.principal, Principal::Aws(_)) =>
             {
                 Some(PrincipalMatch::Direct)
             }

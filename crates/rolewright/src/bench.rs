@@ -1,13 +1,16 @@
 //! `rolewright bench`: decisions per second on one core, for a Data Scientist shaped role and for
-//! the Strict cases of a simulation corpus, policies compiled once and requests evaluated repeatedly.
+//! the Strict cases of a simulation corpus, policies compiled once and requests evaluated repeatedly;
+//! and the JSON Lines input of `bench/simulate-cases.sh` (`--write-cases`).
 
 use std::hint::black_box;
-use std::path::PathBuf;
+use std::io::{BufWriter, Write as _};
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use rolewright_iam::case::parse_cases;
+use rolewright_iam::case::{EngineCase, parse_cases};
 use rolewright_iam::{CompiledPolicy, PolicyDocument, PolicySet, Request, sample};
+use serde_json::value::RawValue;
 
 use crate::{Format, exit};
 
@@ -23,6 +26,13 @@ pub struct BenchArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     format: Format,
+    /// Instead of measuring, write the Strict cases of `--corpus` to this file as JSON Lines,
+    /// one case per line, `--repeat` times over (the input of `bench/simulate-cases.sh`).
+    #[arg(long, value_name = "FILE", requires = "corpus")]
+    write_cases: Option<PathBuf>,
+    /// With `--write-cases`: how many times the whole list of cases is written.
+    #[arg(long, default_value_t = 1, requires = "write_cases")]
+    repeat: usize,
 }
 
 /// Evaluates `requests` round-robin against `sets` for about `seconds`; returns decisions/s.
@@ -59,6 +69,15 @@ pub fn run(args: &BenchArgs) -> u8 {
 }
 
 fn bench(args: &BenchArgs) -> Result<(), String> {
+    if let (Some(out), Some(corpus)) = (&args.write_cases, &args.corpus) {
+        let (cases, lines) = write_cases(corpus, out, args.repeat)?;
+        eprintln!(
+            "wrote {lines} cases ({cases} Strict cases, {} times) to `{}`",
+            args.repeat,
+            out.display()
+        );
+        return Ok(());
+    }
     // Parse + compile of the whole role.
     let texts = sample::data_scientist_policy_texts();
     let mut compile_times = Vec::new();
@@ -162,4 +181,97 @@ fn bench(args: &BenchArgs) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Writes the Strict cases under `corpus` to `out`, one per line, `repeat` times over; returns the
+/// number of distinct cases and of lines written. Each case is written as its own text with the
+/// whitespace between tokens removed, never re-serialized, so that key order, duplicate keys and
+/// number spellings inside its policies stay as the corpus wrote them.
+fn write_cases(corpus: &Path, out: &Path, repeat: usize) -> Result<(usize, usize), String> {
+    let mut files = Vec::new();
+    crate::simulate::case_files(corpus, &mut files)
+        .map_err(|e| format!("cannot read `{}`: {e}", corpus.display()))?;
+    let mut block = String::new();
+    let mut count = 0;
+    for file in files {
+        let text =
+            std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+        for raw in raw_cases(&text).map_err(|e| format!("{}: {e}", file.display()))? {
+            let case: EngineCase =
+                serde_json::from_str(raw.get()).map_err(|e| format!("{}: {e}", file.display()))?;
+            if case.is_discovery() {
+                continue;
+            }
+            minify_into(raw.get(), &mut block);
+            block.push('\n');
+            count += 1;
+        }
+    }
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
+    }
+    let file =
+        std::fs::File::create(out).map_err(|e| format!("cannot write `{}`: {e}", out.display()))?;
+    let mut writer = BufWriter::new(file);
+    for _ in 0..repeat {
+        writer
+            .write_all(block.as_bytes())
+            .map_err(|e| format!("cannot write `{}`: {e}", out.display()))?;
+    }
+    writer
+        .flush()
+        .map_err(|e| format!("cannot write `{}`: {e}", out.display()))?;
+    Ok((count, count * repeat))
+}
+
+/// The cases of a case file as raw JSON texts: a JSON array, one object, or JSON Lines.
+fn raw_cases(text: &str) -> Result<Vec<&RawValue>, String> {
+    if text.trim_start().starts_with('[') {
+        return serde_json::from_str(text).map_err(|e| e.to_string());
+    }
+    if let Ok(one) = serde_json::from_str::<&RawValue>(text) {
+        return Ok(vec![one]);
+    }
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(|(n, line)| serde_json::from_str(line).map_err(|e| format!("line {}: {e}", n + 1)))
+        .collect()
+}
+
+/// Appends `json` to `out` without the whitespace outside strings. `json` is valid JSON (serde
+/// has read it), so a `"` not preceded by an odd run of `\\` always opens or closes a string.
+fn minify_into(json: &str, out: &mut String) {
+    let mut in_string = false;
+    let mut escaped = false;
+    for c in json.chars() {
+        if in_string {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else if c == '"' {
+            in_string = true;
+            out.push(c);
+        } else if !matches!(c, ' ' | '\t' | '\n' | '\r') {
+            out.push(c);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::minify_into;
+
+    #[test]
+    fn minify_keeps_strings_and_drops_whitespace_between_tokens() {
+        let mut out = String::new();
+        minify_into("{ \"a b\" : [1, \"x\\\" y\" ,\n\t{}] }", &mut out);
+        assert_eq!(out, "{\"a b\":[1,\"x\\\" y\",{}]}");
+    }
 }

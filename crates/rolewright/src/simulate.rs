@@ -1,10 +1,10 @@
-//! `rolewright simulate`: one request against policy files, or a corpus of simulation cases.
+//! `rolewright simulate`: one request against policy files, or a corpus of simulation cases
+//! (run by [`runner`], which reads cases with [`reader`]).
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use rolewright_iam::case::{CaseResult, parse_cases};
 use rolewright_iam::{
     CompiledPolicy, ContextValue, Decision, Effect, PolicyKind, PolicySet, PolicyType, Principal,
     Request, parse_policy,
@@ -14,6 +14,11 @@ use rolewright_reference::Reference;
 
 use crate::validate::read_input;
 use crate::{Format, exit, render};
+
+mod reader;
+mod runner;
+
+use runner::Runner;
 
 /// Arguments of `rolewright simulate`.
 #[derive(Args, Debug)]
@@ -300,76 +305,37 @@ fn run_cases(path: &Path, format: Format, infer_wildcard_only: bool) -> u8 {
         eprintln!("error: cannot read `{}`: {e}", path.display());
         return exit::ERROR;
     }
-    let (mut passed, mut failed, mut skipped, mut unchecked) = (0usize, 0usize, 0usize, 0usize);
+    let catalog: Option<runner::Catalog> =
+        infer_wildcard_only.then(|| Reference::embedded() as runner::Catalog);
+    let mut runner = Runner::new(format, catalog);
+    // Each block's results reach the lock as one write of whole lines, which its line buffer
+    // passes straight on.
     let mut stdout = std::io::stdout().lock();
     for file in &files {
-        let shown = file.display().to_string();
-        let cases = match read_input(file).and_then(|text| parse_cases(&text)) {
-            Ok(c) => c,
-            Err(e) => {
-                eprintln!("error: `{shown}` is not a case file: {e}");
-                failed += 1;
-                continue;
-            }
-        };
-        for case in cases {
-            let catalog: Option<&dyn rolewright_iam::ActionCatalog> =
-                infer_wildcard_only.then_some(Reference::embedded() as _);
-            let result = case.run_with(catalog);
-            let line = match &result {
-                CaseResult::Decided {
-                    outcome,
-                    blocked_by,
-                    pass,
-                } => {
-                    match pass {
-                        Some(true) => passed += 1,
-                        Some(false) => failed += 1,
-                        None => unchecked += 1,
-                    }
-                    if format == Format::Human && *pass == Some(false) {
-                        let expected = case.expected.as_ref();
-                        eprintln!(
-                            "FAIL {shown} :: {} => {outcome} {blocked_by:?}, expected {} {:?}",
-                            case.name,
-                            expected.and_then(|e| e.response.as_deref()).unwrap_or("?"),
-                            expected
-                                .and_then(|e| e.blocked_by.clone())
-                                .unwrap_or_default()
-                        );
-                    }
-                    serde_json::json!({
-                        "file": shown, "name": case.name, "decision": outcome.as_str(),
-                        "blockedBy": blocked_by, "pass": pass,
-                    })
-                }
-                CaseResult::Skipped => {
-                    skipped += 1;
-                    serde_json::json!({
-                        "file": shown, "name": case.name, "decision": null,
-                        "blockedBy": [], "pass": null, "skipped": "Discovery mode is not an AWS decision",
-                    })
-                }
-                CaseResult::Invalid(e) => {
-                    failed += 1;
-                    if format == Format::Human {
-                        eprintln!("FAIL {shown} :: {} => {e}", case.name);
-                    }
-                    serde_json::json!({
-                        "file": shown, "name": case.name, "decision": null,
-                        "blockedBy": [], "pass": false, "error": e,
-                    })
-                }
-            };
-            if format == Format::Json && writeln!(stdout, "{line}").is_err() {
-                // The reader went away (`| head`): stop quietly, as command-line tools do.
-                return exit::OK;
-            }
+        if runner.run_file(file, &mut stdout).is_err() {
+            // The reader went away (`| head`): stop quietly, as command-line tools do.
+            return exit::OK;
         }
     }
-    if unchecked > 0 {
-        eprintln!("{unchecked} cases had no expectation and were decided only");
+    if stdout.flush().is_err() {
+        return exit::OK;
     }
-    eprintln!("{passed} passed, {failed} failed, {skipped} skipped");
-    if failed > 0 { exit::ERROR } else { exit::OK }
+    let totals = runner.totals();
+    // The process ends now: freeing every cached policy one by one would only take time.
+    std::mem::forget(runner);
+    if totals.unchecked > 0 {
+        eprintln!(
+            "{} cases had no expectation and were decided only",
+            totals.unchecked
+        );
+    }
+    eprintln!(
+        "{} passed, {} failed, {} skipped",
+        totals.passed, totals.failed, totals.skipped
+    );
+    if totals.failed > 0 {
+        exit::ERROR
+    } else {
+        exit::OK
+    }
 }
