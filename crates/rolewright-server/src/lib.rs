@@ -24,6 +24,7 @@ pub mod managed;
 pub mod model;
 pub mod sagemaker;
 pub mod server;
+pub mod service_model;
 pub mod store;
 pub mod sts;
 pub mod studio;
