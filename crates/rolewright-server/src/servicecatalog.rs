@@ -612,9 +612,41 @@ fn portfolio_detail(state: &State, p: &Portfolio) -> Value {
     out
 }
 
+/// How long a creation's idempotency token is remembered.
+const TOKEN_LIFETIME_MS: i64 = 24 * 3600 * 1000;
+
 /// Answers a repeated creation with the first answer.
 fn repeated(state: &State, key: &str) -> Option<Value> {
-    state.catalog_tokens.get(key).cloned()
+    state
+        .catalog_tokens
+        .get(key)
+        .and_then(|t| t.get("answer"))
+        .cloned()
+}
+
+/// Remembers a creation's answer under its token, and forgets the tokens older than a day so
+/// that the map stays small.
+fn remember(state: &mut State, key: String, answer: &Value) -> Vec<Change> {
+    let now = now_ms();
+    let expired: Vec<String> = state
+        .catalog_tokens
+        .iter()
+        .filter(|(_, t)| {
+            t.get("at_ms")
+                .and_then(Value::as_i64)
+                .is_none_or(|at| now - at > TOKEN_LIFETIME_MS)
+        })
+        .map(|(k, _)| k.clone())
+        .collect();
+    let mut changes = Vec::new();
+    for k in expired {
+        state.catalog_tokens.remove(&k);
+        changes.push(Change::delete(kind::CATALOG_TOKEN, k));
+    }
+    let entry = json!({"at_ms": now, "answer": answer});
+    changes.push(Change::put(kind::CATALOG_TOKEN, key.clone(), &entry));
+    state.catalog_tokens.insert(key, entry);
+    changes
 }
 
 async fn create_portfolio(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
@@ -665,12 +697,9 @@ async fn create_portfolio(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, Ap
                 "PortfolioDetail": portfolio_detail(state, &portfolio),
                 "Tags": tag_list(&portfolio.tags),
             });
-            let changes = vec![
-                Change::put(kind::CATALOG_PORTFOLIO, id.clone(), &portfolio),
-                Change::put(kind::CATALOG_TOKEN, key.clone(), &answer),
-            ];
+            let mut changes = vec![Change::put(kind::CATALOG_PORTFOLIO, id.clone(), &portfolio)];
             state.portfolios.insert(id, portfolio);
-            state.catalog_tokens.insert(key, answer.clone());
+            changes.extend(remember(state, key, &answer));
             Ok((answer, changes))
         })
         .await?;
@@ -1385,12 +1414,9 @@ async fn create_product(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiE
                 "ProvisioningArtifactDetail": product.artifacts.first().map(artifact_detail),
                 "Tags": tag_list(&product.tags),
             });
-            let changes = vec![
-                Change::put(kind::CATALOG_PRODUCT, id.clone(), &product),
-                Change::put(kind::CATALOG_TOKEN, key.clone(), &answer),
-            ];
+            let mut changes = vec![Change::put(kind::CATALOG_PRODUCT, id.clone(), &product)];
             state.products.insert(id, product);
-            state.catalog_tokens.insert(key, answer.clone());
+            changes.extend(remember(state, key, &answer));
             Ok((answer, changes))
         })
         .await?;
@@ -2040,12 +2066,9 @@ async fn create_constraint(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, A
                 "ConstraintParameters": constraint.parameters,
                 "Status": "CREATING",
             });
-            let changes = vec![
-                Change::put(kind::CATALOG_CONSTRAINT, constraint.id.clone(), &constraint),
-                Change::put(kind::CATALOG_TOKEN, key.clone(), &answer),
-            ];
+            let mut changes = vec![Change::put(kind::CATALOG_CONSTRAINT, constraint.id.clone(), &constraint)];
             state.constraints.insert(constraint.id.clone(), constraint);
-            state.catalog_tokens.insert(key, answer.clone());
+            changes.extend(remember(state, key, &answer));
             Ok((answer, changes))
         })
         .await?;
