@@ -66,7 +66,7 @@ class StudioTests(E2ETestCase):
             "ValidationException", 400,
             message="1 validation error detected: Value '-bad' at 'userProfileName' failed to "
                     "satisfy constraint: Member must satisfy regular expression pattern: "
-                    "[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
+                    "^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
 
     def test_user_profiles_take_an_execution_role_and_block_deleting_their_domain(self):
         domain_id = self.new_domain()["DomainId"]

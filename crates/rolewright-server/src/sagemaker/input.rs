@@ -231,6 +231,6 @@ pub(super) fn resource_name_pattern(text: &str) -> bool {
         && text.chars().all(|c| c == '-' || c.is_ascii_alphanumeric())
 }
 
-pub(super) const DOMAIN_ID: Option<Pattern> = Some(("d-(-*[a-z0-9]){1,61}", domain_id_pattern));
+pub(super) const DOMAIN_ID: Option<Pattern> = Some(("^d-(-*[a-z0-9]){1,61}", domain_id_pattern));
 pub(super) const PROFILE_NAME: Option<Pattern> =
-    Some(("[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", resource_name_pattern));
+    Some(("^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", resource_name_pattern));

@@ -109,6 +109,8 @@ pub async fn dispatch(cx: &mut Cx<'_>, op: &str, input: Value) -> Result<Reply, 
             format!("The operation SageMaker.{op} is not served by rolewright"),
         ));
     };
+    // Every constraint of the model first, with AWS's texts; the handlers then read valid input.
+    crate::service_model::ServiceModel::sagemaker().validate_input(operation.name, &input)?;
     let input = Input::new(input);
     match operation.name {
         "CreateDomain" => create_domain(cx, input).await,
@@ -332,7 +334,7 @@ mod tests {
             "2 validation errors detected: Value null at 'domainId' failed to satisfy constraint: \
              Member must not be null; Value '-bad' at 'userProfileName' failed to satisfy \
              constraint: Member must satisfy regular expression pattern: \
-             [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
+             ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
         );
     }
 }

@@ -135,10 +135,17 @@ pub(super) fn list_user_profiles(cx: &mut Cx<'_>, mut input: Input) -> Result<Re
     input.finish()?;
     let state = cx.app.store.read();
     cx.authorize(&state, "sagemaker:ListUserProfiles", "*", |_| {})?;
-    let mut profiles: Vec<&UserProfile> = state
-        .user_profiles
-        .values()
-        .filter(|p| domain.as_deref().is_none_or(|d| p.domain_id == d))
+    // Profiles are keyed `DOMAIN/NAME`: one domain's are one range of the map ('0' follows '/').
+    let in_scope: Box<dyn Iterator<Item = &UserProfile>> = match domain.as_deref() {
+        Some(d) => Box::new(
+            state
+                .user_profiles
+                .range(format!("{d}/")..format!("{d}0"))
+                .map(|(_, p)| p),
+        ),
+        None => Box::new(state.user_profiles.values()),
+    };
+    let mut profiles: Vec<&UserProfile> = in_scope
         .filter(|p| contains.as_deref().is_none_or(|c| p.name.contains(c)))
         .collect();
     let time = |p: &UserProfile| {
