@@ -2,7 +2,9 @@
 //! calls the libraries, and prints; every decision is made in the library crates.
 
 mod actions;
+mod aws;
 mod bench;
+mod jumpstart;
 mod lint;
 mod render;
 mod role;
@@ -128,6 +130,10 @@ enum Command {
     /// Build least-privilege SageMaker roles from personas and ML activities.
     #[command(subcommand)]
     Role(RoleCommand),
+    /// JumpStart and project templates for SageMaker users with custom execution roles:
+    /// `status` shows who has them and what is missing, `enable` sets up what is missing.
+    #[command(subcommand)]
+    Jumpstart(jumpstart::JumpstartCommand),
     /// Lint policies with AWS's service data: unknown actions, resources that no action accepts,
     /// condition keys that cannot apply, and grants that are wider than they look.
     ///
@@ -257,6 +263,7 @@ fn main() -> ExitCode {
             format,
         }) => role::test(&file, &account, format),
         Command::Role(RoleCommand::Diff { old, new, format }) => role::diff(&old, &new, format),
+        Command::Jumpstart(command) => jumpstart::run(&command),
     };
     ExitCode::from(code)
 }
