@@ -4,7 +4,8 @@
     ROLEWRIGHT_BIN=target/debug/rolewright target/ci-venv/bin/python tests/e2e/run.py [MODULE...]
 
 MODULE is a test module name (test_iam_boto3, test_sts_authz, test_cli, test_protocol,
-test_malformed, test_crash, test_audit, test_permissions_change, test_store_faults, test_sagemaker), with or
+test_malformed, test_crash, test_audit, test_permissions_change, test_store_faults, test_sagemaker,
+test_servicecatalog), with or
 without `test_`, optionally narrowed to a class or
 test: test_iam_boto3.RoleTests.test_tags. Without arguments every module runs.
 
@@ -20,7 +21,8 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MODULES = ["test_iam_boto3", "test_sts_authz", "test_cli", "test_protocol", "test_malformed",
-           "test_crash", "test_audit", "test_permissions_change", "test_store_faults", "test_sagemaker"]
+           "test_crash", "test_audit", "test_permissions_change", "test_store_faults", "test_sagemaker",
+           "test_servicecatalog"]
 INSTALL = ("python3 -m venv target/ci-venv && "
            "target/ci-venv/bin/pip install boto3 awscli")
 

@@ -25,6 +25,7 @@ pub mod model;
 pub mod sagemaker;
 pub mod server;
 pub mod service_model;
+pub mod servicecatalog;
 pub mod store;
 pub mod sts;
 pub mod studio;

@@ -22,7 +22,7 @@ use crate::store::{Store, lock};
 use crate::wire::json;
 use crate::wire::query::{Params, parse_form};
 use crate::wire::xml::{self, XmlWriter};
-use crate::{iam, sagemaker, sts};
+use crate::{iam, sagemaker, servicecatalog, sts};
 
 /// The largest request body accepted (IAM's largest input, a 131,072-character policy
 /// document, percent-encoded, fits several times over).
@@ -709,6 +709,7 @@ async fn serve(
         };
         let reply = match service.as_str() {
             "sagemaker" => sagemaker::dispatch(&mut cx, &operation, input).await,
+            "servicecatalog" => servicecatalog::dispatch(&mut cx, &operation, input).await,
             _ => Err(ApiError::new(
                 "UnknownOperationException",
                 400,

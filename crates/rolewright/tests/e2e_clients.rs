@@ -147,3 +147,8 @@ fn a_refused_commit_leaves_nothing_visible_and_the_store_recovers() {
 fn sagemaker_studio_through_boto3() {
     run_module("test_sagemaker");
 }
+
+#[test]
+fn service_catalog_through_boto3() {
+    run_module("test_servicecatalog");
+}
