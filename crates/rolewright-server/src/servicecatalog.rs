@@ -5,8 +5,8 @@
 //! portfolio switch imports. Every operation is authorized by the engine on the ARN the Service
 //! Authorization Reference gives, with the request's and the resource's tags.
 //!
-//! Input is checked by a local helper that writes AWS's `ValidationException` texts; when the
-//! model-driven validator (`service_model`) lands, `Input` is what it replaces.
+//! Input is validated against the botocore model first (`service_model`, AWS's
+//! `ValidationException` texts); the local `Input` helper then reads the members.
 
 use serde_json::{Map, Value, json};
 
@@ -94,6 +94,9 @@ pub async fn dispatch(cx: &mut Cx<'_>, op: &str, input: Value) -> Result<Reply, 
             format!("The operation AWS242ServiceCatalogService.{op} is not served by rolewright"),
         ));
     };
+    // Every constraint of the model first, with AWS's texts; `Input` then reads valid input
+    // (and keeps its own checks for what a handler relies on).
+    crate::service_model::ServiceModel::servicecatalog().validate_input(operation.name, &input)?;
     ensure_imported_portfolio(cx).await?;
     let input = Input::new(input);
     match operation.name {
