@@ -1086,6 +1086,29 @@ struct Changes {
 }
 
 impl Changes {
+    /// What was done, in one line.
+    fn summary(&self) -> String {
+        let mut done = Vec::new();
+        if self.switch_turned_on {
+            done.push("turned the portfolio switch on".to_string());
+        }
+        if !self.roles_created.is_empty() {
+            done.push(format!("created {}", self.roles_created.join(" and ")));
+        }
+        if !self.roles_associated.is_empty() {
+            done.push(format!(
+                "associated {} execution role{}",
+                self.roles_associated.len(),
+                if self.roles_associated.len() == 1 {
+                    ""
+                } else {
+                    "s"
+                }
+            ));
+        }
+        done.join(", ")
+    }
+
     fn any(&self) -> bool {
         self.switch_turned_on
             || !self.roles_created.is_empty()
@@ -1122,59 +1145,12 @@ fn enable(args: &EnableArgs) -> Result<(), Failure> {
     }
 
     let mut changes = Changes::default();
-    if !account.switch_on {
-        changes.switch_turned_on = true;
-        if !args.dry_run {
-            turn_switch_on(&client)?;
+    if let Err(failure) = apply(&client, args, &mut account, &roles, &mut changes) {
+        if !args.dry_run && changes.any() {
+            eprintln!("note: before it failed, enable had {}", changes.summary());
         }
-        account.switch_on = true;
+        return Err(failure);
     }
-    if account.portfolio.is_none() && !args.dry_run {
-        account.portfolio = Some(wait_for_portfolio(&client)?);
-        if let Some(p) = &account.portfolio {
-            account.principals = list_principals(&client, &p.id)?;
-        }
-    }
-    if !account.launch_role {
-        changes.roles_created.push(LAUNCH_ROLE);
-        if !args.dry_run {
-            create_launch_role(&client)?;
-        }
-        account.launch_role = true;
-    }
-    if !account.use_role {
-        changes.roles_created.push(USE_ROLE);
-        // A dry run does not know whether the policy exists; the template creates it.
-        if args.dry_run || create_use_role(&client)? {
-            changes.policies_created.push(USE_ROLE_POLICY);
-        }
-        account.use_role = true;
-    }
-    let to_associate: Vec<String> = roles
-        .into_iter()
-        .filter(|r| !account.principals.covers(r))
-        .collect();
-    if !args.dry_run
-        && !to_associate.is_empty()
-        && let Some(p) = &account.portfolio
-    {
-        let bar = progress_bar(to_associate.len(), "associating roles");
-        let result = concurrently(&to_associate, &bar, |role| {
-            catalog(
-                &client,
-                "AssociatePrincipalWithPortfolio",
-                &json!({"PortfolioId": p.id, "PrincipalARN": role, "PrincipalType": "IAM"}),
-            )
-            .map(|_| ())
-            .map_err(Failure::from)
-        });
-        bar.finish_and_clear();
-        result?;
-    }
-    for role in &to_associate {
-        account.principals.exact.insert(role.clone());
-    }
-    changes.roles_associated = to_associate;
     // Whatever the switch's state was, the portfolio is (or will be) imported by now.
     let mut after_account = account.clone();
     if after_account.portfolio.is_none() {
@@ -1189,6 +1165,81 @@ fn enable(args: &EnableArgs) -> Result<(), Failure> {
         .collect();
     report(args, &domain, &account, &changes, &before, &after);
     Ok(())
+}
+
+/// Makes (or, in a dry run, plans) every change, recording each in `changes` as it is made,
+/// and keeps `account` up to date with them.
+fn apply(
+    client: &AwsClient,
+    args: &EnableArgs,
+    account: &mut Account,
+    roles: &BTreeSet<String>,
+    changes: &mut Changes,
+) -> Result<(), Failure> {
+    if !account.switch_on {
+        if !args.dry_run {
+            turn_switch_on(client)?;
+        }
+        changes.switch_turned_on = true;
+        account.switch_on = true;
+    }
+    if account.portfolio.is_none() && !args.dry_run {
+        let portfolio = wait_for_portfolio(client)?;
+        account.principals = list_principals(client, &portfolio.id)?;
+        account.portfolio = Some(portfolio);
+    }
+    if !account.launch_role {
+        if !args.dry_run {
+            create_launch_role(client)?;
+        }
+        changes.roles_created.push(LAUNCH_ROLE);
+        account.launch_role = true;
+    }
+    if !account.use_role {
+        // A dry run does not know whether the policy exists; the template creates it.
+        let policy_created = args.dry_run || create_use_role(client)?;
+        changes.roles_created.push(USE_ROLE);
+        if policy_created {
+            changes.policies_created.push(USE_ROLE_POLICY);
+        }
+        account.use_role = true;
+    }
+    let to_associate: Vec<String> = roles
+        .iter()
+        .filter(|r| !account.principals.covers(r))
+        .cloned()
+        .collect();
+    if args.dry_run {
+        for role in &to_associate {
+            account.principals.exact.insert(role.clone());
+        }
+        changes.roles_associated = to_associate;
+        return Ok(());
+    }
+    let Some(portfolio) = account.portfolio.clone() else {
+        return Ok(());
+    };
+    let done = Mutex::new(Vec::new());
+    let bar = progress_bar(to_associate.len(), "associating roles");
+    let result = concurrently(&to_associate, &bar, |role| {
+        catalog(
+            client,
+            "AssociatePrincipalWithPortfolio",
+            &json!({"PortfolioId": portfolio.id, "PrincipalARN": role, "PrincipalType": "IAM"}),
+        )?;
+        done.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(role.clone());
+        Ok(())
+    });
+    bar.finish_and_clear();
+    let mut done = done.into_inner().unwrap_or_else(|p| p.into_inner());
+    done.sort();
+    for role in &done {
+        account.principals.exact.insert(role.clone());
+    }
+    changes.roles_associated = done;
+    result.map(|_| ())
 }
 
 fn turn_switch_on(client: &AwsClient) -> Result<(), Failure> {

@@ -1,11 +1,6 @@
 //! `rolewright jumpstart status|enable` against a real `rolewright serve`: domains and users
 //! made with rolewright-client, the command run with the standard AWS configuration (variables
 //! and flags), its reports and its exit codes.
-//!
-//! WAITING: the tests marked `#[ignore = "WAITING: ..."]` need Service Catalog's
-//! ListAcceptedPortfolioShares, ListPrincipalsForPortfolio and AssociatePrincipalWithPortfolio,
-//! which crates/rolewright-server/src/servicecatalog.rs has but the server does not route yet;
-//! remove those lines when it does (they pass against a server that does).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -26,12 +21,6 @@ use rolewright_client::{
 use serde_json::{Value, json};
 
 use common::{stderr, stdout};
-
-/// Why the tests that need Service Catalog's ListAcceptedPortfolioShares,
-/// ListPrincipalsForPortfolio and AssociatePrincipalWithPortfolio are not run yet: the server
-/// has them (crates/rolewright-server/src/servicecatalog.rs) but does not route Service Catalog
-/// requests to them yet. Remove the `#[ignore = "WAITING: rolewright serve does not route Service Catalog yet"]` lines when it does.
-const WAITING: &str = "WAITING: rolewright serve does not route Service Catalog yet";
 
 /// A `rolewright serve` on a free port with a fresh data directory, stopped on drop.
 struct Server {
@@ -246,7 +235,6 @@ fn user<'a>(status: &'a Value, name: &str) -> &'a Value {
 }
 
 #[test]
-#[ignore = "WAITING: rolewright serve does not route Service Catalog yet"]
 fn status_on_a_fresh_domain_names_every_missing_condition() {
     let server = Server::start("fresh");
     let t = team(&server);
@@ -320,7 +308,6 @@ fn status_on_a_fresh_domain_names_every_missing_condition() {
 }
 
 #[test]
-#[ignore = "WAITING: rolewright serve does not route Service Catalog yet"]
 fn enable_all_users_then_everyone_but_the_hidden_one_is_enabled_and_a_second_run_changes_nothing() {
     let server = Server::start("all");
     let t = team(&server);
@@ -456,7 +443,6 @@ fn enable_all_users_then_everyone_but_the_hidden_one_is_enabled_and_a_second_run
 }
 
 #[test]
-#[ignore = "WAITING: rolewright serve does not route Service Catalog yet"]
 fn enable_one_user_associates_only_its_role() {
     let server = Server::start("one");
     let t = team(&server);
@@ -523,7 +509,6 @@ fn enable_one_user_associates_only_its_role() {
 }
 
 #[test]
-#[ignore = "WAITING: rolewright serve does not route Service Catalog yet"]
 fn a_dry_run_prints_the_plan_and_changes_nothing() {
     let server = Server::start("dry");
     let t = team(&server);
@@ -686,7 +671,6 @@ fn a_denied_caller_exits_2_with_awss_message() {
 /// Set up like the denied caller, then allowed to read SageMaker but not Service Catalog: the
 /// denial names the Service Catalog call.
 #[test]
-#[ignore = "WAITING: rolewright serve does not route Service Catalog yet"]
 fn a_caller_denied_service_catalog_exits_2_naming_the_call() {
     let server = Server::start("denied-catalog");
     let t = team(&server);
@@ -734,8 +718,57 @@ fn a_caller_denied_service_catalog_exits_2_naming_the_call() {
     assert_eq!(stdout(&out), "");
 }
 
+/// A caller who may turn the switch on but not create roles: exit 2 with AWS's denial, and a
+/// note of what had been changed before it.
 #[test]
-#[ignore = "WAITING: rolewright serve does not route Service Catalog yet"]
+fn a_denial_midway_says_what_was_already_changed() {
+    let server = Server::start("midway");
+    let t = team(&server);
+    let admin = server.admin();
+    iam(&admin, "CreateUser", &[("UserName", "half")]);
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sagemaker:*","servicecatalog:*","iam:GetRole"],"Resource":"*"}]}"#;
+    iam(
+        &admin,
+        "PutUserPolicy",
+        &[
+            ("UserName", "half"),
+            ("PolicyName", "no-iam-writes"),
+            ("PolicyDocument", policy),
+        ],
+    );
+    let key = iam(&admin, "CreateAccessKey", &[("UserName", "half")]);
+    let as_half = [
+        ("AWS_ACCESS_KEY_ID", xml::first_text(&key, "AccessKeyId")),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            xml::first_text(&key, "SecretAccessKey"),
+        ),
+        ("AWS_PROFILE", None),
+    ];
+    let out = server.run_with(
+        &["jumpstart", "enable", "--domain", &t.domain, "--all-users"],
+        &as_half,
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let account = t
+        .domain_role
+        .split(':')
+        .nth(4)
+        .unwrap_or_default()
+        .to_string();
+    let text = stderr(&out);
+    assert!(
+        text.starts_with(&format!(
+            "note: before it failed, enable had turned the portfolio switch on\n\
+             error: iam:CreateRole: AccessDenied: User: arn:aws:iam::{account}:user/half is not \
+             authorized to perform: iam:CreateRole on resource: "
+        )),
+        "{text}"
+    );
+    assert_eq!(stdout(&out), "");
+}
+
+#[test]
 fn flags_and_the_default_shared_files_work_instead_of_variables() {
     let server = Server::start("flags");
     let t = team(&server);
@@ -776,7 +809,6 @@ fn flags_and_the_default_shared_files_work_instead_of_variables() {
 /// asserted in release builds (`cargo test --release -p rolewright --test jumpstart_cli`); a
 /// debug build prints the time.
 #[test]
-#[ignore = "WAITING: rolewright serve does not route Service Catalog yet"]
 fn enable_on_a_thousand_users_with_two_hundred_roles() {
     let server = Server::start("big");
     let admin = server.admin();
