@@ -14,7 +14,7 @@ use std::hash::{BuildHasher, Hasher};
 use std::io::{Read as _, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, PoisonError, mpsc};
 
 use rolewright_iam::case::{CaseResult, EngineCase, parse_cases, rcp_full_aws_access};
 use rolewright_iam::{
@@ -115,80 +115,52 @@ impl Runner {
     /// the next. A file whose first case line does not read as a case (an array, one
     /// pretty-printed case, an error) is read whole instead, as `--cases` always read files.
     fn stream(&mut self, path: &Path, job: &Job, out: &mut impl Write) -> Result<(), Gone> {
-        let cannot_read = |e: &dyn std::fmt::Display| format!("cannot read `{}`: {e}", job.shown);
-        let mut file = match std::fs::File::open(path) {
+        let file = match std::fs::File::open(path) {
             Ok(f) => f,
-            Err(e) => return self.not_a_case_file(job, &cannot_read(&e), out),
+            Err(e) => {
+                let message = format!("cannot read `{}`: {e}", job.shown);
+                return not_a_case_file(&mut self.totals, job, &message, out);
+            }
         };
-        let mut block: Vec<u8> = Vec::with_capacity(BLOCK + (64 << 10));
-        let mut next: Vec<u8> = Vec::with_capacity(BLOCK + (64 << 10));
-        // The first block is small, so that the workers start early.
-        let mut eof = match fill(&mut file, &mut block, BLOCK / 16) {
-            Ok(eof) => eof,
-            Err(e) => return self.not_a_case_file(job, &cannot_read(&e), out),
+        let Runner {
+            library,
+            workers,
+            totals,
+            ..
+        } = self;
+        let Some((first, helpers)) = workers.split_first_mut() else {
+            return Ok(());
         };
-        let (mut line, mut started) = (1usize, false);
         let buffers = Mutex::new(Vec::new());
-        loop {
-            let cut = if eof {
-                block.len()
-            } else if let Some(newline) = block.iter().rposition(|&b| b == b'\n') {
-                newline + 1
-            } else {
-                // A line longer than a block: read on until it ends.
-                let target = block.len() + BLOCK;
-                match fill(&mut file, &mut block, target) {
-                    Ok(at_end) => eof = at_end,
-                    Err(e) => return self.not_a_case_file(job, &cannot_read(&e), out),
-                }
-                continue;
+        let (tasks, inbox) = mpsc::channel::<Arc<BlockTask>>();
+        let inbox = Mutex::new(inbox);
+        // The helpers, once started, live as long as the file: each block is handed to them
+        // through the channel, and they leave when it closes at the end of the scope.
+        let streamed = std::thread::scope(|scope| {
+            let mut crew = Crew {
+                scope,
+                idle: Some(helpers),
+                started: 0,
+                tasks,
+                inbox: &inbox,
+                job,
+                library,
+                buffers: &buffers,
             };
-            next.clear();
-            next.extend_from_slice(&block[cut..]);
-            block.truncate(cut);
-            let chunks = chunks_of_lines(&block);
-            let (parts, read) = self.parallel(
-                &chunks,
-                |worker, library, chunk| worker.run_lines(chunk, job, library, &buffers),
-                || {
-                    if eof {
-                        Ok(true)
-                    } else {
-                        fill(&mut file, &mut next, BLOCK)
-                    }
-                },
-            );
-            for part in &parts {
-                let first_case = !started && part.run == 0;
-                if first_case && (part.first_is_array || part.stop.is_some()) {
-                    return self.whole_file(path, job, out);
-                }
-                started |= part.run > 0;
-                self.write_part(part, out)?;
-                match &part.stop {
-                    Some(Stop::NotACase { line: at, error }) => {
-                        let message = format!("line {}: {error}", line + at);
-                        return self.not_a_case_file(job, &message, out);
-                    }
-                    Some(Stop::NotUtf8) => {
-                        let message = cannot_read(&"stream did not contain valid UTF-8");
-                        return self.not_a_case_file(job, &message, out);
-                    }
-                    None => line += part.lines,
-                }
-            }
-            buffers
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .extend(parts.into_iter().map(|part| part.out));
-            if eof {
-                return Ok(());
-            }
-            eof = match read {
-                Ok(eof) => eof,
-                Err(e) => return self.not_a_case_file(job, &cannot_read(&e), out),
+            let mut blocks = Blocks {
+                file,
+                job,
+                worker: first,
+                library,
+                buffers: &buffers,
+                totals,
             };
-            std::mem::swap(&mut block, &mut next);
+            blocks.run(&mut crew, out)
+        });
+        match streamed {
+            Ok(Streamed::Done) => Ok(()),
+            Ok(Streamed::WholeFile) => self.whole_file(path, job, out),
+            Err(gone) => Err(gone),
         }
     }
 
@@ -233,24 +205,11 @@ impl Runner {
         error: &str,
         out: &mut impl Write,
     ) -> Result<(), Gone> {
-        out.flush()?;
-        let _ = writeln!(
-            std::io::stderr().lock(),
-            "error: `{}` is not a case file: {error}",
-            job.shown
-        );
-        self.totals.failed += 1;
-        Ok(())
+        not_a_case_file(&mut self.totals, job, error, out)
     }
 
     fn write_part(&mut self, part: &Part, out: &mut impl Write) -> Result<(), Gone> {
-        out.write_all(&part.out)?;
-        if !part.err.is_empty() {
-            out.flush()?;
-            let _ = std::io::stderr().lock().write_all(&part.err);
-        }
-        self.totals += part.totals;
-        Ok(())
+        write_part(&mut self.totals, part, out)
     }
 
     /// Runs `work` on every chunk, on all workers, each taking the next chunk not yet taken;
@@ -304,6 +263,214 @@ impl Runner {
     }
 }
 
+fn not_a_case_file(
+    totals: &mut Totals,
+    job: &Job,
+    error: &str,
+    out: &mut impl Write,
+) -> Result<(), Gone> {
+    out.flush()?;
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "error: `{}` is not a case file: {error}",
+        job.shown
+    );
+    totals.failed += 1;
+    Ok(())
+}
+
+fn write_part(totals: &mut Totals, part: &Part, out: &mut impl Write) -> Result<(), Gone> {
+    out.write_all(&part.out)?;
+    if !part.err.is_empty() {
+        out.flush()?;
+        let _ = std::io::stderr().lock().write_all(&part.err);
+    }
+    *totals += part.totals;
+    Ok(())
+}
+
+/// How streaming a file ended.
+enum Streamed {
+    Done,
+    /// The file is not JSON Lines: it is to be read whole.
+    WholeFile,
+}
+
+/// One block of a JSON Lines file, cut into chunks that the workers take one at a time.
+struct BlockTask {
+    bytes: Vec<u8>,
+    chunks: Vec<std::ops::Range<usize>>,
+    taken: AtomicUsize,
+    done: Mutex<Vec<(usize, Part)>>,
+    finished: Condvar,
+}
+
+impl BlockTask {
+    /// Decides chunks until none is left.
+    fn work(&self, worker: &mut Worker, job: &Job, library: &Mutex<Library>, buffers: &Buffers) {
+        loop {
+            let i = self.taken.fetch_add(1, Ordering::Relaxed);
+            let Some(chunk) = self.chunks.get(i).and_then(|r| self.bytes.get(r.clone())) else {
+                return;
+            };
+            let part = worker.run_lines(chunk, job, library, buffers);
+            let mut done = self.done.lock().unwrap_or_else(PoisonError::into_inner);
+            done.push((i, part));
+            if done.len() == self.chunks.len() {
+                self.finished.notify_all();
+            }
+        }
+    }
+
+    /// Waits for every chunk; the parts in the order of the chunks.
+    fn parts(&self) -> Vec<Part> {
+        let mut done = self.done.lock().unwrap_or_else(PoisonError::into_inner);
+        while done.len() < self.chunks.len() {
+            done = self
+                .finished
+                .wait(done)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        let mut parts = std::mem::take(&mut *done);
+        parts.sort_unstable_by_key(|(i, _)| *i);
+        parts.into_iter().map(|(_, part)| part).collect()
+    }
+}
+
+/// Output buffers, used again block after block.
+type Buffers = Mutex<Vec<Vec<u8>>>;
+
+/// The helper threads of a file, started when a block first has more than one chunk.
+struct Crew<'scope, 'env> {
+    scope: &'scope std::thread::Scope<'scope, 'env>,
+    idle: Option<&'env mut [Worker]>,
+    started: usize,
+    tasks: mpsc::Sender<Arc<BlockTask>>,
+    inbox: &'env Mutex<mpsc::Receiver<Arc<BlockTask>>>,
+    job: &'env Job,
+    library: &'env Mutex<Library>,
+    buffers: &'env Buffers,
+}
+
+impl Crew<'_, '_> {
+    fn hand(&mut self, task: &Arc<BlockTask>) {
+        if task.chunks.len() < 2 {
+            return;
+        }
+        for worker in self.idle.take().into_iter().flatten() {
+            let (inbox, job, library, buffers) = (self.inbox, self.job, self.library, self.buffers);
+            self.scope.spawn(move || {
+                loop {
+                    let next = inbox.lock().unwrap_or_else(PoisonError::into_inner).recv();
+                    let Ok(task) = next else {
+                        return;
+                    };
+                    task.work(worker, job, library, buffers);
+                }
+            });
+            self.started += 1;
+        }
+        for _ in 0..self.started.min(task.chunks.len() - 1) {
+            let _ = self.tasks.send(Arc::clone(task));
+        }
+    }
+}
+
+/// Reading a JSON Lines file block by block, on the calling thread's worker.
+struct Blocks<'a> {
+    file: std::fs::File,
+    job: &'a Job,
+    worker: &'a mut Worker,
+    library: &'a Mutex<Library>,
+    buffers: &'a Buffers,
+    totals: &'a mut Totals,
+}
+
+impl Blocks<'_> {
+    fn run(&mut self, crew: &mut Crew<'_, '_>, out: &mut impl Write) -> Result<Streamed, Gone> {
+        let job = self.job;
+        let cannot_read = |e: &dyn std::fmt::Display| format!("cannot read `{}`: {e}", job.shown);
+        let mut block: Vec<u8> = Vec::with_capacity(BLOCK + (64 << 10));
+        let mut next: Vec<u8> = Vec::with_capacity(BLOCK + (64 << 10));
+        // The first block is small, so that the workers start early.
+        let mut eof = match fill(&mut self.file, &mut block, BLOCK / 16) {
+            Ok(eof) => eof,
+            Err(e) => return self.stop(&cannot_read(&e), out),
+        };
+        let (mut line, mut started) = (1usize, false);
+        loop {
+            let cut = if eof {
+                block.len()
+            } else if let Some(newline) = block.iter().rposition(|&b| b == b'\n') {
+                newline + 1
+            } else {
+                // A line longer than a block: read on until it ends.
+                let target = block.len() + BLOCK;
+                match fill(&mut self.file, &mut block, target) {
+                    Ok(at_end) => eof = at_end,
+                    Err(e) => return self.stop(&cannot_read(&e), out),
+                }
+                continue;
+            };
+            next.clear();
+            next.extend_from_slice(&block[cut..]);
+            block.truncate(cut);
+            let task = Arc::new(BlockTask {
+                chunks: chunks_of_lines(&block),
+                bytes: std::mem::take(&mut block),
+                taken: AtomicUsize::new(0),
+                done: Mutex::new(Vec::new()),
+                finished: Condvar::new(),
+            });
+            crew.hand(&task);
+            let read = if eof {
+                Ok(true)
+            } else {
+                fill(&mut self.file, &mut next, BLOCK)
+            };
+            task.work(self.worker, job, self.library, self.buffers);
+            let parts = task.parts();
+            for part in &parts {
+                let first_case = !started && part.run == 0;
+                if first_case && (part.first_is_array || part.stop.is_some()) {
+                    return Ok(Streamed::WholeFile);
+                }
+                started |= part.run > 0;
+                write_part(self.totals, part, out)?;
+                match &part.stop {
+                    Some(Stop::NotACase { line: at, error }) => {
+                        return self.stop(&format!("line {}: {error}", line + at), out);
+                    }
+                    Some(Stop::NotUtf8) => {
+                        return self.stop(&cannot_read(&"stream did not contain valid UTF-8"), out);
+                    }
+                    None => line += part.lines,
+                }
+            }
+            self.buffers
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .extend(parts.into_iter().map(|part| part.out));
+            if eof {
+                return Ok(Streamed::Done);
+            }
+            eof = match read {
+                Ok(eof) => eof,
+                Err(e) => return self.stop(&cannot_read(&e), out),
+            };
+            // The block read meanwhile is next; this one's buffer is used again when no helper
+            // holds the task any more (else a new one is made).
+            block = Arc::try_unwrap(task).map_or_else(|_| Vec::new(), |task| task.bytes);
+            std::mem::swap(&mut block, &mut next);
+        }
+    }
+
+    fn stop(&mut self, error: &str, out: &mut impl Write) -> Result<Streamed, Gone> {
+        not_a_case_file(self.totals, self.job, error, out)?;
+        Ok(Streamed::Done)
+    }
+}
+
 /// Reads from `file` onto the end of `buf` until it holds `target` bytes or the file ends;
 /// returns whether it ended.
 fn fill(file: &mut std::fs::File, buf: &mut Vec<u8>, target: usize) -> std::io::Result<bool> {
@@ -318,20 +485,19 @@ fn fill(file: &mut std::fs::File, buf: &mut Vec<u8>, target: usize) -> std::io::
 
 /// A block cut into chunks of about [`CHUNK`] bytes, each ending just after a newline (the last
 /// one where the block ends).
-fn chunks_of_lines(block: &[u8]) -> Vec<&[u8]> {
+fn chunks_of_lines(block: &[u8]) -> Vec<std::ops::Range<usize>> {
     let mut chunks = Vec::with_capacity(block.len() / CHUNK + 1);
-    let mut rest = block;
-    while !rest.is_empty() {
-        let end = match rest
-            .get(CHUNK..)
+    let mut start = 0;
+    while start < block.len() {
+        let end = match block
+            .get(start + CHUNK..)
             .and_then(|after| after.iter().position(|&b| b == b'\n'))
         {
-            Some(newline) => CHUNK + newline + 1,
-            None => rest.len(),
+            Some(newline) => start + CHUNK + newline + 1,
+            None => block.len(),
         };
-        let (chunk, after) = rest.split_at(end);
-        chunks.push(chunk);
-        rest = after;
+        chunks.push(start..end);
+        start = end;
     }
     chunks
 }
@@ -534,7 +700,7 @@ impl Worker {
         chunk: &[u8],
         job: &Job,
         library: &Mutex<Library>,
-        buffers: &Mutex<Vec<Vec<u8>>>,
+        buffers: &Buffers,
     ) -> Part {
         // Output buffers are used again block after block: a new one for every chunk would have
         // the allocator return memory to the system and fault it in again.
