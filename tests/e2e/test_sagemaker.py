@@ -260,6 +260,35 @@ class PresignedUrlTests(E2ETestCase):
         self.assertIn("JumpStart and project templates: <strong>disabled</strong>", page)
         self.assertIn("SageMaker Service Catalog portfolio is disabled", page)
 
+    def test_the_page_shows_jumpstart_enabled_once_the_seeds_conditions_hold(self):
+        sc = self.server.admin("servicecatalog")
+        for name in ("AmazonSageMakerServiceCatalogProductsLaunchRole",
+                     "AmazonSageMakerServiceCatalogProductsUseRole"):
+            try:
+                self.iam.create_role(RoleName=name, Path="/service-role/",
+                                     AssumeRolePolicyDocument=json.dumps(
+                                         trust({"Service": "servicecatalog.amazonaws.com"})))
+            except self.iam.exceptions.EntityAlreadyExistsException:
+                pass
+        self.sm.enable_sagemaker_servicecatalog_portfolio()
+        try:
+            shares = sc.list_accepted_portfolio_shares(PortfolioShareType="IMPORTED")
+            portfolio = [p for p in shares["PortfolioDetails"]
+                         if p["ProviderName"] == "Amazon SageMaker"][0]
+            sc.associate_principal_with_portfolio(PortfolioId=portfolio["Id"],
+                                                  PrincipalARN=role_arn(self.role),
+                                                  PrincipalType="IAM")
+            url = self.sm.create_presigned_domain_url(DomainId=self.domain_id,
+                                                      UserProfileName=self.user)["AuthorizedUrl"]
+            _, headers, _ = self.get(url)
+            _, _, page = self.get(self.server.url + "/studio/home",
+                                  headers["set-cookie"].split(";")[0])
+            self.assertIn("JumpStart and project templates: <strong>enabled</strong>", page)
+            sc.disassociate_principal_from_portfolio(PortfolioId=portfolio["Id"],
+                                                     PrincipalARN=role_arn(self.role))
+        finally:
+            self.sm.disable_sagemaker_servicecatalog_portfolio()
+
     def test_an_expired_or_tampered_link_is_refused(self):
         url = self.sm.create_presigned_domain_url(DomainId=self.domain_id,
                                                   UserProfileName=self.user,

@@ -81,7 +81,7 @@ pub fn jumpstart_status(state: &State, domain: &Domain, profile: &UserProfile) -
             reasons.push("neither the user profile nor the domain has an execution role".into())
         }
         Some(role) => {
-            if !role_in_sagemaker_portfolio(state, role) {
+            if !crate::servicecatalog::role_in_sagemaker_portfolio(state, role) {
                 reasons.push(format!(
                     "the execution role {role} is not associated with the SageMaker portfolio \
                      (AssociatePrincipalWithPortfolio)"
@@ -118,12 +118,6 @@ pub fn jumpstart_status(state: &State, domain: &Domain, profile: &UserProfile) -
         execution_role,
         reasons,
     }
-}
-
-/// Whether a role is a principal of the SageMaker portfolio (wired to Service Catalog's
-/// principals as that service lands; until then no role is).
-pub(super) fn role_in_sagemaker_portfolio(_state: &State, _role: &str) -> bool {
-    false
 }
 
 pub(super) fn create_presigned_domain_url(
