@@ -308,9 +308,8 @@ fn run_cases(path: &Path, format: Format, infer_wildcard_only: bool) -> u8 {
     let catalog: Option<runner::Catalog> =
         infer_wildcard_only.then(|| Reference::embedded() as runner::Catalog);
     let mut runner = Runner::new(format, catalog);
-    // Each block's results reach the lock as one write of whole lines, which its line buffer
-    // passes straight on.
-    let mut stdout = std::io::stdout().lock();
+    // Results are written chunk by chunk; a large buffer makes few system calls of them.
+    let mut stdout = std::io::BufWriter::with_capacity(256 << 10, std::io::stdout().lock());
     for file in &files {
         if runner.run_file(file, &mut stdout).is_err() {
             // The reader went away (`| head`): stop quietly, as command-line tools do.

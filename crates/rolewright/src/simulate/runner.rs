@@ -34,7 +34,7 @@ pub type Catalog = &'static (dyn ActionCatalog + Sync);
 const BLOCK: usize = 512 << 10;
 
 /// Blocks are cut into chunks of about this size, which the workers take one at a time.
-const CHUNK: usize = 64 << 10;
+const CHUNK: usize = 16 << 10;
 
 /// Cases of a JSON array file per chunk.
 const CASES_PER_CHUNK: usize = 128;
@@ -387,49 +387,50 @@ struct Blocks<'a> {
 }
 
 impl Blocks<'_> {
+    /// Reads, decides and writes the file's blocks. While the workers decide a block, this
+    /// thread reads the next one; the next block is handed to the helpers before this one's
+    /// results are written, so that they are not idle meanwhile.
     fn run(&mut self, crew: &mut Crew<'_, '_>, out: &mut impl Write) -> Result<Streamed, Gone> {
         let job = self.job;
         let cannot_read = |e: &dyn std::fmt::Display| format!("cannot read `{}`: {e}", job.shown);
-        let mut block: Vec<u8> = Vec::with_capacity(BLOCK + (64 << 10));
-        let mut next: Vec<u8> = Vec::with_capacity(BLOCK + (64 << 10));
+        // Bytes read but not handed out yet (they start with the end of the last block's last
+        // line), and a buffer to read the next block's start into.
+        let mut pending: Vec<u8> = Vec::with_capacity(BLOCK + (64 << 10));
+        let mut spare: Vec<u8> = Vec::with_capacity(BLOCK + (64 << 10));
         // The first block is small, so that the workers start early.
-        let mut eof = match fill(&mut self.file, &mut block, BLOCK / 16) {
+        let mut eof = match fill(&mut self.file, &mut pending, BLOCK / 16) {
             Ok(eof) => eof,
             Err(e) => return self.stop(&cannot_read(&e), out),
         };
+        let mut current = match self.task(&mut pending, &mut spare, &mut eof) {
+            Ok(task) => task,
+            Err(e) => return self.stop(&cannot_read(&e), out),
+        };
+        crew.hand(&current);
         let (mut line, mut started) = (1usize, false);
         loop {
-            let cut = if eof {
-                block.len()
-            } else if let Some(newline) = block.iter().rposition(|&b| b == b'\n') {
-                newline + 1
-            } else {
-                // A line longer than a block: read on until it ends.
-                let target = block.len() + BLOCK;
-                match fill(&mut self.file, &mut block, target) {
-                    Ok(at_end) => eof = at_end,
-                    Err(e) => return self.stop(&cannot_read(&e), out),
-                }
-                continue;
-            };
-            next.clear();
-            next.extend_from_slice(&block[cut..]);
-            block.truncate(cut);
-            let task = Arc::new(BlockTask {
-                chunks: chunks_of_lines(&block),
-                bytes: std::mem::take(&mut block),
-                taken: AtomicUsize::new(0),
-                done: Mutex::new(Vec::new()),
-                finished: Condvar::new(),
-            });
-            crew.hand(&task);
             let read = if eof {
                 Ok(true)
             } else {
-                fill(&mut self.file, &mut next, BLOCK)
+                fill(&mut self.file, &mut pending, BLOCK)
             };
-            task.work(self.worker, job, self.library, self.buffers);
-            let parts = task.parts();
+            current.work(self.worker, job, self.library, self.buffers);
+            let parts = current.parts();
+            eof = match read {
+                Ok(eof) => eof,
+                Err(e) => return self.stop(&cannot_read(&e), out),
+            };
+            let next = if pending.is_empty() && eof {
+                None
+            } else {
+                match self.task(&mut pending, &mut spare, &mut eof) {
+                    Ok(task) => Some(task),
+                    Err(e) => return self.stop(&cannot_read(&e), out),
+                }
+            };
+            if let Some(next) = &next {
+                crew.hand(next);
+            }
             for part in &parts {
                 let first_case = !started && part.run == 0;
                 if first_case && (part.first_is_array || part.stop.is_some()) {
@@ -451,18 +452,46 @@ impl Blocks<'_> {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .extend(parts.into_iter().map(|part| part.out));
-            if eof {
+            let Some(next) = next else {
                 return Ok(Streamed::Done);
-            }
-            eof = match read {
-                Ok(eof) => eof,
-                Err(e) => return self.stop(&cannot_read(&e), out),
             };
-            // The block read meanwhile is next; this one's buffer is used again when no helper
-            // holds the task any more (else a new one is made).
-            block = Arc::try_unwrap(task).map_or_else(|_| Vec::new(), |task| task.bytes);
-            std::mem::swap(&mut block, &mut next);
+            // This block's buffer is used again when no helper holds its task any more.
+            if let Ok(done) = Arc::try_unwrap(std::mem::replace(&mut current, next)) {
+                spare = done.bytes;
+            }
         }
+    }
+
+    /// Cuts the whole lines of `pending` into a task, reading on when not even one line is
+    /// there; the rest of the last line is left in `pending` (by way of `spare`).
+    fn task(
+        &mut self,
+        pending: &mut Vec<u8>,
+        spare: &mut Vec<u8>,
+        eof: &mut bool,
+    ) -> std::io::Result<Arc<BlockTask>> {
+        let cut = loop {
+            if *eof {
+                break pending.len();
+            }
+            if let Some(newline) = pending.iter().rposition(|&b| b == b'\n') {
+                break newline + 1;
+            }
+            // A line longer than a block: read on until it ends.
+            let target = pending.len() + BLOCK;
+            *eof = fill(&mut self.file, pending, target)?;
+        };
+        spare.clear();
+        spare.extend_from_slice(&pending[cut..]);
+        pending.truncate(cut);
+        let bytes = std::mem::replace(pending, std::mem::take(spare));
+        Ok(Arc::new(BlockTask {
+            chunks: chunks_of_lines(&bytes),
+            bytes,
+            taken: AtomicUsize::new(0),
+            done: Mutex::new(Vec::new()),
+            finished: Condvar::new(),
+        }))
     }
 
     fn stop(&mut self, error: &str, out: &mut impl Write) -> Result<Streamed, Gone> {
