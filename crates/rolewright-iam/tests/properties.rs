@@ -4,7 +4,8 @@
 //! * writing a tree as JSON and reading it back gives the same tree;
 //! * adding a `Deny` never grants anything, and a matching `Deny` always denies;
 //! * an `Allow` whose actions cannot name the request's action never allows;
-//! * evaluation is deterministic, and compiled policies can be shared between threads.
+//! * evaluation is deterministic, and compiled policies can be shared between threads;
+//! * a brief decision is the full one without its list of matched statements.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -654,6 +655,19 @@ proptest! {
             s.spawn(|| set.evaluate(&request)).join().unwrap()
         });
         prop_assert_eq!(&from_thread, &first);
+    }
+
+    /// e. The brief decision is the full one without its list of matched statements.
+    #[test]
+    fn a_brief_decision_is_the_full_one_without_the_statements(
+        setup in setup(IDENTITY, RESOURCE_POLICY, IDENTITY),
+        request in request(REQUEST_ACTIONS),
+    ) {
+        let set = setup.compile();
+        let brief = set.evaluate_brief(&request);
+        prop_assert!(brief.matched.is_empty());
+        let full = Decision { matched: Vec::new(), ..set.evaluate(&request) };
+        prop_assert_eq!(brief, full);
     }
 }
 

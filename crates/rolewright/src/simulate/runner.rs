@@ -880,7 +880,8 @@ impl Worker {
             return false;
         };
         *request.context_mut() = std::mem::take(&mut view.context);
-        let decision = set.evaluate(&request);
+        // Only the outcome and `blockedBy` are printed: the matched statements are not listed.
+        let decision = set.evaluate_brief(&request);
         write_decided(view, &decision, job, part);
         true
     }
