@@ -54,7 +54,12 @@ for round in $(seq "$rounds"); do
              "moto describe-domain" "rw create-user-profile"; do
     set -- $job
     if [ "$1" = moto ] && [ "$only" = rolewright ]; then results+=("{}"); continue; fi
-    out=$(run_load "$1" "$2" "$concurrency" --users "$users")
+    if [ "$2" = create-user-profile ]; then
+      # Its own domain (created on first use), so that the read domain keeps $users profiles.
+      out=$(run_load "$1" "$2" "$concurrency" --setup --users 0)
+    else
+      out=$(run_load "$1" "$2" "$concurrency" --users "$users")
+    fi
     python3 - "$round" "$job" "$out" >&2 <<'PY'
 import json, sys
 d = json.loads(sys.argv[3])

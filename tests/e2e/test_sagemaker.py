@@ -100,6 +100,28 @@ class StudioTests(E2ETestCase):
         self.assertError(lambda: self.sm.describe_domain(DomainId=domain_id),
                          "ResourceNotFound", 400)
 
+    def test_list_user_profiles_pages_in_creation_order(self):
+        domain_id = self.new_domain()["DomainId"]
+        names = [unique(f"p{i}") for i in range(5)]
+        for name in names:
+            self.sm.create_user_profile(DomainId=domain_id, UserProfileName=name)
+            time.sleep(0.01)
+        seen, token = [], None
+        while True:
+            kwargs = {"DomainIdEquals": domain_id, "MaxResults": 2}
+            if token:
+                kwargs["NextToken"] = token
+            page = self.sm.list_user_profiles(**kwargs)
+            self.assertLessEqual(len(page["UserProfiles"]), 2)
+            seen += [p["UserProfileName"] for p in page["UserProfiles"]]
+            token = page.get("NextToken")
+            if not token:
+                break
+        self.assertEqual(seen, names)
+        newest_first = self.sm.list_user_profiles(DomainIdEquals=domain_id, SortOrder="Descending",
+                                                  MaxResults=3)["UserProfiles"]
+        self.assertEqual([p["UserProfileName"] for p in newest_first], names[::-1][:3])
+
     def test_an_execution_role_that_does_not_exist_is_refused(self):
         self.assertError(lambda: self.sm.create_domain(
             DomainName=unique("studio"), AuthMode="IAM", SubnetIds=["subnet-1"], VpcId="vpc-1",

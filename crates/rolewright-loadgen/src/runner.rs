@@ -393,7 +393,12 @@ fn studio_user(i: usize) -> String {
 /// Finds the generator's domain (`<role-name>-studio`), creating it and --users profiles with
 /// --setup; returns its id.
 async fn studio_domain(plan: &Plan) -> anyhow::Result<String> {
-    let name = format!("{}-studio", plan.role_name);
+    // Writes go to a domain of their own, so that the read workloads keep a domain of --users.
+    let name = if plan.workload == Workload::CreateUserProfile {
+        format!("{}-studio-writes", plan.role_name)
+    } else {
+        format!("{}-studio", plan.role_name)
+    };
     let mut token: Option<String> = None;
     loop {
         let body = match &token {
@@ -434,10 +439,15 @@ async fn studio_domain(plan: &Plan) -> anyhow::Result<String> {
     let answer: serde_json::Value =
         serde_json::from_str(&sagemaker_call(plan, "CreateDomain", &body.to_string()).await?)
             .context("CreateDomain answered with something else than JSON")?;
-    let id = answer["DomainId"]
-        .as_str()
-        .context("CreateDomain answered without a DomainId")?
-        .to_string();
+    let id = match answer["DomainId"].as_str() {
+        Some(id) => id.to_string(),
+        // moto answers CreateDomain with the ARN and the URL only.
+        None => answer["DomainArn"]
+            .as_str()
+            .and_then(|arn| arn.rsplit('/').next())
+            .context("CreateDomain answered without a DomainId or a DomainArn")?
+            .to_string(),
+    };
     create_users(plan, &id).await?;
     Ok(id)
 }

@@ -155,21 +155,32 @@ pub(super) fn list_user_profiles(cx: &mut Cx<'_>, mut input: Input) -> Result<Re
             p.created_ms
         }
     };
-    profiles.sort_by(|a, b| {
-        time(a)
+    let descending = order == "Descending";
+    let cmp = |a: &&UserProfile, b: &&UserProfile| {
+        let o = time(a)
             .cmp(&time(b))
             .then_with(|| a.domain_id.cmp(&b.domain_id))
-            .then_with(|| a.name.cmp(&b.name))
-    });
-    if order == "Descending" {
-        profiles.reverse();
+            .then_with(|| a.name.cmp(&b.name));
+        if descending { o.reverse() } else { o }
+    };
+    // A page needs only the first offset + max + 1 profiles in order (the last one says whether
+    // another page follows): select them in linear time, then sort just those.
+    let offset = token
+        .as_deref()
+        .and_then(|t| t.parse::<usize>().ok())
+        .unwrap_or(0);
+    let needed = offset.saturating_add(max).saturating_add(1);
+    if needed < profiles.len() {
+        profiles.select_nth_unstable_by(needed - 1, cmp);
+        profiles.truncate(needed);
     }
-    let items = profiles
-        .into_iter()
-        .enumerate()
-        .map(|(i, p)| (format!("{i:010}"), p))
-        .collect();
-    let (page, next) = page(items, token.as_deref(), max);
+    profiles.sort_by(cmp);
+    let end = offset.saturating_add(max).min(profiles.len());
+    let page = profiles
+        .get(offset.min(end)..end)
+        .unwrap_or_default()
+        .to_vec();
+    let next = (profiles.len() > end).then(|| crate::iam::encode_marker(&format!("{end:010}")));
     let list: Vec<Value> = page
         .into_iter()
         .map(|p| {
