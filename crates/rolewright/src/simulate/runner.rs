@@ -9,7 +9,7 @@
 //! ([`EngineCase`] with serde), so results and messages are the same whichever path a case took.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasher, Hasher};
 use std::io::{Read as _, Write};
 use std::path::Path;
@@ -32,6 +32,9 @@ pub type Catalog = &'static (dyn ActionCatalog + Sync);
 
 /// JSON Lines files are read in blocks of about this size (cut at a line's end).
 const BLOCK: usize = 512 << 10;
+
+/// At most this many blocks are read and handed out ahead of the one being written.
+const IN_FLIGHT: usize = 3;
 
 /// Blocks are cut into chunks of about this size, which the workers take one at a time.
 const CHUNK: usize = 16 << 10;
@@ -308,18 +311,48 @@ struct BlockTask {
 impl BlockTask {
     /// Decides chunks until none is left.
     fn work(&self, worker: &mut Worker, job: &Job, library: &Mutex<Library>, buffers: &Buffers) {
-        loop {
-            let i = self.taken.fetch_add(1, Ordering::Relaxed);
-            let Some(chunk) = self.chunks.get(i).and_then(|r| self.bytes.get(r.clone())) else {
-                return;
-            };
-            let part = worker.run_lines(chunk, job, library, buffers);
-            let mut done = self.done.lock().unwrap_or_else(PoisonError::into_inner);
-            done.push((i, part));
-            if done.len() == self.chunks.len() {
-                self.finished.notify_all();
-            }
+        while self.work_one(worker, job, library, buffers) {}
+    }
+
+    /// Decides the next chunk not taken yet; `false` when none is left.
+    fn work_one(
+        &self,
+        worker: &mut Worker,
+        job: &Job,
+        library: &Mutex<Library>,
+        buffers: &Buffers,
+    ) -> bool {
+        let i = self.taken.fetch_add(1, Ordering::Relaxed);
+        let Some(chunk) = self.chunks.get(i).and_then(|r| self.bytes.get(r.clone())) else {
+            return false;
+        };
+        let part = worker.run_lines(chunk, job, library, buffers);
+        let mut done = self.done.lock().unwrap_or_else(PoisonError::into_inner);
+        done.push((i, part));
+        if done.len() == self.chunks.len() {
+            self.finished.notify_all();
         }
+        true
+    }
+
+    /// Waits until every chunk has been decided.
+    fn parts_ready(&self) {
+        let mut done = self.done.lock().unwrap_or_else(PoisonError::into_inner);
+        while done.len() < self.chunks.len() {
+            done = self
+                .finished
+                .wait(done)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    /// Whether every chunk has been decided.
+    fn is_finished(&self) -> bool {
+        self.done
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+            == self.chunks.len()
     }
 
     /// Waits for every chunk; the parts in the order of the chunks.
@@ -387,83 +420,88 @@ struct Blocks<'a> {
 }
 
 impl Blocks<'_> {
-    /// Reads, decides and writes the file's blocks. While the workers decide a block, this
-    /// thread reads the next one; the next block is handed to the helpers before this one's
-    /// results are written, so that they are not idle meanwhile.
+    /// Reads, decides and writes the file's blocks. Up to [`IN_FLIGHT`] blocks are handed out
+    /// at a time, and this thread takes chunks from the oldest that has some left: when a
+    /// helper is slow to finish its chunk of one block (its core taken by another process),
+    /// this thread goes on with the next instead of waiting. Results are written block by
+    /// block, in the order of the file.
     fn run(&mut self, crew: &mut Crew<'_, '_>, out: &mut impl Write) -> Result<Streamed, Gone> {
         let job = self.job;
         let cannot_read = |e: &dyn std::fmt::Display| format!("cannot read `{}`: {e}", job.shown);
         // Bytes read but not handed out yet (they start with the end of the last block's last
-        // line), and a buffer to read the next block's start into.
+        // line), and buffers to read into.
         let mut pending: Vec<u8> = Vec::with_capacity(BLOCK + (64 << 10));
-        let mut spare: Vec<u8> = Vec::with_capacity(BLOCK + (64 << 10));
+        let mut spare: Vec<Vec<u8>> = Vec::new();
+        let mut flight: VecDeque<Arc<BlockTask>> = VecDeque::with_capacity(IN_FLIGHT);
         // The first block is small, so that the workers start early.
-        let mut eof = match fill(&mut self.file, &mut pending, BLOCK / 16) {
-            Ok(eof) => eof,
-            Err(e) => return self.stop(&cannot_read(&e), out),
-        };
-        let mut current = match self.task(&mut pending, &mut spare, &mut eof) {
-            Ok(task) => task,
-            Err(e) => return self.stop(&cannot_read(&e), out),
-        };
-        crew.hand(&current);
+        let (mut eof, mut first) = (false, true);
         let (mut line, mut started) = (1usize, false);
         loop {
-            let read = if eof {
-                Ok(true)
-            } else {
-                fill(&mut self.file, &mut pending, BLOCK)
-            };
-            current.work(self.worker, job, self.library, self.buffers);
-            let parts = current.parts();
-            eof = match read {
-                Ok(eof) => eof,
-                Err(e) => return self.stop(&cannot_read(&e), out),
-            };
-            let next = if pending.is_empty() && eof {
-                None
-            } else {
-                match self.task(&mut pending, &mut spare, &mut eof) {
-                    Ok(task) => Some(task),
+            while flight.len() < IN_FLIGHT && !(eof && pending.is_empty()) {
+                let target = if first { BLOCK / 16 } else { BLOCK };
+                first = false;
+                if !eof {
+                    eof = match fill(&mut self.file, &mut pending, target) {
+                        Ok(eof) => eof,
+                        Err(e) => return self.stop(&cannot_read(&e), out),
+                    };
+                }
+                let mut buffer = spare.pop().unwrap_or_default();
+                let task = match self.task(&mut pending, &mut buffer, &mut eof) {
+                    Ok(task) => task,
                     Err(e) => return self.stop(&cannot_read(&e), out),
-                }
-            };
-            if let Some(next) = &next {
-                crew.hand(next);
+                };
+                crew.hand(&task);
+                flight.push_back(task);
             }
-            for part in &parts {
-                let first_case = !started && part.run == 0;
-                if first_case && (part.first_is_array || part.stop.is_some()) {
-                    return Ok(Streamed::WholeFile);
+            let worked = flight
+                .iter()
+                .any(|task| task.work_one(self.worker, job, self.library, self.buffers));
+            while flight.front().is_some_and(|task| task.is_finished()) {
+                let Some(task) = flight.pop_front() else {
+                    break;
+                };
+                let parts = task.parts();
+                for part in &parts {
+                    let first_case = !started && part.run == 0;
+                    if first_case && (part.first_is_array || part.stop.is_some()) {
+                        return Ok(Streamed::WholeFile);
+                    }
+                    started |= part.run > 0;
+                    write_part(self.totals, part, out)?;
+                    match &part.stop {
+                        Some(Stop::NotACase { line: at, error }) => {
+                            return self.stop(&format!("line {}: {error}", line + at), out);
+                        }
+                        Some(Stop::NotUtf8) => {
+                            let message = cannot_read(&"stream did not contain valid UTF-8");
+                            return self.stop(&message, out);
+                        }
+                        None => line += part.lines,
+                    }
                 }
-                started |= part.run > 0;
-                write_part(self.totals, part, out)?;
-                match &part.stop {
-                    Some(Stop::NotACase { line: at, error }) => {
-                        return self.stop(&format!("line {}: {error}", line + at), out);
-                    }
-                    Some(Stop::NotUtf8) => {
-                        return self.stop(&cannot_read(&"stream did not contain valid UTF-8"), out);
-                    }
-                    None => line += part.lines,
+                self.buffers
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .extend(parts.into_iter().map(|part| part.out));
+                // The block's buffer is used again when no helper holds its task any more.
+                if let Ok(done) = Arc::try_unwrap(task) {
+                    spare.push(done.bytes);
                 }
             }
-            self.buffers
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .extend(parts.into_iter().map(|part| part.out));
-            let Some(next) = next else {
+            if flight.is_empty() && eof && pending.is_empty() {
                 return Ok(Streamed::Done);
-            };
-            // This block's buffer is used again when no helper holds its task any more.
-            if let Ok(done) = Arc::try_unwrap(std::mem::replace(&mut current, next)) {
-                spare = done.bytes;
+            }
+            if !worked && let Some(front) = flight.front() {
+                // Every chunk handed out is taken, and no more can be read (the file is read,
+                // or enough blocks are out): wait for the oldest block's last one.
+                front.parts_ready();
             }
         }
     }
 
     /// Cuts the whole lines of `pending` into a task, reading on when not even one line is
-    /// there; the rest of the last line is left in `pending` (by way of `spare`).
+    /// there; the rest of the last line is left in `pending`, which `spare` becomes.
     fn task(
         &mut self,
         pending: &mut Vec<u8>,
