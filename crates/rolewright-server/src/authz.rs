@@ -30,8 +30,8 @@ pub struct PolicyCache {
 pub struct RequestFacts {
     /// Unix seconds.
     pub now: i64,
-    /// The caller's address.
-    pub source_ip: String,
+    /// The caller's address, when known (`aws:SourceIp` is absent otherwise).
+    pub source_ip: Option<String>,
     /// The region of the signature's scope.
     pub region: String,
 }
@@ -198,7 +198,9 @@ pub fn base_context(state: &State, caller: &Caller, facts: &RequestFacts) -> Req
     ctx.set("aws:CurrentTime", iso_time(facts.now));
     ctx.set("aws:EpochTime", facts.now.to_string());
     ctx.set("aws:SecureTransport", "false");
-    ctx.set("aws:SourceIp", facts.source_ip.clone());
+    if let Some(ip) = &facts.source_ip {
+        ctx.set("aws:SourceIp", ip.clone());
+    }
     ctx.set("aws:RequestedRegion", facts.region.clone());
     ctx.set("aws:ViaAWSService", "false");
     ctx.set("aws:PrincipalIsAWSService", "false");

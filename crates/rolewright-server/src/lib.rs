@@ -22,6 +22,8 @@ pub mod iam;
 pub mod ids;
 pub mod managed;
 pub mod model;
+pub mod operation;
+pub mod router;
 pub mod sagemaker;
 pub mod server;
 pub mod service_model;
@@ -35,11 +37,10 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use axum::Router;
-
 use crate::model::{AccessKey, Change, KeyStatus, kind};
+pub use crate::router::app;
+use crate::server::App;
 pub use crate::server::Quotas;
-use crate::server::{App, handle};
 use crate::store::{Store, StoreError, create_private_file};
 
 /// The bootstrap administrator's user name.
@@ -159,6 +160,12 @@ impl Server {
         })
     }
 
+    /// The control plane's router on this server's state (what [`Server::run`] serves), for
+    /// driving requests without a socket (`tower::ServiceExt::oneshot`).
+    pub fn router(&self) -> axum::Router {
+        app(self.app.clone())
+    }
+
     /// The address actually bound.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
@@ -185,7 +192,7 @@ impl Server {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServeError> {
-        let router = Router::new().fallback(handle).with_state(self.app.clone());
+        let router = app(self.app.clone());
         let persister = {
             let app = self.app.clone();
             tokio::spawn(async move {

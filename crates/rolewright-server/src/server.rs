@@ -1,28 +1,18 @@
-//! The HTTP front: reads each request within a size limit, verifies its signature, routes it
-//! by protocol (query `Action` or JSON `X-Amz-Target`) to a service, renders the reply or
-//! AWS's error shape, and logs it to the audit log.
+//! What every operation is served with: the shared state ([`App`]), the request context
+//! ([`Cx`]) through which handlers authorize with the engine, record each decision for the
+//! audit log and write durably, and the reply before its protocol renders it.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use axum::body::Body;
-use axum::extract::{ConnectInfo, State as AxumState};
-use axum::http::{HeaderMap, HeaderValue, Response, StatusCode, header};
-use http_body_util::{BodyExt, Limited};
 use rolewright_iam::RequestContext;
-use tracing::Instrument as _;
 
 use crate::audit::{AuditDecision, AuditRecord};
-use crate::auth::{self, Caller, auth_error};
+use crate::auth::Caller;
 use crate::authz::{self, PolicyCache, RequestFacts};
 use crate::error::ApiError;
 use crate::model::{Change, State};
 use crate::store::{Store, lock};
-use crate::wire::json;
-use crate::wire::query::{Params, parse_form};
-use crate::wire::xml::{self, XmlWriter};
-use crate::{iam, sagemaker, servicecatalog, sts};
+use crate::wire::xml::XmlWriter;
 
 /// The largest request body accepted (IAM's largest input, a 131,072-character policy
 /// document, percent-encoded, fits several times over).
@@ -143,10 +133,59 @@ pub struct Cx<'a> {
     /// The `Host` the client addressed (links the server hands out point there).
     pub host: String,
     audit: AuditRecord,
+    /// The decision the request's own audit line names: its first, unless a later one denied.
+    headline: Option<usize>,
     audited: bool,
 }
 
 impl<'a> Cx<'a> {
+    /// The context of a request by `caller`, whose audit record so far is `audit`.
+    pub fn new(
+        app: &'a App,
+        caller: Caller,
+        facts: RequestFacts,
+        request_id: String,
+        op: String,
+        host: &str,
+        audit: AuditRecord,
+    ) -> Cx<'a> {
+        Cx {
+            app,
+            caller,
+            facts,
+            request_id,
+            op,
+            host: host.to_string(),
+            audit,
+            headline: None,
+            audited: false,
+        }
+    }
+
+    /// Whether the audit record was committed with the request's write.
+    pub fn audited(&self) -> bool {
+        self.audited
+    }
+
+    /// The audit record, with every decision recorded and the headline one named.
+    pub fn into_audit(mut self) -> AuditRecord {
+        self.name_headline();
+        self.audit
+    }
+
+    /// Copies the headline decision into the request's own audit line.
+    fn name_headline(&mut self) {
+        let Some(d) = self.headline.and_then(|i| self.audit.decisions.get(i)) else {
+            return;
+        };
+        let (action, resource) = (d.action.clone(), d.resource.clone());
+        let (decision, reason) = (d.decision.clone(), d.reason.clone());
+        self.audit.action = Some(action);
+        self.audit.resource = Some(resource);
+        self.audit.decision = decision;
+        self.audit.reason = Some(reason);
+    }
+
     /// The condition keys every request of this caller carries.
     pub fn context(&self, state: &State) -> RequestContext {
         authz::base_context(state, &self.caller, &self.facts)
@@ -218,12 +257,8 @@ impl<'a> Cx<'a> {
     /// log names its first decision (the operation's action) unless a later one denied it.
     fn record(&mut self, action: &str, resource: &str, allowed: bool, reason: String) {
         let decision = if allowed { "allowed" } else { "denied" };
-        let first = self.audit.decisions.is_empty();
-        if first || !allowed {
-            self.audit.action = Some(action.to_string());
-            self.audit.resource = Some(resource.to_string());
-            self.audit.decision = decision.into();
-            self.audit.reason = Some(reason.clone());
+        if self.headline.is_none() || !allowed {
+            self.headline = Some(self.audit.decisions.len());
         }
         self.audit.decisions.push(AuditDecision {
             action: action.to_string(),
@@ -279,6 +314,7 @@ impl<'a> Cx<'a> {
         &mut self,
         apply: impl FnOnce(&mut State) -> Result<(T, Vec<Change>), ApiError>,
     ) -> Result<T, ApiError> {
+        self.name_headline();
         let mut record = self.audit.clone();
         record.status = 200;
         let result = self.app.store.write(Some(record), apply).await;
@@ -322,493 +358,18 @@ fn shown_resource(action: &str, resource: &str, account: &str) -> String {
     }
 }
 
-fn now_unix() -> i64 {
+/// Now, in seconds since the epoch.
+pub(crate) fn now_unix() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
 }
 
-fn now_ms() -> i64 {
+/// Now, in milliseconds since the epoch.
+pub(crate) fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
-}
-
-/// How a request expects its reply.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Protocol {
-    Query(&'static str),
-    Json,
-}
-
-fn error_response(protocol: Protocol, error: &ApiError, request_id: &str) -> Response<Body> {
-    let status = match protocol {
-        Protocol::Json => error.json_status(),
-        Protocol::Query(_) => error.status,
-    };
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
-    let mut response = match protocol {
-        Protocol::Query(namespace) => {
-            let mut r = Response::new(Body::from(xml::error_document(
-                error, namespace, request_id,
-            )));
-            r.headers_mut()
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
-            r
-        }
-        Protocol::Json => {
-            let mut r = Response::new(Body::from(json::error_body(error)));
-            r.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/x-amz-json-1.1"),
-            );
-            if let Ok(v) = HeaderValue::from_str(error.json_code()) {
-                r.headers_mut().insert("x-amzn-errortype", v);
-            }
-            r
-        }
-    };
-    *response.status_mut() = status;
-    if let Ok(v) = HeaderValue::from_str(request_id) {
-        response.headers_mut().insert("x-amzn-requestid", v);
-    }
-    response
-}
-
-fn success_response(protocol: Protocol, body: String, request_id: &str) -> Response<Body> {
-    let mut r = Response::new(Body::from(body));
-    let content_type = match protocol {
-        Protocol::Query(_) => "text/xml",
-        Protocol::Json => "application/x-amz-json-1.1",
-    };
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    if let Ok(v) = HeaderValue::from_str(request_id) {
-        r.headers_mut().insert("x-amzn-requestid", v);
-    }
-    r
-}
-
-fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
-}
-
-/// The protocol a request speaks, from its target header and signing scope.
-fn protocol_of(headers: &HeaderMap) -> Protocol {
-    if headers.contains_key("x-amz-target") {
-        return Protocol::Json;
-    }
-    let scope_service = header_str(headers, "authorization")
-        .and_then(|a| a.split("Credential=").nth(1))
-        .and_then(|c| c.split('/').nth(3));
-    match scope_service {
-        Some("sts") => Protocol::Query(STS_NAMESPACE),
-        _ => Protocol::Query(IAM_NAMESPACE),
-    }
-}
-
-/// Serves one HTTP request.
-pub async fn handle(
-    AxumState(app): AxumState<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    request: axum::extract::Request,
-) -> Response<Body> {
-    let request_id = crate::ids::request_id();
-    let (parts, body) = request.into_parts();
-    if parts.method == axum::http::Method::GET && parts.uri.path().starts_with("/studio/") {
-        return studio_page(&app, &parts, peer, &request_id);
-    }
-    let mut protocol = protocol_of(&parts.headers);
-    let mut audit = AuditRecord {
-        time_ms: now_ms(),
-        request_id: request_id.clone(),
-        source_ip: Some(peer.ip().to_string()),
-        decision: "error".into(),
-        user_agent: header_str(&parts.headers, "user-agent").map(|s| s.chars().take(256).collect()),
-        ..AuditRecord::default()
-    };
-    let span = tracing::info_span!("request", request_id = %request_id);
-    let outcome = serve(
-        &app,
-        &parts,
-        body,
-        peer,
-        &request_id,
-        &mut protocol,
-        &mut audit,
-    )
-    .instrument(span.clone())
-    .await;
-    let _entered = span.enter();
-    let (response, audited) = match outcome {
-        Ok((body, audited)) => (success_response(protocol, body, &request_id), audited),
-        Err(error) => {
-            if error.receiver {
-                tracing::error!(
-                    code = error.code,
-                    action = audit.action.as_deref().unwrap_or("-"),
-                    principal = audit.principal.as_deref().unwrap_or("-"),
-                    "server fault: {}",
-                    error.message
-                );
-            }
-            audit.error_code = Some(error.code.to_string());
-            if audit.reason.is_none() || audit.decision != "denied" {
-                audit.reason = Some(error.message.chars().take(512).collect());
-            }
-            (error_response(protocol, &error, &request_id), false)
-        }
-    };
-    tracing::debug!(
-        status = response.status().as_u16(),
-        action = audit.action.as_deref().unwrap_or("-"),
-        principal = audit.principal.as_deref().unwrap_or("-"),
-        decision = %audit.decision,
-        "served"
-    );
-    if !audited {
-        audit.status = response.status().as_u16();
-        app.store.audit(audit);
-    }
-    response
-}
-
-/// A presigned Studio link (`/studio/open?token=`) starts a browser session for its user
-/// profile; the session's page (`/studio/home`) needs the session cookie. Both are audited.
-fn studio_page(
-    app: &App,
-    parts: &axum::http::request::Parts,
-    peer: SocketAddr,
-    request_id: &str,
-) -> Response<Body> {
-    use crate::studio;
-    let now = now_unix();
-    let state = app.store.read();
-    let key = state.studio_url_key.clone().unwrap_or_default();
-    let query = parse_form(parts.uri.query().unwrap_or("").as_bytes()).unwrap_or_default();
-    let token_param = query
-        .iter()
-        .find(|(k, _)| k == "token")
-        .map(|(_, v)| v.clone());
-    let cookie = header_str(&parts.headers, "cookie").and_then(|c| {
-        c.split(';')
-            .filter_map(|kv| kv.trim().split_once('='))
-            .find(|(k, _)| *k == studio::COOKIE)
-            .map(|(_, v)| v.to_string())
-    });
-    let (outcome, action) = match parts.uri.path() {
-        studio::OPEN_PATH => (
-            token_param
-                .ok_or(studio::TokenError::Invalid)
-                .and_then(|t| studio::verify(key.as_bytes(), &t, "url", now)),
-            "sagemaker:OpenPresignedDomainUrl",
-        ),
-        studio::HOME_PATH => (
-            cookie
-                .ok_or(studio::TokenError::Invalid)
-                .and_then(|t| studio::verify(key.as_bytes(), &t, "session", now)),
-            "sagemaker:OpenStudio",
-        ),
-        _ => (Err(studio::TokenError::Invalid), "sagemaker:OpenStudio"),
-    };
-    let mut audit = AuditRecord {
-        time_ms: now_ms(),
-        request_id: request_id.to_string(),
-        source_ip: Some(peer.ip().to_string()),
-        service: Some("sagemaker".into()),
-        action: Some(action.into()),
-        decision: "denied".into(),
-        user_agent: header_str(&parts.headers, "user-agent").map(|s| s.chars().take(256).collect()),
-        ..AuditRecord::default()
-    };
-    let html = |status: StatusCode, text: String| {
-        let mut r = Response::new(Body::from(text));
-        *r.status_mut() = status;
-        r.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=utf-8"),
-        );
-        r.headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        r
-    };
-    let response = match outcome {
-        Err(reason) => {
-            audit.reason = Some(reason.to_string());
-            html(StatusCode::FORBIDDEN, studio::refusal(&reason.to_string()))
-        }
-        Ok(grant) => {
-            let profile_arn = state.domains.get(&grant.domain_id).map(|d| {
-                format!(
-                    "arn:aws:sagemaker:{}:{}:user-profile/{}/{}",
-                    d.region, state.account, grant.domain_id, grant.user_profile
-                )
-            });
-            audit.principal = profile_arn.clone();
-            audit.resource = profile_arn;
-            match studio::home(&state, &grant.domain_id, &grant.user_profile, now_ms()) {
-                None => {
-                    audit.reason = Some("the user profile no longer exists".into());
-                    html(
-                        StatusCode::FORBIDDEN,
-                        studio::refusal("the user profile of this link no longer exists"),
-                    )
-                }
-                Some(_) if parts.uri.path() == studio::OPEN_PATH => {
-                    audit.decision = "allowed".into();
-                    audit.reason = Some("a valid presigned domain URL".into());
-                    let session = studio::Grant {
-                        expires: now + grant.session_seconds.max(1),
-                        kind: "session".into(),
-                        nonce: crate::ids::lowercase_alphanumeric(16),
-                        ..grant
-                    };
-                    let token = studio::sign(key.as_bytes(), &session);
-                    let mut r = html(
-                        StatusCode::SEE_OTHER,
-                        studio::page("Signing in", "<p>Signing in to Studio…</p>"),
-                    );
-                    r.headers_mut().insert(
-                        header::LOCATION,
-                        HeaderValue::from_static(studio::HOME_PATH),
-                    );
-                    let cookie = format!(
-                        "{}={token}; Path=/studio/; HttpOnly; SameSite=Strict; Max-Age={}",
-                        studio::COOKIE,
-                        grant.session_seconds.max(1)
-                    );
-                    if let Ok(v) = HeaderValue::from_str(&cookie) {
-                        r.headers_mut().insert(header::SET_COOKIE, v);
-                    }
-                    r
-                }
-                Some(page) => {
-                    audit.decision = "allowed".into();
-                    audit.reason = Some("a valid Studio session".into());
-                    html(StatusCode::OK, page)
-                }
-            }
-        }
-    };
-    audit.status = response.status().as_u16();
-    drop(state);
-    app.store.audit(audit);
-    response
-}
-
-async fn read_body(body: Body, headers: &HeaderMap) -> Result<Vec<u8>, ApiError> {
-    let too_large = || {
-        ApiError::new(
-            "RequestEntityTooLarge",
-            413,
-            format!("Request body must be at most {MAX_BODY_BYTES} bytes."),
-        )
-    };
-    if let Some(length) = header_str(headers, "content-length").and_then(|l| l.parse::<u64>().ok())
-        && length > MAX_BODY_BYTES as u64
-    {
-        return Err(too_large());
-    }
-    match Limited::new(body, MAX_BODY_BYTES).collect().await {
-        Ok(collected) => Ok(collected.to_bytes().to_vec()),
-        Err(e)
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some() =>
-        {
-            Err(too_large())
-        }
-        Err(_) => Err(ApiError::new(
-            "MalformedQueryString",
-            400,
-            "The request body could not be read.",
-        )),
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn serve(
-    app: &App,
-    parts: &axum::http::request::Parts,
-    body: Body,
-    peer: SocketAddr,
-    request_id: &str,
-    protocol: &mut Protocol,
-    audit: &mut AuditRecord,
-) -> Result<(String, bool), ApiError> {
-    let body = read_body(body, &parts.headers).await?;
-    let now = now_unix();
-
-    // Authentication.
-    let headers: Vec<(&str, &[u8])> = parts
-        .headers
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_bytes()))
-        .collect();
-    let signed = rolewright_sigv4::Request {
-        method: parts.method.as_str(),
-        path: parts.uri.path(),
-        query: parts.uri.query().unwrap_or(""),
-        headers: &headers,
-        body: &body,
-    };
-    let authorization = rolewright_sigv4::parse_authorization(&signed)
-        .map_err(|e| auth_error(e.kind(), e.to_string()))?;
-    let (secret, caller) = {
-        let state = app.store.read();
-        auth::lookup(&state, &authorization, now)?
-    };
-    let key = rolewright_sigv4::signing_key(
-        &secret,
-        &authorization.date,
-        &authorization.region,
-        &authorization.service,
-    );
-    rolewright_sigv4::verify(&signed, &authorization, &key, now)
-        .map_err(|e| auth_error(e.kind(), e.to_string()))?;
-    audit.principal = Some(caller.arn.clone());
-    if let auth::Identity::Session { role, .. } = &caller.identity {
-        app.note_role_used(role, now, &authorization.region);
-    }
-    audit.service = Some(authorization.service.clone());
-
-    // Routing.
-    if let Some(target) = header_str(&parts.headers, "x-amz-target") {
-        *protocol = Protocol::Json;
-        let Some((service, operation)) = json::parse_target(target) else {
-            return Err(ApiError::new(
-                "UnknownOperationException",
-                400,
-                format!("Unknown operation {target}"),
-            ));
-        };
-        let (service, operation) = (service.to_string(), operation.to_string());
-        audit.action = Some(format!("{service}:{operation}"));
-        if authorization.service != service {
-            return Err(ApiError::new(
-                "InvalidSignatureException",
-                400,
-                format!("Credential should be scoped to correct service: '{service}'. ",),
-            ));
-        }
-        let input = json::parse_input(&body)?;
-        let mut cx = Cx {
-            app,
-            caller,
-            facts: RequestFacts {
-                now,
-                source_ip: peer.ip().to_string(),
-                region: authorization.region.clone(),
-            },
-            request_id: request_id.to_string(),
-            op: operation.clone(),
-            host: header_str(&parts.headers, "host")
-                .unwrap_or("127.0.0.1")
-                .to_string(),
-            audit: std::mem::take(audit),
-            audited: false,
-        };
-        let reply = match service.as_str() {
-            "sagemaker" => sagemaker::dispatch(&mut cx, &operation, input).await,
-            "servicecatalog" => servicecatalog::dispatch(&mut cx, &operation, input).await,
-            _ => Err(ApiError::new(
-                "UnknownOperationException",
-                400,
-                format!("The operation {operation} is not served by this endpoint yet"),
-            )),
-        };
-        *audit = std::mem::take(&mut cx.audit);
-        let body = match reply? {
-            Reply::Json(value) => value.to_string(),
-            Reply::Empty => "{}".to_string(),
-            Reply::Xml(_) => return Err(ApiError::service_failure()),
-        };
-        return Ok((body, cx.audited));
-    }
-    let namespace = match authorization.service.as_str() {
-        "sts" => STS_NAMESPACE,
-        _ => IAM_NAMESPACE,
-    };
-    *protocol = Protocol::Query(namespace);
-    let mut pairs = parse_form(parts.uri.query().unwrap_or("").as_bytes())?;
-    if !body.is_empty() {
-        let content_type = header_str(&parts.headers, "content-type").unwrap_or("");
-        if !content_type
-            .to_ascii_lowercase()
-            .starts_with("application/x-www-form-urlencoded")
-        {
-            return Err(ApiError::new(
-                "InvalidParameterValue",
-                400,
-                format!(
-                    "The query protocol takes a form body (Content-Type: application/x-www-form-urlencoded), not `{}`",
-                    content_type.chars().take(100).collect::<String>()
-                ),
-            ));
-        }
-        pairs.extend(parse_form(&body)?);
-    }
-    let mut params = Params::new(pairs);
-    let Some(action) = params.get("Action").map(str::to_string) else {
-        return Err(ApiError::new(
-            "MissingAction",
-            400,
-            "The request must contain the parameter Action.",
-        ));
-    };
-    let (service, version) = match authorization.service.as_str() {
-        "iam" => ("iam", "2010-05-08"),
-        "sts" => ("sts", "2011-06-15"),
-        other => {
-            return Err(ApiError::new(
-                "InvalidAction",
-                400,
-                format!("The query protocol is not served for `{other}`"),
-            ));
-        }
-    };
-    if let Some(given) = params.get("Version")
-        && given != version
-    {
-        return Err(ApiError::new(
-            "InvalidAction",
-            400,
-            format!(
-                "Could not find operation {} for version {}",
-                action.chars().take(64).collect::<String>(),
-                given.chars().take(32).collect::<String>()
-            ),
-        ));
-    }
-    audit.action = Some(format!("{service}:{action}"));
-    let mut cx = Cx {
-        app,
-        caller,
-        facts: RequestFacts {
-            now,
-            source_ip: peer.ip().to_string(),
-            region: authorization.region.clone(),
-        },
-        request_id: request_id.to_string(),
-        op: action.clone(),
-        host: header_str(&parts.headers, "host")
-            .unwrap_or("127.0.0.1")
-            .to_string(),
-        audit: std::mem::take(audit),
-        audited: false,
-    };
-    let reply = match service {
-        "sts" => sts::dispatch(&mut cx, &action, &mut params).await,
-        _ => iam::dispatch(&mut cx, &action, &mut params).await,
-    };
-    // Keep what authorization recorded, whatever the outcome.
-    *audit = std::mem::take(&mut cx.audit);
-    let reply = reply?;
-    let body = match reply {
-        Reply::Xml(writer) => writer.wrap(&action, namespace, request_id),
-        Reply::Empty => xml::empty_response(&action, namespace, request_id),
-        Reply::Json(_) => return Err(ApiError::service_failure()),
-    };
-    Ok((body, cx.audited))
 }
 
 /// An unknown query action.

@@ -18,55 +18,9 @@ use crate::model::{
     CatalogConstraint, Change, Portfolio, PortfolioPrincipal, PortfolioProduct, Product,
     ProvisioningArtifact, State, Tag, kind,
 };
+use crate::operation::operation_table;
 use crate::server::{Cx, Reply};
 use crate::wire::json::timestamp;
-
-/// One Service Catalog operation: its name and the IAM action it is authorized as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Operation {
-    /// `CreatePortfolio`.
-    pub name: &'static str,
-    /// `servicecatalog:CreatePortfolio`.
-    pub action: &'static str,
-}
-
-macro_rules! operations {
-    ($($name:literal),* $(,)?) => {
-        /// Every operation served: the portfolio side first, then products, links, constraints
-        /// and the end user's view.
-        pub const OPERATIONS: &[Operation] = &[
-            $(Operation { name: $name, action: concat!("servicecatalog:", $name) }),*
-        ];
-    };
-}
-
-operations![
-    "CreatePortfolio",
-    "DescribePortfolio",
-    "UpdatePortfolio",
-    "DeletePortfolio",
-    "ListPortfolios",
-    "AssociatePrincipalWithPortfolio",
-    "DisassociatePrincipalFromPortfolio",
-    "ListPrincipalsForPortfolio",
-    "ListAcceptedPortfolioShares",
-    "CreateProduct",
-    "DescribeProduct",
-    "DescribeProductAsAdmin",
-    "DescribeProductView",
-    "SearchProducts",
-    "SearchProductsAsAdmin",
-    "UpdateProduct",
-    "DeleteProduct",
-    "AssociateProductWithPortfolio",
-    "DisassociateProductFromPortfolio",
-    "ListPortfoliosForProduct",
-    "CreateConstraint",
-    "DescribeConstraint",
-    "DeleteConstraint",
-    "ListConstraintsForPortfolio",
-    "ListLaunchPaths",
-];
 
 /// The service principal Service Catalog passes launch roles to.
 pub const SERVICE_PRINCIPAL: &str = "servicecatalog.amazonaws.com";
@@ -85,47 +39,56 @@ const MAX_TEMPLATE_BYTES: u64 = 1024 * 1024;
 /// Items per page when `PageSize` is absent or 0.
 const DEFAULT_PAGE: usize = 20;
 
-/// Runs one Service Catalog operation on its JSON input.
-pub async fn dispatch(cx: &mut Cx<'_>, op: &str, input: Value) -> Result<Reply, ApiError> {
-    let Some(operation) = OPERATIONS.iter().find(|o| o.name == op) else {
-        return Err(ApiError::new(
-            "UnknownOperationException",
-            400,
-            format!("The operation AWS242ServiceCatalogService.{op} is not served by rolewright"),
-        ));
-    };
-    // Every constraint of the model first, with AWS's texts; `Input` then reads valid input
-    // (and keeps its own checks for what a handler relies on).
-    crate::service_model::ServiceModel::servicecatalog().validate_input(operation.name, &input)?;
-    ensure_imported_portfolio(cx).await?;
-    let input = Input::new(input);
-    match operation.name {
-        "CreatePortfolio" => create_portfolio(cx, input).await,
-        "DescribePortfolio" => describe_portfolio(cx, input),
-        "UpdatePortfolio" => update_portfolio(cx, input).await,
-        "DeletePortfolio" => delete_portfolio(cx, input).await,
-        "ListPortfolios" => list_portfolios(cx, input),
-        "AssociatePrincipalWithPortfolio" => associate_principal(cx, input).await,
-        "DisassociatePrincipalFromPortfolio" => disassociate_principal(cx, input).await,
-        "ListPrincipalsForPortfolio" => list_principals(cx, input),
-        "ListAcceptedPortfolioShares" => list_accepted_shares(cx, input),
-        "CreateProduct" => create_product(cx, input).await,
-        "DescribeProduct" => describe_product(cx, input),
-        "DescribeProductAsAdmin" => describe_product_as_admin(cx, input),
-        "DescribeProductView" => describe_product_view(cx, input),
-        "SearchProducts" => search_products(cx, input),
-        "SearchProductsAsAdmin" => search_products_as_admin(cx, input),
-        "UpdateProduct" => update_product(cx, input).await,
-        "DeleteProduct" => delete_product(cx, input).await,
-        "AssociateProductWithPortfolio" => associate_product(cx, input).await,
-        "DisassociateProductFromPortfolio" => disassociate_product(cx, input).await,
-        "ListPortfoliosForProduct" => list_portfolios_for_product(cx, input),
-        "CreateConstraint" => create_constraint(cx, input).await,
-        "DescribeConstraint" => describe_constraint(cx, input),
-        "DeleteConstraint" => delete_constraint(cx, input).await,
-        "ListConstraintsForPortfolio" => list_constraints(cx, input),
-        _ => list_launch_paths(cx, input),
+operation_table! {
+    service "servicecatalog";
+    async fn run(cx, input: Input) else unknown_operation;
+    "CreatePortfolio" on "Portfolio" => create_portfolio(cx, input).await,
+    "DescribePortfolio" on "Portfolio" => describe_portfolio(cx, input),
+    "UpdatePortfolio" on "Portfolio" => update_portfolio(cx, input).await,
+    "DeletePortfolio" on "Portfolio" => delete_portfolio(cx, input).await,
+    "ListPortfolios" on "*" => list_portfolios(cx, input),
+    "AssociatePrincipalWithPortfolio" on "Portfolio" => associate_principal(cx, input).await,
+    "DisassociatePrincipalFromPortfolio" on "Portfolio" => disassociate_principal(cx, input).await,
+    "ListPrincipalsForPortfolio" on "Portfolio" => list_principals(cx, input),
+    "ListAcceptedPortfolioShares" on "*" => list_accepted_shares(cx, input),
+    "CreateProduct" on "Product" => create_product(cx, input).await,
+    "DescribeProduct" on "Product" => describe_product(cx, input),
+    "DescribeProductAsAdmin" on "Product" => describe_product_as_admin(cx, input),
+    "DescribeProductView" on "*" => describe_product_view(cx, input),
+    "SearchProducts" on "*" => search_products(cx, input),
+    "SearchProductsAsAdmin" on "*" => search_products_as_admin(cx, input),
+    "UpdateProduct" on "Product" => update_product(cx, input).await,
+    "DeleteProduct" on "Product" => delete_product(cx, input).await,
+    "AssociateProductWithPortfolio" on "*" => associate_product(cx, input).await,
+    "DisassociateProductFromPortfolio" on "*" => disassociate_product(cx, input).await,
+    "ListPortfoliosForProduct" on "Product" => list_portfolios_for_product(cx, input),
+    "CreateConstraint" on "Product" => create_constraint(cx, input).await,
+    "DescribeConstraint" on "*" => describe_constraint(cx, input),
+    "DeleteConstraint" on "*" => delete_constraint(cx, input).await,
+    "ListConstraintsForPortfolio" on "*" => list_constraints(cx, input),
+    "ListLaunchPaths" on "Product" => list_launch_paths(cx, input),
+}
+
+fn unknown_operation(operation: &str) -> ApiError {
+    ApiError::new(
+        "UnknownOperationException",
+        400,
+        format!(
+            "The operation AWS242ServiceCatalogService.{operation} is not served by rolewright"
+        ),
+    )
+}
+
+/// Runs one Service Catalog operation on its JSON input: every constraint of the model is
+/// checked first, with AWS's texts; `Input` then reads valid input (and keeps its own checks
+/// for what a handler relies on).
+pub async fn dispatch(cx: &mut Cx<'_>, operation: &str, input: Value) -> Result<Reply, ApiError> {
+    if !OPERATIONS.iter().any(|o| o.name == operation) {
+        return Err(unknown_operation(operation));
     }
+    crate::service_model::ServiceModel::servicecatalog().validate_input(operation, &input)?;
+    ensure_imported_portfolio(cx).await?;
+    run(cx, operation, Input::new(input)).await
 }
 
 // ---- input ----------------------------------------------------------------------------------

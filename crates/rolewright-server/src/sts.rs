@@ -9,6 +9,7 @@ use crate::error::{ApiError, validation_error};
 use crate::iam::{check_document, policy_size};
 use crate::ids;
 use crate::model::{Change, Session, kind};
+use crate::operation::operation_table;
 use crate::server::{Cx, Reply, invalid_action};
 use crate::wire::query::{Check, Params};
 use crate::wire::xml::XmlWriter;
@@ -16,14 +17,12 @@ use crate::wire::xml::XmlWriter;
 /// Characters allowed in an inline session policy (whitespace excluded).
 const SESSION_POLICY_QUOTA: usize = 2048;
 
-/// Runs one STS operation.
-pub async fn dispatch(cx: &mut Cx<'_>, action: &str, p: &mut Params) -> Result<Reply, ApiError> {
-    match action {
-        "GetCallerIdentity" => get_caller_identity(cx),
-        "AssumeRole" => assume_role(cx, p).await,
-        "GetAccessKeyInfo" => get_access_key_info(cx, p),
-        other => Err(invalid_action(other, "2011-06-15")),
-    }
+operation_table! {
+    service "sts";
+    pub async fn dispatch(cx, p: &mut Params) else |other| invalid_action(other, "2011-06-15");
+    "GetCallerIdentity" on "*" => get_caller_identity(cx),
+    "AssumeRole" on "role" => assume_role(cx, p).await,
+    "GetAccessKeyInfo" on "*" => get_access_key_info(cx, p),
 }
 
 /// `GetCallerIdentity`: needs no permission (AWS answers it even under an explicit deny).

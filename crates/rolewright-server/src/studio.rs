@@ -9,7 +9,15 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
+use axum::body::Body;
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, Response, StatusCode, header};
+
+use crate::audit::AuditRecord;
 use crate::model::State;
+use crate::router::header_str;
+use crate::server::{App, now_ms, now_unix};
+use crate::wire::query::parse_form;
 
 /// Where presigned URLs point.
 pub const OPEN_PATH: &str = "/studio/open";
@@ -181,6 +189,110 @@ pub fn refusal(reason: &str) -> String {
             escape(reason)
         ),
     )
+}
+
+/// A presigned Studio link (`/studio/open?token=`) starts a browser session for its user
+/// profile; the session's page (`/studio/home`) needs the session cookie. Both are audited.
+pub fn serve_page(app: &App, parts: &Parts, audit: &mut AuditRecord) -> Response<Body> {
+    let now = now_unix();
+    let state = app.store.read();
+    let key = state.studio_url_key.clone().unwrap_or_default();
+    let query = parse_form(parts.uri.query().unwrap_or("").as_bytes()).unwrap_or_default();
+    let token_param = query
+        .iter()
+        .find(|(k, _)| k == "token")
+        .map(|(_, v)| v.clone());
+    let cookie = header_str(&parts.headers, "cookie").and_then(|c| {
+        c.split(';')
+            .filter_map(|kv| kv.trim().split_once('='))
+            .find(|(k, _)| *k == COOKIE)
+            .map(|(_, v)| v.to_string())
+    });
+    let (outcome, action) = match parts.uri.path() {
+        OPEN_PATH => (
+            token_param
+                .ok_or(TokenError::Invalid)
+                .and_then(|t| verify(key.as_bytes(), &t, "url", now)),
+            "sagemaker:OpenPresignedDomainUrl",
+        ),
+        HOME_PATH => (
+            cookie
+                .ok_or(TokenError::Invalid)
+                .and_then(|t| verify(key.as_bytes(), &t, "session", now)),
+            "sagemaker:OpenStudio",
+        ),
+        _ => (Err(TokenError::Invalid), "sagemaker:OpenStudio"),
+    };
+    audit.service = Some("sagemaker".into());
+    audit.action = Some(action.into());
+    audit.decision = "denied".into();
+    let html = |status: StatusCode, text: String| {
+        let mut r = Response::new(Body::from(text));
+        *r.status_mut() = status;
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+        r.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        r
+    };
+    match outcome {
+        Err(reason) => {
+            audit.reason = Some(reason.to_string());
+            html(StatusCode::FORBIDDEN, refusal(&reason.to_string()))
+        }
+        Ok(grant) => {
+            let profile_arn = state.domains.get(&grant.domain_id).map(|d| {
+                format!(
+                    "arn:aws:sagemaker:{}:{}:user-profile/{}/{}",
+                    d.region, state.account, grant.domain_id, grant.user_profile
+                )
+            });
+            audit.principal = profile_arn.clone();
+            audit.resource = profile_arn;
+            match home(&state, &grant.domain_id, &grant.user_profile, now_ms()) {
+                None => {
+                    audit.reason = Some("the user profile no longer exists".into());
+                    html(
+                        StatusCode::FORBIDDEN,
+                        refusal("the user profile of this link no longer exists"),
+                    )
+                }
+                Some(_) if parts.uri.path() == OPEN_PATH => {
+                    audit.decision = "allowed".into();
+                    audit.reason = Some("a valid presigned domain URL".into());
+                    let session = Grant {
+                        expires: now + grant.session_seconds.max(1),
+                        kind: "session".into(),
+                        nonce: crate::ids::lowercase_alphanumeric(16),
+                        ..grant
+                    };
+                    let token = sign(key.as_bytes(), &session);
+                    let mut r = html(
+                        StatusCode::SEE_OTHER,
+                        page("Signing in", "<p>Signing in to Studio…</p>"),
+                    );
+                    r.headers_mut()
+                        .insert(header::LOCATION, HeaderValue::from_static(HOME_PATH));
+                    let cookie = format!(
+                        "{}={token}; Path=/studio/; HttpOnly; SameSite=Strict; Max-Age={}",
+                        COOKIE,
+                        grant.session_seconds.max(1)
+                    );
+                    if let Ok(v) = HeaderValue::from_str(&cookie) {
+                        r.headers_mut().insert(header::SET_COOKIE, v);
+                    }
+                    r
+                }
+                Some(page) => {
+                    audit.decision = "allowed".into();
+                    audit.reason = Some("a valid Studio session".into());
+                    html(StatusCode::OK, page)
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -290,7 +290,7 @@ fn decisions(cache: &PolicyCache, state: &State) -> Vec<String> {
     let caller = caller();
     let facts = RequestFacts {
         now: 1_700_000_000,
-        source_ip: "127.0.0.1".into(),
+        source_ip: Some("127.0.0.1".into()),
         region: "us-east-1".into(),
     };
     let role = format!("arn:aws:iam::{ACCOUNT}:role/any");

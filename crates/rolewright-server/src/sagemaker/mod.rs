@@ -9,6 +9,7 @@ use crate::authz::request_tags;
 use crate::error::ApiError;
 use crate::ids;
 use crate::model::{App, Change, Domain, Space, State, Tag, UserProfile, kind};
+use crate::operation::operation_table;
 use crate::server::{Cx, Reply};
 use crate::wire::json::timestamp;
 
@@ -30,53 +31,6 @@ use self::user_profile::*;
 
 pub use self::app::app_status;
 pub use self::jumpstart::{JumpStartStatus, SERVICE_CATALOG_ROLES, jumpstart_status};
-
-/// One SageMaker operation: its name and the IAM action it is authorized as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Operation {
-    /// `CreateDomain`.
-    pub name: &'static str,
-    /// `sagemaker:CreateDomain`.
-    pub action: &'static str,
-}
-
-macro_rules! operations {
-    ($($name:literal),* $(,)?) => {
-        /// Every operation served, in the order of the SageMaker API reference's Studio pages.
-        pub const OPERATIONS: &[Operation] = &[
-            $(Operation { name: $name, action: concat!("sagemaker:", $name) }),*
-        ];
-    };
-}
-
-operations![
-    "CreateDomain",
-    "DescribeDomain",
-    "ListDomains",
-    "UpdateDomain",
-    "DeleteDomain",
-    "CreateUserProfile",
-    "DescribeUserProfile",
-    "ListUserProfiles",
-    "UpdateUserProfile",
-    "DeleteUserProfile",
-    "CreateSpace",
-    "DescribeSpace",
-    "ListSpaces",
-    "UpdateSpace",
-    "DeleteSpace",
-    "CreateApp",
-    "DescribeApp",
-    "ListApps",
-    "DeleteApp",
-    "CreatePresignedDomainUrl",
-    "AddTags",
-    "ListTags",
-    "DeleteTags",
-    "EnableSagemakerServicecatalogPortfolio",
-    "DisableSagemakerServicecatalogPortfolio",
-    "GetSagemakerServicecatalogPortfolioStatus",
-];
 
 /// The service principal SageMaker passes execution roles to.
 pub const SERVICE_PRINCIPAL: &str = "sagemaker.amazonaws.com";
@@ -100,46 +54,53 @@ const APP_TYPES: &[&str] = &[
     "Canvas",
 ];
 
-/// Runs one SageMaker operation on its JSON input.
-pub async fn dispatch(cx: &mut Cx<'_>, op: &str, input: Value) -> Result<Reply, ApiError> {
-    let Some(operation) = OPERATIONS.iter().find(|o| o.name == op) else {
-        return Err(ApiError::new(
-            "UnknownOperationException",
-            400,
-            format!("The operation SageMaker.{op} is not served by rolewright"),
-        ));
-    };
-    // Every constraint of the model first, with AWS's texts; the handlers then read valid input.
-    crate::service_model::ServiceModel::sagemaker().validate_input(operation.name, &input)?;
-    let input = Input::new(input);
-    match operation.name {
-        "CreateDomain" => create_domain(cx, input).await,
-        "DescribeDomain" => describe_domain(cx, input),
-        "ListDomains" => list_domains(cx, input),
-        "UpdateDomain" => update_domain(cx, input).await,
-        "DeleteDomain" => delete_domain(cx, input).await,
-        "CreateUserProfile" => create_user_profile(cx, input).await,
-        "DescribeUserProfile" => describe_user_profile(cx, input),
-        "ListUserProfiles" => list_user_profiles(cx, input),
-        "UpdateUserProfile" => update_user_profile(cx, input).await,
-        "DeleteUserProfile" => delete_user_profile(cx, input).await,
-        "CreateSpace" => create_space(cx, input).await,
-        "DescribeSpace" => describe_space(cx, input),
-        "ListSpaces" => list_spaces(cx, input),
-        "UpdateSpace" => update_space(cx, input).await,
-        "DeleteSpace" => delete_space(cx, input).await,
-        "CreateApp" => create_app(cx, input).await,
-        "DescribeApp" => describe_app(cx, input),
-        "ListApps" => list_apps(cx, input),
-        "DeleteApp" => delete_app(cx, input).await,
-        "CreatePresignedDomainUrl" => create_presigned_domain_url(cx, input),
-        "AddTags" => add_tags(cx, input).await,
-        "ListTags" => list_tags(cx, input),
-        "DeleteTags" => delete_tags(cx, input).await,
-        "EnableSagemakerServicecatalogPortfolio" => set_portfolio(cx, true).await,
-        "DisableSagemakerServicecatalogPortfolio" => set_portfolio(cx, false).await,
-        _ => portfolio_status(cx),
+operation_table! {
+    service "sagemaker";
+    async fn run(cx, input: Input) else unknown_operation;
+    "CreateDomain" on "domain" => create_domain(cx, input).await,
+    "DescribeDomain" on "domain" => describe_domain(cx, input),
+    "ListDomains" on "*" => list_domains(cx, input),
+    "UpdateDomain" on "domain" => update_domain(cx, input).await,
+    "DeleteDomain" on "domain" => delete_domain(cx, input).await,
+    "CreateUserProfile" on "user-profile" => create_user_profile(cx, input).await,
+    "DescribeUserProfile" on "user-profile" => describe_user_profile(cx, input),
+    "ListUserProfiles" on "*" => list_user_profiles(cx, input),
+    "UpdateUserProfile" on "user-profile" => update_user_profile(cx, input).await,
+    "DeleteUserProfile" on "user-profile" => delete_user_profile(cx, input).await,
+    "CreateSpace" on "space" => create_space(cx, input).await,
+    "DescribeSpace" on "space" => describe_space(cx, input),
+    "ListSpaces" on "*" => list_spaces(cx, input),
+    "UpdateSpace" on "space" => update_space(cx, input).await,
+    "DeleteSpace" on "space" => delete_space(cx, input).await,
+    "CreateApp" on "app" => create_app(cx, input).await,
+    "DescribeApp" on "app" => describe_app(cx, input),
+    "ListApps" on "*" => list_apps(cx, input),
+    "DeleteApp" on "app" => delete_app(cx, input).await,
+    "CreatePresignedDomainUrl" on "user-profile" => create_presigned_domain_url(cx, input),
+    "AddTags" on "domain|user-profile|space|app" => add_tags(cx, input).await,
+    "ListTags" on "domain|user-profile|space|app" => list_tags(cx, input),
+    "DeleteTags" on "domain|user-profile|space|app" => delete_tags(cx, input).await,
+    "EnableSagemakerServicecatalogPortfolio" on "*" => set_portfolio(cx, true).await,
+    "DisableSagemakerServicecatalogPortfolio" on "*" => set_portfolio(cx, false).await,
+    "GetSagemakerServicecatalogPortfolioStatus" on "*" => portfolio_status(cx),
+}
+
+fn unknown_operation(operation: &str) -> ApiError {
+    ApiError::new(
+        "UnknownOperationException",
+        400,
+        format!("The operation SageMaker.{operation} is not served by rolewright"),
+    )
+}
+
+/// Runs one SageMaker operation on its JSON input: every constraint of the model is checked
+/// first, with AWS's texts, so that the handlers read valid input.
+pub async fn dispatch(cx: &mut Cx<'_>, operation: &str, input: Value) -> Result<Reply, ApiError> {
+    if !OPERATIONS.iter().any(|o| o.name == operation) {
+        return Err(unknown_operation(operation));
     }
+    crate::service_model::ServiceModel::sagemaker().validate_input(operation, &input)?;
+    run(cx, operation, Input::new(input)).await
 }
 
 fn now_ms() -> i64 {

@@ -1,0 +1,441 @@
+//! The HTTP front, `app(state) -> Router`: reads each request within a size limit, verifies
+//! its signature, routes it by protocol (query `Action`, JSON `X-Amz-Target`) to its service's
+//! operation table, renders the reply or AWS's error shape, and logs it to the audit log.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, State as AxumState};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Response, StatusCode, header};
+use axum::response::IntoResponse;
+use http_body_util::{BodyExt, Limited};
+use tracing::Instrument as _;
+
+use crate::audit::AuditRecord;
+use crate::auth::{self, Caller, auth_error};
+use crate::authz::RequestFacts;
+use crate::error::ApiError;
+use crate::server::{
+    App, Cx, IAM_NAMESPACE, MAX_BODY_BYTES, Reply, STS_NAMESPACE, now_ms, now_unix,
+};
+use crate::wire::json;
+use crate::wire::query::{Params, parse_form};
+use crate::wire::xml;
+use crate::{iam, sagemaker, servicecatalog, sts, studio};
+
+/// The control plane as an axum router: every path is served by [`handle`].
+pub fn app(state: Arc<App>) -> Router {
+    Router::new().fallback(handle).with_state(state)
+}
+
+/// How a request expects its reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// AWS query: a form in, XML out, in this namespace.
+    Query(&'static str),
+    /// AWS JSON 1.1.
+    Json,
+}
+
+impl Protocol {
+    /// The protocol a request speaks, from its target header and signing scope, before its
+    /// signature is checked (errors of authentication are answered in it too).
+    fn of(headers: &HeaderMap) -> Protocol {
+        if headers.contains_key("x-amz-target") {
+            return Protocol::Json;
+        }
+        let scope_service = header_str(headers, "authorization")
+            .and_then(|a| a.split("Credential=").nth(1))
+            .and_then(|c| c.split('/').nth(3));
+        match scope_service {
+            Some("sts") => Protocol::Query(STS_NAMESPACE),
+            _ => Protocol::Query(IAM_NAMESPACE),
+        }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Protocol::Query(_) => "text/xml",
+            Protocol::Json => "application/x-amz-json-1.1",
+        }
+    }
+}
+
+/// A request's failure on its way out: AWS's error, in the request's protocol.
+#[derive(Debug)]
+pub struct ErrorReply {
+    /// The protocol to answer in.
+    pub protocol: Protocol,
+    /// The error.
+    pub error: ApiError,
+    /// The request id, echoed in the body and `x-amzn-RequestId`.
+    pub request_id: String,
+}
+
+impl IntoResponse for ErrorReply {
+    fn into_response(self) -> Response<Body> {
+        let ErrorReply {
+            protocol,
+            error,
+            request_id,
+        } = self;
+        let (status, body) = match protocol {
+            Protocol::Query(namespace) => (
+                error.status,
+                xml::error_document(&error, namespace, &request_id),
+            ),
+            Protocol::Json => (error.json_status(), json::error_body(&error)),
+        };
+        let mut response = reply(protocol, body.into_bytes(), &request_id);
+        *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+        if protocol == Protocol::Json
+            && let Ok(v) = HeaderValue::from_str(error.json_code())
+        {
+            response.headers_mut().insert("x-amzn-errortype", v);
+        }
+        response
+    }
+}
+
+/// A response in `protocol` with its content type and the request id.
+fn reply(protocol: Protocol, body: Vec<u8>, request_id: &str) -> Response<Body> {
+    let mut r = Response::new(Body::from(body));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(protocol.content_type()),
+    );
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        r.headers_mut().insert("x-amzn-requestid", v);
+    }
+    r
+}
+
+pub(crate) fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The client's address, when the server was told it (`into_make_service_with_connect_info`).
+fn peer_of(request: &axum::extract::Request) -> Option<SocketAddr> {
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0)
+}
+
+/// Serves one HTTP request.
+pub async fn handle(
+    AxumState(app): AxumState<Arc<App>>,
+    request: axum::extract::Request,
+) -> Response<Body> {
+    let request_id = crate::ids::request_id();
+    let peer = peer_of(&request);
+    let (parts, body) = request.into_parts();
+    let mut audit = AuditRecord {
+        time_ms: now_ms(),
+        request_id: request_id.clone(),
+        source_ip: peer.map(|p| p.ip().to_string()),
+        decision: "error".into(),
+        user_agent: header_str(&parts.headers, "user-agent").map(|s| s.chars().take(256).collect()),
+        ..AuditRecord::default()
+    };
+    if parts.method == axum::http::Method::GET && parts.uri.path().starts_with("/studio/") {
+        let response = studio::serve_page(&app, &parts, &mut audit);
+        audit.status = response.status().as_u16();
+        app.store.audit(audit);
+        return response;
+    }
+    let mut protocol = Protocol::of(&parts.headers);
+    let span = tracing::info_span!("request", request_id = %request_id);
+    let outcome = serve(&app, &parts, body, &mut protocol, &mut audit)
+        .instrument(span.clone())
+        .await;
+    let _entered = span.enter();
+    let (response, audited) = match outcome {
+        Ok((body, audited)) => (reply(protocol, body, &request_id), audited),
+        Err(error) => {
+            if error.receiver {
+                tracing::error!(
+                    code = error.code,
+                    action = audit.action.as_deref().unwrap_or("-"),
+                    principal = audit.principal.as_deref().unwrap_or("-"),
+                    "server fault: {}",
+                    error.message
+                );
+            }
+            audit.error_code = Some(error.code.to_string());
+            if audit.reason.is_none() || audit.decision != "denied" {
+                audit.reason = Some(error.message.chars().take(512).collect());
+            }
+            let failure = ErrorReply {
+                protocol,
+                error,
+                request_id: request_id.clone(),
+            };
+            (failure.into_response(), false)
+        }
+    };
+    tracing::debug!(
+        status = response.status().as_u16(),
+        action = audit.action.as_deref().unwrap_or("-"),
+        principal = audit.principal.as_deref().unwrap_or("-"),
+        decision = %audit.decision,
+        "served"
+    );
+    if !audited {
+        audit.status = response.status().as_u16();
+        app.store.audit(audit);
+    }
+    response
+}
+
+async fn read_body(body: Body, headers: &HeaderMap) -> Result<Vec<u8>, ApiError> {
+    let too_large = || {
+        ApiError::new(
+            "RequestEntityTooLarge",
+            413,
+            format!("Request body must be at most {MAX_BODY_BYTES} bytes."),
+        )
+    };
+    if let Some(length) = header_str(headers, "content-length").and_then(|l| l.parse::<u64>().ok())
+        && length > MAX_BODY_BYTES as u64
+    {
+        return Err(too_large());
+    }
+    match Limited::new(body, MAX_BODY_BYTES).collect().await {
+        Ok(collected) => Ok(collected.to_bytes().to_vec()),
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            Err(too_large())
+        }
+        Err(_) => Err(ApiError::new(
+            "MalformedQueryString",
+            400,
+            "The request body could not be read.",
+        )),
+    }
+}
+
+/// The signing scope and caller of a request whose signature verified.
+struct Authenticated {
+    caller: Caller,
+    /// The scope's service (`iam`, `sagemaker`).
+    service: String,
+    /// The scope's region.
+    region: String,
+}
+
+/// Verifies the request's SigV4 signature with the secret of its access key or session.
+fn authenticate(
+    app: &App,
+    parts: &Parts,
+    body: &[u8],
+    now: i64,
+) -> Result<Authenticated, ApiError> {
+    let headers: Vec<(&str, &[u8])> = parts
+        .headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_bytes()))
+        .collect();
+    let signed = rolewright_sigv4::Request {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query().unwrap_or(""),
+        headers: &headers,
+        body,
+    };
+    let authorization = rolewright_sigv4::parse_authorization(&signed)
+        .map_err(|e| auth_error(e.kind(), e.to_string()))?;
+    let (secret, caller) = {
+        let state = app.store.read();
+        auth::lookup(&state, &authorization, now)?
+    };
+    let key = rolewright_sigv4::signing_key(
+        &secret,
+        &authorization.date,
+        &authorization.region,
+        &authorization.service,
+    );
+    rolewright_sigv4::verify(&signed, &authorization, &key, now)
+        .map_err(|e| auth_error(e.kind(), e.to_string()))?;
+    Ok(Authenticated {
+        caller,
+        service: authorization.service,
+        region: authorization.region,
+    })
+}
+
+/// A request routed to one operation of one service, its input decoded.
+struct Routed {
+    service: &'static str,
+    operation: String,
+    input: Input,
+}
+
+/// An operation's input as its protocol carries it.
+enum Input {
+    Query(Params),
+    Json(serde_json::Value),
+}
+
+/// Finds the service and operation a signed request is for, and decodes its input.
+fn route(
+    parts: &Parts,
+    body: &[u8],
+    signed_service: &str,
+    protocol: &mut Protocol,
+) -> Result<Routed, ApiError> {
+    if let Some(target) = header_str(&parts.headers, "x-amz-target") {
+        *protocol = Protocol::Json;
+        let Some((service, operation)) = json::parse_target(target) else {
+            return Err(ApiError::new(
+                "UnknownOperationException",
+                400,
+                format!("Unknown operation {target}"),
+            ));
+        };
+        if signed_service != service {
+            return Err(ApiError::new(
+                "InvalidSignatureException",
+                400,
+                format!("Credential should be scoped to correct service: '{service}'. "),
+            ));
+        }
+        return Ok(Routed {
+            service,
+            operation: operation.to_string(),
+            input: Input::Json(json::parse_input(body)?),
+        });
+    }
+    let (service, namespace, version) = match signed_service {
+        "iam" => ("iam", IAM_NAMESPACE, "2010-05-08"),
+        "sts" => ("sts", STS_NAMESPACE, "2011-06-15"),
+        other => {
+            return Err(ApiError::new(
+                "InvalidAction",
+                400,
+                format!("The query protocol is not served for `{other}`"),
+            ));
+        }
+    };
+    *protocol = Protocol::Query(namespace);
+    let mut pairs = parse_form(parts.uri.query().unwrap_or("").as_bytes())?;
+    if !body.is_empty() {
+        let content_type = header_str(&parts.headers, "content-type").unwrap_or("");
+        if !content_type
+            .to_ascii_lowercase()
+            .starts_with("application/x-www-form-urlencoded")
+        {
+            return Err(ApiError::new(
+                "InvalidParameterValue",
+                400,
+                format!(
+                    "The query protocol takes a form body (Content-Type: application/x-www-form-urlencoded), not `{}`",
+                    content_type.chars().take(100).collect::<String>()
+                ),
+            ));
+        }
+        pairs.extend(parse_form(body)?);
+    }
+    let params = Params::new(pairs);
+    let Some(action) = params.get("Action").map(str::to_string) else {
+        return Err(ApiError::new(
+            "MissingAction",
+            400,
+            "The request must contain the parameter Action.",
+        ));
+    };
+    if let Some(given) = params.get("Version")
+        && given != version
+    {
+        return Err(ApiError::new(
+            "InvalidAction",
+            400,
+            format!(
+                "Could not find operation {} for version {}",
+                action.chars().take(64).collect::<String>(),
+                given.chars().take(32).collect::<String>()
+            ),
+        ));
+    }
+    Ok(Routed {
+        service,
+        operation: action,
+        input: Input::Query(params),
+    })
+}
+
+/// Authenticates, routes, runs and renders one request; returns the body and whether the
+/// audit record was committed with the request's write.
+async fn serve(
+    app: &App,
+    parts: &Parts,
+    body: Body,
+    protocol: &mut Protocol,
+    audit: &mut AuditRecord,
+) -> Result<(Vec<u8>, bool), ApiError> {
+    let body = read_body(body, &parts.headers).await?;
+    let now = now_unix();
+    let signed = authenticate(app, parts, &body, now)?;
+    audit.principal = Some(signed.caller.arn.clone());
+    if let auth::Identity::Session { role, .. } = &signed.caller.identity {
+        app.note_role_used(role, now, &signed.region);
+    }
+    audit.service = Some(signed.service.clone());
+    let routed = route(parts, &body, &signed.service, protocol)?;
+    audit.action = Some(format!("{}:{}", routed.service, routed.operation));
+    let mut cx = Cx::new(
+        app,
+        signed.caller,
+        RequestFacts {
+            now,
+            source_ip: audit.source_ip.clone(),
+            region: signed.region,
+        },
+        audit.request_id.clone(),
+        routed.operation.clone(),
+        header_str(&parts.headers, "host").unwrap_or("127.0.0.1"),
+        std::mem::take(audit),
+    );
+    let reply = match (routed.service, routed.input) {
+        ("iam", Input::Query(mut params)) => {
+            iam::dispatch(&mut cx, &routed.operation, &mut params).await
+        }
+        ("sts", Input::Query(mut params)) => {
+            sts::dispatch(&mut cx, &routed.operation, &mut params).await
+        }
+        ("sagemaker", Input::Json(value)) => {
+            sagemaker::dispatch(&mut cx, &routed.operation, value).await
+        }
+        ("servicecatalog", Input::Json(value)) => {
+            servicecatalog::dispatch(&mut cx, &routed.operation, value).await
+        }
+        (service, _) => Err(ApiError::new(
+            "UnknownOperationException",
+            400,
+            format!(
+                "The operation {} is not served for `{service}` by this endpoint",
+                routed.operation
+            ),
+        )),
+    };
+    // Keep what authorization recorded, whatever the outcome.
+    let audited = cx.audited();
+    *audit = cx.into_audit();
+    let body = match (reply?, *protocol) {
+        (Reply::Xml(writer), Protocol::Query(namespace)) => {
+            writer.wrap(&routed.operation, namespace, &audit.request_id)
+        }
+        (Reply::Empty, Protocol::Query(namespace)) => {
+            xml::empty_response(&routed.operation, namespace, &audit.request_id)
+        }
+        (Reply::Json(value), Protocol::Json) => value.to_string(),
+        (Reply::Empty, Protocol::Json) => "{}".to_string(),
+        _ => return Err(ApiError::service_failure()),
+    };
+    Ok((body.into_bytes(), audited))
+}

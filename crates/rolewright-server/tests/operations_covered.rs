@@ -1,0 +1,73 @@
+//! Every operation of every service table is driven by an end-to-end test in `tests/e2e/`
+//! (boto3's snake_case method, the AWS CLI's kebab-case command, or a raw `Action=`/target).
+
+use std::path::PathBuf;
+
+fn snake(name: &str) -> String {
+    let mut out = String::new();
+    let chars: Vec<char> = name.chars().collect();
+    for (i, c) in chars.iter().enumerate() {
+        if c.is_ascii_uppercase() {
+            let after_lower = i > 0 && chars[i - 1].is_ascii_lowercase();
+            let acronym_end = i > 0
+                && chars[i - 1].is_ascii_uppercase()
+                && chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase());
+            if after_lower || acronym_end {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(*c);
+        }
+    }
+    out
+}
+
+#[test]
+fn snake_case_follows_botocore() {
+    assert_eq!(snake("CreateUser"), "create_user");
+    assert_eq!(
+        snake("CreatePresignedDomainUrl"),
+        "create_presigned_domain_url"
+    );
+    assert_eq!(
+        snake("EnableSagemakerServicecatalogPortfolio"),
+        "enable_sagemaker_servicecatalog_portfolio"
+    );
+    assert_eq!(snake("ListEntitiesForPolicy"), "list_entities_for_policy");
+}
+
+#[test]
+fn every_operation_has_an_end_to_end_test() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/e2e");
+    let mut text = String::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "py") {
+            text.push_str(&std::fs::read_to_string(&path).unwrap());
+        }
+    }
+    let mut missing = Vec::new();
+    for service in rolewright_server::operation::SERVICES {
+        for op in service.operations {
+            let method = snake(op.name);
+            let forms = [
+                format!(".{method}("),
+                format!("{} {}", service.name, method.replace('_', "-")),
+                format!("Action={}", op.name),
+                format!("\"Action\": \"{}\"", op.name),
+                format!("SageMaker.{}\"", op.name),
+                format!("AWS242ServiceCatalogService.{}\"", op.name),
+            ];
+            if !forms.iter().any(|f| text.contains(f.as_str())) {
+                missing.push(format!("{}:{}", service.name, op.name));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "{} operations have no end-to-end test in tests/e2e/: {}",
+        missing.len(),
+        missing.join(", ")
+    );
+}
