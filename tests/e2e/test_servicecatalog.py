@@ -1,6 +1,7 @@
 """Service Catalog through boto3 (issue 10, items 3 and 4): portfolios and their principals (IAM and
 IAM_PATTERN, AWS's limit of 10 patterns), the SageMaker portfolio that the portfolio switch imports
-and seed 000's retrofit of execution roles, products from template files, LAUNCH constraints,
+and seed 000's retrofit of execution roles (accepting and rejecting that share), products from
+template files and their versions (provisioning artifacts), LAUNCH constraints and their updates,
 launch paths and the end user's product search, AWS's error codes and texts, and authorization of
 every call by the engine.
 """
@@ -9,10 +10,11 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import tempfile
 import time
 
-from harness import ACCOUNT, REGION, E2ETestCase, Server, allow, policy, trust, unique
+from harness import ACCOUNT, REGION, E2ETestCase, Server, allow, binary, policy, trust, unique
 
 SAGEMAKER_TRUST = json.dumps(trust({"Service": "sagemaker.amazonaws.com"}))
 CATALOG_TRUST = json.dumps(trust({"Service": "servicecatalog.amazonaws.com"}))
@@ -498,4 +500,430 @@ class DurabilityTests(CatalogTestCase):
                                        IdempotencyToken=token)
         self.assertEqual(repeated["PortfolioDetail"]["Id"], pid,
                          "idempotency tokens are kept across restarts")
+        again.stop_and_check()
+
+
+def audit_entry(server, request_id):
+    """The audit record of one request, once the log has it (it trails by a few ms)."""
+    deadline = time.time() + 10
+    while True:
+        out = subprocess.run([binary(), "audit", "--data-dir", server.data_dir, "--format",
+                              "json"], capture_output=True, text=True, check=True, timeout=60,
+                             env={**os.environ, "NO_COLOR": "1"})
+        text = out.stdout.strip()
+        items = []
+        if text:
+            try:
+                doc = json.loads(text)
+                items = doc if isinstance(doc, list) else [doc]
+            except ValueError:
+                items = [json.loads(line) for line in text.splitlines() if line.strip()]
+        found = [e for e in items if e.get("request_id") == request_id]
+        if found or time.time() > deadline:
+            return found[0] if found else None
+        time.sleep(0.05)
+
+
+class ProvisioningArtifactTests(CatalogTestCase):
+    """Versions of a product: CreateProvisioningArtifact, DescribeProvisioningArtifact,
+    ListProvisioningArtifacts and DeleteProvisioningArtifact."""
+
+    def new_artifact(self, prod, name="v2", text=JSON_TEMPLATE, suffix=".json", **extra):
+        url = "file://" + self.template_file(text, suffix)
+        params = {"Name": name, "Description": f"version {name}", "Info": {
+            "LoadTemplateFromURL": url}, "Type": "CLOUD_FORMATION_TEMPLATE"}
+        return self.sc.create_provisioning_artifact(ProductId=prod, Parameters=params,
+                                                    **extra), url
+
+    def product_id(self, created):
+        return created["ProductViewDetail"]["ProductViewSummary"]["ProductId"]
+
+    def test_a_new_version_answers_its_detail_info_and_status(self):
+        created = self.new_product()
+        prod = self.product_id(created)
+        first = created["ProvisioningArtifactDetail"]["Id"]
+        answer, url = self.new_artifact(prod)
+        detail = answer["ProvisioningArtifactDetail"]
+        self.assertRegex(detail["Id"], r"^pa-[a-z0-9]{13}$")
+        self.assertEqual((detail["Name"], detail["Description"], detail["Type"]),
+                         ("v2", "version v2", "CLOUD_FORMATION_TEMPLATE"))
+        self.assertIs(detail["Active"], True)
+        self.assertEqual(detail["Guidance"], "DEFAULT")
+        self.assertIn("CreatedTime", detail)
+        self.assertEqual(answer["Info"], {"TemplateUrl": url})
+        self.assertEqual(answer["Status"], "CREATING")
+
+        listed = self.sc.list_provisioning_artifacts(ProductId=prod)["ProvisioningArtifactDetails"]
+        self.assertEqual([a["Id"] for a in listed], [first, detail["Id"]], "oldest first")
+        self.assertEqual(listed[1]["Name"], "v2")
+        self.assertNotIn("NextPageToken", self.sc.list_provisioning_artifacts(ProductId=prod))
+        summaries = self.sc.describe_product_as_admin(Id=prod)["ProvisioningArtifactSummaries"]
+        self.assertEqual([s["Id"] for s in summaries], [first, detail["Id"]])
+
+    def test_a_version_is_described_by_id_or_by_names(self):
+        created = self.new_product()
+        prod = self.product_id(created)
+        name = created["ProductViewDetail"]["ProductViewSummary"]["Name"]
+        answer, url = self.new_artifact(prod, name="v2")
+        pa = answer["ProvisioningArtifactDetail"]["Id"]
+        by_id = self.sc.describe_provisioning_artifact(ProductId=prod, ProvisioningArtifactId=pa)
+        self.assertEqual(by_id["ProvisioningArtifactDetail"]["Id"], pa)
+        self.assertEqual(by_id["ProvisioningArtifactDetail"]["Name"], "v2")
+        self.assertEqual(by_id["Status"], "AVAILABLE")
+        self.assertEqual(by_id["Info"], {"TemplateUrl": url})
+        self.assertNotIn("ProvisioningArtifactParameters", by_id)
+        by_names = self.sc.describe_provisioning_artifact(ProductName=name,
+                                                          ProvisioningArtifactName="v2")
+        self.assertEqual(by_names["ProvisioningArtifactDetail"]["Id"], pa)
+        first = self.sc.describe_provisioning_artifact(ProductId=prod,
+                                                       ProvisioningArtifactName="v1")
+        self.assertEqual(first["ProvisioningArtifactDetail"]["Id"],
+                         created["ProvisioningArtifactDetail"]["Id"])
+        self.assertTrue(first["Info"]["TemplateUrl"].startswith("file://"),
+                        "CreateProduct's first version keeps its template URL too")
+
+    def test_verbose_and_the_template_parameters(self):
+        prod = self.product_id(self.new_product())
+        answer, url = self.new_artifact(prod, text=YAML_TEMPLATE, suffix=".yaml")
+        pa = answer["ProvisioningArtifactDetail"]["Id"]
+        verbose = self.sc.describe_provisioning_artifact(ProductId=prod, ProvisioningArtifactId=pa,
+                                                         Verbose=True)
+        self.assertEqual(verbose["Info"], {"TemplateUrl": url})
+        with_parameters = self.sc.describe_provisioning_artifact(
+            ProductId=prod, ProvisioningArtifactId=pa, IncludeProvisioningArtifactParameters=True)
+        self.assertEqual(with_parameters["ProvisioningArtifactParameters"], [{
+            "ParameterKey": "UserName", "ParameterType": "String", "IsNoEcho": False,
+            "ParameterConstraints": {"AllowedValues": []}}])
+
+    def test_a_repeated_idempotency_token_answers_the_first_version(self):
+        prod = self.product_id(self.new_product())
+        token = unique("token")
+        first, _ = self.new_artifact(prod, IdempotencyToken=token)
+        again, _ = self.new_artifact(prod, name="v3", IdempotencyToken=token)
+        self.assertEqual(again, {k: v for k, v in first.items() if k != "ResponseMetadata"} | {
+            "ResponseMetadata": again["ResponseMetadata"]})
+        names = [a["Name"] for a in self.sc.list_provisioning_artifacts(
+            ProductId=prod)["ProvisioningArtifactDetails"]]
+        self.assertEqual(names, ["v1", "v2"])
+
+    def test_templates_that_are_not_cloudformation_are_refused(self):
+        prod = self.product_id(self.new_product())
+        self.assertError(lambda: self.new_artifact(prod, text="just some words\n", suffix=".yaml"),
+                         "InvalidParametersException", 400, message_contains="Invalid template")
+        self.assertError(lambda: self.sc.create_provisioning_artifact(
+            ProductId=prod, Parameters={"Name": "v2", "Info": {
+                "LoadTemplateFromURL": "https://s3.amazonaws.com/b/t.yaml"}}),
+            "InvalidParametersException", 400, message_contains="file:// URLs and local paths only")
+        self.assertError(lambda: self.sc.create_provisioning_artifact(
+            ProductId=prod, Parameters={"Name": "v2", "Info": {
+                "ImportFromPhysicalId": f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/s/1"}}),
+            "InvalidParametersException", 400,
+            message="ImportFromPhysicalId is not supported by rolewright: give LoadTemplateFromURL")
+        self.assertError(lambda: self.sc.create_provisioning_artifact(
+            ProductId=prod, Parameters={"Name": "v2"}), "InvalidParametersException", 400,
+            message="Parameters.Info is required: give LoadTemplateFromURL")
+        self.assertError(lambda: self.sc.create_provisioning_artifact(
+            ProductId=prod, Parameters={"Name": "v2", "Type": "MARKETPLACE_AMI", "Info": {
+                "LoadTemplateFromURL": "file:///x"}}),
+            "InvalidParametersException", 400, message_contains="MARKETPLACE_AMI")
+        self.assertEqual(len(self.sc.list_provisioning_artifacts(
+            ProductId=prod)["ProvisioningArtifactDetails"]), 1)
+
+    def test_unknown_products_and_versions_are_not_found(self):
+        missing = "prod-0000000000000"
+        self.assertError(lambda: self.new_artifact(missing), "ResourceNotFoundException", 400,
+                         message=f"Product not found: {missing}")
+        self.assertError(lambda: self.sc.list_provisioning_artifacts(ProductId=missing),
+                         "ResourceNotFoundException", 400, message=f"Product not found: {missing}")
+        self.assertError(lambda: self.sc.describe_provisioning_artifact(
+            ProductName="no such product", ProvisioningArtifactName="v1"),
+            "ResourceNotFoundException", 400,
+            message="Product with name no such product does not exist or access was denied.")
+        prod = self.product_id(self.new_product())
+        self.assertError(lambda: self.sc.describe_provisioning_artifact(
+            ProductId=prod, ProvisioningArtifactId="pa-0000000000000"),
+            "ResourceNotFoundException", 400,
+            message="Provisioning artifact pa-0000000000000 does not exist or access was denied.")
+        self.assertError(lambda: self.sc.describe_provisioning_artifact(
+            ProductId=prod, ProvisioningArtifactName="v9"), "ResourceNotFoundException", 400,
+            message="Provisioning artifact with name v9 does not exist or access was denied.")
+        self.assertError(lambda: self.sc.delete_provisioning_artifact(
+            ProductId=prod, ProvisioningArtifactId="pa-0000000000000"),
+            "ResourceNotFoundException", 400,
+            message="Provisioning artifact pa-0000000000000 does not exist or access was denied.")
+
+    def test_names_must_single_out_a_version_and_a_product_must_be_named(self):
+        prod = self.product_id(self.new_product())
+        self.new_artifact(prod, name="v2")
+        self.new_artifact(prod, name="v2")
+        self.assertError(lambda: self.sc.describe_provisioning_artifact(
+            ProductId=prod, ProvisioningArtifactName="v2"), "InvalidParametersException", 400,
+            message="Multiple Provisioning Artifact with name v2 found.")
+        self.assertError(lambda: self.sc.describe_provisioning_artifact(
+            ProvisioningArtifactId="pa-0000000000000"), "InvalidParametersException", 400,
+            message="Either ProductId or ProductName must be specified")
+        self.assertError(lambda: self.sc.describe_provisioning_artifact(ProductId=prod),
+                         "InvalidParametersException", 400,
+                         message="Either ProvisioningArtifactId or ProvisioningArtifactName must "
+                                 "be specified")
+
+    def test_a_products_last_version_cannot_be_deleted(self):
+        created = self.new_product()
+        prod = self.product_id(created)
+        first = created["ProvisioningArtifactDetail"]["Id"]
+        second = self.new_artifact(prod)[0]["ProvisioningArtifactDetail"]["Id"]
+        self.assertEqual(self.sc.delete_provisioning_artifact(
+            ProductId=prod, ProvisioningArtifactId=first)["ResponseMetadata"]["HTTPStatusCode"],
+            200)
+        self.assertEqual([a["Id"] for a in self.sc.list_provisioning_artifacts(
+            ProductId=prod)["ProvisioningArtifactDetails"]], [second])
+        self.assertError(lambda: self.sc.describe_provisioning_artifact(
+            ProductId=prod, ProvisioningArtifactId=first), "ResourceNotFoundException", 400)
+        self.assertError(lambda: self.sc.delete_provisioning_artifact(
+            ProductId=prod, ProvisioningArtifactId=second), "InvalidParametersException", 400,
+            message="You cannot delete the last provisioning artifact for a product, because a "
+                    "product must have at least one provisioning artifact.")
+        self.assertEqual(len(self.sc.list_provisioning_artifacts(
+            ProductId=prod)["ProvisioningArtifactDetails"]), 1)
+
+    def test_version_calls_are_authorized_on_the_product_and_audited(self):
+        prod = self.product_id(self.new_product())
+        other = self.product_id(self.new_product())
+        arn = f"arn:aws:catalog:{REGION}:{ACCOUNT}:product/{prod}"
+        user, kid, secret = self.server.new_user(policy_doc=policy(allow(
+            ["servicecatalog:ListProvisioningArtifacts",
+             "servicecatalog:DescribeProvisioningArtifact"], arn)))
+        client = self.server.client("servicecatalog", kid, secret)
+        self.assertEqual(len(client.list_provisioning_artifacts(
+            ProductId=prod)["ProvisioningArtifactDetails"]), 1)
+        other_arn = f"arn:aws:catalog:{REGION}:{ACCOUNT}:product/{other}"
+        self.assertError(lambda: client.list_provisioning_artifacts(ProductId=other),
+                         "AccessDeniedException", 400,
+                         message=self.denied_message(
+                             user["Arn"], "servicecatalog:ListProvisioningArtifacts", other_arn))
+        url = "file://" + self.template_file(JSON_TEMPLATE, ".json")
+        error = self.assertError(lambda: client.create_provisioning_artifact(
+            ProductId=prod, Parameters={"Name": "v2", "Info": {"LoadTemplateFromURL": url}}),
+            "AccessDeniedException", 400, message=self.denied_message(
+                user["Arn"], "servicecatalog:CreateProvisioningArtifact", arn))
+        pa = self.sc.list_provisioning_artifacts(ProductId=prod)[
+            "ProvisioningArtifactDetails"][0]["Id"]
+        self.assertError(lambda: client.delete_provisioning_artifact(
+            ProductId=prod, ProvisioningArtifactId=pa), "AccessDeniedException", 400,
+            message=self.denied_message(user["Arn"], "servicecatalog:DeleteProvisioningArtifact",
+                                        arn))
+        self.assertEqual(client.describe_provisioning_artifact(
+            ProductId=prod, ProvisioningArtifactId=pa)["ProvisioningArtifactDetail"]["Id"], pa)
+
+        denied = audit_entry(self.server, error.response["ResponseMetadata"]["RequestId"])
+        self.assertIsNotNone(denied, "the denied call is in the audit log")
+        self.assertEqual((denied["action"], denied["resource"], denied["decision"]),
+                         ("servicecatalog:CreateProvisioningArtifact", arn, "denied"))
+        created = self.sc.create_provisioning_artifact(
+            ProductId=prod, Parameters={"Name": "v2", "Info": {"LoadTemplateFromURL": url}})
+        allowed = audit_entry(self.server, created["ResponseMetadata"]["RequestId"])
+        self.assertIsNotNone(allowed, "the creation is in the audit log")
+        self.assertEqual((allowed["action"], allowed["resource"], allowed["decision"]),
+                         ("servicecatalog:CreateProvisioningArtifact", arn, "allowed"))
+
+
+class UpdateConstraintTests(CatalogTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.roles = [unique("SCLaunchA"), unique("SCLaunchB")]
+        for name in cls.roles:
+            cls.iam.create_role(RoleName=name, AssumeRolePolicyDocument=CATALOG_TRUST)
+
+    def launch_constraint(self):
+        prod = self.new_product()["ProductViewDetail"]["ProductViewSummary"]["ProductId"]
+        pid = self.new_portfolio()["Id"]
+        self.sc.associate_product_with_portfolio(ProductId=prod, PortfolioId=pid)
+        return self.sc.create_constraint(
+            PortfolioId=pid, ProductId=prod, Type="LAUNCH", Description="first role",
+            Parameters=json.dumps({"RoleArn": role_arn(self.roles[0])}))["ConstraintDetail"]
+
+    def test_the_description_and_the_launch_role_of_a_launch_constraint_change(self):
+        created = self.launch_constraint()
+        cid = created["ConstraintId"]
+        described = self.sc.update_constraint(Id=cid, Description="still the first role")
+        self.assertEqual(described["ConstraintDetail"], {**created,
+                                                          "Description": "still the first role"})
+        self.assertEqual(json.loads(described["ConstraintParameters"]),
+                         {"RoleArn": role_arn(self.roles[0])})
+        self.assertEqual(described["Status"], "CREATING")
+        local = json.dumps({"LocalRoleName": self.roles[1]})
+        updated = self.sc.update_constraint(Id=cid, Parameters=local)
+        self.assertEqual(updated["ConstraintParameters"], local)
+        self.assertEqual(updated["ConstraintDetail"]["Description"], "still the first role")
+        got = self.sc.describe_constraint(Id=cid)
+        self.assertEqual(got["ConstraintParameters"], local)
+        self.assertEqual(got["ConstraintDetail"]["Type"], "LAUNCH")
+
+    def test_launch_parameters_are_checked_as_creation_checks_them(self):
+        cid = self.launch_constraint()["ConstraintId"]
+        self.assertError(lambda: self.sc.update_constraint(Id=cid, Parameters=json.dumps(
+            {"RoleArn": role_arn(self.roles[0]), "LocalRoleName": self.roles[1]})),
+            "InvalidParametersException", 400,
+            message="Parameters of a LAUNCH constraint may have RoleArn or LocalRoleName, not both")
+        self.assertError(lambda: self.sc.update_constraint(Id=cid, Parameters=json.dumps(
+            {"RoleArn": role_arn("no-such-launch-role")})), "InvalidParametersException", 400,
+            message=f"The launch role {role_arn('no-such-launch-role')} does not exist")
+        self.assertError(lambda: self.sc.update_constraint(Id=cid, Parameters="not json"),
+                         "InvalidParametersException", 400,
+                         message="Parameters `not json` must be a JSON object")
+        self.assertEqual(json.loads(self.sc.describe_constraint(Id=cid)["ConstraintParameters"]),
+                         {"RoleArn": role_arn(self.roles[0])}, "a refused update changes nothing")
+        self.assertError(lambda: self.sc.update_constraint(Id="cons-0000000000000",
+                                                           Description="x"),
+                         "ResourceNotFoundException", 400,
+                         message="Constraint not found: cons-0000000000000")
+
+    def test_update_constraint_is_authorized_on_the_catalog(self):
+        cid = self.launch_constraint()["ConstraintId"]
+        user, kid, secret = self.server.new_user()
+        client = self.server.client("servicecatalog", kid, secret)
+        self.assertError(lambda: client.update_constraint(Id=cid, Description="x"),
+                         "AccessDeniedException", 400, message=self.denied_message(
+                             user["Arn"], "servicecatalog:UpdateConstraint",
+                             f"arn:aws:catalog:{REGION}:{ACCOUNT}:*"))
+        self.assertEqual(self.sc.describe_constraint(Id=cid)["ConstraintDetail"]["Description"],
+                         "first role")
+
+
+class PortfolioShareTests(CatalogTestCase):
+    """AcceptPortfolioShare and RejectPortfolioShare: the only share an account of rolewright
+    holds is the SageMaker portfolio, imported and accepted by the portfolio switch."""
+
+    def sagemaker_portfolio(self):
+        self.server.admin("sagemaker").enable_sagemaker_servicecatalog_portfolio()
+        shares = self.sc.list_accepted_portfolio_shares()["PortfolioDetails"]
+        self.assertEqual(len(shares), 1, shares)
+        return shares[0]["Id"]
+
+    def test_accepting_the_sagemaker_share_again_changes_nothing(self):
+        pid = self.sagemaker_portfolio()
+        self.assertEqual(self.sc.accept_portfolio_share(PortfolioId=pid)["ResponseMetadata"][
+            "HTTPStatusCode"], 200)
+        self.sc.accept_portfolio_share(PortfolioId=pid, PortfolioShareType="IMPORTED")
+        self.assertEqual([p["Id"] for p in self.sc.list_accepted_portfolio_shares()[
+            "PortfolioDetails"]], [pid])
+
+    def test_rejecting_the_sagemaker_share_takes_it_out_until_the_switch_is_on_again(self):
+        sm = self.server.admin("sagemaker")
+        pid = self.sagemaker_portfolio()
+        role = unique("SageMaker-exec")
+        self.iam.create_role(RoleName=role, AssumeRolePolicyDocument=SAGEMAKER_TRUST)
+        self.sc.associate_principal_with_portfolio(PortfolioId=pid, PrincipalARN=role_arn(role),
+                                                   PrincipalType="IAM")
+        self.sc.reject_portfolio_share(PortfolioId=pid)
+        self.assertEqual(self.sc.list_accepted_portfolio_shares()["PortfolioDetails"], [])
+        self.assertEqual(sm.get_sagemaker_servicecatalog_portfolio_status()["Status"], "Disabled")
+        self.assertError(lambda: self.sc.describe_portfolio(Id=pid), "ResourceNotFoundException",
+                         400, message=f"Portfolio not found: {pid}")
+        self.assertError(lambda: self.sc.reject_portfolio_share(PortfolioId=pid),
+                         "ResourceNotFoundException", 400, message=f"Portfolio not found: {pid}")
+        self.assertError(lambda: self.sc.accept_portfolio_share(PortfolioId=pid),
+                         "ResourceNotFoundException", 400, message=f"Portfolio not found: {pid}")
+        self.assertEqual(self.sagemaker_portfolio(), pid, "the portfolio keeps its id")
+        self.assertEqual([p["PrincipalARN"] for p in self.sc.list_principals_for_portfolio(
+            PortfolioId=pid)["Principals"]], [role_arn(role)])
+
+    def test_shares_that_do_not_exist_are_not_found(self):
+        pid = self.sagemaker_portfolio()
+        local = self.new_portfolio()["Id"]
+        for call in (self.sc.accept_portfolio_share, self.sc.reject_portfolio_share):
+            self.assertError(lambda: call(PortfolioId="port-0000000000000"),
+                             "ResourceNotFoundException", 400,
+                             message="Portfolio not found: port-0000000000000")
+            self.assertError(lambda: call(PortfolioId=local), "ResourceNotFoundException", 400,
+                             message=f"Portfolio not found: {local}")
+            for share_type in ("AWS_ORGANIZATIONS", "AWS_SERVICECATALOG"):
+                self.assertError(lambda: call(PortfolioId=pid, PortfolioShareType=share_type),
+                                 "ResourceNotFoundException", 400,
+                                 message=f"Portfolio not found: {pid}")
+        self.assertEqual([p["Id"] for p in self.sc.list_accepted_portfolio_shares()[
+            "PortfolioDetails"]], [pid], "a refused rejection leaves the share")
+        self.assertError(lambda: self.sc.accept_portfolio_share(PortfolioId=pid,
+                                                                PortfolioShareType="SHARED"),
+                         "ValidationException", 400,
+                         message="1 validation error detected: Value 'SHARED' at "
+                                 "'portfolioShareType' failed to satisfy constraint: Member must "
+                                 "satisfy enum value set: [IMPORTED, AWS_SERVICECATALOG, "
+                                 "AWS_ORGANIZATIONS]")
+
+    def test_share_calls_are_authorized_on_the_portfolio_and_audited(self):
+        pid = self.sagemaker_portfolio()
+        arn = f"arn:aws:catalog:{REGION}:{ACCOUNT}:portfolio/{pid}"
+        user, kid, secret = self.server.new_user(policy_doc=policy(
+            allow("servicecatalog:AcceptPortfolioShare", arn)))
+        client = self.server.client("servicecatalog", kid, secret)
+        client.accept_portfolio_share(PortfolioId=pid)
+        error = self.assertError(lambda: client.reject_portfolio_share(PortfolioId=pid),
+                                 "AccessDeniedException", 400, message=self.denied_message(
+                                     user["Arn"], "servicecatalog:RejectPortfolioShare", arn))
+        other = f"arn:aws:catalog:{REGION}:{ACCOUNT}:portfolio/port-0000000000000"
+        self.assertError(lambda: client.accept_portfolio_share(PortfolioId="port-0000000000000"),
+                         "AccessDeniedException", 400, message=self.denied_message(
+                             user["Arn"], "servicecatalog:AcceptPortfolioShare", other))
+        self.assertEqual([p["Id"] for p in self.sc.list_accepted_portfolio_shares()[
+            "PortfolioDetails"]], [pid])
+        denied = audit_entry(self.server, error.response["ResponseMetadata"]["RequestId"])
+        self.assertIsNotNone(denied, "the denied call is in the audit log")
+        self.assertEqual((denied["action"], denied["resource"], denied["decision"]),
+                         ("servicecatalog:RejectPortfolioShare", arn, "denied"))
+        rejected = self.sc.reject_portfolio_share(PortfolioId=pid)
+        allowed = audit_entry(self.server, rejected["ResponseMetadata"]["RequestId"])
+        self.assertIsNotNone(allowed, "the rejection is in the audit log")
+        self.assertEqual((allowed["action"], allowed["decision"]),
+                         ("servicecatalog:RejectPortfolioShare", "allowed"))
+
+
+class VersionDurabilityTests(CatalogTestCase):
+    def test_versions_constraint_updates_and_a_rejected_share_survive_a_restart(self):
+        created = self.new_product()
+        prod = created["ProductViewDetail"]["ProductViewSummary"]["ProductId"]
+        first = created["ProvisioningArtifactDetail"]["Id"]
+        url = "file://" + self.template_file(JSON_TEMPLATE, ".json")
+        token = unique("token")
+        second = self.sc.create_provisioning_artifact(
+            ProductId=prod, IdempotencyToken=token,
+            Parameters={"Name": "v2", "Info": {"LoadTemplateFromURL": url}})[
+            "ProvisioningArtifactDetail"]
+        third = self.sc.create_provisioning_artifact(
+            ProductId=prod, Parameters={"Name": "v3", "Info": {"LoadTemplateFromURL": url}})[
+            "ProvisioningArtifactDetail"]["Id"]
+        self.sc.delete_provisioning_artifact(ProductId=prod, ProvisioningArtifactId=first)
+        role = unique("SCLaunch")
+        self.iam.create_role(RoleName=role, AssumeRolePolicyDocument=CATALOG_TRUST)
+        pid = self.new_portfolio()["Id"]
+        self.sc.associate_product_with_portfolio(ProductId=prod, PortfolioId=pid)
+        cid = self.sc.create_constraint(PortfolioId=pid, ProductId=prod, Type="LAUNCH",
+                                        Parameters=json.dumps({"RoleArn": role_arn(role)}))[
+            "ConstraintDetail"]["ConstraintId"]
+        self.sc.update_constraint(Id=cid, Description="updated",
+                                  Parameters=json.dumps({"LocalRoleName": role}))
+        self.server.admin("sagemaker").enable_sagemaker_servicecatalog_portfolio()
+        imported = self.sc.list_accepted_portfolio_shares()["PortfolioDetails"][0]["Id"]
+        self.sc.reject_portfolio_share(PortfolioId=imported)
+        self.server.stop_and_check()
+
+        again = Server(data_dir=self.server.data_dir).start()
+        self.addCleanup(again.cleanup)
+        sc = again.admin("servicecatalog")
+        listed = sc.list_provisioning_artifacts(ProductId=prod)["ProvisioningArtifactDetails"]
+        self.assertEqual([a["Id"] for a in listed], [second["Id"], third])
+        described = sc.describe_provisioning_artifact(ProductId=prod,
+                                                      ProvisioningArtifactId=second["Id"])
+        self.assertEqual(described["Info"], {"TemplateUrl": url})
+        self.assertEqual(described["ProvisioningArtifactDetail"]["Name"], "v2")
+        repeated = sc.create_provisioning_artifact(
+            ProductId=prod, IdempotencyToken=token,
+            Parameters={"Name": "v4", "Info": {"LoadTemplateFromURL": url}})
+        self.assertEqual(repeated["ProvisioningArtifactDetail"]["Id"], second["Id"],
+                         "idempotency tokens are kept across restarts")
+        constraint = sc.describe_constraint(Id=cid)
+        self.assertEqual(constraint["ConstraintDetail"]["Description"], "updated")
+        self.assertEqual(json.loads(constraint["ConstraintParameters"]), {"LocalRoleName": role})
+        self.assertEqual(sc.list_accepted_portfolio_shares()["PortfolioDetails"], [])
         again.stop_and_check()

@@ -58,7 +58,7 @@ fn every_activity_in_every_variant_is_a_clean_identity_policy() {
         })
         .count();
     assert_eq!(catalog.activities().len(), files);
-    assert_eq!(files, 24);
+    assert_eq!(files, 25);
     for activity in catalog.activities() {
         for (vpc, kms) in [(false, false), (true, false), (false, true), (true, true)] {
             let mut spec = full_spec("custom", vpc, kms);

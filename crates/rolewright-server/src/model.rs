@@ -478,6 +478,23 @@ pub struct ProvisioningArtifact {
     pub created_ms: i64,
     /// The template text as read.
     pub template: String,
+    /// `Info.LoadTemplateFromURL` as given, answered as `Info.TemplateUrl`.
+    #[serde(default)]
+    pub template_url: Option<String>,
+    /// `Active`: whether end users may launch it (true unless an administrator said otherwise).
+    #[serde(default = "artifact_active")]
+    pub active: bool,
+    /// `Guidance`: `DEFAULT` or `DEPRECATED`.
+    #[serde(default = "artifact_guidance")]
+    pub guidance: String,
+}
+
+fn artifact_active() -> bool {
+    true
+}
+
+fn artifact_guidance() -> String {
+    "DEFAULT".into()
 }
 
 /// A Service Catalog constraint on a product in a portfolio.

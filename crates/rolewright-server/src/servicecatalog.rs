@@ -1,8 +1,9 @@
 //! Service Catalog over JSON 1.1 (`X-Amz-Target: AWS242ServiceCatalogService.*`): portfolios,
-//! their principals (IAM and IAM_PATTERN), products with CloudFormation templates, product and
-//! portfolio links, LAUNCH constraints, launch paths and the end user's product search, plus the
-//! AWS-owned "Amazon SageMaker Solutions and ML Ops products" portfolio that SageMaker's
-//! portfolio switch imports. Every operation is authorized by the engine on the ARN the Service
+//! their principals (IAM and IAM_PATTERN), products with CloudFormation templates and their
+//! versions (provisioning artifacts), product and portfolio links, LAUNCH constraints, launch
+//! paths and the end user's product search, plus the AWS-owned "Amazon SageMaker Solutions and ML
+//! Ops products" portfolio that SageMaker's portfolio switch imports (the one share an account
+//! accepts or rejects). Every operation is authorized by the engine on the ARN the Service
 //! Authorization Reference gives, with the request's and the resource's tags.
 //!
 //! Input is validated against the botocore model first (`service_model`, AWS's
@@ -51,6 +52,8 @@ operation_table! {
     "DisassociatePrincipalFromPortfolio" on "Portfolio" => disassociate_principal(cx, input).await,
     "ListPrincipalsForPortfolio" on "Portfolio" => list_principals(cx, input),
     "ListAcceptedPortfolioShares" on "*" => list_accepted_shares(cx, input),
+    "AcceptPortfolioShare" on "Portfolio" => accept_portfolio_share(cx, input),
+    "RejectPortfolioShare" on "Portfolio" => reject_portfolio_share(cx, input).await,
     "CreateProduct" on "Product" => create_product(cx, input).await,
     "DescribeProduct" on "Product" => describe_product(cx, input),
     "DescribeProductAsAdmin" on "Product" => describe_product_as_admin(cx, input),
@@ -59,11 +62,16 @@ operation_table! {
     "SearchProductsAsAdmin" on "*" => search_products_as_admin(cx, input),
     "UpdateProduct" on "Product" => update_product(cx, input).await,
     "DeleteProduct" on "Product" => delete_product(cx, input).await,
+    "CreateProvisioningArtifact" on "Product" => create_provisioning_artifact(cx, input).await,
+    "DescribeProvisioningArtifact" on "Product" => describe_provisioning_artifact(cx, input),
+    "ListProvisioningArtifacts" on "Product" => list_provisioning_artifacts(cx, input),
+    "DeleteProvisioningArtifact" on "Product" => delete_provisioning_artifact(cx, input).await,
     "AssociateProductWithPortfolio" on "*" => associate_product(cx, input).await,
     "DisassociateProductFromPortfolio" on "*" => disassociate_product(cx, input).await,
     "ListPortfoliosForProduct" on "Product" => list_portfolios_for_product(cx, input),
     "CreateConstraint" on "Product" => create_constraint(cx, input).await,
     "DescribeConstraint" on "*" => describe_constraint(cx, input),
+    "UpdateConstraint" on "*" => update_constraint(cx, input).await,
     "DeleteConstraint" on "*" => delete_constraint(cx, input).await,
     "ListConstraintsForPortfolio" on "*" => list_constraints(cx, input),
     "ListLaunchPaths" on "Product" => list_launch_paths(cx, input),
@@ -838,6 +846,79 @@ fn list_accepted_shares(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiE
     )))
 }
 
+/// `PortfolioShareType` of AcceptPortfolioShare and RejectPortfolioShare (`IMPORTED` when absent).
+fn share_type(input: &mut Input) -> String {
+    input
+        .one_of(
+            "PortfolioShareType",
+            false,
+            &["IMPORTED", "AWS_SERVICECATALOG", "AWS_ORGANIZATIONS"],
+        )
+        .unwrap_or_else(|| "IMPORTED".into())
+}
+
+/// Checks that `portfolio` is a share the account holds under `share_type`. The only one is the
+/// imported SageMaker portfolio, an account-to-account (`IMPORTED`) share that SageMaker accepts
+/// for the account when its portfolio switch goes on: rolewright serves one account and no
+/// organization, and AWS answers `AWS_SERVICECATALOG` with ResourceNotFoundException.
+fn held_share(portfolio: &Portfolio, share_type: &str) -> Result<(), ApiError> {
+    if portfolio.imported && share_type == "IMPORTED" {
+        Ok(())
+    } else {
+        Err(portfolio_not_found(&portfolio.id))
+    }
+}
+
+fn accept_portfolio_share(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
+    let id = input.id("PortfolioId", true).unwrap_or_default();
+    let share_type = share_type(&mut input);
+    input.finish()?;
+    let state = cx.app.store.read();
+    let portfolio = authorize_portfolio(
+        cx,
+        &state,
+        &id,
+        "servicecatalog:AcceptPortfolioShare",
+        |_| {},
+    )?;
+    held_share(&portfolio, &share_type)?;
+    // Already accepted (it is visible only while accepted): accepting again changes nothing.
+    Ok(Reply::Json(json!({})))
+}
+
+/// Rejecting the SageMaker portfolio takes it out of the account, as
+/// `DisableSagemakerServicecatalogPortfolio` does: the switch is the share's acceptance, and
+/// `EnableSagemakerServicecatalogPortfolio` shares and accepts it again (same id, principals kept).
+async fn reject_portfolio_share(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
+    let id = input.id("PortfolioId", true).unwrap_or_default();
+    let share_type = share_type(&mut input);
+    input.finish()?;
+    {
+        let state = cx.app.store.read();
+        let portfolio = authorize_portfolio(
+            cx,
+            &state,
+            &id,
+            "servicecatalog:RejectPortfolioShare",
+            |_| {},
+        )?;
+        held_share(&portfolio, &share_type)?;
+    }
+    cx.write(|state| {
+        let portfolio = visible(state, &id).ok_or_else(|| portfolio_not_found(&id))?;
+        held_share(portfolio, &share_type)?;
+        state.sagemaker_portfolio = false;
+        let change = Change::Put {
+            kind: kind::META,
+            id: "sagemaker_portfolio".into(),
+            body: false.to_string(),
+        };
+        Ok(((), vec![change]))
+    })
+    .await?;
+    Ok(Reply::Json(json!({})))
+}
+
 // ---- principals -----------------------------------------------------------------------------
 
 /// Whether an IAM_PATTERN `pattern` (`*` any run of characters, `/` included; `?` zero or one
@@ -1147,8 +1228,8 @@ fn artifact_detail(a: &ProvisioningArtifact) -> Value {
         "Id": a.id,
         "Type": a.artifact_type,
         "CreatedTime": timestamp(a.created_ms),
-        "Active": true,
-        "Guidance": "DEFAULT",
+        "Active": a.active,
+        "Guidance": a.guidance,
     });
     if let Some(n) = &a.name {
         out["Name"] = json!(n);
@@ -1353,6 +1434,9 @@ async fn create_product(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiE
         artifact_type: text("Type").unwrap_or_else(|| "CLOUD_FORMATION_TEMPLATE".into()),
         created_ms: now,
         template,
+        template_url: template_source(&params),
+        active: true,
+        guidance: "DEFAULT".into(),
     };
     let product = Product {
         id: id.clone(),
@@ -1765,6 +1849,425 @@ async fn delete_product(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiE
     Ok(Reply::Json(json!({})))
 }
 
+// ---- provisioning artifacts -----------------------------------------------------------------
+
+/// Versions a product may have (AWS's default quota).
+const MAX_ARTIFACTS: usize = 100;
+
+fn artifact_not_found(id: &str) -> ApiError {
+    not_found(format!(
+        "Provisioning artifact {id} does not exist or access was denied."
+    ))
+}
+
+/// Where a template was read from: `Info.LoadTemplateFromURL` as given.
+fn template_source(params: &Map<String, Value>) -> Option<String> {
+    params
+        .get("Info")
+        .and_then(|info| info.get("LoadTemplateFromURL"))
+        .and_then(Value::as_str)
+        .map(str::to_string)
+}
+
+/// `out` with the artifact's `Info` (`{"TemplateUrl": ...}`), as AWS answers for a template
+/// loaded from a URL. Artifacts stored before the URL was kept have none.
+fn with_info(mut out: Value, a: &ProvisioningArtifact) -> Value {
+    if let Some(url) = &a.template_url {
+        out["Info"] = json!({"TemplateUrl": url});
+    }
+    out
+}
+
+/// The artifact of `product` that an id or a name names (one of them is required). Names need
+/// not be unique; a name that more than one artifact carries is refused with AWS's text.
+fn find_artifact<'p>(
+    product: &'p Product,
+    id: Option<&str>,
+    name: Option<&str>,
+) -> Result<&'p ProvisioningArtifact, ApiError> {
+    match (id, name) {
+        (Some(id), _) => product
+            .artifacts
+            .iter()
+            .find(|a| a.id == id)
+            .ok_or_else(|| artifact_not_found(id)),
+        (None, Some(name)) => {
+            let named: Vec<&ProvisioningArtifact> = product
+                .artifacts
+                .iter()
+                .filter(|a| a.name.as_deref() == Some(name))
+                .collect();
+            match named[..] {
+                [one] => Ok(one),
+                [] => Err(not_found(format!(
+                    "Provisioning artifact with name {name} does not exist or access was denied."
+                ))),
+                _ => Err(invalid(format!(
+                    "Multiple Provisioning Artifact with name {name} found."
+                ))),
+            }
+        }
+        (None, None) => Err(invalid(
+            "Either ProvisioningArtifactId or ProvisioningArtifactName must be specified",
+        )),
+    }
+}
+
+/// Takes artifact `id` out of `product`, unless it is not there or is the last one: a product
+/// always has at least one version.
+fn remove_artifact(product: &mut Product, id: &str) -> Result<(), ApiError> {
+    let Some(i) = product.artifacts.iter().position(|a| a.id == id) else {
+        return Err(artifact_not_found(id));
+    };
+    if product.artifacts.len() == 1 {
+        return Err(invalid(
+            "You cannot delete the last provisioning artifact for a product, because a product \
+             must have at least one provisioning artifact.",
+        ));
+    }
+    product.artifacts.remove(i);
+    Ok(())
+}
+
+async fn create_provisioning_artifact(
+    cx: &mut Cx<'_>,
+    mut input: Input,
+) -> Result<Reply, ApiError> {
+    let product = input.id("ProductId", true).unwrap_or_default();
+    let params = input.object("Parameters");
+    if params.is_none() && !input.members.contains_key("Parameters") {
+        input.fail_at("parameters", None, "Member must not be null");
+    }
+    let token = input
+        .string("IdempotencyToken", true, (1, 128), TOKEN)
+        .unwrap_or_default();
+    input.finish()?;
+    let params = params.unwrap_or_default();
+    let key = format!("CreateProvisioningArtifact/{token}");
+    {
+        let state = cx.app.store.read();
+        authorize_product(
+            cx,
+            &state,
+            &product,
+            "servicecatalog:CreateProvisioningArtifact",
+            |_| {},
+        )?;
+        if let Some(answer) = repeated(&state, &key) {
+            return Ok(Reply::Json(answer));
+        }
+    }
+    let artifact_type = params
+        .get("Type")
+        .and_then(Value::as_str)
+        .unwrap_or("CLOUD_FORMATION_TEMPLATE");
+    if artifact_type != "CLOUD_FORMATION_TEMPLATE" {
+        return Err(invalid(format!(
+            "Type {artifact_type} is not supported by rolewright: use CLOUD_FORMATION_TEMPLATE"
+        )));
+    }
+    // The member is `Parameters` here, `ProvisioningArtifactParameters` in CreateProduct.
+    let template = load_template(&params).map_err(|e| ApiError {
+        message: e
+            .message
+            .replace("ProvisioningArtifactParameters.", "Parameters."),
+        ..e
+    })?;
+    let text = |k: &str| params.get(k).and_then(Value::as_str).map(str::to_string);
+    let artifact = ProvisioningArtifact {
+        id: new_id("pa"),
+        name: text("Name"),
+        description: text("Description"),
+        artifact_type: artifact_type.to_string(),
+        created_ms: now_ms(),
+        template,
+        template_url: template_source(&params),
+        active: true,
+        guidance: "DEFAULT".into(),
+    };
+    let answer = cx
+        .write(|state| {
+            if let Some(answer) = repeated(state, &key) {
+                return Ok((answer, Vec::new()));
+            }
+            let mut target = state
+                .products
+                .get(&product)
+                .cloned()
+                .ok_or_else(|| product_not_found(&product))?;
+            if target.artifacts.len() >= MAX_ARTIFACTS {
+                return Err(limit(format!(
+                    "Product {product} already has {MAX_ARTIFACTS} provisioning artifacts, the \
+                     most a product can have"
+                )));
+            }
+            let answer = with_info(
+                json!({
+                    "ProvisioningArtifactDetail": artifact_detail(&artifact),
+                    "Status": "CREATING",
+                }),
+                &artifact,
+            );
+            target.artifacts.push(artifact);
+            let mut changes = vec![Change::put(kind::CATALOG_PRODUCT, product.clone(), &target)];
+            state.products.insert(product.clone(), target);
+            changes.extend(remember(state, key, &answer));
+            Ok((answer, changes))
+        })
+        .await?;
+    Ok(Reply::Json(answer))
+}
+
+fn describe_provisioning_artifact(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
+    let artifact_id = input.id("ProvisioningArtifactId", false);
+    let product_id = input.id("ProductId", false);
+    let artifact_name = input.string("ProvisioningArtifactName", false, (0, 8192), None);
+    let product_name = input.string("ProductName", false, (0, 8191), None);
+    let flag = |name: &str| input.members.get(name).and_then(Value::as_bool) == Some(true);
+    let with_parameters = flag("IncludeProvisioningArtifactParameters");
+    input.finish()?;
+    let state = cx.app.store.read();
+    if product_id.is_none() && product_name.is_none() {
+        return Err(invalid("Either ProductId or ProductName must be specified"));
+    }
+    let id = product_by_id_or_name(&state, product_id.as_deref(), product_name.as_deref())?;
+    let product = authorize_product(
+        cx,
+        &state,
+        &id,
+        "servicecatalog:DescribeProvisioningArtifact",
+        |_| {},
+    )?;
+    let artifact = find_artifact(&product, artifact_id.as_deref(), artifact_name.as_deref())?;
+    // `Info` is in every answer (AWS's own examples show it without `Verbose`), so `Verbose` adds
+    // nothing here.
+    let mut out = with_info(
+        json!({
+            "ProvisioningArtifactDetail": artifact_detail(artifact),
+            "Status": "AVAILABLE",
+        }),
+        artifact,
+    );
+    if with_parameters {
+        out["ProvisioningArtifactParameters"] =
+            Value::Array(template_parameters(&artifact.template));
+    }
+    Ok(Reply::Json(out))
+}
+
+fn list_provisioning_artifacts(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
+    let product = input.id("ProductId", true).unwrap_or_default();
+    input.finish()?;
+    let state = cx.app.store.read();
+    let product = authorize_product(
+        cx,
+        &state,
+        &product,
+        "servicecatalog:ListProvisioningArtifacts",
+        |_| {},
+    )?;
+    let details: Vec<Value> = product.artifacts.iter().map(artifact_detail).collect();
+    Ok(Reply::Json(json!({"ProvisioningArtifactDetails": details})))
+}
+
+async fn delete_provisioning_artifact(
+    cx: &mut Cx<'_>,
+    mut input: Input,
+) -> Result<Reply, ApiError> {
+    let product = input.id("ProductId", true).unwrap_or_default();
+    let artifact = input.id("ProvisioningArtifactId", true).unwrap_or_default();
+    input.finish()?;
+    {
+        let state = cx.app.store.read();
+        authorize_product(
+            cx,
+            &state,
+            &product,
+            "servicecatalog:DeleteProvisioningArtifact",
+            |_| {},
+        )?;
+    }
+    cx.write(|state| {
+        let mut target = state
+            .products
+            .get(&product)
+            .cloned()
+            .ok_or_else(|| product_not_found(&product))?;
+        remove_artifact(&mut target, &artifact)?;
+        let change = Change::put(kind::CATALOG_PRODUCT, product.clone(), &target);
+        state.products.insert(product.clone(), target);
+        Ok(((), vec![change]))
+    })
+    .await?;
+    Ok(Reply::Json(json!({})))
+}
+
+/// A template parameter's declared properties, as text: numbers and booleans as CloudFormation
+/// reads them, lists (`AllowedValues`) as lists of text.
+type Declared = Map<String, Value>;
+
+/// The `Parameters` a template declares, in its order, as DescribeProvisioningArtifact answers
+/// them (`ProvisioningArtifactParameters`). JSON templates are parsed; for YAML the block
+/// mappings under a top-level `Parameters:` are read (scalars, `[a, b]` and `- a` lists), which
+/// is what parameter declarations use.
+fn template_parameters(text: &str) -> Vec<Value> {
+    let declared = if text.trim_start().starts_with('{') {
+        json_parameters(text)
+    } else {
+        yaml_parameters(text)
+    };
+    declared
+        .into_iter()
+        .map(|(key, props)| parameter_answer(&key, &props))
+        .collect()
+}
+
+fn json_parameters(text: &str) -> Vec<(String, Declared)> {
+    let Ok(Value::Object(template)) = serde_json::from_str::<Value>(text) else {
+        return Vec::new();
+    };
+    let Some(Value::Object(parameters)) = template.get("Parameters") else {
+        return Vec::new();
+    };
+    parameters
+        .iter()
+        .map(|(key, props)| {
+            let props = props.as_object().cloned().unwrap_or_default();
+            (key.clone(), props)
+        })
+        .collect()
+}
+
+/// A YAML scalar without its quotes and trailing comment.
+fn yaml_scalar(raw: &str) -> String {
+    let raw = raw.trim();
+    for quote in ['\'', '"'] {
+        if let Some(inner) = raw.strip_prefix(quote)
+            && let Some(end) = inner.rfind(quote)
+        {
+            return inner[..end].to_string();
+        }
+    }
+    match raw.find(" #") {
+        Some(i) => raw[..i].trim_end().to_string(),
+        None => raw.to_string(),
+    }
+}
+
+fn yaml_parameters(text: &str) -> Vec<(String, Declared)> {
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| {
+            let t = l.trim();
+            !t.is_empty() && !t.starts_with('#')
+        })
+        .collect();
+    let Some(start) = lines.iter().position(|l| l.trim_end() == "Parameters:") else {
+        return Vec::new();
+    };
+    let block: Vec<&str> = lines[start + 1..]
+        .iter()
+        .take_while(|l| indent(l) > 0)
+        .copied()
+        .collect();
+    let Some(key_indent) = block.first().map(|l| indent(l)) else {
+        return Vec::new();
+    };
+    let mut out: Vec<(String, Declared)> = Vec::new();
+    // The property whose `- item` lines follow.
+    let mut open_list: Option<String> = None;
+    for line in block {
+        let depth = indent(line);
+        let body = line.trim();
+        if depth == key_indent {
+            if let Some((key, _)) = body.split_once(':') {
+                out.push((yaml_scalar(key), Declared::new()));
+            }
+            open_list = None;
+            continue;
+        }
+        let Some((_, props)) = out.last_mut() else {
+            continue;
+        };
+        if let Some(item) = body.strip_prefix("- ")
+            && let Some(list) = open_list.as_ref().and_then(|name| props.get_mut(name))
+            && let Some(items) = list.as_array_mut()
+        {
+            items.push(json!(yaml_scalar(item)));
+            continue;
+        }
+        let Some((name, value)) = body.split_once(':') else {
+            continue;
+        };
+        let (name, value) = (name.trim().to_string(), value.trim());
+        if value.is_empty() {
+            props.insert(name.clone(), json!([]));
+            open_list = Some(name);
+        } else if let Some(inner) = value.strip_prefix('[').and_then(|v| v.strip_suffix(']')) {
+            let items: Vec<String> = inner
+                .split(',')
+                .map(yaml_scalar)
+                .filter(|s| !s.is_empty())
+                .collect();
+            props.insert(name, json!(items));
+            open_list = None;
+        } else {
+            props.insert(name, json!(yaml_scalar(value)));
+            open_list = None;
+        }
+    }
+    out
+}
+
+/// One `ProvisioningArtifactParameter`.
+fn parameter_answer(key: &str, props: &Declared) -> Value {
+    let text = |name: &str| match props.get(name) {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        Some(Value::Bool(b)) => Some(b.to_string()),
+        _ => None,
+    };
+    let mut out = json!({
+        "ParameterKey": key,
+        "ParameterType": text("Type").unwrap_or_else(|| "String".into()),
+        "IsNoEcho": text("NoEcho").is_some_and(|v| v.eq_ignore_ascii_case("true")),
+    });
+    if let Some(v) = text("Default") {
+        out["DefaultValue"] = json!(v);
+    }
+    if let Some(v) = text("Description") {
+        out["Description"] = json!(v);
+    }
+    let allowed: Vec<String> = props
+        .get("AllowedValues")
+        .and_then(Value::as_array)
+        .map(|l| {
+            l.iter()
+                .map(|v| match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut constraints = json!({"AllowedValues": allowed});
+    for name in [
+        "AllowedPattern",
+        "ConstraintDescription",
+        "MaxLength",
+        "MinLength",
+        "MaxValue",
+        "MinValue",
+    ] {
+        if let Some(v) = text(name) {
+            constraints[name] = json!(v);
+        }
+    }
+    out["ParameterConstraints"] = constraints;
+    out
+}
+
 // ---- product and portfolio links ------------------------------------------------------------
 
 fn link_input(input: &mut Input) -> Result<(String, String), ApiError> {
@@ -1933,6 +2436,32 @@ fn launch_role(state: &State, parameters: &str) -> Result<String, ApiError> {
     }
 }
 
+/// Checks a constraint's `Parameters`: a LAUNCH constraint's launch role must exist and the
+/// caller must be allowed to pass it to Service Catalog; other types need a JSON object.
+fn check_constraint_parameters(
+    cx: &mut Cx<'_>,
+    state: &State,
+    constraint_type: &str,
+    parameters: &str,
+) -> Result<(), ApiError> {
+    if constraint_type == "LAUNCH" {
+        let role = launch_role(state, parameters)?;
+        cx.authorize_pass_role(state, &role, SERVICE_PRINCIPAL)
+            .map_err(|e| {
+                if e.code == "InvalidParameterValue" {
+                    invalid(format!("The launch role {role} does not exist"))
+                } else {
+                    e
+                }
+            })?;
+    } else if serde_json::from_str::<Value>(parameters).map_or(true, |v| !v.is_object()) {
+        return Err(invalid(format!(
+            "Parameters `{parameters}` must be a JSON object"
+        )));
+    }
+    Ok(())
+}
+
 async fn create_constraint(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
     let portfolio = input.id("PortfolioId", true).unwrap_or_default();
     let product = input.id("ProductId", true).unwrap_or_default();
@@ -1972,21 +2501,7 @@ async fn create_constraint(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, A
                 CONSTRAINT_TYPES.join(", ")
             )));
         }
-        if constraint_type == "LAUNCH" {
-            let role = launch_role(&state, &parameters)?;
-            cx.authorize_pass_role(&state, &role, SERVICE_PRINCIPAL)
-                .map_err(|e| {
-                    if e.code == "InvalidParameterValue" {
-                        invalid(format!("The launch role {role} does not exist"))
-                    } else {
-                        e
-                    }
-                })?;
-        } else if serde_json::from_str::<Value>(&parameters).map_or(true, |v| !v.is_object()) {
-            return Err(invalid(format!(
-                "Parameters `{parameters}` must be a JSON object"
-            )));
-        }
+        check_constraint_parameters(cx, &state, &constraint_type, &parameters)?;
     }
     let constraint = CatalogConstraint {
         id: new_id("cons"),
@@ -2059,6 +2574,49 @@ fn describe_constraint(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiEr
         "ConstraintParameters": constraint.parameters,
         "Status": "AVAILABLE",
     })))
+}
+
+async fn update_constraint(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
+    let id = input.id("Id", true).unwrap_or_default();
+    let description = input.string("Description", false, (0, 2000), None);
+    let parameters = input.string("Parameters", false, (0, usize::MAX), None);
+    input.finish()?;
+    {
+        let state = cx.app.store.read();
+        authorize_account(cx, &state, "servicecatalog:UpdateConstraint", |_| {})?;
+        let constraint = state
+            .constraints
+            .get(&id)
+            .ok_or_else(|| constraint_not_found(&id))?;
+        if let Some(p) = &parameters {
+            check_constraint_parameters(cx, &state, &constraint.constraint_type, p)?;
+        }
+    }
+    let answer = cx
+        .write(|state| {
+            let mut constraint = state
+                .constraints
+                .get(&id)
+                .cloned()
+                .ok_or_else(|| constraint_not_found(&id))?;
+            if let Some(d) = description {
+                constraint.description = Some(d);
+            }
+            if let Some(p) = parameters {
+                constraint.parameters = p;
+            }
+            // AWS's own example of UpdateConstraint answers CREATING, as CreateConstraint does.
+            let answer = json!({
+                "ConstraintDetail": constraint_detail(state, &constraint),
+                "ConstraintParameters": constraint.parameters,
+                "Status": "CREATING",
+            });
+            let change = Change::put(kind::CATALOG_CONSTRAINT, id.clone(), &constraint);
+            state.constraints.insert(id.clone(), constraint);
+            Ok((answer, vec![change]))
+        })
+        .await?;
+    Ok(Reply::Json(answer))
 }
 
 async fn delete_constraint(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
@@ -2171,7 +2729,7 @@ mod tests {
         for op in OPERATIONS {
             assert_eq!(op.action, format!("servicecatalog:{}", op.name));
         }
-        assert_eq!(OPERATIONS.len(), 25);
+        assert_eq!(OPERATIONS.len(), 32);
     }
 
     #[test]
@@ -2295,5 +2853,173 @@ mod tests {
         let (last, next) = page(&items, Some("page-4"), 2).unwrap();
         assert_eq!((last, next), (vec![4], None));
         assert!(page(&items, Some("bogus"), 2).is_err());
+    }
+
+    fn artifact(id: &str, name: Option<&str>) -> ProvisioningArtifact {
+        ProvisioningArtifact {
+            id: id.into(),
+            name: name.map(str::to_string),
+            description: None,
+            artifact_type: "CLOUD_FORMATION_TEMPLATE".into(),
+            created_ms: 0,
+            template: String::new(),
+            template_url: None,
+            active: true,
+            guidance: "DEFAULT".into(),
+        }
+    }
+
+    fn product_with(artifacts: Vec<ProvisioningArtifact>) -> Product {
+        Product {
+            id: "prod-a".into(),
+            view_id: "prodview-a".into(),
+            region: "us-east-1".into(),
+            name: "p".into(),
+            owner: "o".into(),
+            description: None,
+            distributor: None,
+            support_description: None,
+            support_email: None,
+            support_url: None,
+            product_type: "CLOUD_FORMATION_TEMPLATE".into(),
+            created_ms: 0,
+            tags: Vec::new(),
+            artifacts,
+        }
+    }
+
+    #[test]
+    fn artifacts_are_found_by_id_or_by_a_name_only_one_carries() {
+        let product = product_with(vec![
+            artifact("pa-1", Some("v1")),
+            artifact("pa-2", Some("v2")),
+            artifact("pa-3", Some("v2")),
+        ]);
+        let found = |id: Option<&str>, name: Option<&str>| {
+            find_artifact(&product, id, name)
+                .map(|a| a.id.clone())
+                .map_err(|e| (e.code, e.message))
+        };
+        assert_eq!(found(Some("pa-2"), Some("v1")), Ok("pa-2".into()));
+        assert_eq!(found(None, Some("v1")), Ok("pa-1".into()));
+        assert_eq!(
+            found(Some("pa-9"), None),
+            Err((
+                "ResourceNotFoundException",
+                "Provisioning artifact pa-9 does not exist or access was denied.".into()
+            ))
+        );
+        assert_eq!(
+            found(None, Some("v2")),
+            Err((
+                "InvalidParametersException",
+                "Multiple Provisioning Artifact with name v2 found.".into()
+            ))
+        );
+        assert_eq!(
+            found(None, Some("v3")).map_err(|e| e.0),
+            Err("ResourceNotFoundException")
+        );
+        assert_eq!(
+            found(None, None).map_err(|e| e.0),
+            Err("InvalidParametersException")
+        );
+    }
+
+    #[test]
+    fn the_last_artifact_of_a_product_stays() {
+        let mut product = product_with(vec![artifact("pa-1", None), artifact("pa-2", None)]);
+        assert_eq!(
+            remove_artifact(&mut product, "pa-9").map_err(|e| e.code),
+            Err("ResourceNotFoundException")
+        );
+        assert!(remove_artifact(&mut product, "pa-1").is_ok());
+        assert_eq!(product.artifacts.len(), 1);
+        let last = remove_artifact(&mut product, "pa-2").unwrap_err();
+        assert_eq!(last.code, "InvalidParametersException");
+        assert_eq!(
+            last.message,
+            "You cannot delete the last provisioning artifact for a product, because a product \
+             must have at least one provisioning artifact."
+        );
+        assert_eq!(product.artifacts[0].id, "pa-2");
+    }
+
+    #[test]
+    fn template_parameters_are_read_from_json_and_yaml() {
+        let json_template = r#"{"Parameters": {
+            "Size": {"Type": "Number", "Default": 5, "MinValue": 1, "AllowedValues": [1, 5]},
+            "Secret": {"Type": "String", "NoEcho": true, "Description": "kept"}
+        }, "Resources": {"R": {"Type": "AWS::IAM::Role"}}}"#;
+        let read = template_parameters(json_template);
+        assert_eq!(
+            read[0],
+            json!({"ParameterKey": "Size", "ParameterType": "Number", "IsNoEcho": false,
+                   "DefaultValue": "5",
+                   "ParameterConstraints": {"AllowedValues": ["1", "5"], "MinValue": "1"}})
+        );
+        assert_eq!(read[1]["IsNoEcho"], json!(true));
+        assert_eq!(read[1]["Description"], json!("kept"));
+
+        let yaml = "AWSTemplateFormatVersion: '2010-09-09'\n\
+                    Parameters:\n  \
+                      DomainId:\n    \
+                        Type: String\n    \
+                        Description: \"the domain\" # a comment\n  \
+                      Tier:\n    \
+                        Type: String\n    \
+                        Default: small\n    \
+                        AllowedValues:\n      \
+                          - small\n      \
+                          - 'large'\n  \
+                      Zones:\n    \
+                        Type: CommaDelimitedList\n    \
+                        AllowedValues: [a, b]\n\
+                    Resources:\n  \
+                      Profile:\n    \
+                        Type: AWS::SageMaker::UserProfile\n";
+        let read = template_parameters(yaml);
+        let keys: Vec<&str> = read
+            .iter()
+            .filter_map(|p| p["ParameterKey"].as_str())
+            .collect();
+        assert_eq!(keys, ["DomainId", "Tier", "Zones"]);
+        assert_eq!(read[0]["Description"], json!("the domain"));
+        assert_eq!(read[1]["DefaultValue"], json!("small"));
+        assert_eq!(
+            read[1]["ParameterConstraints"]["AllowedValues"],
+            json!(["small", "large"])
+        );
+        assert_eq!(
+            read[2]["ParameterConstraints"]["AllowedValues"],
+            json!(["a", "b"])
+        );
+        assert!(template_parameters("Resources:\n  R:\n    Type: X\n").is_empty());
+    }
+
+    #[test]
+    fn only_the_imported_portfolio_is_a_share_and_only_as_imported() {
+        let mut portfolio = Portfolio {
+            id: "port-a".into(),
+            region: "us-east-1".into(),
+            display_name: SAGEMAKER_PORTFOLIO_NAME.into(),
+            description: None,
+            provider_name: SAGEMAKER_PROVIDER.into(),
+            created_ms: 0,
+            tags: Vec::new(),
+            principals: Vec::new(),
+            products: Vec::new(),
+            imported: true,
+        };
+        assert!(held_share(&portfolio, "IMPORTED").is_ok());
+        for other in ["AWS_ORGANIZATIONS", "AWS_SERVICECATALOG"] {
+            let e = held_share(&portfolio, other).unwrap_err();
+            assert_eq!(
+                (e.code, e.message.as_str()),
+                ("ResourceNotFoundException", "Portfolio not found: port-a")
+            );
+        }
+        portfolio.imported = false;
+        assert!(held_share(&portfolio, "IMPORTED").is_err());
     }
 }

@@ -761,3 +761,82 @@ fn role_diff_shows_what_changed() {
         stderr(&out)
     );
 }
+
+/// Use JumpStart and Projects (issue 10 item 7) is an activity like any other: listed, added
+/// with `--activity` without parameters, scoped to the role's account and region, written in
+/// every format, and passing the persona test.
+#[test]
+fn use_jumpstart_projects_is_added_with_activity_and_scoped_to_the_role() {
+    let out = rolewright(&["activities", "--format", "json"]);
+    let activities: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let entry = activities
+        .iter()
+        .find(|a| a["id"] == "use-jumpstart-projects")
+        .unwrap();
+    assert_eq!(entry["name"], "Use JumpStart and Projects");
+    assert_eq!(entry["parameters"], serde_json::json!([]));
+
+    let base = [
+        "role",
+        "new",
+        "--persona",
+        "custom",
+        "--name-suffix",
+        "studio",
+        "--activity",
+        "use-jumpstart-projects",
+        "--account",
+        "444455556666",
+        "--region",
+        "eu-west-1",
+    ];
+    let role = role_json(&rolewright(&base));
+    assert_eq!(
+        role["Activities"],
+        serde_json::json!(["use-jumpstart-projects"])
+    );
+    let text = role["Policies"].to_string();
+    assert!(
+        text.contains("arn:aws:sagemaker:eu-west-1:444455556666:project/*"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("us-east-1") && !text.contains("iam:PassRole"),
+        "{text}"
+    );
+    let (regions, accounts) = regions_and_accounts(&role);
+    assert_eq!(regions, ["eu-west-1"]);
+    // `aws` owns the public JumpStart hub; product ARNs leave the account open (an imported
+    // portfolio's products are the owner's; see the activity's documentation).
+    assert_eq!(accounts, ["444455556666", "aws"]);
+
+    for format in [
+        "cloudformation",
+        "cloudformation-yaml",
+        "terraform",
+        "aws-cli",
+    ] {
+        let mut args = base.to_vec();
+        args.extend(["--format", format]);
+        let out = rolewright(&args);
+        assert_eq!(out.status.code(), Some(0), "{format}: {}", stderr(&out));
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("servicecatalog:ProvisionProduct"),
+            "{format}"
+        );
+    }
+
+    let dir = scratch("jumpstart-projects");
+    let file = dir.join("studio.json");
+    let file_arg = file.to_string_lossy().into_owned();
+    let mut args = base.to_vec();
+    args.extend(["--out", &file_arg]);
+    assert_eq!(rolewright(&args).status.code(), Some(0));
+    let out = rolewright(&["role", "test", &file_arg, "--account", "444455556666"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).trim_end().ends_with("0 failed"),
+        "{}",
+        stderr(&out)
+    );
+}
