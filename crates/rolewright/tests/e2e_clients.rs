@@ -152,3 +152,8 @@ fn sagemaker_studio_through_boto3() {
 fn service_catalog_through_boto3() {
     run_module("test_servicecatalog");
 }
+
+#[test]
+fn every_response_parses_in_botocore_and_conforms_to_its_shape() {
+    run_module("test_botocore_parse");
+}
