@@ -157,3 +157,8 @@ fn service_catalog_through_boto3() {
 fn every_response_parses_in_botocore_and_conforms_to_its_shape() {
     run_module("test_botocore_parse");
 }
+
+#[test]
+fn the_seed_flows_role_manager_to_studio_and_jumpstart_for_custom_roles() {
+    run_module("test_seed_flows");
+}
