@@ -1,6 +1,6 @@
 //! The HTTP front: reads each request within a size limit, verifies its signature, routes it
-//! by protocol (query `Action` or JSON `X-Amz-Target`) to a service, renders the reply or
-//! AWS's error shape, and logs it to the audit log.
+//! by protocol (query `Action`, JSON `X-Amz-Target` or the rpcv2Cbor path) to a service, renders
+//! the reply or AWS's error shape, and logs it to the audit log.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -11,6 +11,7 @@ use axum::extract::{ConnectInfo, State as AxumState};
 use axum::http::{HeaderMap, HeaderValue, Response, StatusCode, header};
 use http_body_util::{BodyExt, Limited};
 use rolewright_iam::RequestContext;
+use serde_json::json;
 use tracing::Instrument as _;
 
 use crate::audit::{AuditDecision, AuditRecord};
@@ -18,10 +19,11 @@ use crate::auth::{self, Caller, auth_error};
 use crate::authz::{self, PolicyCache, RequestFacts};
 use crate::error::ApiError;
 use crate::model::{Change, State};
+use crate::service_model::ServiceModel;
 use crate::store::{Store, lock};
-use crate::wire::json;
 use crate::wire::query::{Params, parse_form};
 use crate::wire::xml::{self, XmlWriter};
+use crate::wire::{cbor, json};
 use crate::{iam, sagemaker, servicecatalog, sts};
 
 /// The largest request body accepted (IAM's largest input, a 131,072-character policy
@@ -339,11 +341,14 @@ fn now_ms() -> i64 {
 enum Protocol {
     Query(&'static str),
     Json,
+    /// Smithy RPC v2 CBOR: the JSON 1.1 path with CBOR bodies.
+    Cbor,
 }
 
 fn error_response(protocol: Protocol, error: &ApiError, request_id: &str) -> Response<Body> {
     let status = match protocol {
         Protocol::Json => error.json_status(),
+        Protocol::Cbor => cbor::error_status(error),
         Protocol::Query(_) => error.status,
     };
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
@@ -367,6 +372,18 @@ fn error_response(protocol: Protocol, error: &ApiError, request_id: &str) -> Res
             }
             r
         }
+        Protocol::Cbor => {
+            let mut r = Response::new(Body::from(cbor::error_body(error)));
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(cbor::CONTENT_TYPE),
+            );
+            r.headers_mut().insert(
+                cbor::PROTOCOL_HEADER,
+                HeaderValue::from_static(cbor::PROTOCOL),
+            );
+            r
+        }
     };
     *response.status_mut() = status;
     if let Ok(v) = HeaderValue::from_str(request_id) {
@@ -375,26 +392,69 @@ fn error_response(protocol: Protocol, error: &ApiError, request_id: &str) -> Res
     response
 }
 
-fn success_response(protocol: Protocol, body: String, request_id: &str) -> Response<Body> {
+fn success_response(protocol: Protocol, body: Vec<u8>, request_id: &str) -> Response<Body> {
     let mut r = Response::new(Body::from(body));
     let content_type = match protocol {
         Protocol::Query(_) => "text/xml",
         Protocol::Json => "application/x-amz-json-1.1",
+        Protocol::Cbor => cbor::CONTENT_TYPE,
     };
     r.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if protocol == Protocol::Cbor {
+        r.headers_mut().insert(
+            cbor::PROTOCOL_HEADER,
+            HeaderValue::from_static(cbor::PROTOCOL),
+        );
+    }
     if let Ok(v) = HeaderValue::from_str(request_id) {
         r.headers_mut().insert("x-amzn-requestid", v);
     }
     r
 }
 
+/// The JSON 1.1 target an rpcv2Cbor request stands for
+/// (`/service/AWS242ServiceCatalogService/operation/CreatePortfolio` →
+/// `AWS242ServiceCatalogService.CreatePortfolio`), once the protocol's method and headers are
+/// checked; `None` for a request of another protocol.
+fn cbor_target(
+    parts: &axum::http::request::Parts,
+    body: &[u8],
+) -> Result<Option<String>, ApiError> {
+    let Some(route) = cbor::route(parts.uri.path()) else {
+        return Ok(None);
+    };
+    let headers = &parts.headers;
+    cbor::check_request(
+        parts.method.as_str(),
+        header_str(headers, cbor::PROTOCOL_HEADER),
+        header_str(headers, "content-type"),
+        headers.contains_key("x-amz-target") || headers.contains_key("x-amzn-target"),
+        !body.is_empty(),
+    )?;
+    let Some(service) = cbor::service(route.service) else {
+        return Err(ApiError::new(
+            "UnknownOperationException",
+            400,
+            format!(
+                "the service `{}` is not served over rpcv2Cbor: only Service Catalog \
+                 (/service/AWS242ServiceCatalogService/operation/<Operation>) is",
+                route.service.chars().take(64).collect::<String>()
+            ),
+        ));
+    };
+    Ok(Some(format!("{}.{}", service.name, route.operation)))
+}
+
 fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-/// The protocol a request speaks, from its target header and signing scope.
-fn protocol_of(headers: &HeaderMap) -> Protocol {
+/// The protocol a request speaks, from its path, target header and signing scope.
+fn protocol_of(path: &str, headers: &HeaderMap) -> Protocol {
+    if cbor::route(path).is_some() {
+        return Protocol::Cbor;
+    }
     if headers.contains_key("x-amz-target") {
         return Protocol::Json;
     }
@@ -418,7 +478,7 @@ pub async fn handle(
     if parts.method == axum::http::Method::GET && parts.uri.path().starts_with("/studio/") {
         return studio_page(&app, &parts, peer, &request_id);
     }
-    let mut protocol = protocol_of(&parts.headers);
+    let mut protocol = protocol_of(parts.uri.path(), &parts.headers);
     let mut audit = AuditRecord {
         time_ms: now_ms(),
         request_id: request_id.clone(),
@@ -634,7 +694,7 @@ async fn serve(
     request_id: &str,
     protocol: &mut Protocol,
     audit: &mut AuditRecord,
-) -> Result<(String, bool), ApiError> {
+) -> Result<(Vec<u8>, bool), ApiError> {
     let body = read_body(body, &parts.headers).await?;
     let now = now_unix();
 
@@ -672,8 +732,16 @@ async fn serve(
     audit.service = Some(authorization.service.clone());
 
     // Routing.
-    if let Some(target) = header_str(&parts.headers, "x-amz-target") {
-        *protocol = Protocol::Json;
+    let cbor_target = cbor_target(parts, &body)?;
+    let target = cbor_target
+        .as_deref()
+        .or_else(|| header_str(&parts.headers, "x-amz-target"));
+    if let Some(target) = target {
+        *protocol = if cbor_target.is_some() {
+            Protocol::Cbor
+        } else {
+            Protocol::Json
+        };
         let Some((service, operation)) = json::parse_target(target) else {
             return Err(ApiError::new(
                 "UnknownOperationException",
@@ -690,7 +758,12 @@ async fn serve(
                 format!("Credential should be scoped to correct service: '{service}'. ",),
             ));
         }
-        let input = json::parse_input(&body)?;
+        // Only Service Catalog is routed to over rpcv2Cbor (`cbor_target`).
+        let model = ServiceModel::servicecatalog();
+        let input = match protocol {
+            Protocol::Cbor => cbor::decode_input(model, &operation, &body)?,
+            _ => json::parse_input(&body)?,
+        };
         let mut cx = Cx {
             app,
             caller,
@@ -717,10 +790,12 @@ async fn serve(
             )),
         };
         *audit = std::mem::take(&mut cx.audit);
-        let body = match reply? {
-            Reply::Json(value) => value.to_string(),
-            Reply::Empty => "{}".to_string(),
-            Reply::Xml(_) => return Err(ApiError::service_failure()),
+        let body = match (reply?, *protocol) {
+            (Reply::Json(value), Protocol::Cbor) => cbor::encode_output(model, &operation, &value),
+            (Reply::Empty, Protocol::Cbor) => cbor::encode_output(model, &operation, &json!({})),
+            (Reply::Json(value), _) => value.to_string().into_bytes(),
+            (Reply::Empty, _) => b"{}".to_vec(),
+            (Reply::Xml(_), _) => return Err(ApiError::service_failure()),
         };
         return Ok((body, cx.audited));
     }
@@ -808,7 +883,7 @@ async fn serve(
         Reply::Empty => xml::empty_response(&action, namespace, request_id),
         Reply::Json(_) => return Err(ApiError::service_failure()),
     };
-    Ok((body, cx.audited))
+    Ok((body.into_bytes(), cx.audited))
 }
 
 /// An unknown query action.
