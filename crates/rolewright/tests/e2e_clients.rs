@@ -154,6 +154,11 @@ fn service_catalog_through_boto3() {
 }
 
 #[test]
+fn service_catalog_over_rpc_v2_cbor_through_botocore() {
+    run_module("test_servicecatalog_cbor");
+}
+
+#[test]
 fn every_response_parses_in_botocore_and_conforms_to_its_shape() {
     run_module("test_botocore_parse");
 }
