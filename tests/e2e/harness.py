@@ -15,6 +15,7 @@ import selectors
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -449,3 +450,56 @@ class E2ETestCase(unittest.TestCase):
     def denied_message(self, principal_arn, action, resource, reason="no identity-based policy"):
         return (f"User: {principal_arn} is not authorized to perform: {action} on resource: "
                 f"{resource} because {reason} allows the {action} action")
+
+
+# ---- command-line clients: the AWS CLI and rolewright itself ----------------------------------
+
+def aws_cli():
+    """The `aws` next to the running Python (the venv), else the one on PATH."""
+    here = os.path.join(os.path.dirname(os.path.abspath(sys.executable)), "aws")
+    if os.access(here, os.X_OK):
+        return here
+    found = shutil.which("aws")
+    if found:
+        return found
+    raise RuntimeError("the AWS CLI (`aws`) is not installed: "
+                       "python3 -m venv target/ci-venv && target/ci-venv/bin/pip install boto3 awscli")
+
+
+def command_env(server, **variables):
+    """The environment a team's automation runs the AWS CLI or `rolewright` in: none of the tester's
+    AWS_* settings, `aws` on PATH, the server's endpoint and region, the bootstrap administrator's
+    profile from DIR/credentials, and then `variables` (a value of None removes the variable)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update({
+        "PATH": os.path.dirname(aws_cli()) + os.pathsep + env.get("PATH", ""),
+        "AWS_ENDPOINT_URL": server.url,
+        "AWS_REGION": REGION,
+        "AWS_SHARED_CREDENTIALS_FILE": server.credentials_path,
+        "AWS_PROFILE": PROFILE,
+        "AWS_CONFIG_FILE": os.environ["AWS_CONFIG_FILE"],
+        "AWS_PAGER": "",
+        "NO_COLOR": "1",
+    })
+    for name, value in variables.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return env
+
+
+def run_command(args, env, timeout=120, check=True, input_text=None):
+    """Runs a command; with `check`, raises with its output unless it exits 0."""
+    out = subprocess.run(args, capture_output=True, text=True, env=env, timeout=timeout,
+                         check=False, input=input_text)
+    if check and out.returncode != 0:
+        raise AssertionError(f"`{' '.join(args)}` exited {out.returncode}\n--- stderr ---\n"
+                             f"{out.stderr}\n--- stdout ---\n{out.stdout}")
+    return out
+
+
+def rolewright(*args, env=None, check=True, timeout=120):
+    """Runs the rolewright binary under test."""
+    return run_command([binary(), *args], env or {**os.environ, "NO_COLOR": "1"},
+                       timeout=timeout, check=check)

@@ -5,7 +5,7 @@
 
 MODULE is a test module name (test_iam_boto3, test_sts_authz, test_cli, test_protocol,
 test_malformed, test_crash, test_audit, test_permissions_change, test_store_faults, test_sagemaker,
-test_servicecatalog), with or
+test_servicecatalog, test_servicecatalog_cbor, test_seed_flows, test_botocore_parse), with or
 without `test_`, optionally narrowed to a class or
 test: test_iam_boto3.RoleTests.test_tags. Without arguments every module runs.
 
@@ -22,7 +22,8 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 MODULES = ["test_iam_boto3", "test_sts_authz", "test_cli", "test_protocol", "test_malformed",
            "test_crash", "test_audit", "test_permissions_change", "test_store_faults", "test_sagemaker",
-           "test_servicecatalog"]
+           "test_servicecatalog", "test_servicecatalog_cbor", "test_seed_flows",
+           "test_botocore_parse"]
 INSTALL = ("python3 -m venv target/ci-venv && "
            "target/ci-venv/bin/pip install boto3 awscli")
 

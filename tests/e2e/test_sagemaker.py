@@ -214,6 +214,25 @@ class AppsAndSpacesTests(E2ETestCase):
             "ValidationException", 400)
         self.assertIn("RecordNotFound", error.response["Error"]["Message"])
 
+    def test_spaces_and_apps_take_tags_by_arn(self):
+        domain, user = self.domain_with_user()
+        domain_id = domain["DomainId"]
+        space_arn = self.sm.create_space(DomainId=domain_id, SpaceName="tagged-space",
+                                         Tags=[{"Key": "team", "Value": "a"}])["SpaceArn"]
+        app_arn = self.sm.create_app(DomainId=domain_id, UserProfileName=user,
+                                     AppType="JupyterLab", AppName="default")["AppArn"]
+        for arn in (space_arn, app_arn):
+            self.sm.add_tags(ResourceArn=arn, Tags=[{"Key": "team", "Value": "b"},
+                                                    {"Key": "cost", "Value": "ml"}])
+            tags = {t["Key"]: t["Value"] for t in self.sm.list_tags(ResourceArn=arn)["Tags"]}
+            self.assertEqual(tags, {"team": "b", "cost": "ml"}, arn)
+            self.sm.delete_tags(ResourceArn=arn, TagKeys=["team"])
+            self.assertEqual(self.sm.list_tags(ResourceArn=arn)["Tags"],
+                             [{"Key": "cost", "Value": "ml"}], arn)
+        self.assertError(
+            lambda: self.sm.list_tags(ResourceArn=app_arn.replace("/default", "/nothing")),
+            "ResourceNotFound", 400)
+
     def test_spaces(self):
         domain, _ = self.domain_with_user()
         domain_id = domain["DomainId"]

@@ -14,6 +14,19 @@ pub struct Tag {
     pub value: String,
 }
 
+/// `existing` with `new` written over it, as every service's tagging does: a key already there
+/// takes the new value in its place, a new key goes last. Limits are the caller's.
+pub fn merge_tags(existing: &[Tag], new: &[Tag]) -> Vec<Tag> {
+    let mut merged = existing.to_vec();
+    for t in new {
+        match merged.iter_mut().find(|m| m.key == t.key) {
+            Some(m) => m.value.clone_from(&t.value),
+            None => merged.push(t.clone()),
+        }
+    }
+    merged
+}
+
 /// An inline policy: its name and the document text exactly as submitted.
 pub type InlinePolicies = BTreeMap<String, InlinePolicy>;
 

@@ -1,6 +1,7 @@
 //! The HTTP front, `app(state) -> Router`: reads each request within a size limit, verifies
-//! its signature, routes it by protocol (query `Action`, JSON `X-Amz-Target`) to its service's
-//! operation table, renders the reply or AWS's error shape, and logs it to the audit log.
+//! its signature, routes it by protocol (query `Action`, JSON `X-Amz-Target` or the rpcv2Cbor
+//! path) to its service's operation table, renders the reply or AWS's error shape, and logs it
+//! to the audit log.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -21,9 +22,10 @@ use crate::error::ApiError;
 use crate::server::{
     App, Cx, IAM_NAMESPACE, MAX_BODY_BYTES, Reply, STS_NAMESPACE, now_ms, now_unix,
 };
-use crate::wire::json;
+use crate::service_model::ServiceModel;
 use crate::wire::query::{Params, parse_form};
 use crate::wire::xml;
+use crate::wire::{cbor, json};
 use crate::{iam, sagemaker, servicecatalog, sts, studio};
 
 /// The control plane as an axum router: every path is served by [`handle`].
@@ -38,12 +40,17 @@ pub enum Protocol {
     Query(&'static str),
     /// AWS JSON 1.1.
     Json,
+    /// Smithy RPC v2 CBOR: the JSON 1.1 operations with CBOR bodies.
+    Cbor,
 }
 
 impl Protocol {
-    /// The protocol a request speaks, from its target header and signing scope, before its
-    /// signature is checked (errors of authentication are answered in it too).
-    fn of(headers: &HeaderMap) -> Protocol {
+    /// The protocol a request speaks, from its path, target header and signing scope, before
+    /// its signature is checked (errors of authentication are answered in it too).
+    fn of(path: &str, headers: &HeaderMap) -> Protocol {
+        if cbor::route(path).is_some() {
+            return Protocol::Cbor;
+        }
         if headers.contains_key("x-amz-target") {
             return Protocol::Json;
         }
@@ -60,6 +67,7 @@ impl Protocol {
         match self {
             Protocol::Query(_) => "text/xml",
             Protocol::Json => "application/x-amz-json-1.1",
+            Protocol::Cbor => cbor::CONTENT_TYPE,
         }
     }
 }
@@ -88,8 +96,13 @@ impl IntoResponse for ErrorReply {
                 xml::error_document(&error, namespace, &request_id),
             ),
             Protocol::Json => (error.json_status(), json::error_body(&error)),
+            Protocol::Cbor => (cbor::error_status(&error), String::new()),
         };
-        let mut response = reply(protocol, body.into_bytes(), &request_id);
+        let body = match protocol {
+            Protocol::Cbor => cbor::error_body(&error),
+            _ => body.into_bytes(),
+        };
+        let mut response = reply(protocol, body, &request_id);
         *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
         if protocol == Protocol::Json
             && let Ok(v) = HeaderValue::from_str(error.json_code())
@@ -107,6 +120,12 @@ fn reply(protocol: Protocol, body: Vec<u8>, request_id: &str) -> Response<Body> 
         header::CONTENT_TYPE,
         HeaderValue::from_static(protocol.content_type()),
     );
+    if protocol == Protocol::Cbor {
+        r.headers_mut().insert(
+            cbor::PROTOCOL_HEADER,
+            HeaderValue::from_static(cbor::PROTOCOL),
+        );
+    }
     if let Ok(v) = HeaderValue::from_str(request_id) {
         r.headers_mut().insert("x-amzn-requestid", v);
     }
@@ -147,7 +166,7 @@ pub async fn handle(
         app.store.audit(audit);
         return response;
     }
-    let mut protocol = Protocol::of(&parts.headers);
+    let mut protocol = Protocol::of(parts.uri.path(), &parts.headers);
     let span = tracing::info_span!("request", request_id = %request_id);
     let outcome = serve(&app, &parts, body, &mut protocol, &mut audit)
         .instrument(span.clone())
@@ -269,6 +288,36 @@ fn authenticate(
     })
 }
 
+/// The JSON 1.1 target an rpcv2Cbor request stands for
+/// (`/service/AWS242ServiceCatalogService/operation/CreatePortfolio` →
+/// `AWS242ServiceCatalogService.CreatePortfolio`), once the protocol's method and headers are
+/// checked; `None` for a request of another protocol.
+fn cbor_target(parts: &Parts, body: &[u8]) -> Result<Option<String>, ApiError> {
+    let Some(route) = cbor::route(parts.uri.path()) else {
+        return Ok(None);
+    };
+    let headers = &parts.headers;
+    cbor::check_request(
+        parts.method.as_str(),
+        header_str(headers, cbor::PROTOCOL_HEADER),
+        header_str(headers, "content-type"),
+        headers.contains_key("x-amz-target") || headers.contains_key("x-amzn-target"),
+        !body.is_empty(),
+    )?;
+    let Some(service) = cbor::service(route.service) else {
+        return Err(ApiError::new(
+            "UnknownOperationException",
+            400,
+            format!(
+                "the service `{}` is not served over rpcv2Cbor: only Service Catalog \
+                 (/service/AWS242ServiceCatalogService/operation/<Operation>) is",
+                route.service.chars().take(64).collect::<String>()
+            ),
+        ));
+    };
+    Ok(Some(format!("{}.{}", service.name, route.operation)))
+}
+
 /// A request routed to one operation of one service, its input decoded.
 struct Routed {
     service: &'static str,
@@ -289,8 +338,16 @@ fn route(
     signed_service: &str,
     protocol: &mut Protocol,
 ) -> Result<Routed, ApiError> {
-    if let Some(target) = header_str(&parts.headers, "x-amz-target") {
-        *protocol = Protocol::Json;
+    let cbor_target = cbor_target(parts, body)?;
+    let target = cbor_target
+        .as_deref()
+        .or_else(|| header_str(&parts.headers, "x-amz-target"));
+    if let Some(target) = target {
+        *protocol = if cbor_target.is_some() {
+            Protocol::Cbor
+        } else {
+            Protocol::Json
+        };
         let Some((service, operation)) = json::parse_target(target) else {
             return Err(ApiError::new(
                 "UnknownOperationException",
@@ -305,10 +362,15 @@ fn route(
                 format!("Credential should be scoped to correct service: '{service}'. "),
             ));
         }
+        let input = match protocol {
+            // Only Service Catalog is routed to over rpcv2Cbor (`cbor_target`).
+            Protocol::Cbor => cbor::decode_input(ServiceModel::servicecatalog(), operation, body)?,
+            _ => json::parse_input(body)?,
+        };
         return Ok(Routed {
             service,
             operation: operation.to_string(),
-            input: Input::Json(json::parse_input(body)?),
+            input: Input::Json(input),
         });
     }
     let (service, namespace, version) = match signed_service {
@@ -435,6 +497,17 @@ async fn serve(
         }
         (Reply::Json(value), Protocol::Json) => value.to_string(),
         (Reply::Empty, Protocol::Json) => "{}".to_string(),
+        (reply @ (Reply::Json(_) | Reply::Empty), Protocol::Cbor) => {
+            let value = match reply {
+                Reply::Json(value) => value,
+                _ => serde_json::json!({}),
+            };
+            let model = ServiceModel::servicecatalog();
+            return Ok((
+                cbor::encode_output(model, &routed.operation, &value),
+                audited,
+            ));
+        }
         _ => return Err(ApiError::service_failure()),
     };
     Ok((body.into_bytes(), audited))

@@ -431,17 +431,12 @@ fn tag_list(tags: &[Tag]) -> Value {
 
 /// `existing` with `add` written over it and `remove` taken out, within AWS's 50 tags.
 fn edit_tags(existing: &[Tag], add: &[Tag], remove: &[String]) -> Result<Vec<Tag>, ApiError> {
-    let mut tags: Vec<Tag> = existing
+    let kept: Vec<Tag> = existing
         .iter()
         .filter(|t| !remove.contains(&t.key))
         .cloned()
         .collect();
-    for t in add {
-        match tags.iter_mut().find(|m| m.key == t.key) {
-            Some(m) => m.value = t.value.clone(),
-            None => tags.push(t.clone()),
-        }
-    }
+    let tags = crate::model::merge_tags(&kept, add);
     if tags.len() > MAX_TAGS {
         return Err(limit(format!(
             "A resource can have at most {MAX_TAGS} tags; this request would give it {}",
@@ -530,42 +525,164 @@ fn with_next(mut out: Value, next: Option<String>) -> Value {
 
 // ---- the imported SageMaker portfolio ------------------------------------------------------
 
-/// Creates the AWS-owned SageMaker portfolio, once, when the portfolio switch is first seen on:
-/// its id is stable from then on, and its principals stay while the switch is off.
+/// SageMaker's project templates, the products of the imported portfolio, by the names SageMaker's
+/// developer guide gives them ("Use SageMaker-Provided Project Templates"), with what each sets up.
+const SAGEMAKER_PRODUCTS: &[(&str, &str)] = &[
+    (
+        "MLOps template for model building, training, and deployment",
+        "A CodeCommit repository whose SageMaker pipeline processes data, trains and registers \
+         models, and a CodePipeline that deploys approved models to staging and production \
+         endpoints",
+    ),
+    (
+        "MLOps template for model building, training, deployment, and Amazon SageMaker Model Monitor",
+        "The model building, training and deployment template, with data quality, model quality \
+         and bias drift monitors on the deployed endpoints",
+    ),
+    (
+        "MLOps template for image building, model building, and model deployment",
+        "The model building, training and deployment template, with pipelines that build the \
+         processing, training and inference images into ECR and SageMaker images",
+    ),
+    (
+        "MLOps template for model building, training, and deployment with third-party Git repositories using CodePipeline",
+        "Model building, training and deployment from third-party Git repositories reached \
+         through an AWS CodeStar connection, automated with CodePipeline",
+    ),
+    (
+        "MLOps template for model building, training, and deployment with third-party Git repositories using Jenkins",
+        "Model building, training and deployment from third-party Git repositories reached \
+         through an AWS CodeStar connection, automated with Jenkins",
+    ),
+];
+
+/// The template a SageMaker product's version holds: SageMaker's own are not available offline,
+/// so a stand-in with the parameters SageMaker passes to every project template.
+fn sagemaker_template(name: &str) -> String {
+    format!(
+        "AWSTemplateFormatVersion: '2010-09-09'\n\
+         Description: '{name}; a stand-in for the template of Amazon SageMaker'\n\
+         Parameters:\n  SageMakerProjectName:\n    Type: String\n  \
+         SageMakerProjectId:\n    Type: String\n\
+         Resources:\n  ArtifactBucket:\n    Type: AWS::S3::Bucket\n    Properties:\n      \
+         BucketName: !Sub 'sagemaker-project-${{SageMakerProjectId}}'\n"
+    )
+}
+
+/// SageMaker's products, as the imported portfolio brings them into the account.
+fn sagemaker_products(region: &str, now: i64) -> Vec<Product> {
+    SAGEMAKER_PRODUCTS
+        .iter()
+        .map(|(name, description)| Product {
+            id: new_id("prod"),
+            view_id: new_id("prodview"),
+            region: region.to_string(),
+            name: (*name).to_string(),
+            owner: SAGEMAKER_PROVIDER.into(),
+            description: Some((*description).to_string()),
+            distributor: None,
+            support_description: None,
+            support_email: None,
+            support_url: None,
+            product_type: "CLOUD_FORMATION_TEMPLATE".into(),
+            created_ms: now,
+            tags: Vec::new(),
+            artifacts: vec![ProvisioningArtifact {
+                id: new_id("pa"),
+                name: Some("v1".into()),
+                description: None,
+                artifact_type: "CLOUD_FORMATION_TEMPLATE".into(),
+                created_ms: now,
+                template: sagemaker_template(name),
+                template_url: None,
+                active: true,
+                guidance: "DEFAULT".into(),
+            }],
+        })
+        .collect()
+}
+
+/// Whether a product is one of SageMaker's, that is, in the imported portfolio.
+fn sagemaker_owned(state: &State, product: &str) -> bool {
+    state
+        .portfolios
+        .values()
+        .any(|p| p.imported && p.products.iter().any(|l| l.product_id == product))
+}
+
+/// Whether an administrator sees a product: the account's always, SageMaker's while the
+/// portfolio switch is on (`ProductSource: ACCOUNT` asks for the account's only).
+fn admin_sees(state: &State, product: &str, account_only: bool) -> bool {
+    !sagemaker_owned(state, product) || (state.sagemaker_portfolio && !account_only)
+}
+
+/// Creates the AWS-owned SageMaker portfolio with SageMaker's products, once, when the portfolio
+/// switch is first seen on: ids are stable from then on, and its principals stay while the switch
+/// is off. A portfolio imported before it came with products (an older data directory) gets them.
 async fn ensure_imported_portfolio(cx: &Cx<'_>) -> Result<(), ApiError> {
+    let complete = |state: &State| {
+        state
+            .portfolios
+            .values()
+            .any(|p| p.imported && !p.products.is_empty())
+    };
     let needed = {
         let state = cx.app.store.read();
-        state.sagemaker_portfolio && !state.portfolios.values().any(|p| p.imported)
+        state.sagemaker_portfolio && !complete(&state)
     };
     if !needed {
         return Ok(());
     }
     let region = cx.facts.region.clone();
     let id = new_id("port");
+    let now = now_ms();
+    let products = sagemaker_products(&region, now);
     cx.app
         .store
         .write(None, |state| {
-            if state.portfolios.values().any(|p| p.imported) {
+            if complete(state) {
                 return Ok(((), Vec::new()));
             }
-            let portfolio = Portfolio {
-                id: id.clone(),
-                region,
-                display_name: SAGEMAKER_PORTFOLIO_NAME.into(),
-                description: Some(
-                    "Products from Amazon SageMaker: project templates and JumpStart solutions"
-                        .into(),
-                ),
-                provider_name: SAGEMAKER_PROVIDER.into(),
-                created_ms: now_ms(),
-                tags: Vec::new(),
-                principals: Vec::new(),
-                products: Vec::new(),
-                imported: true,
-            };
-            let change = Change::put(kind::CATALOG_PORTFOLIO, id.clone(), &portfolio);
-            state.portfolios.insert(id, portfolio);
-            Ok(((), vec![change]))
+            let mut portfolio = state
+                .portfolios
+                .values()
+                .find(|p| p.imported)
+                .cloned()
+                .unwrap_or_else(|| Portfolio {
+                    id: id.clone(),
+                    region,
+                    display_name: SAGEMAKER_PORTFOLIO_NAME.into(),
+                    description: Some(
+                        "Products from Amazon SageMaker: project templates and JumpStart solutions"
+                            .into(),
+                    ),
+                    provider_name: SAGEMAKER_PROVIDER.into(),
+                    created_ms: now,
+                    tags: Vec::new(),
+                    principals: Vec::new(),
+                    products: Vec::new(),
+                    imported: true,
+                });
+            let mut changes = Vec::new();
+            for product in products {
+                portfolio.products.push(PortfolioProduct {
+                    product_id: product.id.clone(),
+                    path_id: new_id("lpv3"),
+                });
+                changes.push(Change::put(
+                    kind::CATALOG_PRODUCT,
+                    product.id.clone(),
+                    &product,
+                ));
+                state.products.insert(product.id.clone(), product);
+            }
+            changes.push(Change::put(
+                kind::CATALOG_PORTFOLIO,
+                portfolio.id.clone(),
+                &portfolio,
+            ));
+            state.portfolios.insert(portfolio.id.clone(), portfolio);
+            Ok(((), changes))
         })
         .await
 }
@@ -1597,6 +1714,9 @@ fn describe_product_as_admin(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply,
         "servicecatalog:DescribeProductAsAdmin",
         |_| {},
     )?;
+    if !admin_sees(&state, &id, false) {
+        return Err(product_not_found(&id));
+    }
     let summaries: Vec<Value> = product
         .artifacts
         .iter()
@@ -1735,7 +1855,7 @@ fn search_products_as_admin(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, 
     let portfolio = input.id("PortfolioId", false);
     let (size, token) = input.paging(20);
     let search = search_input(&mut input);
-    input.one_of("ProductSource", false, &["ACCOUNT"]);
+    let account_only = input.one_of("ProductSource", false, &["ACCOUNT"]).is_some();
     input.finish()?;
     let state = cx.app.store.read();
     authorize_account(cx, &state, "servicecatalog:SearchProductsAsAdmin", |_| {})?;
@@ -1748,7 +1868,11 @@ fn search_products_as_admin(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, 
                 .filter_map(|l| state.products.get(&l.product_id))
                 .collect()
         }
-        None => state.products.values().collect(),
+        None => state
+            .products
+            .values()
+            .filter(|p| admin_sees(&state, &p.id, account_only))
+            .collect(),
     };
     let details: Vec<Value> = search
         .apply(products)
@@ -2730,6 +2854,22 @@ mod tests {
             assert_eq!(op.action, format!("servicecatalog:{}", op.name));
         }
         assert_eq!(OPERATIONS.len(), 32);
+    }
+
+    #[test]
+    fn sagemakers_products_are_valid_products_with_stand_in_templates() {
+        let products = sagemaker_products("us-east-1", 0);
+        assert_eq!(products.len(), SAGEMAKER_PRODUCTS.len());
+        for p in &products {
+            assert_eq!(p.owner, SAGEMAKER_PROVIDER);
+            assert!(p.name.len() <= 8191 && p.name.starts_with("MLOps template for "));
+            let template = &p.artifacts[0].template;
+            assert_eq!(template_problem(template), None, "{template}");
+            assert!(template.contains(&p.name), "{template}");
+        }
+        let ids: std::collections::BTreeSet<&str> =
+            products.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(ids.len(), products.len());
     }
 
     #[test]

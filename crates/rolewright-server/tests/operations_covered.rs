@@ -1,5 +1,6 @@
 //! Every operation of every service table is driven by an end-to-end test in `tests/e2e/`
-//! (boto3's snake_case method, the AWS CLI's kebab-case command, or a raw `Action=`/target).
+//! (boto3's snake_case method or botocore's operation name in `test_botocore_parse`, the AWS
+//! CLI's kebab-case command, or a raw `Action=`/target).
 
 use std::path::PathBuf;
 
@@ -56,6 +57,9 @@ fn every_operation_has_an_end_to_end_test() {
                 format!("{} {}", service.name, method.replace('_', "-")),
                 format!("Action={}", op.name),
                 format!("\"Action\": \"{}\"", op.name),
+                // test_botocore_parse: `self.call(client, "Op", ...)` and its shorthand `c("Op", ...)`.
+                format!("c(\"{}\"", op.name),
+                format!("call(self.{}, \"{}\"", service.name, op.name),
                 format!("SageMaker.{}\"", op.name),
                 format!("AWS242ServiceCatalogService.{}\"", op.name),
             ];

@@ -1,5 +1,6 @@
 //! The router without a socket (`app(state)` driven by `tower::ServiceExt::oneshot`): routing by
 //! protocol, AWS's error shapes per protocol, and the operation tables behind them.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed fixture is a failed test
 
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, Response, StatusCode};

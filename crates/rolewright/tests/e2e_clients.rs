@@ -152,3 +152,18 @@ fn sagemaker_studio_through_boto3() {
 fn service_catalog_through_boto3() {
     run_module("test_servicecatalog");
 }
+
+#[test]
+fn service_catalog_over_rpc_v2_cbor_through_botocore() {
+    run_module("test_servicecatalog_cbor");
+}
+
+#[test]
+fn every_response_parses_in_botocore_and_conforms_to_its_shape() {
+    run_module("test_botocore_parse");
+}
+
+#[test]
+fn the_seed_flows_role_manager_to_studio_and_jumpstart_for_custom_roles() {
+    run_module("test_seed_flows");
+}

@@ -474,8 +474,18 @@ pub fn authorization_details(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, A
             }
             Entry::Role(r) => {
                 let x = &mut roles;
-                x.open("member");
-                super::write_role(x, &state, r, true);
+                // A RoleDetail, not a Role: it has no Description and no MaxSessionDuration.
+                x.open("member")
+                    .leaf("Path", &r.path)
+                    .leaf("RoleName", &r.name)
+                    .leaf("RoleId", &r.id)
+                    .leaf("Arn", &state.role_arn(r))
+                    .time("CreateDate", r.created)
+                    .document("AssumeRolePolicyDocument", &r.trust_policy);
+                super::write_boundary(x, r.boundary.as_deref());
+                if !r.tags.is_empty() {
+                    write_tags(x, "Tags", &r.tags);
+                }
                 x.open("InstanceProfileList");
                 for profile in state
                     .instance_profiles
@@ -488,9 +498,13 @@ pub fn authorization_details(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, A
                         .leaf("InstanceProfileId", &profile.id)
                         .leaf("Arn", &state.instance_profile_arn(profile))
                         .time("CreateDate", profile.created)
-                        .open("Roles")
-                        .close("Roles")
-                        .close("member");
+                        .open("Roles");
+                    for role in profile.roles.iter().filter_map(|n| state.role(n)) {
+                        x.open("member");
+                        super::write_role(x, &state, role, false);
+                        x.close("member");
+                    }
+                    x.close("Roles").close("member");
                 }
                 x.close("InstanceProfileList");
                 inline_list(x, "RolePolicyList", &r.inline);
@@ -500,8 +514,25 @@ pub fn authorization_details(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, A
             }
             Entry::Policy(policy) => {
                 let x = &mut policies;
-                x.open("member");
-                super::write_policy(x, &state, policy);
+                // A ManagedPolicyDetail, not a Policy: it has no Tags.
+                x.open("member")
+                    .leaf("PolicyName", &policy.name)
+                    .leaf("PolicyId", &policy.id)
+                    .leaf("Arn", &policy.arn)
+                    .leaf("Path", &policy.path)
+                    .leaf("DefaultVersionId", &policy.default_version)
+                    .leaf(
+                        "AttachmentCount",
+                        &state.attachment_count(&policy.arn).to_string(),
+                    )
+                    .leaf(
+                        "PermissionsBoundaryUsageCount",
+                        &state.boundary_count(&policy.arn).to_string(),
+                    )
+                    .leaf("IsAttachable", "true")
+                    .leaf_opt("Description", policy.description.as_deref())
+                    .time("CreateDate", policy.created)
+                    .time("UpdateDate", policy.updated);
                 x.open("PolicyVersionList");
                 for version in &policy.versions {
                     x.open("member");

@@ -204,13 +204,7 @@ pub fn check_policy_arn(arn: &str) -> Result<(), ApiError> {
 
 /// `existing` with `new` applied (a key already there gets the new value); at most 50 tags.
 pub fn merge_tags(existing: &[Tag], new: &[Tag]) -> Result<Vec<Tag>, ApiError> {
-    let mut merged = existing.to_vec();
-    for t in new {
-        match merged.iter_mut().find(|m| m.key == t.key) {
-            Some(m) => m.value = t.value.clone(),
-            None => merged.push(t.clone()),
-        }
-    }
+    let merged = crate::model::merge_tags(existing, new);
     if merged.len() > 50 {
         return Err(ApiError::limit_exceeded(
             "The number of tags has reached the maximum limit.",

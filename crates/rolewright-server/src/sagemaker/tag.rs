@@ -1,4 +1,4 @@
-//! AddTags, ListTags and DeleteTags on domains and user profiles.
+//! AddTags, ListTags and DeleteTags on domains, user profiles, spaces and apps.
 
 use super::*;
 
@@ -11,13 +11,7 @@ pub(super) fn tag_list(tags: &[Tag]) -> Value {
 }
 
 pub(super) fn merge_tags(existing: &[Tag], new: &[Tag]) -> Result<Vec<Tag>, ApiError> {
-    let mut merged = existing.to_vec();
-    for t in new {
-        match merged.iter_mut().find(|m| m.key == t.key) {
-            Some(m) => m.value = t.value.clone(),
-            None => merged.push(t.clone()),
-        }
-    }
+    let merged = crate::model::merge_tags(existing, new);
     if merged.len() > 50 {
         return Err(ApiError::new(
             "ResourceLimitExceeded",
@@ -32,6 +26,8 @@ pub(super) fn merge_tags(existing: &[Tag], new: &[Tag]) -> Result<Vec<Tag>, ApiE
 pub(super) enum Tagged {
     Domain(String),
     UserProfile(String),
+    Space(String),
+    App(String),
 }
 
 pub(super) fn tagged(state: &State, arn: &str) -> Option<Tagged> {
@@ -48,6 +44,24 @@ pub(super) fn tagged(state: &State, arn: &str) -> Option<Tagged> {
             .contains_key(rest)
             .then(|| Tagged::UserProfile(rest.to_string()));
     }
+    if let Some(rest) = resource.strip_prefix("space/") {
+        return state
+            .spaces
+            .contains_key(rest)
+            .then(|| Tagged::Space(rest.to_string()));
+    }
+    if resource.starts_with("app/") {
+        // An app's ARN lowercases its type; find the live app it names.
+        return state
+            .apps
+            .iter()
+            .filter(|(_, app)| app.deleted_ms.is_none())
+            .find(|(_, app)| {
+                let region = state.domains.get(&app.domain_id).map(|d| d.region.as_str());
+                region.is_some_and(|region| app_arn(state, region, app) == arn)
+            })
+            .map(|(key, _)| Tagged::App(key.clone()));
+    }
     None
 }
 
@@ -55,6 +69,8 @@ pub(super) fn tags_of(state: &State, target: &Tagged) -> Vec<Tag> {
     match target {
         Tagged::Domain(id) => state.domains.get(id).map(|d| d.tags.clone()),
         Tagged::UserProfile(key) => state.user_profiles.get(key).map(|p| p.tags.clone()),
+        Tagged::Space(key) => state.spaces.get(key).map(|s| s.tags.clone()),
+        Tagged::App(key) => state.apps.get(key).map(|a| a.tags.clone()),
     }
     .unwrap_or_default()
 }
@@ -89,20 +105,27 @@ pub(super) fn edit_tags(
     target: &Tagged,
     edit: impl FnOnce(&[Tag]) -> Result<Vec<Tag>, ApiError>,
 ) -> Result<Vec<Change>, ApiError> {
+    let gone = || ApiError::new("ResourceNotFound", 400, "The resource was deleted.");
     match target {
         Tagged::Domain(id) => {
-            let domain = state.domains.get_mut(id).ok_or_else(|| {
-                ApiError::new("ResourceNotFound", 400, "The resource was deleted.")
-            })?;
+            let domain = state.domains.get_mut(id).ok_or_else(gone)?;
             domain.tags = edit(&domain.tags)?;
             Ok(vec![Change::put(kind::DOMAIN, id.clone(), domain)])
         }
         Tagged::UserProfile(key) => {
-            let profile = state.user_profiles.get_mut(key).ok_or_else(|| {
-                ApiError::new("ResourceNotFound", 400, "The resource was deleted.")
-            })?;
+            let profile = state.user_profiles.get_mut(key).ok_or_else(gone)?;
             profile.tags = edit(&profile.tags)?;
             Ok(vec![Change::put(kind::USER_PROFILE, key.clone(), profile)])
+        }
+        Tagged::Space(key) => {
+            let space = state.spaces.get_mut(key).ok_or_else(gone)?;
+            space.tags = edit(&space.tags)?;
+            Ok(vec![Change::put(kind::SPACE, key.clone(), space)])
+        }
+        Tagged::App(key) => {
+            let app = state.apps.get_mut(key).ok_or_else(gone)?;
+            app.tags = edit(&app.tags)?;
+            Ok(vec![Change::put(kind::APP, key.clone(), app)])
         }
     }
 }
