@@ -57,6 +57,39 @@ pub struct AuditDecision {
     pub reason: String,
 }
 
+impl AuditRecord {
+    /// The decisions to store beside the record's own line: none when the request made exactly
+    /// one and the line already says it (most requests), since [`query`] reads it back from
+    /// the line; that halves what the audit log writes per request.
+    pub(crate) fn decisions_to_store(&self) -> &[AuditDecision] {
+        match self.decisions.as_slice() {
+            [only] if self.states(only) => &[],
+            all => all,
+        }
+    }
+
+    /// Whether the record's own line says exactly `d`.
+    fn states(&self, d: &AuditDecision) -> bool {
+        self.decision == d.decision
+            && self.action.as_deref() == Some(d.action.as_str())
+            && self.resource.as_deref() == Some(d.resource.as_str())
+            && self.reason.as_deref() == Some(d.reason.as_str())
+    }
+
+    /// The decision the record's own line states, when it states one.
+    fn headline(&self) -> Option<AuditDecision> {
+        if self.decision != "allowed" && self.decision != "denied" {
+            return None;
+        }
+        Some(AuditDecision {
+            action: self.action.clone()?,
+            resource: self.resource.clone()?,
+            decision: self.decision.clone(),
+            reason: self.reason.clone()?,
+        })
+    }
+}
+
 /// What to select.
 #[derive(Debug, Clone, Default)]
 pub struct AuditQuery {
@@ -141,6 +174,10 @@ pub fn query(dir: &Path, q: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError>
         let (seq, mut record) = row.map_err(sqlite)?;
         if has_decisions {
             record.decisions = decisions_of(&conn, seq).map_err(sqlite)?;
+        }
+        if record.decisions.is_empty() {
+            // A lone decision is stored only in the record's own line.
+            record.decisions.extend(record.headline());
         }
         out.push(record);
     }

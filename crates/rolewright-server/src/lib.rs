@@ -37,6 +37,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use axum::serve::ListenerExt as _;
+
 use crate::model::{AccessKey, Change, KeyStatus, kind};
 pub use crate::router::app;
 use crate::server::App;
@@ -132,6 +134,7 @@ impl Server {
             cache: Default::default(),
             quotas: config.quotas.clone(),
             last_used: Default::default(),
+            signing_keys: Default::default(),
         });
         install_managed_policies(&app);
         let created = bootstrap(&app).await?;
@@ -203,8 +206,14 @@ impl Server {
                 }
             })
         };
+        // Every reply is one small write that the client waits for: send it at once.
+        let listener = self.listener.tap_io(|tcp| {
+            if let Err(error) = tcp.set_nodelay(true) {
+                tracing::debug!(%error, "TCP_NODELAY could not be set");
+            }
+        });
         let result = axum::serve(
-            self.listener,
+            listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)

@@ -273,7 +273,7 @@ fn authenticate(
         let state = app.store.read();
         auth::lookup(&state, &authorization, now)?
     };
-    let key = rolewright_sigv4::signing_key(
+    let key = app.signing_keys.get(
         &secret,
         &authorization.date,
         &authorization.region,

@@ -59,6 +59,38 @@ pub struct App {
     /// When each role's sessions last made a request (lowercase role name → unix seconds and
     /// region), not yet written to the role.
     pub last_used: std::sync::Mutex<std::collections::HashMap<String, (i64, String)>>,
+    /// SigV4 signing keys already derived, by secret and scope (a key is valid for a day).
+    pub signing_keys: SigningKeys,
+}
+
+/// SigV4 signing keys by (secret, date, region, service): deriving one takes four HMACs, and
+/// a client signs every request of a day with the same. Bounded; emptied when full.
+#[derive(Default)]
+pub struct SigningKeys(std::sync::Mutex<std::collections::HashMap<[String; 4], [u8; 32]>>);
+
+impl SigningKeys {
+    /// The most keys kept.
+    const CAPACITY: usize = 4096;
+
+    /// The signing key of `secret` for the scope, derived once.
+    pub fn get(&self, secret: &str, date: &str, region: &str, service: &str) -> [u8; 32] {
+        let scope = [
+            secret.to_string(),
+            date.to_string(),
+            region.to_string(),
+            service.to_string(),
+        ];
+        if let Some(key) = lock(&self.0).get(&scope) {
+            return *key;
+        }
+        let key = rolewright_sigv4::signing_key(secret, date, region, service);
+        let mut keys = lock(&self.0);
+        if keys.len() >= Self::CAPACITY {
+            keys.clear();
+        }
+        keys.insert(scope, key);
+        key
+    }
 }
 
 impl App {

@@ -516,7 +516,7 @@ fn commit(conn: &mut Connection, batch: &[Job], records: &[AuditRecord]) -> rusq
         )?;
         let mut insert = |r: &AuditRecord| -> rusqlite::Result<()> {
             let seq = insert_audit(&mut audit, r)?;
-            insert_decisions(&mut decision, seq, &r.decisions)
+            insert_decisions(&mut decision, seq, r.decisions_to_store())
         };
         for job in batch {
             let Job::Write {

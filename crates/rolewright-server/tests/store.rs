@@ -95,3 +95,75 @@ fn the_database_is_owner_only() {
         .mode();
     assert_eq!(mode & 0o777, 0o600, "the database holds secret keys");
 }
+
+#[test]
+fn every_decision_of_a_request_reads_back_from_the_audit_log_one_or_several() {
+    use rolewright_server::audit::{AuditDecision, AuditQuery, AuditRecord, query};
+    let dir = temp_dir("decisions");
+    let decision = |action: &str, decision: &str| AuditDecision {
+        action: action.into(),
+        resource: "arn:aws:iam::111122223333:role/r".into(),
+        decision: decision.into(),
+        reason: format!("{decision} by a policy"),
+    };
+    let record = |id: &str, decisions: Vec<AuditDecision>, reason: &str| {
+        let headline = decisions.last().cloned().unwrap_or_default();
+        AuditRecord {
+            time_ms: 1,
+            request_id: id.into(),
+            action: Some(headline.action),
+            resource: Some(headline.resource),
+            decision: headline.decision,
+            reason: Some(reason.into()),
+            status: 200,
+            decisions,
+            ..AuditRecord::default()
+        }
+    };
+    let lone = record(
+        "lone",
+        vec![decision("iam:GetRole", "allowed")],
+        "allowed by a policy",
+    );
+    // One decision, but the line's reason is the error that followed it: stored apart.
+    let then_failed = record(
+        "then-failed",
+        vec![decision("iam:GetRole", "allowed")],
+        "The role with name r cannot be found.",
+    );
+    let several = record(
+        "several",
+        vec![
+            decision("iam:CreateRole", "allowed"),
+            decision("iam:PutRolePermissionsBoundary", "denied"),
+        ],
+        "denied by a policy",
+    );
+    let unauthenticated = AuditRecord {
+        request_id: "unauthenticated".into(),
+        decision: "error".into(),
+        status: 403,
+        ..AuditRecord::default()
+    };
+    let written = [lone, then_failed, several, unauthenticated];
+    runtime().block_on(async {
+        let store = Store::open(&dir, "111122223333").unwrap();
+        for r in &written {
+            store.audit(r.clone());
+        }
+        store.flush().await.unwrap();
+    });
+    let read = query(
+        &dir,
+        &AuditQuery {
+            limit: 10,
+            ..AuditQuery::default()
+        },
+    )
+    .unwrap();
+    let ids: Vec<&str> = read.iter().map(|r| r.request_id.as_str()).collect();
+    assert_eq!(ids, ["lone", "then-failed", "several", "unauthenticated"]);
+    for (got, want) in read.iter().zip(&written) {
+        assert_eq!(got.decisions, want.decisions, "{}", want.request_id);
+    }
+}

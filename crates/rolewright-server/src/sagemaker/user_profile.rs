@@ -67,23 +67,23 @@ pub(super) async fn create_user_profile(
 
 /// Reads `DomainId` and `UserProfileName`, authorizes `action` on the profile (with its tags)
 /// and returns it with its region, or `ResourceNotFound`.
-pub(super) fn authorize_profile(
+pub(super) fn authorize_profile<'s>(
     cx: &mut Cx<'_>,
-    state: &State,
+    state: &'s State,
     domain_id: &str,
     name: &str,
     action: &str,
-) -> Result<(UserProfile, String), ApiError> {
+) -> Result<(&'s UserProfile, String), ApiError> {
     let region = state
         .domains
         .get(domain_id)
         .map_or_else(|| cx.facts.region.clone(), |d| d.region.clone());
     let arn = user_profile_arn(state, &region, domain_id, name);
     let profile = state.user_profiles.get(&profile_key(domain_id, name));
-    let tags = profile.map(|p| p.tags.clone()).unwrap_or_default();
-    cx.authorize(state, action, &arn, |ctx| resource_tags(ctx, &tags))?;
+    let tags = profile.map_or(&[][..], |p| p.tags.as_slice());
+    cx.authorize(state, action, &arn, |ctx| resource_tags(ctx, tags))?;
     match profile {
-        Some(p) => Ok((p.clone(), region)),
+        Some(p) => Ok((p, region)),
         None => Err(not_found("User profile", &arn)),
     }
 }
