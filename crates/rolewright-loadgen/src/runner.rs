@@ -488,17 +488,8 @@ async fn studio_worker(
     users: usize,
     worker: usize,
 ) -> anyhow::Result<Tally> {
-    let mut tally = Tally::new()?;
-    let mut connection = Connection::new(target.addr);
-    let mut request = Vec::new();
-    let mut sequence = worker;
-    loop {
-        let measured = match next(shared) {
-            Next::Stop => break,
-            Next::Warmup => false,
-            Next::Measured => true,
-        };
-        sequence += 1;
+    drive(shared, target, |sequence, batch| {
+        let sequence = worker + sequence as usize;
         let (operation, body) = match workload {
             Workload::DescribeDomain => {
                 ("DescribeDomain", serde_json::json!({"DomainId": domain_id}))
@@ -522,20 +513,15 @@ async fn studio_worker(
                 }),
             ),
         };
-        let started = Instant::now();
         signer.build_json(
             "sagemaker",
             &format!("SageMaker.{operation}"),
             &body.to_string(),
             unix_now(),
-            &mut request,
+            batch.request(operation),
         );
-        let sent = send(shared, &mut connection, &request, operation).await;
-        tally.record(measured, started, sent == Sent::Ok, 1);
-        pause_if_broken(sent).await;
-    }
-    tally.finished = Instant::now();
-    Ok(tally)
+    })
+    .await
 }
 
 /// The ARN of a role, read with `iam:GetRole`.
@@ -612,47 +598,38 @@ fn next(shared: &Shared) -> Next {
     }
 }
 
-async fn get_role_worker(
-    shared: &Shared,
-    signer: &Signer,
-    target: &Target,
-    role_name: &str,
-) -> anyhow::Result<Tally> {
-    let mut tally = Tally::new()?;
-    let mut connection = Connection::new(target.addr);
-    let body = get_role_body(role_name);
-    let mut request = Vec::new();
-    // The body never changes, so the request is signed once per second of the clock.
-    let mut signed_at = i64::MIN;
-    loop {
-        let measured = match next(shared) {
-            Next::Stop => break,
-            Next::Warmup => false,
-            Next::Measured => true,
-        };
-        let now = unix_now();
-        if now != signed_at {
-            signer.build(&body, now, &mut request);
-            signed_at = now;
-        }
-        let started = Instant::now();
-        let sent = send(shared, &mut connection, &request, "GetRole").await;
-        tally.record(measured, started, sent == Sent::Ok, 1);
-        pause_if_broken(sent).await;
-    }
-    tally.finished = Instant::now();
-    Ok(tally)
+/// The requests of one operation, sent in order until one is refused. Their buffers are kept
+/// from turn to turn.
+#[derive(Default)]
+struct Batch {
+    requests: Vec<(Vec<u8>, &'static str)>,
+    len: usize,
 }
 
-async fn write_worker(
+impl Batch {
+    /// The buffer of the turn's next request, for `action`; it holds what the same request of
+    /// the last turn held.
+    fn request(&mut self, action: &'static str) -> &mut Vec<u8> {
+        if self.len == self.requests.len() {
+            self.requests.push((Vec::new(), action));
+        }
+        self.len += 1;
+        let (buffer, slot_action) = &mut self.requests[self.len - 1];
+        *slot_action = action;
+        buffer
+    }
+}
+
+/// One connection's loop: until the run stops, one operation per turn (`build` gets the turn's
+/// number from 1 and writes its requests), timed from the start of the turn and tallied.
+async fn drive(
     shared: &Shared,
-    signer: &Signer,
     target: &Target,
-    worker: usize,
+    mut build: impl FnMut(u64, &mut Batch),
 ) -> anyhow::Result<Tally> {
     let mut tally = Tally::new()?;
     let mut connection = Connection::new(target.addr);
-    let mut request = Vec::new();
+    let mut batch = Batch::default();
     let mut sequence = 0u64;
     loop {
         let measured = match next(shared) {
@@ -661,30 +638,66 @@ async fn write_worker(
             Next::Measured => true,
         };
         sequence += 1;
-        let role_name = format!("lg-{}-{worker}-{sequence}", shared.run_id);
         let started = Instant::now();
-        let now = unix_now();
-        signer.build(
-            &create_role_body(&role_name, &shared.trust_policy),
-            now,
-            &mut request,
-        );
-        let mut sent = send(shared, &mut connection, &request, "CreateRole").await;
-        let mut requests = 1;
-        if sent == Sent::Ok {
-            signer.build(
-                &put_role_policy_body(&role_name, &shared.identity_policy),
-                now,
-                &mut request,
-            );
-            sent = send(shared, &mut connection, &request, "PutRolePolicy").await;
-            requests = 2;
+        batch.len = 0;
+        build(sequence, &mut batch);
+        let mut sent = Sent::Ok;
+        let mut requests = 0;
+        for (request, action) in &batch.requests[..batch.len] {
+            sent = send(shared, &mut connection, request, action).await;
+            requests += 1;
+            if sent != Sent::Ok {
+                break;
+            }
         }
         tally.record(measured, started, sent == Sent::Ok, requests);
         pause_if_broken(sent).await;
     }
     tally.finished = Instant::now();
     Ok(tally)
+}
+
+async fn get_role_worker(
+    shared: &Shared,
+    signer: &Signer,
+    target: &Target,
+    role_name: &str,
+) -> anyhow::Result<Tally> {
+    let body = get_role_body(role_name);
+    // The body never changes, so the request is signed once per second of the clock.
+    let mut signed_at = i64::MIN;
+    drive(shared, target, |_, batch| {
+        let now = unix_now();
+        let request = batch.request("GetRole");
+        if now != signed_at {
+            signer.build(&body, now, request);
+            signed_at = now;
+        }
+    })
+    .await
+}
+
+async fn write_worker(
+    shared: &Shared,
+    signer: &Signer,
+    target: &Target,
+    worker: usize,
+) -> anyhow::Result<Tally> {
+    drive(shared, target, |sequence, batch| {
+        let role_name = format!("lg-{}-{worker}-{sequence}", shared.run_id);
+        let now = unix_now();
+        signer.build(
+            &create_role_body(&role_name, &shared.trust_policy),
+            now,
+            batch.request("CreateRole"),
+        );
+        signer.build(
+            &put_role_policy_body(&role_name, &shared.identity_policy),
+            now,
+            batch.request("PutRolePolicy"),
+        );
+    })
+    .await
 }
 
 async fn assume_role_worker(
@@ -694,31 +707,16 @@ async fn assume_role_worker(
     role_arn: &str,
     worker: usize,
 ) -> anyhow::Result<Tally> {
-    let mut tally = Tally::new()?;
-    let mut connection = Connection::new(target.addr);
-    let mut request = Vec::new();
-    let mut sequence = 0u64;
-    loop {
-        let measured = match next(shared) {
-            Next::Stop => break,
-            Next::Warmup => false,
-            Next::Measured => true,
-        };
-        sequence += 1;
+    drive(shared, target, |sequence, batch| {
         let session_name = format!("lg-{worker}-{sequence}");
-        let started = Instant::now();
         signer.build_for(
             "sts",
             &assume_role_body(role_arn, &session_name),
             unix_now(),
-            &mut request,
+            batch.request("AssumeRole"),
         );
-        let sent = send(shared, &mut connection, &request, "AssumeRole").await;
-        tally.record(measured, started, sent == Sent::Ok, 1);
-        pause_if_broken(sent).await;
-    }
-    tally.finished = Instant::now();
-    Ok(tally)
+    })
+    .await
 }
 
 /// How one request ended.

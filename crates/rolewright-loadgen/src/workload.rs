@@ -98,58 +98,61 @@ impl Signer {
         now_unix: i64,
         out: &mut Vec<u8>,
     ) {
-        let host = self.target.host_header.as_bytes();
-        let headers: [(&str, &[u8]); 3] = [
-            ("host", host),
-            ("content-type", JSON_CONTENT_TYPE.as_bytes()),
-            ("x-amz-target", target.as_bytes()),
+        let headers = [
+            ("Content-Type", JSON_CONTENT_TYPE),
+            ("X-Amz-Target", target),
         ];
-        let request = Request {
-            method: "POST",
-            path: "/",
-            query: "",
-            headers: &headers,
-            body: body.as_bytes(),
-        };
-        let signed = sign(&request, &self.credentials, &self.region, service, now_unix);
-        let mut head = String::with_capacity(640);
-        let _ = write!(
-            head,
-            "POST / HTTP/1.1\r\nHost: {}\r\nContent-Type: {JSON_CONTENT_TYPE}\r\nX-Amz-Target: {target}\r\nContent-Length: {}\r\n",
-            self.target.host_header,
-            body.len()
-        );
-        for (name, value) in &signed {
-            let _ = write!(head, "{name}: {value}\r\n");
-        }
-        head.push_str("\r\n");
-        out.clear();
-        out.extend_from_slice(head.as_bytes());
-        out.extend_from_slice(body.as_bytes());
+        self.build_with(service, &headers, body, now_unix, out);
     }
 
     /// Signs a query-protocol `body` for `service` (`iam`, `sts`) at time `now_unix` and returns
     /// the whole HTTP request.
     pub fn build_for(&self, service: &str, body: &str, now_unix: i64, out: &mut Vec<u8>) {
-        let host = self.target.host_header.as_bytes();
-        let headers: [(&str, &[u8]); 2] =
-            [("host", host), ("content-type", CONTENT_TYPE.as_bytes())];
+        self.build_with(
+            service,
+            &[("Content-Type", CONTENT_TYPE)],
+            body,
+            now_unix,
+            out,
+        );
+    }
+
+    /// Signs `POST /` with `Host`, the `headers` given and `body` for `service`, and writes the
+    /// whole HTTP request into `out`.
+    fn build_with(
+        &self,
+        service: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+        now_unix: i64,
+        out: &mut Vec<u8>,
+    ) {
+        let mut signed_headers: Vec<(&str, &[u8])> = Vec::with_capacity(headers.len() + 1);
+        signed_headers.push(("host", self.target.host_header.as_bytes()));
+        signed_headers.extend(
+            headers
+                .iter()
+                .map(|(name, value)| (*name, value.as_bytes())),
+        );
         let request = Request {
             method: "POST",
             path: "/",
             query: "",
-            headers: &headers,
+            headers: &signed_headers,
             body: body.as_bytes(),
         };
         let signed = sign(&request, &self.credentials, &self.region, service, now_unix);
-        let mut head = String::with_capacity(512);
+        let mut head = String::with_capacity(640);
         // Writing to a String cannot fail.
         let _ = write!(
             head,
-            "POST / HTTP/1.1\r\nHost: {}\r\nContent-Type: {CONTENT_TYPE}\r\nContent-Length: {}\r\n",
-            self.target.host_header,
-            body.len()
+            "POST / HTTP/1.1\r\nHost: {}\r\n",
+            self.target.host_header
         );
+        for (name, value) in headers {
+            let _ = write!(head, "{name}: {value}\r\n");
+        }
+        let _ = write!(head, "Content-Length: {}\r\n", body.len());
         for (name, value) in &signed {
             let _ = write!(head, "{name}: {value}\r\n");
         }
