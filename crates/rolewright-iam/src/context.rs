@@ -103,6 +103,11 @@ impl RequestContext {
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
+
+    /// Removes every key.
+    pub fn clear(&mut self) {
+        self.entries.clear();
+    }
 }
 
 #[cfg(test)]

@@ -177,7 +177,10 @@ pub struct Request {
     pub(crate) action_hash: u64,
     pub(crate) service_hash: u64,
     pub(crate) resource: String,
-    pub(crate) resource_account: Option<String>,
+    /// The account that owns the resource, when `has_resource_account`; the text is kept
+    /// otherwise, so that a renewed request can use its buffer again.
+    resource_account: String,
+    has_resource_account: bool,
     /// Whether principal and resource share an account, decided when the request is built.
     same_account: bool,
     pub(crate) context: RequestContext,
@@ -207,38 +210,84 @@ impl Request {
     /// assert_eq!(read.principal(), list.principal());
     /// ```
     pub fn new_shared(principal: Arc<Principal>, action: &str, resource: &str) -> Self {
-        // The ARN is split once; its account and part boundaries both come from that split.
-        let arn = ArnParts::parse(resource);
-        let resource_account = arn
-            .map(|a| a.account)
-            .filter(|a| !a.is_empty())
-            .map(str::to_string);
-        let action_folded = action.to_ascii_lowercase();
-        let service = action_folded
-            .split_once(':')
-            .map_or(action_folded.as_str(), |(s, _)| s);
-        let same_account = same_account(&principal, resource_account.as_deref());
-        Request {
-            same_account,
+        let mut request = Request {
+            same_account: false,
             principal,
-            action: action.to_string(),
-            action_hash: crate::policy::text_hash(&action_folded),
-            service_hash: crate::policy::text_hash(service),
-            action_folded,
-            resource: resource.to_string(),
-            resource_account,
+            action: String::new(),
+            action_hash: 0,
+            service_hash: 0,
+            action_folded: String::new(),
+            resource: String::new(),
+            resource_account: String::new(),
+            has_resource_account: false,
             context: RequestContext::new(),
             wildcard_only_action: false,
-            arn_colons: arn.and_then(|a| arn_colons(resource, &a)),
-            resource_is_pattern: is_pattern(resource),
-        }
+            arn_colons: None,
+            resource_is_pattern: false,
+        };
+        request.fill(action, resource);
+        request
+    }
+
+    /// Makes this request the one [`Request::new_shared`] builds for these arguments, reusing
+    /// its buffers: for callers that decide many requests one after the other. The context is
+    /// emptied and the request is not wildcard-only.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use rolewright_iam::{Principal, Request};
+    /// let caller = Arc::new(Principal::parse("arn:aws:iam::123456789012:role/ds").unwrap());
+    /// let mut request = Request::new_shared(Arc::clone(&caller), "s3:GetObject", "arn:aws:s3:::b/k");
+    /// request.context_mut().set("aws:SourceVpc", "vpc-1");
+    /// request.renew(Arc::clone(&caller), "iam:GetRole", "arn:aws:iam::123456789012:role/x");
+    /// assert_eq!(request.action(), "iam:GetRole");
+    /// assert_eq!(request.resource_account(), Some("123456789012"));
+    /// assert!(request.context().is_empty());
+    /// ```
+    pub fn renew(&mut self, principal: Arc<Principal>, action: &str, resource: &str) {
+        self.principal = principal;
+        self.context.clear();
+        self.wildcard_only_action = false;
+        self.fill(action, resource);
+    }
+
+    /// Sets what depends on the action and the resource, reusing the strings' buffers.
+    fn fill(&mut self, action: &str, resource: &str) {
+        // The ARN is split once; its account and part boundaries both come from that split.
+        let arn = ArnParts::parse(resource);
+        let account = arn.map(|a| a.account).filter(|a| !a.is_empty());
+        set_text(&mut self.action, action);
+        set_text(&mut self.action_folded, action);
+        self.action_folded.make_ascii_lowercase();
+        let service = self
+            .action_folded
+            .split_once(':')
+            .map_or(self.action_folded.as_str(), |(s, _)| s);
+        self.service_hash = crate::policy::text_hash(service);
+        self.action_hash = crate::policy::text_hash(&self.action_folded);
+        set_text(&mut self.resource, resource);
+        self.arn_colons = arn.and_then(|a| arn_colons(resource, &a));
+        self.resource_is_pattern = is_pattern(resource);
+        self.set_account(account);
     }
 
     /// Sets the account that owns the resource (needed when the ARN has none, as in S3).
     pub fn with_resource_account(mut self, account: impl Into<String>) -> Self {
-        self.resource_account = Some(account.into());
-        self.same_account = same_account(&self.principal, self.resource_account.as_deref());
+        self.resource_account = account.into();
+        self.has_resource_account = true;
+        self.same_account = same_account(&self.principal, self.resource_account());
         self
+    }
+
+    /// [`Request::with_resource_account`] in place, reusing the account's buffer.
+    pub fn set_resource_account(&mut self, account: &str) {
+        self.set_account(Some(account));
+    }
+
+    fn set_account(&mut self, account: Option<&str>) {
+        set_text(&mut self.resource_account, account.unwrap_or_default());
+        self.has_resource_account = account.is_some();
+        self.same_account = same_account(&self.principal, self.resource_account());
     }
 
     /// The same request for another resource (or set of resources), keeping its account.
@@ -261,6 +310,11 @@ impl Request {
     pub fn with_wildcard_only_action(mut self, wildcard_only: bool) -> Self {
         self.wildcard_only_action = wildcard_only;
         self
+    }
+
+    /// [`Request::with_wildcard_only_action`] in place.
+    pub fn set_wildcard_only_action(&mut self, wildcard_only: bool) {
+        self.wildcard_only_action = wildcard_only;
     }
 
     /// Asks `catalog` whether the action has no resource types and, when it knows, records the
@@ -288,7 +342,8 @@ impl Request {
 
     /// The resource's account, when known.
     pub fn resource_account(&self) -> Option<&str> {
-        self.resource_account.as_deref()
+        self.has_resource_account
+            .then_some(self.resource_account.as_str())
     }
 
     /// The condition keys.
@@ -339,6 +394,12 @@ fn is_pattern(resource: &str) -> bool {
         }
     }
     words.remainder().iter().any(|&b| b == b'*' || b == b'?')
+}
+
+/// Replaces `kept` with `text`, keeping its buffer.
+fn set_text(kept: &mut String, text: &str) {
+    kept.clear();
+    kept.push_str(text);
 }
 
 fn same_account(principal: &Principal, resource_account: Option<&str>) -> bool {
