@@ -1,5 +1,6 @@
 //! `rolewright simulate`: one request against policy files, or a corpus of simulation cases
-//! (run by [`runner`], which reads cases with [`reader`]).
+//! (run by [`runner`], which reads cases with [`reader`] and builds their requests with
+//! [`request`]).
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -16,6 +17,7 @@ use crate::validate::read_input;
 use crate::{Format, exit, render};
 
 mod reader;
+mod request;
 mod runner;
 
 use runner::Runner;

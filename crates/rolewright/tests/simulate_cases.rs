@@ -314,6 +314,66 @@ fn a_file_larger_than_a_block_is_read_across_blocks() {
     assert_agrees(&path, &expected_for(&path, &parse_cases(&text).unwrap()));
 }
 
+/// A request text seen before is recognized instead of read, and its request is used again: the
+/// same request under other policies, with a context, with a principal that does not read, and
+/// more distinct requests than a worker keeps must all be decided as the library decides them.
+#[test]
+fn repeated_requests_are_decided_as_the_library_decides_them() {
+    let dir = scratch("repeated-requests");
+    let deny = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*"}]}"#;
+    let with_context = r#""request": {"principal": "arn:aws:iam::111111111111:user/a", "action": "s3:GetObject", "resource": {"resource": "arn:aws:s3:::b/k", "accountId": "111111111111"}, "context": {"aws:SourceVpc": "vpc-1", "aws:TagKeys": ["a", "b"]}}"#;
+    let condition = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", "Condition": {"StringEquals": {"aws:SourceVpc": "vpc-1"}}}]}"#;
+    let bad_caller = r#""request": {"principal": "bob", "action": "s3:GetObject", "resource": {"resource": "*", "accountId": "1"}}"#;
+    let case = |name: &str, request: &str, policy: &str, response: &str| {
+        format!(
+            r#"{{"name": "{name}", {request}, "identityPolicies": [{policy}], "expected": {{"response": "{response}"}}}}"#
+        )
+    };
+    let mut lines = Vec::new();
+    for round in 0..2 {
+        lines.push(case(&format!("allow {round}"), REQUEST, ALLOW, "Allowed"));
+        lines.push(case(
+            &format!("deny {round}"),
+            REQUEST,
+            deny,
+            "ExplicitlyDenied",
+        ));
+        lines.push(case(
+            &format!("context {round}"),
+            with_context,
+            condition,
+            "Allowed",
+        ));
+        lines.push(case(
+            &format!("no context {round}"),
+            REQUEST,
+            condition,
+            "ImplicitlyDenied",
+        ));
+        lines.push(case(
+            &format!("bad caller {round}"),
+            bad_caller,
+            ALLOW,
+            "Allowed",
+        ));
+    }
+    // More distinct requests than a worker keeps (4096), each asked twice.
+    for round in 0..2 {
+        for i in 0..5000 {
+            let request = REQUEST.replace("b/k", &format!("b/k{i}"));
+            lines.push(case(
+                &format!("many {round} {i}"),
+                &request,
+                ALLOW,
+                "Allowed",
+            ));
+        }
+    }
+    let text = lines.join("\n") + "\n";
+    let path = write(&dir, "requests.jsonl", &text);
+    assert_agrees(&path, &expected_for(&path, &parse_cases(&text).unwrap()));
+}
+
 /// Streamed files are decided as they are read, so a line that is not a case stops its file
 /// where it is: the cases before it have their results, the ones after it are not run, and the
 /// message is the one `parse_cases` gives.

@@ -13,9 +13,10 @@
 //! Policy documents are only delimited here, not checked: the caller checks each distinct
 //! document text once (with serde and the policy reader) and compares later copies byte for byte
 //! with the checked one, so a document is never trusted without having been read once in full.
+//! Request objects are read in full the first time; the caller then records the text of each one
+//! whose request it built, and later copies are recognized in the same way, without being read.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use rolewright_iam::{ContextValue, RequestContext};
 
@@ -36,7 +37,7 @@ pub enum CasePrincipal<'a> {
     Anonymous,
 }
 
-/// A policy document of a case: its text, and its id when it is one of the [`KnownDocuments`].
+/// A policy document of a case: its text, and its id when it is one of the known documents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Doc<'a> {
     /// The document's text.
@@ -51,6 +52,11 @@ pub struct Doc<'a> {
 pub struct CaseView<'a> {
     /// The case's name.
     pub name: Cow<'a, str>,
+    /// The text of the request object.
+    pub request_text: &'a str,
+    /// The id of the request, when its text is one of the known requests; the request's fields
+    /// below are then not read.
+    pub known_request: Option<u32>,
     /// The caller.
     pub principal: Option<CasePrincipal<'a>>,
     /// `service:Action`.
@@ -94,6 +100,8 @@ pub struct CaseView<'a> {
 impl CaseView<'_> {
     fn clear(&mut self) {
         self.name = Cow::Borrowed("");
+        self.request_text = "";
+        self.known_request = None;
         self.principal = None;
         self.action = Cow::Borrowed("");
         self.resource = Cow::Borrowed("");
@@ -121,7 +129,7 @@ impl CaseView<'_> {
 pub fn read_whole_case<'a>(
     text: &'a str,
     view: &mut CaseView<'a>,
-    known: &KnownDocuments,
+    known: &Known,
 ) -> Result<(), Unsupported> {
     let mut c = Cursor { text, at: 0, known };
     c.whitespace();
@@ -135,13 +143,13 @@ pub fn read_whole_case<'a>(
 }
 
 /// Reads the case object that starts at `start` in `text` into `view`, reusing its buffers;
-/// returns where the object ends. What follows it is the caller's to check. Documents that are
-/// among `known` are recognized without being read.
+/// returns where the object ends. What follows it is the caller's to check. Documents and
+/// requests that are among `known` are recognized without being read.
 pub fn read_case<'a>(
     text: &'a str,
     start: usize,
     view: &mut CaseView<'a>,
-    known: &KnownDocuments,
+    known: &Known,
 ) -> Result<usize, Unsupported> {
     view.clear();
     let mut c = Cursor {
@@ -157,7 +165,17 @@ pub fn read_case<'a>(
                     c.string()?;
                 }
             }
-            Some(Case::Request) => read_request(c, view)?,
+            Some(Case::Request) => {
+                let start = c.at;
+                match c.known.requests.find(c.bytes(), start) {
+                    Some((end, id)) => {
+                        c.at = end;
+                        view.known_request = Some(id);
+                    }
+                    None => read_request(c, view)?,
+                }
+                view.request_text = c.text.get(start..c.at).ok_or(Unsupported)?;
+            }
             Some(Case::IdentityPolicies) => c.documents(&mut view.identity)?,
             Some(Case::SessionPolicy) => {
                 if !c.null() {
@@ -290,6 +308,8 @@ const LEVEL_FIELDS: [Field<Two>; 2] = [
 
 const SIMULATION_FIELDS: [Field<()>; 1] = [field("mode", ())];
 
+const PRINCIPAL_FIELDS: [Field<()>; 1] = [field("type", ())];
+
 /// The fields of a request's resource, and of an expectation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Two {
@@ -335,13 +355,21 @@ fn read_request<'a>(c: &mut Cursor<'a, '_>, view: &mut CaseView<'a>) -> Result<(
     Ok(())
 }
 
-/// A string principal, or an object read by serde and judged as `EngineCase::prepare` judges it.
+/// A string principal, or an object whose `type` is `Anonymous`, as `EngineCase::prepare` judges
+/// it (other fields are only checked).
 fn read_principal<'a>(c: &mut Cursor<'a, '_>) -> Result<CasePrincipal<'a>, Unsupported> {
     match c.peek() {
         Some(b'"') => Ok(CasePrincipal::Text(c.string()?)),
         Some(b'{') => {
-            let value: serde_json::Value = c.serde_value()?;
-            if value.get("type").and_then(|t| t.as_str()) == Some("Anonymous") {
+            let mut anonymous = false;
+            c.object(&PRINCIPAL_FIELDS, |c, field| {
+                match field {
+                    Some(()) => anonymous = c.string()? == "Anonymous",
+                    None => c.ignore()?,
+                }
+                Ok(())
+            })?;
+            if anonymous {
                 Ok(CasePrincipal::Anonymous)
             } else {
                 Err(Unsupported)
@@ -464,21 +492,45 @@ impl<K: PartialEq> Seen<'_, K> {
 struct Field<K> {
     name: &'static str,
     key: K,
+    /// The name and its closing quote as three little-endian words, zero-padded, and which of
+    /// their bytes count: a key is recognized by three comparisons of words.
+    quoted: [u64; 3],
+    mask: [u64; 3],
 }
 
+/// A field named `name` (at most 23 bytes: a longer one does not compile).
 const fn field<K>(name: &'static str, key: K) -> Field<K> {
-    Field { name, key }
+    let bytes = name.as_bytes();
+    let (mut quoted, mut mask) = ([0u64; 3], [0u64; 3]);
+    let mut i = 0;
+    while i <= bytes.len() {
+        let b = if i < bytes.len() { bytes[i] } else { b'"' };
+        quoted[i / 8] |= (b as u64) << (8 * (i % 8));
+        mask[i / 8] |= 0xff << (8 * (i % 8));
+        i += 1;
+    }
+    Field {
+        name,
+        key,
+        quoted,
+        mask,
+    }
 }
 
 impl<K> Field<K> {
-    /// Whether `text` (what follows a key's opening quote) starts with this field's `name"`.
-    /// The first byte tells most fields apart at once.
-    fn starts(&self, text: &[u8]) -> bool {
-        let name = self.name.as_bytes();
-        text.first() == name.first()
-            && text.get(..name.len()) == Some(name)
-            && text.get(name.len()) == Some(&b'"')
+    /// Whether `text` (what follows a key's opening quote, as [`key_words`]) starts with this
+    /// field's `name"`.
+    fn starts(&self, text: &[u64; 3]) -> bool {
+        text[0] & self.mask[0] == self.quoted[0]
+            && text[1] & self.mask[1] == self.quoted[1]
+            && text[2] & self.mask[2] == self.quoted[2]
     }
+}
+
+/// The first 24 bytes of `text` (zero-padded) as three little-endian words.
+fn key_words(text: &[u8]) -> [u64; 3] {
+    let at = |i: usize| word(text.get(i..).unwrap_or_default());
+    [at(0), at(8), at(16)]
 }
 
 /// A position in a case's text. Every method either reads exactly one JSON token or value, the
@@ -486,7 +538,7 @@ impl<K> Field<K> {
 struct Cursor<'a, 'k> {
     text: &'a str,
     at: usize,
-    known: &'k KnownDocuments,
+    known: &'k Known,
 }
 
 impl<'a> Cursor<'a, '_> {
@@ -604,8 +656,8 @@ impl<'a> Cursor<'a, '_> {
             if rest.first() != Some(&b'"') {
                 return Err(Unsupported);
             }
-            let text = rest.get(1..).unwrap_or_default();
-            let known = fields.iter().position(|f| f.starts(text));
+            let text = key_words(rest.get(1..).unwrap_or_default());
+            let known = fields.iter().position(|f| f.starts(&text));
             let key = match known {
                 Some(i) => {
                     if seen.mask & (1 << i) != 0 {
@@ -693,7 +745,7 @@ impl<'a> Cursor<'a, '_> {
     /// check: see the module's documentation.
     fn document(&mut self) -> Result<Doc<'a>, Unsupported> {
         let start = self.at;
-        let (end, known) = match self.known.find(self.bytes(), start) {
+        let (end, known) = match self.known.documents.find(self.bytes(), start) {
             Some((end, id)) => (end, Some(id)),
             None => (object_end(self.bytes(), start).ok_or(Unsupported)?, None),
         };
@@ -724,103 +776,142 @@ impl<'a> Cursor<'a, '_> {
     }
 }
 
-/// Policy documents already read and checked, by a hash of their text, so that a later copy is
-/// recognized where it starts: the hash of the text up to each `}` is looked up, and a text
-/// found is compared byte for byte. A JSON object ends at its last `}` and nowhere before, so a
-/// checked document's text found at a position is the whole value there.
+/// What the reader recognizes where it starts instead of reading it: policy documents the caller
+/// has checked, and request objects whose request it has built.
 #[derive(Debug, Default)]
-pub struct KnownDocuments {
-    /// One bit per value of the low bits of a hash: most texts up to a `}` are no document, and
-    /// this tells so without a table lookup.
-    filter: Vec<u64>,
-    by_hash: HashMap<u64, Vec<u32>, PassThrough>,
-    texts: Vec<(Box<str>, u32)>,
-    longest: usize,
+pub struct Known {
+    /// Policy documents, with the ids of their compiled policies.
+    pub documents: KnownObjects,
+    /// Request objects, with the ids of their requests.
+    pub requests: KnownObjects,
 }
 
-impl KnownDocuments {
-    /// Records a checked document's text with its id.
+/// JSON objects already read and checked, so that a later copy is recognized where it starts.
+/// They are the leaves of a crit-bit tree: each branch tests the first bit at which the texts
+/// on its two sides differ, so a walk that reads a few bytes of the input reaches the only known
+/// text that can start there, which is then compared byte for byte. A JSON object ends at its
+/// last `}` and nowhere before, so no checked object is the beginning of another (as such a tree
+/// needs), and a checked object's text found at a position is the whole value there.
+#[derive(Debug, Default)]
+pub struct KnownObjects {
+    texts: Vec<(Box<[u8]>, u32)>,
+    branches: Vec<Branch>,
+    root: Option<Link>,
+}
+
+/// Where a walk goes next.
+#[derive(Debug, Clone, Copy)]
+enum Link {
+    Branch(u32),
+    /// An index into `texts`.
+    Text(u32),
+}
+
+/// Texts whose byte `at` has the bit `mask` go to `next[1]`, the others to `next[0]`.
+#[derive(Debug)]
+struct Branch {
+    at: usize,
+    mask: u8,
+    next: [Link; 2],
+}
+
+impl Branch {
+    fn side(&self, text: &[u8]) -> usize {
+        usize::from(text.get(self.at).is_some_and(|&b| b & self.mask != 0))
+    }
+
+    /// Whether this branch tests a bit before `(at, mask)` in the order walks test them.
+    fn is_before(&self, at: usize, mask: u8) -> bool {
+        self.at < at || (self.at == at && self.mask > mask)
+    }
+}
+
+impl KnownObjects {
+    /// Records a checked object's text with its id.
     pub fn insert(&mut self, text: &str, id: u32) {
+        let text = text.as_bytes();
         let Ok(index) = u32::try_from(self.texts.len()) else {
             return;
         };
-        let bytes = text.as_bytes();
-        if bytes.len() < 2 || bytes.last() != Some(&b'}') {
+        if text.len() < 2 || text.last() != Some(&b'}') {
             return;
         }
-        // The same sum as `find` makes: whole words, then the last one to eight bytes.
-        let last = (bytes.len() - 1) / 8 * 8;
-        let mut h = HASH_SEED;
-        for chunk in bytes[..last].chunks_exact(8) {
-            h = mix(h, word(chunk));
+        let Some(closest) = self.closest(text) else {
+            self.texts.push((text.into(), id));
+            self.root = Some(Link::Text(index));
+            return;
+        };
+        // The first bit at which the new text and the closest known one differ; a text equal to
+        // a known one, or the beginning of one, is not recorded.
+        let Some((at, mask)) = self.texts.get(closest).and_then(|(known, _)| {
+            let at = text.iter().zip(known.iter()).position(|(a, b)| a != b)?;
+            let diff = text.get(at)? ^ known.get(at)?;
+            Some((at, 0x80u8 >> diff.leading_zeros()))
+        }) else {
+            return;
+        };
+        let Ok(branch) = u32::try_from(self.branches.len()) else {
+            return;
+        };
+        // The new branch goes where the walk for the new text meets a later bit, or a text.
+        let mut parent: Option<(usize, usize)> = None;
+        let mut link = self.root;
+        while let Some(Link::Branch(b)) = link {
+            let Some(node) = self
+                .branches
+                .get(b as usize)
+                .filter(|n| n.is_before(at, mask))
+            else {
+                break;
+            };
+            let side = node.side(text);
+            parent = Some((b as usize, side));
+            link = Some(node.next[side]);
         }
-        let key = finish(mix(h, word(&bytes[last..])), bytes.len());
-        if self.filter.is_empty() {
-            self.filter = vec![0; FILTER_WORDS];
+        let Some(old) = link else {
+            return;
+        };
+        let mut next = [old, Link::Text(index)];
+        if text.get(at).is_some_and(|&b| b & mask == 0) {
+            next.swap(0, 1);
         }
-        let bit = key as usize % (FILTER_WORDS * 64);
-        if let Some(w) = self.filter.get_mut(bit / 64) {
-            *w |= 1 << (bit % 64);
-        }
-        self.by_hash.entry(key).or_default().push(index);
         self.texts.push((text.into(), id));
-        self.longest = self.longest.max(bytes.len());
+        self.branches.push(Branch { at, mask, next });
+        let new = Link::Branch(branch);
+        match parent {
+            Some((b, side)) => {
+                if let Some(node) = self.branches.get_mut(b) {
+                    node.next[side] = new;
+                }
+            }
+            None => self.root = Some(new),
+        }
     }
 
-    /// The end and id of a known document whose text starts at `start`.
+    /// The end and id of a known object whose text starts at `start`.
     fn find(&self, bytes: &[u8], start: usize) -> Option<(usize, u32)> {
-        if self.texts.is_empty() || bytes.get(start) != Some(&b'{') {
+        let rest = bytes.get(start..)?;
+        if rest.first() != Some(&b'{') {
             return None;
         }
-        let mut h = HASH_SEED;
-        let mut at = start;
-        while at - start < self.longest {
-            let w = word(bytes.get(at..at + 8)?);
-            let mut closes = zero_bytes(w ^ (ONES * u64::from(b'}')));
-            while closes != 0 {
-                let length = at - start + (closes.trailing_zeros() / 8) as usize + 1;
-                let kept = length - (at - start);
-                let partial = if kept == 8 {
-                    w
-                } else {
-                    w & ((1 << (8 * kept)) - 1)
-                };
-                let key = finish(mix(h, partial), length);
-                let bit = key as usize % (FILTER_WORDS * 64);
-                let maybe = self
-                    .filter
-                    .get(bit / 64)
-                    .is_some_and(|w| w & (1 << (bit % 64)) != 0);
-                if maybe && let Some(found) = self.by_hash.get(&key) {
-                    for &index in found {
-                        if let Some((text, id)) = self.texts.get(index as usize)
-                            && bytes.get(start..start + length) == Some(text.as_bytes())
-                        {
-                            return Some((start + length, *id));
-                        }
-                    }
-                }
-                closes &= closes - 1;
-            }
-            h = mix(h, w);
-            at += 8;
-        }
-        None
+        let (known, id) = self.texts.get(self.closest(rest)?)?;
+        rest.starts_with(known)
+            .then_some((start + known.len(), *id))
     }
-}
 
-/// The filter's size: 64 Kib, so that it stays sparse for thousands of documents.
-const FILTER_WORDS: usize = 1024;
-const HASH_SEED: u64 = 0x243f_6a88_85a3_08d3;
-const MULTIPLIER: u64 = 0x9e37_79b9_7f4a_7c15;
-
-fn mix(h: u64, w: u64) -> u64 {
-    (h.rotate_left(23) ^ w).wrapping_mul(MULTIPLIER)
-}
-
-fn finish(h: u64, length: usize) -> u64 {
-    let h = (h ^ length as u64).wrapping_mul(MULTIPLIER);
-    h ^ (h >> 29)
+    /// The index of the text that a walk for `text` reaches.
+    fn closest(&self, text: &[u8]) -> Option<usize> {
+        let mut link = self.root?;
+        loop {
+            match link {
+                Link::Text(i) => return Some(i as usize),
+                Link::Branch(b) => {
+                    let node = self.branches.get(b as usize)?;
+                    link = node.next[node.side(text)];
+                }
+            }
+        }
+    }
 }
 
 /// The first eight bytes (fewer at the end, zero-padded) as a little-endian word.
@@ -831,42 +922,6 @@ fn word(chunk: &[u8]) -> u64 {
         None => word[..chunk.len()].copy_from_slice(chunk),
     }
     u64::from_le_bytes(word)
-}
-
-/// The high bit of each byte of `x` that is zero, and no other bit.
-fn zero_bytes(x: u64) -> u64 {
-    const LOW: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    !(((x & LOW) + LOW) | x | LOW)
-}
-
-/// The hashes of [`KnownDocuments`] are already mixed: the table uses them as they are.
-#[derive(Debug, Default, Clone, Copy)]
-struct PassThrough;
-
-impl std::hash::BuildHasher for PassThrough {
-    type Hasher = PassThroughHasher;
-
-    fn build_hasher(&self) -> PassThroughHasher {
-        PassThroughHasher(0)
-    }
-}
-
-struct PassThroughHasher(u64);
-
-impl std::hash::Hasher for PassThroughHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8) | u64::from(b);
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
 }
 
 /// Where the object starting at `start` ends (just after its `}`), or `None` when it does not
@@ -968,7 +1023,7 @@ mod tests {
 
     fn read(text: &str) -> Result<CaseView<'_>, Unsupported> {
         let mut view = CaseView::default();
-        read_whole_case(text, &mut view, &KnownDocuments::default()).map(|()| view)
+        read_whole_case(text, &mut view, &Known::default()).map(|()| view)
     }
 
     const REQUEST: &str = r#""request": {"principal": "arn:aws:iam::111111111111:user/a", "action": "s3:GetObject", "resource": {"resource": "arn:aws:s3:::b/k", "accountId": "111111111111"}}"#;
@@ -1030,7 +1085,7 @@ mod tests {
 
     #[test]
     fn known_documents_are_found_where_they_start_and_nowhere_else() {
-        let mut known = KnownDocuments::default();
+        let mut known = KnownObjects::default();
         let short = r#"{"a":{}}"#;
         let long = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*"}]}"#;
         known.insert(short, 7);
@@ -1050,9 +1105,63 @@ mod tests {
         // The same start but a longer object is not the short document.
         let third = at(r#"{"a":{},"b""#, 0);
         assert_eq!(known.find(text.as_bytes(), third), None);
-        // Too close to the end of the text to read whole words: left to the bracket scan.
+        // At the very end of the text, and where no document starts.
         let last = text.rfind(long).unwrap();
-        assert_eq!(known.find(text.as_bytes(), last), None);
+        assert_eq!(
+            known.find(text.as_bytes(), last),
+            Some((last + long.len(), 9))
+        );
+        assert_eq!(known.find(text.as_bytes(), first + 1), None);
+        assert_eq!(known.find(b"{\"a\":", 0), None);
+    }
+
+    #[test]
+    fn known_objects_are_found_as_a_search_of_every_text_finds_them() {
+        // Objects that share long beginnings, as policies do, from a small xorshift generator.
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut word = |n: u64| -> String {
+            (0..n % 9)
+                .map(|_| ['a', 'b', 'c', '}', ' '][(next() % 5) as usize])
+                .collect()
+        };
+        let mut texts: Vec<String> = Vec::new();
+        for i in 0..400u64 {
+            let text = match i % 3 {
+                0 => format!(r#"{{"k":"{}"}}"#, word(i)),
+                1 => format!(r#"{{"k":"{}","l":{{"m":"{}"}}}}"#, word(i), word(i + 1)),
+                _ => format!(r#"{{"k{}":[]}}"#, word(i)),
+            };
+            texts.push(text);
+        }
+        let mut known = KnownObjects::default();
+        let mut first: Vec<(&str, u32)> = Vec::new();
+        for (id, text) in texts.iter().enumerate().step_by(2) {
+            let id = id as u32;
+            known.insert(text, id);
+            if !first.iter().any(|(t, _)| t == text) {
+                first.push((text, id));
+            }
+        }
+        for text in &texts {
+            for input in [
+                format!("{text},1"),
+                text.to_string(),
+                text[..text.len() - 1].to_string(),
+                format!("{}x", &text[..text.len() / 2]),
+            ] {
+                let want = first
+                    .iter()
+                    .find(|(t, _)| input.starts_with(t))
+                    .map(|(t, id)| (t.len(), *id));
+                assert_eq!(known.find(input.as_bytes(), 0), want, "{input}");
+            }
+        }
     }
 
     #[test]

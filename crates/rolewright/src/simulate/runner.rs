@@ -18,12 +18,12 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError, mpsc};
 
 use rolewright_iam::case::{CaseResult, EngineCase, parse_cases, rcp_full_aws_access};
 use rolewright_iam::{
-    ActionCatalog, CompiledPolicy, Decision, PolicySet, PolicyType, Principal, Request,
-    parse_policy,
+    ActionCatalog, CompiledPolicy, Decision, PolicySet, PolicyType, parse_policy,
 };
 use serde_json::value::RawValue;
 
-use super::reader::{CasePrincipal, CaseView, Doc, KnownDocuments, read_case, read_whole_case};
+use super::reader::{CaseView, Doc, Known, read_case, read_whole_case};
+use super::request::Requests;
 use crate::Format;
 use crate::validate::read_input;
 
@@ -541,6 +541,8 @@ impl Blocks<'_> {
 /// Reads from `file` onto the end of `buf` until it holds `target` bytes or the file ends;
 /// returns whether it ended.
 fn fill(file: &mut std::fs::File, buf: &mut Vec<u8>, target: usize) -> std::io::Result<bool> {
+    // Room for all of it first: a buffer grown as it fills is copied each time it grows.
+    buf.reserve(target.saturating_sub(buf.len()));
     while buf.len() < target {
         let want = (target - buf.len()) as u64;
         if (file.take(want).read_to_end(buf)? as u64) < want {
@@ -738,32 +740,15 @@ fn levels(group: &[u32]) -> impl Iterator<Item = &[u32]> {
 /// locked only when a thread sees a document or a combination for the first time. Aligned so
 /// that two workers never share a cache line: each writes to its own for every case.
 #[repr(align(128))]
+#[derive(Default)]
 struct Worker {
-    principals: HashMap<Box<str>, Option<Arc<Principal>>, TextHash>,
-    anonymous: Arc<Principal>,
     documents: HashMap<Box<str>, Document, TextHash>,
-    known: KnownDocuments,
+    known: Known,
     /// The sets this worker has used, by key, as indexes into `set_list`.
     sets: HashMap<Box<[u32]>, usize, TextHash>,
     set_list: Vec<Arc<PolicySet>>,
     key: Vec<u32>,
-    /// The last principal looked up: cases often repeat the caller of the case before.
-    last_principal: Option<(Box<str>, Option<Arc<Principal>>)>,
-}
-
-impl Default for Worker {
-    fn default() -> Self {
-        Worker {
-            principals: HashMap::default(),
-            anonymous: Arc::new(Principal::Anonymous),
-            documents: HashMap::default(),
-            known: KnownDocuments::default(),
-            sets: HashMap::default(),
-            set_list: Vec::new(),
-            key: Vec::new(),
-            last_principal: None,
-        }
-    }
+    requests: Requests,
 }
 
 impl Worker {
@@ -900,59 +885,29 @@ impl Worker {
         if view.discovery {
             return false;
         }
-        let principal = match &view.principal {
-            Some(CasePrincipal::Text(text)) => match self.principal(text) {
-                Some(principal) => principal,
-                None => return false,
-            },
-            Some(CasePrincipal::Anonymous) => Arc::clone(&self.anonymous),
-            None => return false,
-        };
-        // The request is changed in place where it can be: moving it costs a copy each time.
-        let mut request = Request::new_shared(principal, &view.action, &view.resource);
-        // The account is usually the one in the ARN already; setting it again would only copy it.
-        if request.resource_account() != Some(view.account_id.as_ref()) {
-            request = request.with_resource_account(view.account_id.as_ref());
-        }
-        match (view.wildcard_only_action, job.catalog) {
-            (Some(true), _) => request = request.with_wildcard_only_action(true),
-            (None, Some(catalog)) => request.infer_wildcard_only_action(catalog),
-            // A new request is not wildcard-only.
-            (Some(false), _) | (None, None) => {}
-        }
         let Some(set) = self.policy_set(view, library) else {
             return false;
         };
-        *request.context_mut() = std::mem::take(&mut view.context);
+        let Some(request) = self
+            .requests
+            .get(view, job.catalog, &mut self.known.requests)
+        else {
+            return false;
+        };
+        // Borrowed, not cloned: an `Arc` clone per case would write to memory both threads read.
+        let Some(set) = self.set_list.get(set) else {
+            return false;
+        };
         // Only the outcome and `blockedBy` are printed: the matched statements are not listed.
-        let decision = set.evaluate_brief(&request);
+        let decision = set.evaluate_brief(request);
         write_decided(view, &decision, job, part);
         true
     }
 
-    /// A principal read from its text once per worker and shared by its requests: callers are
-    /// few and repeat themselves.
-    fn principal(&mut self, text: &str) -> Option<Arc<Principal>> {
-        if let Some((last, principal)) = &self.last_principal
-            && **last == *text
-        {
-            return principal.clone();
-        }
-        let principal = match self.principals.get(text) {
-            Some(principal) => principal.clone(),
-            None => {
-                let principal = Principal::parse(text).ok().map(Arc::new);
-                self.principals.insert(text.into(), principal.clone());
-                principal
-            }
-        };
-        self.last_principal = Some((text.into(), principal.clone()));
-        principal
-    }
-
-    /// The set of a case's documents. Its key lists the documents' ids group by group, so two
-    /// cases with the same documents in the same places share one set.
-    fn policy_set(&mut self, view: &CaseView<'_>, library: &Mutex<Library>) -> Option<&PolicySet> {
+    /// The index in `set_list` of the set of a case's documents. Its key lists the documents'
+    /// ids group by group, so two cases with the same documents in the same places share one
+    /// set.
+    fn policy_set(&mut self, view: &CaseView<'_>, library: &Mutex<Library>) -> Option<usize> {
         let mut key = std::mem::take(&mut self.key);
         key.clear();
         let index = self.fill_key(view, library, &mut key).and_then(|()| {
@@ -966,8 +921,7 @@ impl Worker {
             Some(index)
         });
         self.key = key;
-        // Borrowed, not cloned: an `Arc` clone per case would write to memory both threads read.
-        self.set_list.get(index?).map(|set| &**set)
+        index
     }
 
     fn fill_key(
@@ -1018,7 +972,7 @@ impl Worker {
             return Some(id);
         }
         let id = self.document_by_text(doc.text, library)?;
-        self.known.insert(doc.text, id);
+        self.known.documents.insert(doc.text, id);
         Some(id)
     }
 
@@ -1194,7 +1148,7 @@ fn write_json_string(out: &mut Vec<u8>, text: &str) {
 /// final mix so that the low bits a hash table indexes by depend on every byte. Texts come from
 /// the user's own files, so resistance to crafted collisions is not needed.
 #[derive(Debug, Default, Clone, Copy)]
-struct TextHash;
+pub struct TextHash;
 
 impl BuildHasher for TextHash {
     type Hasher = TextHasher;
@@ -1204,7 +1158,7 @@ impl BuildHasher for TextHash {
     }
 }
 
-struct TextHasher(u64);
+pub struct TextHasher(u64);
 
 const MULTIPLIER: u64 = 0x9e37_79b9_7f4a_7c15;
 
