@@ -135,6 +135,7 @@ impl Runner {
             return Ok(());
         };
         let buffers = Mutex::new(Vec::new());
+        let spare = Arc::new(Mutex::new(Vec::new()));
         let (tasks, inbox) = mpsc::channel::<Arc<BlockTask>>();
         let inbox = Mutex::new(inbox);
         // The helpers, once started, live as long as the file: each block is handed to them
@@ -156,6 +157,7 @@ impl Runner {
                 worker: first,
                 library,
                 buffers: &buffers,
+                spare: &spare,
                 totals,
             };
             blocks.run(&mut crew, out)
@@ -306,6 +308,18 @@ struct BlockTask {
     taken: AtomicUsize,
     done: Mutex<Vec<(usize, Part)>>,
     finished: Condvar,
+    /// Where the block's buffer goes when the last thread holding the task lets go of it.
+    spare: Arc<Buffers>,
+}
+
+impl Drop for BlockTask {
+    fn drop(&mut self) {
+        let bytes = std::mem::take(&mut self.bytes);
+        self.spare
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(bytes);
+    }
 }
 
 impl BlockTask {
@@ -370,7 +384,8 @@ impl BlockTask {
     }
 }
 
-/// Output buffers, used again block after block.
+/// Output buffers, or block buffers, used again block after block: new ones would have the
+/// allocator take fresh memory, which the system then has to clear.
 type Buffers = Mutex<Vec<Vec<u8>>>;
 
 /// The helper threads of a file, started when a block first has more than one chunk.
@@ -416,6 +431,8 @@ struct Blocks<'a> {
     worker: &'a mut Worker,
     library: &'a Mutex<Library>,
     buffers: &'a Buffers,
+    /// Block buffers to read into.
+    spare: &'a Arc<Buffers>,
     totals: &'a mut Totals,
 }
 
@@ -429,9 +446,8 @@ impl Blocks<'_> {
         let job = self.job;
         let cannot_read = |e: &dyn std::fmt::Display| format!("cannot read `{}`: {e}", job.shown);
         // Bytes read but not handed out yet (they start with the end of the last block's last
-        // line), and buffers to read into.
+        // line).
         let mut pending: Vec<u8> = Vec::with_capacity(BLOCK + (64 << 10));
-        let mut spare: Vec<Vec<u8>> = Vec::new();
         let mut flight: VecDeque<Arc<BlockTask>> = VecDeque::with_capacity(IN_FLIGHT);
         // The first block is small, so that the workers start early.
         let (mut eof, mut first) = (false, true);
@@ -446,7 +462,12 @@ impl Blocks<'_> {
                         Err(e) => return self.stop(&cannot_read(&e), out),
                     };
                 }
-                let mut buffer = spare.pop().unwrap_or_default();
+                let spare = self
+                    .spare
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .pop();
+                let mut buffer = spare.unwrap_or_default();
                 let task = match self.task(&mut pending, &mut buffer, &mut eof) {
                     Ok(task) => task,
                     Err(e) => return self.stop(&cannot_read(&e), out),
@@ -484,10 +505,6 @@ impl Blocks<'_> {
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
                     .extend(parts.into_iter().map(|part| part.out));
-                // The block's buffer is used again when no helper holds its task any more.
-                if let Ok(done) = Arc::try_unwrap(task) {
-                    spare.push(done.bytes);
-                }
             }
             if flight.is_empty() && eof && pending.is_empty() {
                 return Ok(Streamed::Done);
@@ -529,6 +546,7 @@ impl Blocks<'_> {
             taken: AtomicUsize::new(0),
             done: Mutex::new(Vec::new()),
             finished: Condvar::new(),
+            spare: Arc::clone(self.spare),
         }))
     }
 
