@@ -163,7 +163,7 @@ impl Template {
                     unresolved.push((
                         name.clone(),
                         resource.path.key("DependsOn"),
-                        resource.location,
+                        resource.depends_on_location,
                     ));
                 }
             }

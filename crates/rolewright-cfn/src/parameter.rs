@@ -170,14 +170,11 @@ impl ParameterDecl {
         name: &str,
         node: &Node,
         path: &JsonPath,
+        location: Location,
         errors: &mut Errors,
     ) -> Option<ParameterDecl> {
         let Some(entries) = node.as_object() else {
-            errors.add(
-                ErrorKind::NotAnObject("Parameters".into()),
-                path,
-                node.location,
-            );
+            errors.add(ErrorKind::NotAnObject("Parameters".into()), path, location);
             return None;
         };
         let before = errors.len();
@@ -191,7 +188,7 @@ impl ParameterDecl {
             }
         }
         let Some(type_node) = node.get("Type") else {
-            errors.add(ErrorKind::ParameterMissingType, path, node.location);
+            errors.add(ErrorKind::ParameterMissingType, path, location);
             return None;
         };
         let Some(type_name) = type_node.as_str() else {
@@ -309,7 +306,7 @@ impl ParameterDecl {
                             path.key("AllowedPattern"),
                             location,
                         )
-                        .with_help(e.to_string()),
+                        .with_help(regex_problem(&e)),
                     );
                     None
                 }
@@ -333,7 +330,7 @@ impl ParameterDecl {
             max_value,
             no_echo,
             path: path.clone(),
-            location: node.location,
+            location,
             pattern,
         };
         // CloudFormation checks a default as it checks a given value (ValidateTemplate answers
@@ -445,6 +442,13 @@ impl ParameterDecl {
         }
         Ok(())
     }
+}
+
+/// The last line of a regex error, which says what is wrong.
+fn regex_problem(e: &regex::Error) -> String {
+    let text = e.to_string();
+    let last = text.lines().last().unwrap_or_default();
+    last.trim_start_matches("error: ").to_string()
 }
 
 /// A number as CloudFormation reads `Number` values: an integer or a decimal.

@@ -134,6 +134,9 @@ pub struct Resource {
     pub location: Location,
     /// Where its `Type` is.
     pub type_location: Location,
+    /// Where its `DependsOn` and `Condition` are (its own location when absent).
+    pub(crate) depends_on_location: Location,
+    pub(crate) condition_location: Location,
 }
 
 /// An output of the Outputs section.
@@ -248,16 +251,19 @@ impl Template {
         let metadata = node.get("Metadata").map(Node::to_json);
         let rules = node.get("Rules").map(Node::to_json);
 
-        let parameters = read_section(node, "Parameters", &mut errors, |name, v, path, errors| {
-            ParameterDecl::parse(name, v, path, errors)
-        });
+        let parameters = read_section(node, "Parameters", &mut errors, ParameterDecl::parse);
         let mappings = read_section(node, "Mappings", &mut errors, read_mapping);
-        let conditions = read_section(node, "Conditions", &mut errors, |name, v, path, errors| {
-            Some(ConditionDecl {
-                name: name.to_string(),
-                expr: Expr::parse(v, path, Scope::Condition, errors),
-            })
-        });
+        let conditions = read_section(
+            node,
+            "Conditions",
+            &mut errors,
+            |name, v, path, _, errors| {
+                Some(ConditionDecl {
+                    name: name.to_string(),
+                    expr: Expr::parse(v, path, Scope::Condition, errors),
+                })
+            },
+        );
         let resources = match node.get("Resources") {
             None => {
                 errors.add(ErrorKind::NoResources, &root, node.location);
@@ -429,7 +435,7 @@ impl Template {
                 errors.add(
                     ErrorKind::UndefinedCondition(condition.clone()),
                     &resource.path.key("Condition"),
-                    resource.location,
+                    resource.condition_location,
                 );
             }
             for name in &resource.depends_on {
@@ -437,7 +443,7 @@ impl Template {
                     unresolved.push((
                         name.clone(),
                         resource.path.key("DependsOn"),
-                        resource.location,
+                        resource.depends_on_location,
                     ));
                 }
             }
@@ -724,7 +730,7 @@ fn read_section<T>(
     root: &Node,
     section: &str,
     errors: &mut Errors,
-    mut read: impl FnMut(&str, &Node, &JsonPath, &mut Errors) -> Option<T>,
+    mut read: impl FnMut(&str, &Node, &JsonPath, Location, &mut Errors) -> Option<T>,
 ) -> Vec<T> {
     let Some(node) = root.get(section) else {
         return Vec::new();
@@ -761,20 +767,22 @@ fn read_section<T>(
             );
             continue;
         }
-        if let Some(item) = read(name, value, &member, errors) {
+        if let Some(item) = read(name, value, &member, *location, errors) {
             out.push(item);
         }
     }
     out
 }
 
-fn read_mapping(name: &str, node: &Node, path: &JsonPath, errors: &mut Errors) -> Option<Mapping> {
+fn read_mapping(
+    name: &str,
+    node: &Node,
+    path: &JsonPath,
+    location: Location,
+    errors: &mut Errors,
+) -> Option<Mapping> {
     let Some(entries) = node.as_object() else {
-        errors.add(
-            ErrorKind::NotAnObject("Mappings".into()),
-            path,
-            node.location,
-        );
+        errors.add(ErrorKind::NotAnObject("Mappings".into()), path, location);
         return None;
     };
     let mut out = Vec::new();
@@ -813,14 +821,11 @@ fn read_resource(
     name: &str,
     node: &Node,
     path: &JsonPath,
+    location: Location,
     errors: &mut Errors,
 ) -> Option<Resource> {
     let Some(entries) = node.as_object() else {
-        errors.add(
-            ErrorKind::NotAnObject("Resources".into()),
-            path,
-            node.location,
-        );
+        errors.add(ErrorKind::NotAnObject("Resources".into()), path, location);
         return None;
     };
     for (key, location, _) in entries {
@@ -833,7 +838,7 @@ fn read_resource(
         }
     }
     let Some(type_node) = node.get("Type") else {
-        errors.add(ErrorKind::MissingType, path, node.location);
+        errors.add(ErrorKind::MissingType, path, location);
         return None;
     };
     let Some(type_name) = type_node.as_str() else {
@@ -937,22 +942,26 @@ fn read_resource(
         update_replace_policy,
         metadata: node.get("Metadata").map(Node::to_json),
         path: path.clone(),
-        location: node.location,
+        location,
         type_location: type_node.location,
+        depends_on_location: node.get("DependsOn").map_or(location, |d| d.location),
+        condition_location: node.get("Condition").map_or(location, |c| c.location),
     })
 }
 
-fn read_output(name: &str, node: &Node, path: &JsonPath, errors: &mut Errors) -> Option<Output> {
+fn read_output(
+    name: &str,
+    node: &Node,
+    path: &JsonPath,
+    location: Location,
+    errors: &mut Errors,
+) -> Option<Output> {
     if node.as_object().is_none() {
-        errors.add(
-            ErrorKind::NotAnObject("Outputs".into()),
-            path,
-            node.location,
-        );
+        errors.add(ErrorKind::NotAnObject("Outputs".into()), path, location);
         return None;
     }
     let Some(value) = node.get("Value") else {
-        errors.add(ErrorKind::MissingOutputValue, path, node.location);
+        errors.add(ErrorKind::MissingOutputValue, path, location);
         return None;
     };
     let value = Expr::parse(value, &path.key("Value"), Scope::Value, errors);
@@ -996,6 +1005,6 @@ fn read_output(name: &str, node: &Node, path: &JsonPath, errors: &mut Errors) ->
         export_name,
         condition,
         path: path.clone(),
-        location: node.location,
+        location,
     })
 }
