@@ -59,6 +59,7 @@
 // A library prints nothing: results are data, and the binary decides what reaches the terminal.
 #![cfg_attr(not(test), deny(clippy::print_stdout, clippy::print_stderr))]
 
+pub mod capability;
 pub mod change;
 pub mod error;
 mod evaluate;
@@ -75,6 +76,7 @@ pub mod schema;
 pub mod template;
 mod yaml;
 
+pub use capability::{Capability, CapabilityRequirement};
 pub use change::{ChangeAction, PreviousResource, PropertyChange, ResourceChange};
 pub use error::{ErrorKind, TemplateError, TemplateErrors};
 pub use expr::{Expr, ExprKind, SubPart};

@@ -221,9 +221,7 @@ impl Template {
             });
         }
         push_unresolved(&mut errors, &unresolved, "Outputs");
-        if !errors.is_empty() {
-            return errors.finish(Plan::empty());
-        }
+        errors.finish(())?;
 
         let ids: Vec<&str> = self
             .resources

@@ -168,31 +168,6 @@ pub struct Plan {
 }
 
 impl Plan {
-    pub(crate) fn empty() -> Plan {
-        Plan {
-            template: Arc::new(Template {
-                format: crate::reader::TemplateFormat::Json,
-                format_version: None,
-                description: None,
-                metadata: None,
-                parameters: Vec::new(),
-                mappings: Vec::new(),
-                conditions: Vec::new(),
-                resources: Vec::new(),
-                outputs: Vec::new(),
-                rules: None,
-                condition_order: Vec::new(),
-            }),
-            stack: StackContext::new("", "", ""),
-            parameters: Vec::new(),
-            resolved: BTreeMap::new(),
-            conditions: BTreeMap::new(),
-            active: BTreeSet::new(),
-            resources: Vec::new(),
-            outputs: Vec::new(),
-        }
-    }
-
     /// The template the plan was made from.
     pub fn template(&self) -> &Template {
         &self.template
@@ -353,12 +328,24 @@ pub(crate) fn unsupported_type(resource: &Resource) -> TemplateError {
         resource.path.key("Type"),
         resource.type_location,
     )
-    .with_help(format!(
-        "rolewright provisions {}",
-        crate::schema::supported_types()
-            .collect::<Vec<_>>()
-            .join(", ")
-    ))
+    .with_help(supported_types_help())
+}
+
+/// The types rolewright provisions, grouped by service: `AWS::IAM::{AccessKey, ...}, ...`.
+fn supported_types_help() -> String {
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    for type_name in crate::schema::supported_types() {
+        let (service, name) = type_name.rsplit_once("::").unwrap_or(("", type_name));
+        match groups.last_mut() {
+            Some((s, names)) if *s == service => names.push(name),
+            _ => groups.push((service, vec![name])),
+        }
+    }
+    let groups: Vec<String> = groups
+        .iter()
+        .map(|(service, names)| format!("{service}::{{{}}}", names.join(", ")))
+        .collect();
+    format!("rolewright provisions {}", groups.join(", "))
 }
 
 /// The error for a property the type does not have, with the nearest name it does have.

@@ -42,6 +42,26 @@ pub enum Replacement {
     Always,
 }
 
+impl Replacement {
+    /// A property's `RequiresRecreation` in a change set: `Never`, `Conditionally`, `Always`.
+    pub fn requires_recreation(self) -> &'static str {
+        match self {
+            Replacement::Never => "Never",
+            Replacement::Conditionally => "Conditionally",
+            Replacement::Always => "Always",
+        }
+    }
+
+    /// A resource's `Replacement` in a change set: `False`, `Conditional`, `True`.
+    pub fn replacement(self) -> &'static str {
+        match self {
+            Replacement::Never => "False",
+            Replacement::Conditionally => "Conditional",
+            Replacement::Always => "True",
+        }
+    }
+}
+
 impl ResourceSchema {
     /// Whether a template may set `property` (it exists and the service does not own it).
     pub fn accepts(&self, property: &str) -> bool {

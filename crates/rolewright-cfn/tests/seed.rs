@@ -338,3 +338,31 @@ fn a_role_with_one_more_activity_is_an_update_of_its_policies() {
         role.details
     );
 }
+
+#[test]
+fn iam_resources_need_their_capability() {
+    let domain = common::parse(&sample("studio_domain.yaml"))
+        .required_capability()
+        .unwrap();
+    assert_eq!(domain.capability.as_str(), "CAPABILITY_NAMED_IAM");
+    assert_eq!(
+        domain.reason(),
+        "The following resource(s) require capabilities: [AWS::IAM::ManagedPolicy, AWS::IAM::Role]"
+    );
+    assert_eq!(
+        domain.capability.missing_message(),
+        "Requires capabilities : [CAPABILITY_NAMED_IAM]"
+    );
+    assert!(!domain.capability.granted_by(&["CAPABILITY_IAM"]));
+    assert_eq!(
+        common::parse(&sample("user_profile.yaml")).required_capability(),
+        None
+    );
+    let unnamed = common::parse(
+        "Resources:\n  R:\n    Type: AWS::IAM::Role\n    Properties:\n      AssumeRolePolicyDocument: {}\n",
+    );
+    assert_eq!(
+        unnamed.required_capability().unwrap().capability.as_str(),
+        "CAPABILITY_IAM"
+    );
+}

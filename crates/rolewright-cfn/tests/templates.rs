@@ -214,12 +214,11 @@ fn unknown_resource_types_name_the_type_and_the_logical_id() {
     assert!(
         matches!(&first.kind, ErrorKind::UnsupportedResourceType { logical_id, type_name } if logical_id == "Fn" && type_name == "AWS::Lambda::Function")
     );
-    assert!(
-        first
-            .help
-            .as_deref()
-            .unwrap()
-            .starts_with("rolewright provisions AWS::IAM::AccessKey, AWS::IAM::Group,")
+    assert_eq!(
+        first.help.as_deref(),
+        Some(
+            "rolewright provisions AWS::IAM::{AccessKey, Group, InstanceProfile, ManagedPolicy, Policy, Role, User}, AWS::SageMaker::{App, Domain, Space, UserProfile}, AWS::ServiceCatalog::{AcceptedPortfolioShare, CloudFormationProduct, LaunchRoleConstraint, Portfolio, PortfolioPrincipalAssociation, PortfolioProductAssociation}"
+        )
     );
     // Linking refuses them too, before anything is planned.
     assert_eq!(

@@ -1,7 +1,7 @@
 //! The YAML reader against serde_norway on the same texts: both must read the same value, with
 //! CloudFormation's short forms taken as their long forms. The texts avoid what YAML 1.1 (which
 //! CloudFormation and this reader follow) and YAML 1.2 (serde_norway) read differently:
-//! `yes`/`no`/`on`/`off` and octal `012`.
+//! `yes`/`no`/`on`/`off`, octal `012` and `1_000`.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -103,9 +103,27 @@ fn block_and_flow_forms_read_alike() {
         "# c\n---\na: 1 # c\n# c\n...\n",
         "Resources:\n  R:\n    Type: T\n    Properties:\n      P: \"a # not a comment\"\n      Q: a#b\n",
         "a: {b: [1, {c: [d, e]}], f: g}\nh: [\n  i,\n  j\n]\n",
-        "\"quoted key\": 1\n'single key': 2\n? \n",
+        "\"quoted key\": 1\n'single key': 2\n",
+        "a: 1\r\nb:\r\n  - x\r\n  - y\r\n",
+        "\u{feff}a: 1\n",
+        "a: b\t\nc:\t1\n",
+        "list:\n  - a\n# a comment at column 0\n  - b\n    # indented comment\n  - c\n",
+        "key  : value\nother:    # comment\n  nested: 1\nempty:\nnext: 2\n",
+        "- # comment\n  a: 1\n-   b: 2\n    c: 3\n",
+        "a: |2\n    two extra spaces\n   one extra\nb: >\n  folded\n    more indented\n  back\n",
+        "'it''s': \"a \\\"q\\\"\"\n",
+        "seq: &s [1, 2]\nuse: [*s, *s]\nmap: &m {a: 1}\nagain: *m\n",
+        "- first item that\n  wraps over lines\n- second\n",
+        "a: [\n  1, # one\n  2  # two\n]\n",
+        "Outputs:\n  Arn:\n    Value: !GetAtt\n      - Role\n      - Arn\n    Export:\n      Name: !Sub \"${AWS::StackName}-arn\"\n",
+        "a: !Sub\n  - |\n    #!/bin/bash\n    echo ${Name}\n  - Name: !Ref N\n",
+        "a: 'multi\n\n  para'\nb: \"x\\n\\ty\"\n",
+        "a:\n- b\n-\n- c\n",
+        "top:\n    deep:\n        deeper: 1\n    back: 2\n",
+        "a: -1.5e+3\nb: +12\nc: 0.5\n",
+        "k: v # trailing\n# end\n",
     ];
-    for text in &cases[..cases.len() - 1] {
+    for text in cases {
         same(text);
     }
 }
@@ -155,5 +173,33 @@ proptest! {
         let doc = json!({ "Root": value });
         let text = rolewright_catalog::emit::to_yaml(&doc);
         prop_assert_eq!(ours(&text), doc);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// Any text, however broken, is read or refused with a position; never a panic.
+    #[test]
+    fn broken_texts_are_refused_not_panicked_on(text in "[ \t\na-z0-9:!&*'\"{}\\[\\],#|>~?%@`.-]{0,60}") {
+        let _ = read_document(&text);
+    }
+
+    /// A sample template with one character removed or duplicated reads or fails cleanly.
+    #[test]
+    fn damaged_templates_are_refused_not_panicked_on(at in 0usize..1000, duplicate in any::<bool>()) {
+        let path = format!("{}/tests/templates/studio_domain.yaml", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(path).unwrap();
+        let chars: Vec<char> = text.chars().collect();
+        let at = at % chars.len();
+        let mut damaged: String = chars[..at].iter().collect();
+        if duplicate {
+            damaged.push(chars[at]);
+            damaged.push(chars[at]);
+        }
+        damaged.extend(&chars[at + 1..]);
+        if let Err(e) = rolewright_cfn::Template::parse(&damaged) {
+            prop_assert!(e.first().location.line >= 1);
+        }
     }
 }
