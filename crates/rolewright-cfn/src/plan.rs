@@ -288,13 +288,20 @@ impl Plan {
     pub(crate) fn declared(&self, logical_id: &str) -> Result<&Resource, TemplateErrors> {
         match self.template.resource(logical_id) {
             Some(r) if self.active.contains(logical_id) => Ok(r),
-            _ => Err(TemplateError::new(
+            found => Err(TemplateError::new(
                 ErrorKind::UnresolvedDependencies {
                     names: vec![logical_id.to_string()],
                     block: "Resources",
                 },
-                JsonPath::root().key("Resources"),
-                Location::default(),
+                found.map_or_else(|| JsonPath::root().key("Resources"), |r| r.path.clone()),
+                found.map_or(
+                    Location {
+                        line: 1,
+                        column: 1,
+                        offset: 0,
+                    },
+                    |r| r.location,
+                ),
             )
             .into()),
         }

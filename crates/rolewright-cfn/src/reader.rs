@@ -74,13 +74,13 @@ pub fn read_document(text: &str) -> Result<Node, TemplateErrors> {
         }
         TemplateFormat::Yaml => match crate::yaml::parse(text) {
             Ok(node) => Ok(node),
-            Err(e) => Err(TemplateErrors::one(
+            Err((e, path)) => Err(TemplateErrors::one(
                 TemplateError::new(
                     ErrorKind::YamlNotWellFormed {
                         line: e.location.line,
                         column: e.location.column,
                     },
-                    JsonPath::root(),
+                    path,
                     e.location,
                 )
                 .with_help(e.message),
@@ -103,7 +103,7 @@ mod tests {
         let e = read_document("Resources:\n  A: [1\n").unwrap_err();
         assert_eq!(
             e.to_string(),
-            "template (line 3, column 1): Template format error: YAML not well-formed. (line 3, column 1); unterminated flow collection"
+            "Resources.A[0] (line 3, column 1): Template format error: YAML not well-formed. (line 3, column 1); unterminated flow collection"
         );
     }
 }

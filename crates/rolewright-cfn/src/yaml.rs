@@ -16,6 +16,7 @@
 use std::collections::HashMap;
 
 use crate::node::{Location, Node, NodeValue};
+use crate::path::JsonPath;
 
 /// Why a text is not a YAML document this reader accepts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,8 +59,9 @@ const FUNCTION_TAGS: &[&str] = &[
     "ValueOfAll",
 ];
 
-/// Reads `text` as one YAML document.
-pub(crate) fn parse(text: &str) -> Result<Node, YamlError> {
+/// Reads `text` as one YAML document; an error comes with the JSON path of the value being
+/// read when it was found.
+pub(crate) fn parse(text: &str) -> Result<Node, (YamlError, JsonPath)> {
     let normalized;
     let text = if text.contains('\r') {
         normalized = text.replace("\r\n", "\n");
@@ -74,12 +76,14 @@ pub(crate) fn parse(text: &str) -> Result<Node, YamlError> {
         line_start: 0,
         anchors: HashMap::new(),
         depth: 0,
+        path: JsonPath::root(),
     };
     if parser.src.starts_with('\u{feff}') {
         parser.pos = '\u{feff}'.len_utf8();
         parser.line_start = parser.pos;
     }
-    parser.document()
+    // A failed read leaves `path` where it failed: paths are restored only on success.
+    parser.document().map_err(|e| (e, parser.path.clone()))
 }
 
 /// Where a block value sits, which decides what may follow on the same line.
@@ -113,6 +117,8 @@ struct Parser<'a> {
     line_start: usize,
     anchors: HashMap<String, Node>,
     depth: usize,
+    /// The JSON path of the value being read.
+    path: JsonPath,
 }
 
 #[derive(Clone, Copy)]
@@ -397,7 +403,10 @@ impl<'a> Parser<'a> {
         let mut items = Vec::new();
         loop {
             self.bump(); // the dash
+            let inner = self.path.index(items.len());
+            let saved = std::mem::replace(&mut self.path, inner);
             let item = self.block_value(indent as isize, Context::SeqEntry)?;
+            self.path = saved;
             items.push(item);
             self.finish_line()?;
             if self.eof() || self.at_document_marker() {
@@ -431,7 +440,10 @@ impl<'a> Parser<'a> {
                     location: key_location,
                 });
             }
+            let inner = self.path.key(&key);
+            let saved = std::mem::replace(&mut self.path, inner);
             let value = self.block_value(indent as isize, Context::MapValue)?;
+            self.path = saved;
             entries.push((key, key_location, value));
             self.finish_line()?;
             if self.eof() || self.at_document_marker() {
@@ -675,6 +687,8 @@ impl<'a> Parser<'a> {
                 break;
             }
             let item_start = self.location();
+            let inner = self.path.index(items.len());
+            let saved = std::mem::replace(&mut self.path, inner);
             let mut item = self.flow_node()?;
             self.skip_flow_space()?;
             // A single pair inside a sequence: `[key: value]`.
@@ -696,6 +710,7 @@ impl<'a> Parser<'a> {
                 );
                 self.skip_flow_space()?;
             }
+            self.path = saved;
             items.push(item);
             match self.peek() {
                 Some(',') => {
@@ -739,6 +754,8 @@ impl<'a> Parser<'a> {
                 });
             }
             self.skip_flow_space()?;
+            let inner = self.path.key(&key);
+            let saved = std::mem::replace(&mut self.path, inner);
             let value = if self.peek() == Some(':') {
                 self.bump();
                 self.skip_flow_space()?;
@@ -750,6 +767,7 @@ impl<'a> Parser<'a> {
             } else {
                 self.empty(self.location())
             };
+            self.path = saved;
             entries.push((key, key_location, value));
             self.skip_flow_space()?;
             match self.peek() {
@@ -1412,14 +1430,14 @@ mod tests {
     fn read(text: &str) -> serde_json::Value {
         match parse(text) {
             Ok(node) => node.to_json(),
-            Err(e) => panic!("{} at {}", e.message, e.location),
+            Err((e, _)) => panic!("{} at {}", e.message, e.location),
         }
     }
 
     fn error(text: &str) -> String {
         match parse(text) {
             Ok(node) => panic!("read {:?}", node.to_json()),
-            Err(e) => format!("{} at {}", e.message, e.location),
+            Err((e, path)) => format!("{path}: {} at {}", e.message, e.location),
         }
     }
 
@@ -1529,19 +1547,22 @@ j: arn:aws:iam::123456789012:role/x
 
     #[test]
     fn errors_have_positions() {
-        assert_eq!(error("a: 1\na: 2\n"), "duplicate key `a` at 2:1");
+        assert_eq!(error("a: 1\na: 2\n"), "template: duplicate key `a` at 2:1");
         assert_eq!(
             error("a: b: c\n"),
-            "mapping values are not allowed in this context at 1:5"
+            "template: mapping values are not allowed in this context at 1:5"
         );
-        assert_eq!(error("a: [1, 2\n"), "unterminated flow collection at 2:1");
+        assert_eq!(
+            error("a: [1, 2\n"),
+            "a[1]: unterminated flow collection at 2:1"
+        );
         assert_eq!(
             error("a: !Foo x\n"),
-            "unknown tag `!Foo`: CloudFormation's short forms are `!Ref`, `!Sub`, `!GetAtt`, `!Join`, ... at 1:4"
+            "a: unknown tag `!Foo`: CloudFormation's short forms are `!Ref`, `!Sub`, `!GetAtt`, `!Join`, ... at 1:4"
         );
         assert_eq!(
             error("a:\n  b: 1\n c: 2\n"),
-            "bad indentation of a mapping entry at 3:2"
+            "template: bad indentation of a mapping entry at 3:2"
         );
     }
 }

@@ -42,11 +42,11 @@ fn syntax_errors_carry_line_and_column() {
     );
     assert_eq!(
         parse_error("Resources:\n  R:\n    Type: AWS::IAM::Role\n   Properties: {}\n"),
-        "template (line 4, column 4): Template format error: YAML not well-formed. (line 4, column 4); bad indentation of a mapping entry"
+        "Resources (line 4, column 4): Template format error: YAML not well-formed. (line 4, column 4); bad indentation of a mapping entry"
     );
     assert_eq!(
         parse_error("Resources:\n  R:\n    Type: !Foo x\n"),
-        "template (line 3, column 11): Template format error: YAML not well-formed. (line 3, column 11); unknown tag `!Foo`: CloudFormation's short forms are `!Ref`, `!Sub`, `!GetAtt`, `!Join`, ..."
+        "Resources.R.Type (line 3, column 11): Template format error: YAML not well-formed. (line 3, column 11); unknown tag `!Foo`: CloudFormation's short forms are `!Ref`, `!Sub`, `!GetAtt`, `!Join`, ..."
     );
 }
 
