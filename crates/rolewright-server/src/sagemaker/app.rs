@@ -16,14 +16,10 @@ pub fn app_status(app: &App, now: i64) -> &'static str {
 pub(super) type AppId = (String, Option<String>, Option<String>, String, String);
 
 /// Reads the members that name an app: the domain, its owner (a user profile or a space, one of
-/// them), the type and the name.
-pub(super) fn app_input(input: &mut Input) -> Result<AppId, ApiError> {
-    let domain_id = input.string("DomainId", true, 63, DOMAIN_ID);
-    let profile = input.string("UserProfileName", false, 63, PROFILE_NAME);
-    let space = input.string("SpaceName", false, 63, PROFILE_NAME);
-    let app_type = input.one_of("AppType", true, APP_TYPES);
-    let name = input.string("AppName", true, 63, PROFILE_NAME);
-    input.finish()?;
+/// them: a rule of SageMaker's, not of its model), the type and the name.
+pub(super) fn app_input(input: &Members) -> Result<AppId, ApiError> {
+    let profile = input.string("UserProfileName");
+    let space = input.string("SpaceName");
     if profile.is_some() == space.is_some() {
         return Err(ApiError::new(
             "ValidationException",
@@ -32,11 +28,11 @@ pub(super) fn app_input(input: &mut Input) -> Result<AppId, ApiError> {
         ));
     }
     Ok((
-        domain_id.unwrap_or_default(),
+        input.required("DomainId"),
         profile,
         space,
-        app_type.unwrap_or_default(),
-        name.unwrap_or_default(),
+        input.required("AppType"),
+        input.required("AppName"),
     ))
 }
 
@@ -48,10 +44,10 @@ pub(super) fn record_not_found(arn: &str) -> ApiError {
     )
 }
 
-pub(super) async fn create_app(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
-    let tags = input.tags("Tags");
-    let resource_spec = input.members.get("ResourceSpec").cloned();
-    let (domain_id, profile, space, app_type, name) = app_input(&mut input)?;
+pub(super) async fn create_app(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
+    let tags = tags_input(&input)?;
+    let resource_spec = input.get("ResourceSpec").cloned();
+    let (domain_id, profile, space, app_type, name) = app_input(&input)?;
     let now = now_ms();
     let app = App {
         domain_id: domain_id.clone(),
@@ -165,8 +161,8 @@ pub(super) fn authorize_app(
     Ok((found, arn, region))
 }
 
-pub(super) fn describe_app(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
-    let (domain_id, profile, space, app_type, name) = app_input(&mut input)?;
+pub(super) fn describe_app(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
+    let (domain_id, profile, space, app_type, name) = app_input(&input)?;
     let state = cx.app.store.read();
     let (found, arn, _) = authorize_app(
         cx,
@@ -208,23 +204,20 @@ pub(super) fn app_details(arn: &str, app: &App, now: i64, full: bool) -> Value {
     out
 }
 
-pub(super) fn list_apps(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
-    let (max, token) = page_input(&mut input);
-    let order = input
-        .one_of("SortOrder", false, &["Ascending", "Descending"])
-        .unwrap_or_else(|| "Descending".into());
-    input.one_of("SortBy", false, &["CreationTime"]);
-    let domain = input.string("DomainIdEquals", false, 63, DOMAIN_ID);
-    let profile = input.string("UserProfileNameEquals", false, 63, PROFILE_NAME);
-    let space = input.string("SpaceNameEquals", false, 63, PROFILE_NAME);
-    input.finish()?;
+pub(super) fn list_apps(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
+    let (max, token) = page_input(&input);
+    // `SortBy` has one value, `CreationTime`, the only order there is.
+    let order = input.str("SortOrder").unwrap_or("Descending");
+    let domain = input.str("DomainIdEquals");
+    let profile = input.string("UserProfileNameEquals");
+    let space = input.string("SpaceNameEquals");
     let state = cx.app.store.read();
     cx.authorize(&state, "sagemaker:ListApps", "*", |_| {})?;
     let now = now_ms();
     let mut apps: Vec<&App> = state
         .apps
         .values()
-        .filter(|a| domain.as_deref().is_none_or(|d| a.domain_id == d))
+        .filter(|a| domain.is_none_or(|d| a.domain_id == d))
         .filter(|a| profile.is_none() || a.user_profile == profile)
         .filter(|a| space.is_none() || a.space == space)
         .collect();
@@ -253,8 +246,8 @@ pub(super) fn list_apps(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiE
     Ok(Reply::Json(out))
 }
 
-pub(super) async fn delete_app(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
-    let (domain_id, profile, space, app_type, name) = app_input(&mut input)?;
+pub(super) async fn delete_app(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
+    let (domain_id, profile, space, app_type, name) = app_input(&input)?;
     let arn = {
         let state = cx.app.store.read();
         let (found, arn, _) = authorize_app(

@@ -31,35 +31,17 @@ pub(super) const DOMAIN_SETTINGS: &[&str] = &[
     "DefaultSpaceSettings",
 ];
 
-pub(super) async fn create_domain(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
-    let name = input.string("DomainName", true, 63, PROFILE_NAME);
-    let auth_mode = input.one_of("AuthMode", true, &["SSO", "IAM"]);
-    let defaults = input.object("DefaultUserSettings", true);
-    let tags = input.tags("Tags");
-    if let Some(access) = input
-        .members
-        .get("AppNetworkAccessType")
-        .and_then(Value::as_str)
-        && !matches!(access, "PublicInternetOnly" | "VpcOnly")
-    {
-        let access = access.to_string();
-        input.fail(
-            "AppNetworkAccessType",
-            Some(&access),
-            "Member must satisfy enum value set: [PublicInternetOnly, VpcOnly]",
-        );
-    }
-    input.finish()?;
-    let (Some(name), Some(auth_mode), Some(defaults)) = (name, auth_mode, defaults) else {
-        return Err(ApiError::new(
-            "ValidationException",
-            400,
-            "DomainName, AuthMode and DefaultUserSettings are required",
-        ));
-    };
+pub(super) async fn create_domain(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
+    let name = input.required("DomainName");
+    let auth_mode = input.required("AuthMode");
+    let defaults = input
+        .object("DefaultUserSettings")
+        .cloned()
+        .unwrap_or_default();
+    let tags = tags_input(&input)?;
     let mut settings = Map::new();
     for key in DOMAIN_SETTINGS {
-        if let Some(v) = input.members.get(*key) {
+        if let Some(v) = input.get(key) {
             settings.insert((*key).to_string(), v.clone());
         }
     }
@@ -160,10 +142,8 @@ pub(super) fn authorize_domain(
         .ok_or_else(|| not_found("Domain", &arn))
 }
 
-pub(super) fn describe_domain(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
-    let id = input.string("DomainId", true, 63, DOMAIN_ID);
-    input.finish()?;
-    let id = id.unwrap_or_default();
+pub(super) fn describe_domain(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
+    let id = input.required("DomainId");
     let state = cx.app.store.read();
     let domain = authorize_domain(cx, &state, &id, "sagemaker:DescribeDomain")?;
     let now = now_ms();
@@ -188,9 +168,8 @@ pub(super) fn describe_domain(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply
     Ok(Reply::Json(Value::Object(out)))
 }
 
-pub(super) fn list_domains(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
-    let (max, token) = page_input(&mut input);
-    input.finish()?;
+pub(super) fn list_domains(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
+    let (max, token) = page_input(&input);
     let state = cx.app.store.read();
     cx.authorize(&state, "sagemaker:ListDomains", "*", |_| {})?;
     let now = now_ms();
@@ -223,13 +202,11 @@ pub(super) fn list_domains(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, A
     Ok(Reply::Json(out))
 }
 
-pub(super) async fn update_domain(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
-    let id = input.string("DomainId", true, 63, DOMAIN_ID);
-    let defaults = input.object("DefaultUserSettings", false);
-    let domain_settings = input.object("DomainSettingsForUpdate", false);
-    let space = input.object("DefaultSpaceSettings", false);
-    input.finish()?;
-    let id = id.unwrap_or_default();
+pub(super) async fn update_domain(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
+    let id = input.required("DomainId");
+    let defaults = input.object("DefaultUserSettings").cloned();
+    let domain_settings = input.object("DomainSettingsForUpdate").cloned();
+    let space = input.object("DefaultSpaceSettings").cloned();
     let mut updates = Map::new();
     for key in [
         "SubnetIds",
@@ -238,7 +215,7 @@ pub(super) async fn update_domain(cx: &mut Cx<'_>, mut input: Input) -> Result<R
         "TagPropagation",
         "VpcId",
     ] {
-        if let Some(v) = input.members.get(key) {
+        if let Some(v) = input.get(key) {
             updates.insert(key.to_string(), v.clone());
         }
     }
@@ -326,10 +303,8 @@ pub(super) async fn update_domain(cx: &mut Cx<'_>, mut input: Input) -> Result<R
     ))
 }
 
-pub(super) async fn delete_domain(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
-    let id = input.string("DomainId", true, 63, DOMAIN_ID);
-    input.finish()?;
-    let id = id.unwrap_or_default();
+pub(super) async fn delete_domain(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
+    let id = input.required("DomainId");
     let region = {
         let state = cx.app.store.read();
         authorize_domain(cx, &state, &id, "sagemaker:DeleteDomain")?.region

@@ -122,13 +122,13 @@ pub fn jumpstart_status(state: &State, domain: &Domain, profile: &UserProfile) -
 
 pub(super) fn create_presigned_domain_url(
     cx: &mut Cx<'_>,
-    mut input: Input,
+    input: Members,
 ) -> Result<Reply, ApiError> {
-    let expires_in = input.int("ExpiresInSeconds", 5, 300).unwrap_or(300);
+    let expires_in = input.int("ExpiresInSeconds").unwrap_or(300);
     let session = input
-        .int("SessionExpirationDurationInSeconds", 1800, 43200)
+        .int("SessionExpirationDurationInSeconds")
         .unwrap_or(43200);
-    let (domain_id, name) = profile_input(&mut input)?;
+    let (domain_id, name) = profile_input(&input);
     let state = cx.app.store.read();
     let (profile, _) = authorize_profile(
         cx,

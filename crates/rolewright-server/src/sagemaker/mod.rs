@@ -11,11 +11,12 @@ use crate::ids;
 use crate::model::{App, Change, Domain, Space, State, Tag, UserProfile, kind};
 use crate::operation::operation_table;
 use crate::server::{Cx, Reply};
+use crate::service_model::InputError;
 use crate::wire::json::timestamp;
+use crate::wire::members::Members;
 
 mod app;
 mod domain;
-mod input;
 mod jumpstart;
 mod space;
 mod tag;
@@ -23,7 +24,6 @@ mod user_profile;
 
 use self::app::*;
 use self::domain::*;
-use self::input::*;
 use self::jumpstart::*;
 use self::space::*;
 use self::tag::*;
@@ -41,22 +41,9 @@ const DOMAIN_PENDING_MS: i64 = 1000;
 /// See [`DOMAIN_PENDING_MS`].
 const APP_TRANSITION_MS: i64 = 1000;
 
-/// The app types of the model.
-const APP_TYPES: &[&str] = &[
-    "JupyterServer",
-    "KernelGateway",
-    "DetailedProfiler",
-    "TensorBoard",
-    "CodeEditor",
-    "JupyterLab",
-    "RStudioServerPro",
-    "RSessionGateway",
-    "Canvas",
-];
-
 operation_table! {
     service "sagemaker";
-    async fn run(cx, input: Input) else unknown_operation;
+    async fn run(cx, input: Members) else unknown_operation;
     "CreateDomain" on "domain" => create_domain(cx, input).await,
     "DescribeDomain" on "domain" => describe_domain(cx, input),
     "ListDomains" on "*" => list_domains(cx, input),
@@ -94,13 +81,13 @@ fn unknown_operation(operation: &str) -> ApiError {
 }
 
 /// Runs one SageMaker operation on its JSON input: every constraint of the model is checked
-/// first, with AWS's texts, so that the handlers read valid input.
+/// first, with AWS's texts, so that the handlers read valid input through [`Members`].
 pub async fn dispatch(cx: &mut Cx<'_>, operation: &str, input: Value) -> Result<Reply, ApiError> {
     if !OPERATIONS.iter().any(|o| o.name == operation) {
         return Err(unknown_operation(operation));
     }
     crate::service_model::ServiceModel::sagemaker().validate_input(operation, &input)?;
-    run(cx, operation, Input::new(input)).await
+    run(cx, operation, Members::new(input)).await
 }
 
 fn now_ms() -> i64 {
@@ -215,13 +202,52 @@ fn merge(a: &mut Map<String, Value>, b: &Map<String, Value>) {
     }
 }
 
-/// `NextToken` and `MaxResults` (1..100, default 10 as SageMaker's list operations use).
-fn page_input(input: &mut Input) -> (usize, Option<String>) {
-    let max = input.int("MaxResults", 1, 100).unwrap_or(10) as usize;
-    let token = input
-        .string("NextToken", false, 8192, None)
-        .map(|t| crate::iam::decode_marker(&t));
+/// `NextToken` and `MaxResults` (default 10, as SageMaker's list operations use).
+fn page_input(input: &Members) -> (usize, Option<String>) {
+    let max = input.int("MaxResults").unwrap_or(10) as usize;
+    let token = input.str("NextToken").map(crate::iam::decode_marker);
     (max, token)
+}
+
+/// What ListUserProfiles and ListSpaces are asked: a page, an order (`SortBy`, `SortOrder`;
+/// by creation time, ascending, when absent) and the filters on the domain and the name.
+struct ListQuery<'i> {
+    max: usize,
+    token: Option<String>,
+    by_last_modified: bool,
+    descending: bool,
+    domain: Option<&'i str>,
+    contains: Option<&'i str>,
+}
+
+impl<'i> ListQuery<'i> {
+    /// Reads the query; `contains` names the member that filters on the name.
+    fn read(input: &'i Members, contains: &str) -> ListQuery<'i> {
+        let (max, token) = page_input(input);
+        ListQuery {
+            max,
+            token,
+            by_last_modified: input.str("SortBy") == Some("LastModifiedTime"),
+            descending: input.str("SortOrder") == Some("Descending"),
+            domain: input.str("DomainIdEquals"),
+            contains: input.str(contains),
+        }
+    }
+
+    /// The time sorted by, of a resource created and last modified at these times.
+    fn time(&self, created_ms: i64, modified_ms: i64) -> i64 {
+        if self.by_last_modified {
+            modified_ms
+        } else {
+            created_ms
+        }
+    }
+}
+
+/// The request's `Tags`; `null` elements are refused ([`Members::refuse_null_tags`]).
+fn tags_input(input: &Members) -> Result<Vec<Tag>, ApiError> {
+    input.refuse_null_tags("Tags", 50, &["key"])?;
+    Ok(input.tags("Tags"))
 }
 
 fn page<T>(items: Vec<(String, T)>, token: Option<&str>, max: usize) -> (Vec<T>, Option<String>) {
@@ -266,36 +292,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn patterns_follow_the_model() {
-        assert!(domain_id_pattern("d-abc123def456"));
-        assert!(!domain_id_pattern("d-"));
-        assert!(!domain_id_pattern("x-abc"));
-        assert!(!domain_id_pattern("d-ABC"));
-        assert!(resource_name_pattern("alice-1"));
-        assert!(!resource_name_pattern("-alice"));
-        assert!(!resource_name_pattern("alice_1"));
-    }
-
-    #[test]
     fn every_operation_is_authorized_as_its_sagemaker_action() {
         for op in OPERATIONS {
             assert_eq!(op.action, format!("sagemaker:{}", op.name));
         }
         assert_eq!(OPERATIONS.len(), 26);
-    }
-
-    #[test]
-    fn validation_names_members_in_lower_camel_case() {
-        let mut input = Input::new(json!({"UserProfileName": "-bad"}));
-        input.string("DomainId", true, 63, DOMAIN_ID);
-        input.string("UserProfileName", true, 63, PROFILE_NAME);
-        let error = input.finish().unwrap_err();
-        assert_eq!(
-            error.message,
-            "2 validation errors detected: Value null at 'domainId' failed to satisfy constraint: \
-             Member must not be null; Value '-bad' at 'userProfileName' failed to satisfy \
-             constraint: Member must satisfy regular expression pattern: \
-             ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
-        );
     }
 }

@@ -10,19 +10,17 @@ pub(super) const SPACE_SETTINGS: &[&str] = &[
     "SpaceDisplayName",
 ];
 
-pub(super) fn space_input(input: &mut Input) -> Result<(String, String), ApiError> {
-    let domain_id = input.string("DomainId", true, 63, DOMAIN_ID);
-    let name = input.string("SpaceName", true, 63, PROFILE_NAME);
-    input.finish()?;
-    Ok((domain_id.unwrap_or_default(), name.unwrap_or_default()))
+/// `DomainId` and `SpaceName`.
+pub(super) fn space_input(input: &Members) -> (String, String) {
+    (input.required("DomainId"), input.required("SpaceName"))
 }
 
-pub(super) async fn create_space(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
-    let tags = input.tags("Tags");
-    let (domain_id, name) = space_input(&mut input)?;
+pub(super) async fn create_space(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
+    let tags = tags_input(&input)?;
+    let (domain_id, name) = space_input(&input);
     let mut settings = Map::new();
     for key in SPACE_SETTINGS {
-        if let Some(v) = input.members.get(*key) {
+        if let Some(v) = input.get(key) {
             settings.insert((*key).to_string(), v.clone());
         }
     }
@@ -88,8 +86,8 @@ pub(super) fn authorize_space(
     }
 }
 
-pub(super) fn describe_space(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
-    let (domain_id, name) = space_input(&mut input)?;
+pub(super) fn describe_space(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
+    let (domain_id, name) = space_input(&input);
     let state = cx.app.store.read();
     let (space, region) =
         authorize_space(cx, &state, &domain_id, &name, "sagemaker:DescribeSpace")?;
@@ -109,34 +107,19 @@ pub(super) fn describe_space(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply,
     Ok(Reply::Json(Value::Object(out)))
 }
 
-pub(super) fn list_spaces(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
-    let (max, token) = page_input(&mut input);
-    let order = input
-        .one_of("SortOrder", false, &["Ascending", "Descending"])
-        .unwrap_or_else(|| "Ascending".into());
-    let sort_by = input
-        .one_of("SortBy", false, &["CreationTime", "LastModifiedTime"])
-        .unwrap_or_else(|| "CreationTime".into());
-    let domain = input.string("DomainIdEquals", false, 63, DOMAIN_ID);
-    let contains = input.string("SpaceNameContains", false, 63, None);
-    input.finish()?;
+pub(super) fn list_spaces(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
+    let query = ListQuery::read(&input, "SpaceNameContains");
     let state = cx.app.store.read();
     cx.authorize(&state, "sagemaker:ListSpaces", "*", |_| {})?;
     let mut spaces: Vec<&Space> = state
         .spaces
         .values()
-        .filter(|p| domain.as_deref().is_none_or(|d| p.domain_id == d))
-        .filter(|p| contains.as_deref().is_none_or(|c| p.name.contains(c)))
+        .filter(|p| query.domain.is_none_or(|d| p.domain_id == d))
+        .filter(|p| query.contains.is_none_or(|c| p.name.contains(c)))
         .collect();
-    let time = |p: &Space| {
-        if sort_by == "LastModifiedTime" {
-            p.modified_ms
-        } else {
-            p.created_ms
-        }
-    };
+    let time = |p: &Space| query.time(p.created_ms, p.modified_ms);
     spaces.sort_by(|a, b| time(a).cmp(&time(b)).then_with(|| a.name.cmp(&b.name)));
-    if order == "Descending" {
+    if query.descending {
         spaces.reverse();
     }
     let items = spaces
@@ -144,7 +127,7 @@ pub(super) fn list_spaces(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, Ap
         .enumerate()
         .map(|(i, p)| (format!("{i:010}"), p))
         .collect();
-    let (page, next) = page(items, token.as_deref(), max);
+    let (page, next) = page(items, query.token.as_deref(), query.max);
     let list: Vec<Value> = page
         .into_iter()
         .map(|p| {
@@ -168,10 +151,10 @@ pub(super) fn list_spaces(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, Ap
     Ok(Reply::Json(out))
 }
 
-pub(super) async fn update_space(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
-    let settings = input.object("SpaceSettings", false);
-    let display = input.string("SpaceDisplayName", false, 64, None);
-    let (domain_id, name) = space_input(&mut input)?;
+pub(super) async fn update_space(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
+    let settings = input.object("SpaceSettings").cloned();
+    let display = input.string("SpaceDisplayName");
+    let (domain_id, name) = space_input(&input);
     let region = {
         let state = cx.app.store.read();
         authorize_space(cx, &state, &domain_id, &name, "sagemaker:UpdateSpace")?.1
@@ -202,8 +185,8 @@ pub(super) async fn update_space(cx: &mut Cx<'_>, mut input: Input) -> Result<Re
     ))
 }
 
-pub(super) async fn delete_space(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
-    let (domain_id, name) = space_input(&mut input)?;
+pub(super) async fn delete_space(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
+    let (domain_id, name) = space_input(&input);
     let region = {
         let state = cx.app.store.read();
         authorize_space(cx, &state, &domain_id, &name, "sagemaker:DeleteSpace")?.1

@@ -130,14 +130,9 @@ pub(super) fn edit_tags(
     }
 }
 
-pub(super) async fn add_tags(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
-    let arn = input.string("ResourceArn", true, 256, None);
-    if !input.members.contains_key("Tags") {
-        input.fail("Tags", None, "Member must not be null");
-    }
-    let tags = input.tags("Tags");
-    input.finish()?;
-    let arn = arn.unwrap_or_default();
+pub(super) async fn add_tags(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
+    let arn = input.required("ResourceArn");
+    let tags = tags_input(&input)?;
     let target = authorize_tagging(cx, &arn, "sagemaker:AddTags", &tags, &[])?;
     let added = tags.clone();
     cx.write(|state| {
@@ -148,11 +143,19 @@ pub(super) async fn add_tags(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply,
     Ok(Reply::Json(json!({"Tags": tag_list(&tags)})))
 }
 
-pub(super) fn list_tags(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
-    let arn = input.string("ResourceArn", true, 256, None);
-    let (max, token) = page_input(&mut input);
-    input.finish()?;
-    let arn = arn.unwrap_or_default();
+pub(super) fn list_tags(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
+    let arn = input.required("ResourceArn");
+    // The model gives ListTags' `MaxResults` a minimum of 50 and no maximum; rolewright has
+    // always refused more than 100, the maximum of the other list operations.
+    if let Some(n) = input.int("MaxResults").filter(|n| *n > 100) {
+        return Err(InputError::Validation {
+            failures: vec![format!(
+                "Value '{n}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 100"
+            )],
+        }
+        .into());
+    }
+    let (max, token) = page_input(&input);
     let target = authorize_tagging(cx, &arn, "sagemaker:ListTags", &[], &[])?;
     let state = cx.app.store.read();
     let tags = tags_of(&state, &target);
@@ -169,14 +172,9 @@ pub(super) fn list_tags(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiE
     Ok(Reply::Json(out))
 }
 
-pub(super) async fn delete_tags(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
-    let arn = input.string("ResourceArn", true, 256, None);
-    if !input.members.contains_key("TagKeys") {
-        input.fail("TagKeys", None, "Member must not be null");
-    }
+pub(super) async fn delete_tags(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
+    let arn = input.required("ResourceArn");
     let keys = input.strings("TagKeys");
-    input.finish()?;
-    let arn = arn.unwrap_or_default();
     let target = authorize_tagging(cx, &arn, "sagemaker:DeleteTags", &[], &keys)?;
     cx.write(|state| {
         let changes = edit_tags(state, &target, |old| {

@@ -4,16 +4,13 @@ use super::*;
 
 pub(super) async fn create_user_profile(
     cx: &mut Cx<'_>,
-    mut input: Input,
+    input: Members,
 ) -> Result<Reply, ApiError> {
-    let domain_id = input.string("DomainId", true, 63, DOMAIN_ID);
-    let name = input.string("UserProfileName", true, 63, PROFILE_NAME);
-    let settings = input.object("UserSettings", false).unwrap_or_default();
-    let tags = input.tags("Tags");
-    let sso_id = input.string("SingleSignOnUserIdentifier", false, 256, None);
-    let sso_value = input.string("SingleSignOnUserValue", false, 256, None);
-    input.finish()?;
-    let (domain_id, name) = (domain_id.unwrap_or_default(), name.unwrap_or_default());
+    let (domain_id, name) = profile_input(&input);
+    let settings = input.object("UserSettings").cloned().unwrap_or_default();
+    let tags = tags_input(&input)?;
+    let sso_id = input.string("SingleSignOnUserIdentifier");
+    let sso_value = input.string("SingleSignOnUserValue");
     let region = {
         let state = cx.app.store.read();
         let region = state
@@ -65,8 +62,8 @@ pub(super) async fn create_user_profile(
     })))
 }
 
-/// Reads `DomainId` and `UserProfileName`, authorizes `action` on the profile (with its tags)
-/// and returns it with its region, or `ResourceNotFound`.
+/// Authorizes `action` on the profile (with its tags) and returns it with its region, or
+/// `ResourceNotFound`.
 pub(super) fn authorize_profile<'s>(
     cx: &mut Cx<'_>,
     state: &'s State,
@@ -88,15 +85,16 @@ pub(super) fn authorize_profile<'s>(
     }
 }
 
-pub(super) fn profile_input(input: &mut Input) -> Result<(String, String), ApiError> {
-    let domain_id = input.string("DomainId", true, 63, DOMAIN_ID);
-    let name = input.string("UserProfileName", true, 63, PROFILE_NAME);
-    input.finish()?;
-    Ok((domain_id.unwrap_or_default(), name.unwrap_or_default()))
+/// `DomainId` and `UserProfileName`.
+pub(super) fn profile_input(input: &Members) -> (String, String) {
+    (
+        input.required("DomainId"),
+        input.required("UserProfileName"),
+    )
 }
 
-pub(super) fn describe_user_profile(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
-    let (domain_id, name) = profile_input(&mut input)?;
+pub(super) fn describe_user_profile(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
+    let (domain_id, name) = profile_input(&input);
     let state = cx.app.store.read();
     let (profile, region) = authorize_profile(
         cx,
@@ -122,21 +120,12 @@ pub(super) fn describe_user_profile(cx: &mut Cx<'_>, mut input: Input) -> Result
     Ok(Reply::Json(out))
 }
 
-pub(super) fn list_user_profiles(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
-    let (max, token) = page_input(&mut input);
-    let sort_by = input
-        .one_of("SortBy", false, &["CreationTime", "LastModifiedTime"])
-        .unwrap_or_else(|| "CreationTime".into());
-    let order = input
-        .one_of("SortOrder", false, &["Ascending", "Descending"])
-        .unwrap_or_else(|| "Ascending".into());
-    let domain = input.string("DomainIdEquals", false, 63, DOMAIN_ID);
-    let contains = input.string("UserProfileNameContains", false, 63, None);
-    input.finish()?;
+pub(super) fn list_user_profiles(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
+    let query = ListQuery::read(&input, "UserProfileNameContains");
     let state = cx.app.store.read();
     cx.authorize(&state, "sagemaker:ListUserProfiles", "*", |_| {})?;
     // Profiles are keyed `DOMAIN/NAME`: one domain's are one range of the map ('0' follows '/').
-    let in_scope: Box<dyn Iterator<Item = &UserProfile>> = match domain.as_deref() {
+    let in_scope: Box<dyn Iterator<Item = &UserProfile>> = match query.domain {
         Some(d) => Box::new(
             state
                 .user_profiles
@@ -146,36 +135,30 @@ pub(super) fn list_user_profiles(cx: &mut Cx<'_>, mut input: Input) -> Result<Re
         None => Box::new(state.user_profiles.values()),
     };
     let mut profiles: Vec<&UserProfile> = in_scope
-        .filter(|p| contains.as_deref().is_none_or(|c| p.name.contains(c)))
+        .filter(|p| query.contains.is_none_or(|c| p.name.contains(c)))
         .collect();
-    let time = |p: &UserProfile| {
-        if sort_by == "LastModifiedTime" {
-            p.modified_ms
-        } else {
-            p.created_ms
-        }
-    };
-    let descending = order == "Descending";
+    let time = |p: &UserProfile| query.time(p.created_ms, p.modified_ms);
     let cmp = |a: &&UserProfile, b: &&UserProfile| {
         let o = time(a)
             .cmp(&time(b))
             .then_with(|| a.domain_id.cmp(&b.domain_id))
             .then_with(|| a.name.cmp(&b.name));
-        if descending { o.reverse() } else { o }
+        if query.descending { o.reverse() } else { o }
     };
     // A page needs only the first offset + max + 1 profiles in order (the last one says whether
     // another page follows): select them in linear time, then sort just those.
-    let offset = token
+    let offset = query
+        .token
         .as_deref()
         .and_then(|t| t.parse::<usize>().ok())
         .unwrap_or(0);
-    let needed = offset.saturating_add(max).saturating_add(1);
+    let needed = offset.saturating_add(query.max).saturating_add(1);
     if needed < profiles.len() {
         profiles.select_nth_unstable_by(needed - 1, cmp);
         profiles.truncate(needed);
     }
     profiles.sort_by(cmp);
-    let end = offset.saturating_add(max).min(profiles.len());
+    let end = offset.saturating_add(query.max).min(profiles.len());
     let page = profiles
         .get(offset.min(end)..end)
         .unwrap_or_default()
@@ -202,10 +185,10 @@ pub(super) fn list_user_profiles(cx: &mut Cx<'_>, mut input: Input) -> Result<Re
 
 pub(super) async fn update_user_profile(
     cx: &mut Cx<'_>,
-    mut input: Input,
+    input: Members,
 ) -> Result<Reply, ApiError> {
-    let settings = input.object("UserSettings", false).unwrap_or_default();
-    let (domain_id, name) = profile_input(&mut input)?;
+    let settings = input.object("UserSettings").cloned().unwrap_or_default();
+    let (domain_id, name) = profile_input(&input);
     let region = {
         let state = cx.app.store.read();
         let (_, region) =
@@ -234,9 +217,9 @@ pub(super) async fn update_user_profile(
 
 pub(super) async fn delete_user_profile(
     cx: &mut Cx<'_>,
-    mut input: Input,
+    input: Members,
 ) -> Result<Reply, ApiError> {
-    let (domain_id, name) = profile_input(&mut input)?;
+    let (domain_id, name) = profile_input(&input);
     let region = {
         let state = cx.app.store.read();
         authorize_profile(cx, &state, &domain_id, &name, "sagemaker:DeleteUserProfile")?.1
