@@ -7,7 +7,9 @@
 //! Authorization Reference gives, with the request's and the resource's tags.
 //!
 //! Input is validated against the botocore model first (`service_model`, AWS's
-//! `ValidationException` texts); the local `Input` helper then reads the members.
+//! `ValidationException` texts); the handlers then read it through [`Members`] and check only
+//! what the model cannot say. `AcceptLanguage` is accepted and ignored: rolewright answers in
+//! English.
 
 use serde_json::{Map, Value, json};
 
@@ -21,7 +23,9 @@ use crate::model::{
 };
 use crate::operation::operation_table;
 use crate::server::{Cx, Reply};
+use crate::service_model::InputError;
 use crate::wire::json::timestamp;
+use crate::wire::members::Members;
 
 /// The service principal Service Catalog passes launch roles to.
 pub const SERVICE_PRINCIPAL: &str = "servicecatalog.amazonaws.com";
@@ -42,7 +46,7 @@ const DEFAULT_PAGE: usize = 20;
 
 operation_table! {
     service "servicecatalog";
-    async fn run(cx, input: Input) else unknown_operation;
+    async fn run(cx, input: Members) else unknown_operation;
     "CreatePortfolio" on "Portfolio" => create_portfolio(cx, input).await,
     "DescribePortfolio" on "Portfolio" => describe_portfolio(cx, input),
     "UpdatePortfolio" on "Portfolio" => update_portfolio(cx, input).await,
@@ -88,281 +92,37 @@ fn unknown_operation(operation: &str) -> ApiError {
 }
 
 /// Runs one Service Catalog operation on its JSON input: every constraint of the model is
-/// checked first, with AWS's texts; `Input` then reads valid input (and keeps its own checks
-/// for what a handler relies on).
+/// checked first, with AWS's texts, so that the handlers read valid input through [`Members`].
 pub async fn dispatch(cx: &mut Cx<'_>, operation: &str, input: Value) -> Result<Reply, ApiError> {
     if !OPERATIONS.iter().any(|o| o.name == operation) {
         return Err(unknown_operation(operation));
     }
     crate::service_model::ServiceModel::servicecatalog().validate_input(operation, &input)?;
     ensure_imported_portfolio(cx).await?;
-    run(cx, operation, Input::new(input)).await
+    run(cx, operation, Members::new(input)).await
 }
 
 // ---- input ----------------------------------------------------------------------------------
 
-/// A model pattern as AWS shows it in messages, and its matcher.
-type Pattern = (&'static str, fn(&str) -> bool);
+/// Tags one request may add: the model's maximum for `Tags` and `AddTags`.
+const TAGS_PER_REQUEST: usize = 20;
 
-fn id_pattern(text: &str) -> bool {
-    text.chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+/// The filter keys of the two searches (`ProductViewFilterBy`).
+const FILTER_KEYS: [&str; 4] = ["FullTextSearch", "Owner", "ProductType", "SourceProductId"];
+
+/// `PageSize` ([`DEFAULT_PAGE`] when absent or 0) and `PageToken`.
+fn paging(input: &Members) -> (usize, Option<String>) {
+    let size = match input.int("PageSize") {
+        Some(n) if n > 0 => n as usize,
+        _ => DEFAULT_PAGE,
+    };
+    (size, input.string("PageToken"))
 }
 
-fn token_pattern(text: &str) -> bool {
-    // [a-zA-Z0-9][a-zA-Z0-9_-]*
-    text.chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphanumeric())
-        && id_pattern(text)
-}
-
-fn tag_text_pattern(text: &str) -> bool {
-    // ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$
-    text.chars()
-        .all(|c| c.is_alphabetic() || c.is_numeric() || c.is_whitespace() || "_.:/=+-@".contains(c))
-}
-
-const ID: Option<Pattern> = Some((r"^[a-zA-Z0-9_\-]*", id_pattern));
-const TOKEN: Option<Pattern> = Some(("[a-zA-Z0-9][a-zA-Z0-9_-]*", token_pattern));
-const TAG_TEXT: Option<Pattern> = Some((r"^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$", tag_text_pattern));
-
-/// A request's members, with AWS's validation texts for what is missing or malformed.
-struct Input {
-    members: Map<String, Value>,
-    failures: Vec<String>,
-}
-
-/// `DisplayName` → `displayName`, as AWS names members in validation messages.
-fn member_path(name: &str) -> String {
-    let mut chars = name.chars();
-    match chars.next() {
-        Some(first) => first.to_ascii_lowercase().to_string() + chars.as_str(),
-        None => String::new(),
-    }
-}
-
-impl Input {
-    fn new(value: Value) -> Input {
-        let members = match value {
-            Value::Object(map) => map,
-            _ => Map::new(),
-        };
-        Input {
-            members,
-            failures: Vec::new(),
-        }
-    }
-
-    fn fail_at(&mut self, path: &str, value: Option<&str>, constraint: &str) {
-        let shown = value.map_or_else(|| "null".to_string(), |v| format!("'{v}'"));
-        self.failures.push(format!(
-            "Value {shown} at '{path}' failed to satisfy constraint: {constraint}"
-        ));
-    }
-
-    /// Checks one string against its length range and pattern.
-    fn check_text(
-        &mut self,
-        path: &str,
-        text: &str,
-        min: usize,
-        max: usize,
-        pattern: Option<Pattern>,
-    ) {
-        let length = text.chars().count();
-        if length < min {
-            self.fail_at(
-                path,
-                Some(text),
-                &format!("Member must have length greater than or equal to {min}"),
-            );
-        } else if length > max {
-            self.fail_at(
-                path,
-                Some(text),
-                &format!("Member must have length less than or equal to {max}"),
-            );
-        } else if let Some((shown, matches)) = pattern
-            && !matches(text)
-        {
-            self.fail_at(
-                path,
-                Some(text),
-                &format!("Member must satisfy regular expression pattern: {shown}"),
-            );
-        }
-    }
-
-    /// A string member, checked against a length range and a pattern.
-    fn string(
-        &mut self,
-        name: &str,
-        required: bool,
-        (min, max): (usize, usize),
-        pattern: Option<Pattern>,
-    ) -> Option<String> {
-        match self.members.get(name) {
-            None | Some(Value::Null) => {
-                if required {
-                    self.fail_at(&member_path(name), None, "Member must not be null");
-                }
-                None
-            }
-            Some(Value::String(text)) => {
-                let text = text.clone();
-                self.check_text(&member_path(name), &text, min, max, pattern);
-                Some(text)
-            }
-            Some(_) => {
-                self.failures.push(format!(
-                    "Value at '{}' failed to satisfy constraint: Member must be a string",
-                    member_path(name)
-                ));
-                None
-            }
-        }
-    }
-
-    fn id(&mut self, name: &str, required: bool) -> Option<String> {
-        self.string(name, required, (1, 100), ID)
-    }
-
-    fn one_of(&mut self, name: &str, required: bool, values: &[&str]) -> Option<String> {
-        let text = self.string(name, required, (0, 1024), None)?;
-        if !values.contains(&text.as_str()) {
-            self.fail_at(
-                &member_path(name),
-                Some(&text),
-                &format!(
-                    "Member must satisfy enum value set: [{}]",
-                    values.join(", ")
-                ),
-            );
-        }
-        Some(text)
-    }
-
-    fn object(&mut self, name: &str) -> Option<Map<String, Value>> {
-        match self.members.get(name) {
-            None | Some(Value::Null) => None,
-            Some(Value::Object(map)) => Some(map.clone()),
-            Some(_) => {
-                self.failures.push(format!(
-                    "Value at '{}' failed to satisfy constraint: Member must be a structure",
-                    member_path(name)
-                ));
-                None
-            }
-        }
-    }
-
-    fn int(&mut self, name: &str, min: i64, max: i64) -> Option<i64> {
-        let value = self.members.get(name)?.as_i64();
-        match value {
-            Some(n) if n < min || n > max => {
-                let bound = if n < min {
-                    format!("greater than or equal to {min}")
-                } else {
-                    format!("less than or equal to {max}")
-                };
-                self.fail_at(
-                    &member_path(name),
-                    Some(&n.to_string()),
-                    &format!("Member must have value {bound}"),
-                );
-                None
-            }
-            other => other,
-        }
-    }
-
-    /// `PageSize` (0..`max`) and `PageToken`.
-    fn paging(&mut self, max: i64) -> (usize, Option<String>) {
-        let size = self.int("PageSize", 0, max).unwrap_or(0);
-        let token = self.string("PageToken", false, (0, 2024), None);
-        let size = if size <= 0 {
-            DEFAULT_PAGE
-        } else {
-            size as usize
-        };
-        (size, token)
-    }
-
-    fn strings(&mut self, name: &str, (min, max): (usize, usize)) -> Vec<String> {
-        let list = self
-            .members
-            .get(name)
-            .and_then(Value::as_array)
-            .map(|list| {
-                list.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect::<Vec<_>>()
-            })
-            .unwrap_or_default();
-        for (i, key) in list.iter().enumerate() {
-            let path = format!("{}.{}.member", member_path(name), i + 1);
-            self.check_text(&path, key, min, max, TAG_TEXT);
-        }
-        list
-    }
-
-    /// `Tags: [{"Key", "Value"}]`, at most `max`, keys 1..128 and values 1..256 characters.
-    fn tags(&mut self, name: &str, max: usize) -> Vec<Tag> {
-        let mut tags = Vec::new();
-        let Some(list) = self.members.get(name).and_then(Value::as_array).cloned() else {
-            return tags;
-        };
-        if list.len() > max {
-            self.failures.push(format!(
-                "Value '{}' at '{}' failed to satisfy constraint: Member must have length less than or equal to {max}",
-                Value::Array(list.clone()),
-                member_path(name)
-            ));
-        }
-        for (i, item) in list.iter().enumerate() {
-            let path = format!("{}.{}.member", member_path(name), i + 1);
-            let key = item.get("Key").and_then(Value::as_str);
-            let value = item.get("Value").and_then(Value::as_str);
-            match key {
-                None => self.fail_at(&format!("{path}.key"), None, "Member must not be null"),
-                Some(k) => self.check_text(&format!("{path}.key"), k, 1, 128, TAG_TEXT),
-            }
-            match value {
-                None => self.fail_at(&format!("{path}.value"), None, "Member must not be null"),
-                Some(v) => self.check_text(&format!("{path}.value"), v, 1, 256, TAG_TEXT),
-            }
-            if let (Some(k), Some(v)) = (key, value) {
-                tags.push(Tag {
-                    key: k.to_string(),
-                    value: v.to_string(),
-                });
-            }
-        }
-        tags
-    }
-
-    /// AWS's `ValidationException` for everything collected so far.
-    fn finish(&mut self) -> Result<(), ApiError> {
-        // Accepted and ignored: rolewright answers in English.
-        if let Some(Value::String(language)) = self.members.get("AcceptLanguage").cloned() {
-            self.check_text("acceptLanguage", &language, 0, 100, None);
-        }
-        if self.failures.is_empty() {
-            return Ok(());
-        }
-        let n = self.failures.len();
-        let noun = if n == 1 { "error" } else { "errors" };
-        Err(ApiError::new(
-            "ValidationException",
-            400,
-            format!(
-                "{n} validation {noun} detected: {}",
-                self.failures.join("; ")
-            ),
-        ))
-    }
+/// A request's `Tags` or `AddTags`; `null` elements are refused ([`Members::refuse_null_tags`]).
+fn tags_input(input: &Members, name: &str) -> Result<Vec<Tag>, ApiError> {
+    input.refuse_null_tags(name, TAGS_PER_REQUEST, &["key", "value"])?;
+    Ok(input.tags(name))
 }
 
 // ---- errors, names, ARNs --------------------------------------------------------------------
@@ -740,18 +500,12 @@ fn remember(state: &mut State, key: String, answer: &Value) -> Vec<Change> {
     changes
 }
 
-async fn create_portfolio(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
-    let name = input.string("DisplayName", true, (1, 100), None);
-    let description = input.string("Description", false, (0, 2000), None);
-    let provider = input.string("ProviderName", true, (1, 50), None);
-    let tags = input.tags("Tags", 20);
-    let token = input.string("IdempotencyToken", true, (1, 128), TOKEN);
-    input.finish()?;
-    let (name, provider, token) = (
-        name.unwrap_or_default(),
-        provider.unwrap_or_default(),
-        token.unwrap_or_default(),
-    );
+async fn create_portfolio(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
+    let name = input.required("DisplayName");
+    let description = input.string("Description");
+    let provider = input.required("ProviderName");
+    let tags = tags_input(&input, "Tags")?;
+    let token = input.required("IdempotencyToken");
     let id = new_id("port");
     let region = cx.facts.region.clone();
     let key = format!("CreatePortfolio/{token}");
@@ -815,9 +569,8 @@ fn authorize_portfolio(
     portfolio.cloned().ok_or_else(|| portfolio_not_found(id))
 }
 
-fn describe_portfolio(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
-    let id = input.id("Id", true).unwrap_or_default();
-    input.finish()?;
+fn describe_portfolio(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
+    let id = input.required("Id");
     let state = cx.app.store.read();
     let portfolio =
         authorize_portfolio(cx, &state, &id, "servicecatalog:DescribePortfolio", |_| {})?;
@@ -829,14 +582,13 @@ fn describe_portfolio(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiErr
     })))
 }
 
-async fn update_portfolio(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
-    let id = input.id("Id", true).unwrap_or_default();
-    let name = input.string("DisplayName", false, (1, 100), None);
-    let description = input.string("Description", false, (0, 2000), None);
-    let provider = input.string("ProviderName", false, (1, 50), None);
-    let add = input.tags("AddTags", 20);
-    let remove = input.strings("RemoveTags", (1, 128));
-    input.finish()?;
+async fn update_portfolio(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
+    let id = input.required("Id");
+    let name = input.string("DisplayName");
+    let description = input.string("Description");
+    let provider = input.string("ProviderName");
+    let add = tags_input(&input, "AddTags")?;
+    let remove = input.strings("RemoveTags");
     {
         let state = cx.app.store.read();
         let (a, r) = (add.clone(), remove.clone());
@@ -877,9 +629,8 @@ async fn update_portfolio(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, Ap
     Ok(Reply::Json(answer))
 }
 
-async fn delete_portfolio(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
-    let id = input.id("Id", true).unwrap_or_default();
-    input.finish()?;
+async fn delete_portfolio(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
+    let id = input.required("Id");
     {
         let state = cx.app.store.read();
         let portfolio =
@@ -912,9 +663,8 @@ async fn delete_portfolio(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, Ap
     Ok(Reply::Json(json!({})))
 }
 
-fn list_portfolios(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
-    let (size, token) = input.paging(100);
-    input.finish()?;
+fn list_portfolios(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
+    let (size, token) = paging(&input);
     let state = cx.app.store.read();
     authorize_account(cx, &state, "servicecatalog:ListPortfolios", |_| {})?;
     let mut local: Vec<&Portfolio> = state.portfolios.values().filter(|p| !p.imported).collect();
@@ -927,16 +677,9 @@ fn list_portfolios(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError>
     )))
 }
 
-fn list_accepted_shares(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
-    let (size, token) = input.paging(100);
-    let share_type = input
-        .one_of(
-            "PortfolioShareType",
-            false,
-            &["IMPORTED", "AWS_SERVICECATALOG", "AWS_ORGANIZATIONS"],
-        )
-        .unwrap_or_else(|| "IMPORTED".into());
-    input.finish()?;
+fn list_accepted_shares(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
+    let (size, token) = paging(&input);
+    let share_type = share_type(&input);
     let state = cx.app.store.read();
     authorize_account(
         cx,
@@ -963,14 +706,10 @@ fn list_accepted_shares(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiE
     )))
 }
 
-/// `PortfolioShareType` of AcceptPortfolioShare and RejectPortfolioShare (`IMPORTED` when absent).
-fn share_type(input: &mut Input) -> String {
+/// `PortfolioShareType` (`IMPORTED` when absent).
+fn share_type(input: &Members) -> String {
     input
-        .one_of(
-            "PortfolioShareType",
-            false,
-            &["IMPORTED", "AWS_SERVICECATALOG", "AWS_ORGANIZATIONS"],
-        )
+        .string("PortfolioShareType")
         .unwrap_or_else(|| "IMPORTED".into())
 }
 
@@ -986,10 +725,9 @@ fn held_share(portfolio: &Portfolio, share_type: &str) -> Result<(), ApiError> {
     }
 }
 
-fn accept_portfolio_share(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
-    let id = input.id("PortfolioId", true).unwrap_or_default();
-    let share_type = share_type(&mut input);
-    input.finish()?;
+fn accept_portfolio_share(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
+    let id = input.required("PortfolioId");
+    let share_type = share_type(&input);
     let state = cx.app.store.read();
     let portfolio = authorize_portfolio(
         cx,
@@ -1006,10 +744,9 @@ fn accept_portfolio_share(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, Ap
 /// Rejecting the SageMaker portfolio takes it out of the account, as
 /// `DisableSagemakerServicecatalogPortfolio` does: the switch is the share's acceptance, and
 /// `EnableSagemakerServicecatalogPortfolio` shares and accepts it again (same id, principals kept).
-async fn reject_portfolio_share(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
-    let id = input.id("PortfolioId", true).unwrap_or_default();
-    let share_type = share_type(&mut input);
-    input.finish()?;
+async fn reject_portfolio_share(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
+    let id = input.required("PortfolioId");
+    let share_type = share_type(&input);
     {
         let state = cx.app.store.read();
         let portfolio = authorize_portfolio(
@@ -1119,15 +856,10 @@ fn check_principal(state: &State, arn: &str, principal_type: &str) -> Result<(),
     Ok(())
 }
 
-async fn associate_principal(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
-    let id = input.id("PortfolioId", true).unwrap_or_default();
-    let arn = input
-        .string("PrincipalARN", true, (1, 1000), None)
-        .unwrap_or_default();
-    let principal_type = input
-        .one_of("PrincipalType", true, &["IAM", "IAM_PATTERN"])
-        .unwrap_or_default();
-    input.finish()?;
+async fn associate_principal(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
+    let id = input.required("PortfolioId");
+    let arn = input.required("PrincipalARN");
+    let principal_type = input.required("PrincipalType");
     {
         let state = cx.app.store.read();
         authorize_portfolio(
@@ -1170,15 +902,12 @@ async fn associate_principal(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply,
     Ok(Reply::Json(json!({})))
 }
 
-async fn disassociate_principal(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
-    let id = input.id("PortfolioId", true).unwrap_or_default();
-    let arn = input
-        .string("PrincipalARN", true, (1, 1000), None)
-        .unwrap_or_default();
+async fn disassociate_principal(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
+    let id = input.required("PortfolioId");
+    let arn = input.required("PrincipalARN");
     let principal_type = input
-        .one_of("PrincipalType", false, &["IAM", "IAM_PATTERN"])
+        .string("PrincipalType")
         .unwrap_or_else(|| "IAM".into());
-    input.finish()?;
     {
         let state = cx.app.store.read();
         authorize_portfolio(
@@ -1210,10 +939,9 @@ async fn disassociate_principal(cx: &mut Cx<'_>, mut input: Input) -> Result<Rep
     Ok(Reply::Json(json!({})))
 }
 
-fn list_principals(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
-    let id = input.id("PortfolioId", true).unwrap_or_default();
-    let (size, token) = input.paging(20);
-    input.finish()?;
+fn list_principals(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
+    let id = input.required("PortfolioId");
+    let (size, token) = paging(&input);
     let state = cx.app.store.read();
     let portfolio = authorize_portfolio(
         cx,
@@ -1464,60 +1192,24 @@ struct ProductFields {
     support_url: Option<String>,
 }
 
-fn product_fields(input: &mut Input, required: bool) -> ProductFields {
+fn product_fields(input: &Members) -> ProductFields {
     ProductFields {
-        name: input.string("Name", required, (0, 8191), None),
-        owner: input.string("Owner", required, (0, 8191), None),
-        description: input.string("Description", false, (0, 8191), None),
-        distributor: input.string("Distributor", false, (0, 8191), None),
-        support_description: input.string("SupportDescription", false, (0, 8191), None),
-        support_email: input.string("SupportEmail", false, (0, 254), None),
-        support_url: input.string("SupportUrl", false, (0, 2083), None),
+        name: input.string("Name"),
+        owner: input.string("Owner"),
+        description: input.string("Description"),
+        distributor: input.string("Distributor"),
+        support_description: input.string("SupportDescription"),
+        support_email: input.string("SupportEmail"),
+        support_url: input.string("SupportUrl"),
     }
 }
 
-async fn create_product(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
-    let fields = product_fields(&mut input, true);
-    let product_type = input.one_of(
-        "ProductType",
-        true,
-        &[
-            "CLOUD_FORMATION_TEMPLATE",
-            "MARKETPLACE",
-            "TERRAFORM_OPEN_SOURCE",
-            "TERRAFORM_CLOUD",
-            "EXTERNAL",
-        ],
-    );
-    let tags = input.tags("Tags", 20);
-    let token = input.string("IdempotencyToken", true, (1, 128), TOKEN);
-    let params = input.object("ProvisioningArtifactParameters");
-    if let Some(p) = &params {
-        let mut nested = Input::new(Value::Object(p.clone()));
-        nested.string("Name", false, (0, 8192), None);
-        nested.string("Description", false, (0, 8192), None);
-        nested.one_of(
-            "Type",
-            false,
-            &[
-                "CLOUD_FORMATION_TEMPLATE",
-                "MARKETPLACE_AMI",
-                "MARKETPLACE_CAR",
-                "TERRAFORM_OPEN_SOURCE",
-                "TERRAFORM_CLOUD",
-                "EXTERNAL",
-            ],
-        );
-        input.failures.extend(
-            nested
-                .failures
-                .into_iter()
-                .map(|f| f.replacen(" at '", " at 'provisioningArtifactParameters.", 1)),
-        );
-    }
-    input.finish()?;
-    let token = token.unwrap_or_default();
-    let product_type = product_type.unwrap_or_default();
+async fn create_product(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
+    let fields = product_fields(&input);
+    let product_type = input.required("ProductType");
+    let tags = tags_input(&input, "Tags")?;
+    let token = input.required("IdempotencyToken");
+    let params = input.object("ProvisioningArtifactParameters").cloned();
     let id = new_id("prod");
     let region = cx.facts.region.clone();
     let key = format!("CreateProduct/{token}");
@@ -1639,10 +1331,9 @@ fn launch_path_list(paths: &[(&Portfolio, &PortfolioProduct)]) -> Value {
     )
 }
 
-fn describe_product(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
-    let id = input.id("Id", false);
-    let name = input.string("Name", false, (0, 8191), None);
-    input.finish()?;
+fn describe_product(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
+    let id = input.string("Id");
+    let name = input.string("Name");
     let state = cx.app.store.read();
     let id = product_by_id_or_name(&state, id.as_deref(), name.as_deref())?;
     let product = authorize_product(
@@ -1677,9 +1368,8 @@ fn describe_product(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError
     })))
 }
 
-fn describe_product_view(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
-    let view = input.id("Id", true).unwrap_or_default();
-    input.finish()?;
+fn describe_product_view(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
+    let view = input.required("Id");
     let state = cx.app.store.read();
     authorize_account(
         cx,
@@ -1700,11 +1390,9 @@ fn describe_product_view(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, Api
     })))
 }
 
-fn describe_product_as_admin(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
-    let id = input.id("Id", false);
-    let name = input.string("Name", false, (0, 8191), None);
-    input.id("SourcePortfolioId", false);
-    input.finish()?;
+fn describe_product_as_admin(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
+    let id = input.string("Id");
+    let name = input.string("Name");
     let state = cx.app.store.read();
     let id = product_by_id_or_name(&state, id.as_deref(), name.as_deref())?;
     let product = authorize_product(
@@ -1751,43 +1439,42 @@ struct Search {
     descending: bool,
 }
 
-fn search_input(input: &mut Input) -> Search {
-    let mut filters = Vec::new();
-    if let Some(map) = input.object("Filters") {
-        for (key, values) in map {
-            if !matches!(
-                key.as_str(),
-                "FullTextSearch" | "Owner" | "ProductType" | "SourceProductId"
-            ) {
-                input.fail_at(
-                    "filters",
-                    Some(&key),
-                    "Member must satisfy enum value set: [FullTextSearch, Owner, ProductType, SourceProductId]",
-                );
-                continue;
-            }
-            let values = values
-                .as_array()
-                .map(|l| {
-                    l.iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_string)
-                        .collect()
-                })
-                .unwrap_or_default();
-            filters.push((key, values));
-        }
+fn search_input(input: &Members) -> Result<Search, ApiError> {
+    let strings = |values: &Value| -> Vec<String> {
+        values
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect()
+    };
+    let filters: Vec<(String, Vec<String>)> = input
+        .object("Filters")
+        .into_iter()
+        .flatten()
+        .map(|(key, values)| (key.clone(), strings(values)))
+        .collect();
+    // The model leaves out a filter whose values are null, and so never sees its key; an unknown
+    // key is refused all the same, with the text rolewright has always given.
+    let unknown: Vec<String> = filters
+        .iter()
+        .filter(|(key, _)| !FILTER_KEYS.contains(&key.as_str()))
+        .map(|(key, _)| {
+            format!(
+                "Value '{key}' at 'filters' failed to satisfy constraint: Member must satisfy enum value set: [{}]",
+                FILTER_KEYS.join(", ")
+            )
+        })
+        .collect();
+    if !unknown.is_empty() {
+        return Err(InputError::Validation { failures: unknown }.into());
     }
-    let sort_by = input.one_of("SortBy", false, &["Title", "VersionCount", "CreationDate"]);
-    let descending = input
-        .one_of("SortOrder", false, &["ASCENDING", "DESCENDING"])
-        .as_deref()
-        == Some("DESCENDING");
-    Search {
+    Ok(Search {
         filters,
-        sort_by,
-        descending,
-    }
+        sort_by: input.string("SortBy"),
+        descending: input.str("SortOrder") == Some("DESCENDING"),
+    })
 }
 
 impl Search {
@@ -1828,10 +1515,9 @@ impl Search {
     }
 }
 
-fn search_products(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
-    let (size, token) = input.paging(100);
-    let search = search_input(&mut input);
-    input.finish()?;
+fn search_products(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
+    let (size, token) = paging(&input);
+    let search = search_input(&input)?;
     let state = cx.app.store.read();
     authorize_account(cx, &state, "servicecatalog:SearchProducts", end_user_levels)?;
     let reachable: Vec<&Product> = state
@@ -1851,12 +1537,11 @@ fn search_products(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError>
     )))
 }
 
-fn search_products_as_admin(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
-    let portfolio = input.id("PortfolioId", false);
-    let (size, token) = input.paging(20);
-    let search = search_input(&mut input);
-    let account_only = input.one_of("ProductSource", false, &["ACCOUNT"]).is_some();
-    input.finish()?;
+fn search_products_as_admin(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
+    let portfolio = input.string("PortfolioId");
+    let (size, token) = paging(&input);
+    let search = search_input(&input)?;
+    let account_only = input.str("ProductSource").is_some();
     let state = cx.app.store.read();
     authorize_account(cx, &state, "servicecatalog:SearchProductsAsAdmin", |_| {})?;
     let products: Vec<&Product> = match &portfolio {
@@ -1886,12 +1571,11 @@ fn search_products_as_admin(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, 
     )))
 }
 
-async fn update_product(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
-    let id = input.id("Id", true).unwrap_or_default();
-    let fields = product_fields(&mut input, false);
-    let add = input.tags("AddTags", 20);
-    let remove = input.strings("RemoveTags", (1, 128));
-    input.finish()?;
+async fn update_product(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
+    let id = input.required("Id");
+    let fields = product_fields(&input);
+    let add = tags_input(&input, "AddTags")?;
+    let remove = input.strings("RemoveTags");
     {
         let state = cx.app.store.read();
         let (a, r) = (add.clone(), remove.clone());
@@ -1945,9 +1629,8 @@ async fn update_product(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiE
     Ok(Reply::Json(answer))
 }
 
-async fn delete_product(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
-    let id = input.id("Id", true).unwrap_or_default();
-    input.finish()?;
+async fn delete_product(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
+    let id = input.required("Id");
     {
         let state = cx.app.store.read();
         authorize_product(cx, &state, &id, "servicecatalog:DeleteProduct", |_| {})?;
@@ -2053,20 +1736,10 @@ fn remove_artifact(product: &mut Product, id: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-async fn create_provisioning_artifact(
-    cx: &mut Cx<'_>,
-    mut input: Input,
-) -> Result<Reply, ApiError> {
-    let product = input.id("ProductId", true).unwrap_or_default();
-    let params = input.object("Parameters");
-    if params.is_none() && !input.members.contains_key("Parameters") {
-        input.fail_at("parameters", None, "Member must not be null");
-    }
-    let token = input
-        .string("IdempotencyToken", true, (1, 128), TOKEN)
-        .unwrap_or_default();
-    input.finish()?;
-    let params = params.unwrap_or_default();
+async fn create_provisioning_artifact(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
+    let product = input.required("ProductId");
+    let params = input.object("Parameters").cloned().unwrap_or_default();
+    let token = input.required("IdempotencyToken");
     let key = format!("CreateProvisioningArtifact/{token}");
     {
         let state = cx.app.store.read();
@@ -2142,14 +1815,12 @@ async fn create_provisioning_artifact(
     Ok(Reply::Json(answer))
 }
 
-fn describe_provisioning_artifact(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
-    let artifact_id = input.id("ProvisioningArtifactId", false);
-    let product_id = input.id("ProductId", false);
-    let artifact_name = input.string("ProvisioningArtifactName", false, (0, 8192), None);
-    let product_name = input.string("ProductName", false, (0, 8191), None);
-    let flag = |name: &str| input.members.get(name).and_then(Value::as_bool) == Some(true);
-    let with_parameters = flag("IncludeProvisioningArtifactParameters");
-    input.finish()?;
+fn describe_provisioning_artifact(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
+    let artifact_id = input.string("ProvisioningArtifactId");
+    let product_id = input.string("ProductId");
+    let artifact_name = input.string("ProvisioningArtifactName");
+    let product_name = input.string("ProductName");
+    let with_parameters = input.bool("IncludeProvisioningArtifactParameters") == Some(true);
     let state = cx.app.store.read();
     if product_id.is_none() && product_name.is_none() {
         return Err(invalid("Either ProductId or ProductName must be specified"));
@@ -2179,9 +1850,8 @@ fn describe_provisioning_artifact(cx: &mut Cx<'_>, mut input: Input) -> Result<R
     Ok(Reply::Json(out))
 }
 
-fn list_provisioning_artifacts(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
-    let product = input.id("ProductId", true).unwrap_or_default();
-    input.finish()?;
+fn list_provisioning_artifacts(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
+    let product = input.required("ProductId");
     let state = cx.app.store.read();
     let product = authorize_product(
         cx,
@@ -2194,13 +1864,9 @@ fn list_provisioning_artifacts(cx: &mut Cx<'_>, mut input: Input) -> Result<Repl
     Ok(Reply::Json(json!({"ProvisioningArtifactDetails": details})))
 }
 
-async fn delete_provisioning_artifact(
-    cx: &mut Cx<'_>,
-    mut input: Input,
-) -> Result<Reply, ApiError> {
-    let product = input.id("ProductId", true).unwrap_or_default();
-    let artifact = input.id("ProvisioningArtifactId", true).unwrap_or_default();
-    input.finish()?;
+async fn delete_provisioning_artifact(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
+    let product = input.required("ProductId");
+    let artifact = input.required("ProvisioningArtifactId");
     {
         let state = cx.app.store.read();
         authorize_product(
@@ -2394,16 +2060,13 @@ fn parameter_answer(key: &str, props: &Declared) -> Value {
 
 // ---- product and portfolio links ------------------------------------------------------------
 
-fn link_input(input: &mut Input) -> Result<(String, String), ApiError> {
-    let product = input.id("ProductId", true).unwrap_or_default();
-    let portfolio = input.id("PortfolioId", true).unwrap_or_default();
-    Ok((product, portfolio))
+/// `ProductId` and `PortfolioId`.
+fn link_input(input: &Members) -> (String, String) {
+    (input.required("ProductId"), input.required("PortfolioId"))
 }
 
-async fn associate_product(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
-    let (product, portfolio) = link_input(&mut input)?;
-    input.id("SourcePortfolioId", false);
-    input.finish()?;
+async fn associate_product(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
+    let (product, portfolio) = link_input(&input);
     {
         let state = cx.app.store.read();
         authorize_account(
@@ -2436,9 +2099,8 @@ async fn associate_product(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, A
     Ok(Reply::Json(json!({})))
 }
 
-async fn disassociate_product(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
-    let (product, portfolio) = link_input(&mut input)?;
-    input.finish()?;
+async fn disassociate_product(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
+    let (product, portfolio) = link_input(&input);
     {
         let state = cx.app.store.read();
         authorize_account(
@@ -2476,10 +2138,9 @@ async fn disassociate_product(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply
     Ok(Reply::Json(json!({})))
 }
 
-fn list_portfolios_for_product(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
-    let product = input.id("ProductId", true).unwrap_or_default();
-    let (size, token) = input.paging(100);
-    input.finish()?;
+fn list_portfolios_for_product(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
+    let product = input.required("ProductId");
+    let (size, token) = paging(&input);
     let state = cx.app.store.read();
     authorize_product(
         cx,
@@ -2586,20 +2247,13 @@ fn check_constraint_parameters(
     Ok(())
 }
 
-async fn create_constraint(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
-    let portfolio = input.id("PortfolioId", true).unwrap_or_default();
-    let product = input.id("ProductId", true).unwrap_or_default();
-    let parameters = input
-        .string("Parameters", true, (0, usize::MAX), None)
-        .unwrap_or_default();
-    let constraint_type = input
-        .string("Type", true, (1, 1024), None)
-        .unwrap_or_default();
-    let description = input.string("Description", false, (0, 2000), None);
-    let token = input
-        .string("IdempotencyToken", true, (1, 128), TOKEN)
-        .unwrap_or_default();
-    input.finish()?;
+async fn create_constraint(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
+    let portfolio = input.required("PortfolioId");
+    let product = input.required("ProductId");
+    let parameters = input.required("Parameters");
+    let constraint_type = input.required("Type");
+    let description = input.string("Description");
+    let token = input.required("IdempotencyToken");
     let key = format!("CreateConstraint/{token}");
     {
         let state = cx.app.store.read();
@@ -2684,9 +2338,8 @@ fn constraint_not_found(id: &str) -> ApiError {
     not_found(format!("Constraint not found: {id}"))
 }
 
-fn describe_constraint(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
-    let id = input.id("Id", true).unwrap_or_default();
-    input.finish()?;
+fn describe_constraint(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
+    let id = input.required("Id");
     let state = cx.app.store.read();
     authorize_account(cx, &state, "servicecatalog:DescribeConstraint", |_| {})?;
     let constraint = state
@@ -2700,11 +2353,10 @@ fn describe_constraint(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiEr
     })))
 }
 
-async fn update_constraint(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
-    let id = input.id("Id", true).unwrap_or_default();
-    let description = input.string("Description", false, (0, 2000), None);
-    let parameters = input.string("Parameters", false, (0, usize::MAX), None);
-    input.finish()?;
+async fn update_constraint(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
+    let id = input.required("Id");
+    let description = input.string("Description");
+    let parameters = input.string("Parameters");
     {
         let state = cx.app.store.read();
         authorize_account(cx, &state, "servicecatalog:UpdateConstraint", |_| {})?;
@@ -2743,9 +2395,8 @@ async fn update_constraint(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, A
     Ok(Reply::Json(answer))
 }
 
-async fn delete_constraint(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
-    let id = input.id("Id", true).unwrap_or_default();
-    input.finish()?;
+async fn delete_constraint(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
+    let id = input.required("Id");
     {
         let state = cx.app.store.read();
         authorize_account(cx, &state, "servicecatalog:DeleteConstraint", |_| {})?;
@@ -2763,11 +2414,10 @@ async fn delete_constraint(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, A
     Ok(Reply::Json(json!({})))
 }
 
-fn list_constraints(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
-    let portfolio = input.id("PortfolioId", true).unwrap_or_default();
-    let product = input.id("ProductId", false);
-    let (size, token) = input.paging(20);
-    input.finish()?;
+fn list_constraints(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
+    let portfolio = input.required("PortfolioId");
+    let product = input.string("ProductId");
+    let (size, token) = paging(&input);
     let state = cx.app.store.read();
     authorize_account(
         cx,
@@ -2791,10 +2441,9 @@ fn list_constraints(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError
     )))
 }
 
-fn list_launch_paths(cx: &mut Cx<'_>, mut input: Input) -> Result<Reply, ApiError> {
-    let product = input.id("ProductId", true).unwrap_or_default();
-    let (size, token) = input.paging(20);
-    input.finish()?;
+fn list_launch_paths(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
+    let product = input.required("ProductId");
+    let (size, token) = paging(&input);
     let state = cx.app.store.read();
     authorize_product(
         cx,
@@ -2968,21 +2617,6 @@ mod tests {
         assert_eq!(template_problem(yaml), None);
         assert!(template_problem("Description: x\nOutputs:\n  A: 1\n").is_some());
         assert!(template_problem("just some words\n").is_some());
-    }
-
-    #[test]
-    fn validation_names_members_in_lower_camel_case() {
-        let mut input = Input::new(json!({"Id": "bad id!", "PageSize": 500}));
-        input.id("Id", true);
-        input.paging(100);
-        let error = input.finish().unwrap_err();
-        assert_eq!(
-            error.message,
-            "2 validation errors detected: Value 'bad id!' at 'id' failed to satisfy constraint: \
-             Member must satisfy regular expression pattern: ^[a-zA-Z0-9_\\-]*; Value '500' at \
-             'pageSize' failed to satisfy constraint: Member must have value less than or equal \
-             to 100"
-        );
     }
 
     #[test]
