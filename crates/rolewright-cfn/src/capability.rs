@@ -32,7 +32,7 @@ impl Capability {
     }
 
     /// The `InsufficientCapabilities` message when it is missing (as the AWS CLI shows it:
-    /// "Requires capabilities : [CAPABILITY_NAMED_IAM]"; not confirmed by a quoted source).
+    /// `Requires capabilities : [CAPABILITY_NAMED_IAM]`; not confirmed by a quoted source).
     pub fn missing_message(self) -> String {
         format!("Requires capabilities : [{}]", self.as_str())
     }
@@ -56,7 +56,7 @@ pub struct CapabilityRequirement {
     /// The capability.
     pub capability: Capability,
     /// The resource types that need it, sorted (GetTemplateSummary's `CapabilitiesReason`:
-    /// "The following resource(s) require capabilities: [AWS::IAM::Role]").
+    /// `The following resource(s) require capabilities: [AWS::IAM::Role]`).
     pub resource_types: Vec<String>,
 }
 

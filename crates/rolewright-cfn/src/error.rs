@@ -399,8 +399,8 @@ pub enum ErrorKind {
 
     // -----------------------------------------------------------------------------------------
     // Resources and their schemas.
-    /// A type rolewright does not provision. AWS's text ("Unrecognized resource types:
-    /// [XXXXXXXX]", AWS knowledge center) with the logical id added.
+    /// A type rolewright does not provision. AWS's text (`Unrecognized resource types:
+    /// [XXXXXXXX]`, AWS knowledge center) with the logical id added.
     #[error(
         "Template format error: Unrecognized resource types: [{type_name}] (resource {logical_id})"
     )]

@@ -6,7 +6,7 @@
 //! `!Sub`, ...) are read as the long forms. Linking it with parameter values for a stack checks
 //! every parameter first, evaluates the conditions once and gives a [`Plan`]: the resources in
 //! dependency order, each resolved when the resources it refers to exist. The resource types
-//! are known only as schemas ([`schema`]), and errors use CloudFormation's own texts.
+//! are known only as schemas ([`schema()`]), and errors use CloudFormation's own texts.
 //!
 //! ```
 //! use std::collections::BTreeMap;
@@ -94,3 +94,15 @@ pub use schema::{Replacement, ResourceSchema, schema, supported_types};
 pub use template::{
     ConditionDecl, DeletionPolicy, Mapping, Output, PSEUDO_PARAMETERS, Resource, Template,
 };
+
+#[cfg(test)]
+mod tests {
+    /// The control plane keeps templates and plans across threads.
+    #[test]
+    fn templates_and_plans_cross_threads() {
+        fn shared<T: Send + Sync>() {}
+        shared::<crate::Template>();
+        shared::<crate::Plan>();
+        shared::<crate::TemplateErrors>();
+    }
+}

@@ -2,7 +2,7 @@
 //!
 //! CloudFormation reads a template as JSON when it starts with `{` and as YAML otherwise; so
 //! does this reader. JSON goes through the engine's positional JSON reader (duplicate keys are
-//! refused), YAML through [`crate::yaml`].
+//! refused), YAML through the crate's own YAML reader.
 
 use rolewright_iam::json::{self, Limits};
 
