@@ -226,6 +226,8 @@ class AppsAndSpacesTests(E2ETestCase):
                                                     {"Key": "cost", "Value": "ml"}])
             tags = {t["Key"]: t["Value"] for t in self.sm.list_tags(ResourceArn=arn)["Tags"]}
             self.assertEqual(tags, {"team": "b", "cost": "ml"}, arn)
+            # The model gives ListTags' MaxResults a minimum of 50 and no maximum.
+            self.assertEqual(len(self.sm.list_tags(ResourceArn=arn, MaxResults=500)["Tags"]), 2)
             self.sm.delete_tags(ResourceArn=arn, TagKeys=["team"])
             self.assertEqual(self.sm.list_tags(ResourceArn=arn)["Tags"],
                              [{"Key": "cost", "Value": "ml"}], arn)

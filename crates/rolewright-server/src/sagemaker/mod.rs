@@ -11,7 +11,6 @@ use crate::ids;
 use crate::model::{App, Change, Domain, Space, State, Tag, UserProfile, kind};
 use crate::operation::operation_table;
 use crate::server::{Cx, Reply};
-use crate::service_model::InputError;
 use crate::wire::json::timestamp;
 use crate::wire::members::Members;
 

@@ -145,16 +145,6 @@ pub(super) async fn add_tags(cx: &mut Cx<'_>, input: Members) -> Result<Reply, A
 
 pub(super) fn list_tags(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
     let arn = input.required("ResourceArn");
-    // The model gives ListTags' `MaxResults` a minimum of 50 and no maximum; rolewright has
-    // always refused more than 100, the maximum of the other list operations.
-    if let Some(n) = input.int("MaxResults").filter(|n| *n > 100) {
-        return Err(InputError::Validation {
-            failures: vec![format!(
-                "Value '{n}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 100"
-            )],
-        }
-        .into());
-    }
     let (max, token) = page_input(&input);
     let target = authorize_tagging(cx, &arn, "sagemaker:ListTags", &[], &[])?;
     let state = cx.app.store.read();
