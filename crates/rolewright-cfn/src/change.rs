@@ -79,6 +79,67 @@ pub struct ResourceChange {
     pub details: Vec<PropertyChange>,
     /// The previous physical id, for updates, replacements and deletions.
     pub physical_id: Option<String>,
+    /// For a replacement that keeps the resource's custom name (a `RoleName`, or every
+    /// identifying property, unchanged): that name. The new resource cannot be created beside
+    /// the old one, and CloudFormation refuses the update ([`ResourceChange::conflict`]).
+    pub kept_name: Option<String>,
+}
+
+impl ResourceChange {
+    /// CloudFormation's refusal of a replacement that keeps a custom name.
+    pub fn conflict(&self) -> Option<ErrorKind> {
+        self.kept_name
+            .as_ref()
+            .map(|name| ErrorKind::CustomNamedReplacement { name: name.clone() })
+    }
+}
+
+/// The properties that name a resource of a type whose names are unique in the account.
+const NAME_PROPERTIES: &[(&str, &str)] = &[
+    ("AWS::IAM::Group", "GroupName"),
+    ("AWS::IAM::InstanceProfile", "InstanceProfileName"),
+    ("AWS::IAM::ManagedPolicy", "ManagedPolicyName"),
+    ("AWS::IAM::Role", "RoleName"),
+    ("AWS::IAM::User", "UserName"),
+];
+
+/// The custom name a replacement would keep: the type's name property, or every settable
+/// identifying property, set and unchanged.
+fn kept_name(
+    type_name: &str,
+    schema: &crate::schema::ResourceSchema,
+    before: &Map<String, Value>,
+    details: &[PropertyChange],
+) -> Option<String> {
+    let unchanged = |p: &str| {
+        before.contains_key(p)
+            && !details
+                .iter()
+                .any(|d| d.path == p || d.path.starts_with(&format!("{p}/")))
+    };
+    let text = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    if let Some((_, property)) = NAME_PROPERTIES.iter().find(|(t, _)| *t == type_name) {
+        return unchanged(property).then(|| text(&before[*property]));
+    }
+    let identifying: Vec<&str> = schema
+        .primary_identifier
+        .iter()
+        .map(String::as_str)
+        .filter(|p| schema.accepts(p))
+        .collect();
+    if identifying.is_empty() || identifying.len() < schema.primary_identifier.len() {
+        return None;
+    }
+    identifying.iter().all(|p| unchanged(p)).then(|| {
+        identifying
+            .iter()
+            .map(|p| text(&before[*p]))
+            .collect::<Vec<_>>()
+            .join("|")
+    })
 }
 
 /// The previous resources as the values `Ref` and `Fn::GetAtt` return.
@@ -138,6 +199,7 @@ impl Plan {
                     replacement: None,
                     details: Vec::new(),
                     physical_id: None,
+                    kept_name: None,
                 });
                 continue;
             };
@@ -203,9 +265,12 @@ impl Plan {
                 Some(Replacement::Always) => (ChangeAction::Replace, Some(Replacement::Always)),
                 Some(r) => (ChangeAction::Update, Some(r)),
             };
-            if action == ChangeAction::Replace {
+            let kept_name = if action == ChangeAction::Replace {
                 pending.insert(planned.logical_id.clone());
-            }
+                kept_name(&resource.type_name, schema, &old.properties, &details)
+            } else {
+                None
+            };
             changes.push(ResourceChange {
                 logical_id: planned.logical_id.clone(),
                 type_name: planned.type_name.clone(),
@@ -213,6 +278,7 @@ impl Plan {
                 replacement,
                 details,
                 physical_id: Some(old.physical_id.clone()),
+                kept_name,
             });
         }
         let planned: BTreeSet<&str> = self
@@ -229,6 +295,7 @@ impl Plan {
                     replacement: None,
                     details: Vec::new(),
                     physical_id: Some(old.physical_id.clone()),
+                    kept_name: None,
                 });
             }
         }

@@ -443,6 +443,15 @@ pub enum ErrorKind {
         /// `physical ID` or `attribute X`.
         what: String,
     },
+    /// An update that replaces a resource but keeps its custom name (not confirmed by a
+    /// quoted source; CloudFormation's text as users report it).
+    #[error(
+        "CloudFormation cannot update a stack when a custom-named resource requires replacing. Rename {name} and update the stack again."
+    )]
+    CustomNamedReplacement {
+        /// The name kept.
+        name: String,
+    },
     /// An update that changes resource types (not confirmed).
     #[error(
         "Update of resource type is not permitted. The new template modifies resource type of the following resources: [{}]",

@@ -281,3 +281,38 @@ fn a_changed_resource_type_is_refused() {
         "Resources.Inline.Type (line 10, column 11): Update of resource type is not permitted. The new template modifies resource type of the following resources: [Inline]"
     );
 }
+
+#[test]
+fn a_replacement_that_keeps_a_custom_name_conflicts() {
+    let previous = deploy(&link(&parse(&base()), &[]));
+    let moved = base().replace(
+        "      RoleName: ds-role\n",
+        "      RoleName: ds-role\n      Path: /ml/\n",
+    );
+    let plan = link(&parse(&moved), &[]);
+    let role = plan.changes(&previous).unwrap().remove(0);
+    assert_eq!(role.action, ChangeAction::Replace);
+    assert_eq!(role.kept_name.as_deref(), Some("ds-role"));
+    assert_eq!(
+        role.conflict().unwrap().to_string(),
+        "CloudFormation cannot update a stack when a custom-named resource requires replacing. Rename ds-role and update the stack again."
+    );
+    // A new name is no conflict, nor is a replaced domain (its identifier is the service's).
+    let plan = link(
+        &parse(&template(
+            "ds-role-2",
+            "v1",
+            "studio-2",
+            "vpc-1",
+            "system",
+            "",
+        )),
+        &[],
+    );
+    assert!(
+        plan.changes(&previous)
+            .unwrap()
+            .iter()
+            .all(|c| c.kept_name.is_none())
+    );
+}
