@@ -285,14 +285,6 @@ pub enum ErrorKind {
         "Template error: every Fn::Cidr object requires three parameters, an IPv4 CIDR block, a count of subnets and the number of subnet bits"
     )]
     CidrShape,
-    /// A value that is a list where a string is needed, or the reverse (not confirmed).
-    #[error("Template error: {function} requires {expected}")]
-    WrongValueType {
-        /// The function.
-        function: &'static str,
-        /// What it needs.
-        expected: &'static str,
-    },
 
     // -----------------------------------------------------------------------------------------
     // Parameter declarations.

@@ -866,17 +866,17 @@ impl<'a> Parser<'a> {
                 self.reset(mark);
                 break;
             }
+            let more = self.plain_line(flow);
+            if more.is_empty() {
+                self.reset(mark);
+                break;
+            }
             if breaks == 1 {
                 text.push(' ');
             } else {
                 for _ in 1..breaks {
                     text.push('\n');
                 }
-            }
-            let more = self.plain_line(flow);
-            if more.is_empty() {
-                self.reset(mark);
-                break;
             }
             text.push_str(&more);
         }
