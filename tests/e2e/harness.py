@@ -503,3 +503,67 @@ def rolewright(*args, env=None, check=True, timeout=120):
     """Runs the rolewright binary under test."""
     return run_command([binary(), *args], env or {**os.environ, "NO_COLOR": "1"},
                        timeout=timeout, check=check)
+
+
+# ---- helpers for the provisioning and CloudFormation flows (issue 11) -------------------------
+
+def poll(call, done, what, timeout=30, interval=0.1):
+    """Calls `call()` until `done(result)` holds, as scripts poll AWS; returns the last result.
+    Fails with the last result after `timeout` seconds."""
+    deadline = time.time() + timeout
+    while True:
+        result = call()
+        if done(result):
+            return result
+        if time.time() > deadline:
+            raise AssertionError(f"{what}: still not done after {timeout} s; last answer: "
+                                 f"{str(result)[:500]}")
+        time.sleep(interval)
+
+
+def json_leaves(value):
+    """Every scalar inside a JSON value, as strings (to find a value whatever its field name)."""
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from json_leaves(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from json_leaves(v)
+    elif value is not None:
+        yield str(value)
+
+
+def audit_records(server, *args, until=None, timeout=10):
+    """The records of `rolewright audit --data-dir DIR --format json ARGS` (a JSON array or JSON
+    Lines), read again until `until(records)` holds or `timeout` seconds pass: the log may trail
+    the answers a little."""
+    deadline = time.time() + timeout
+    while True:
+        out = subprocess.run([binary(), "audit", "--data-dir", server.data_dir, "--format", "json",
+                              *args], capture_output=True, text=True, check=False, timeout=60,
+                             env={**os.environ, "NO_COLOR": "1"})
+        if out.returncode != 0:
+            raise AssertionError(f"`rolewright audit {' '.join(args)}` exited {out.returncode}: "
+                                 f"{out.stderr}")
+        text = out.stdout.strip()
+        records = []
+        if text:
+            try:
+                doc = json.loads(text)
+                records = doc if isinstance(doc, list) else [doc]
+            except ValueError:
+                records = [json.loads(line) for line in text.splitlines() if line.strip()]
+        if until is None or until(records) or time.time() > deadline:
+            return records
+        time.sleep(0.1)
+
+
+def keys_env(server, key_id, secret, token=None):
+    """The environment of a command run with these keys only (an IAM user's, or a role session's
+    with its token): no profile, no shared files, no endpoint variable (pass --endpoint-url). The
+    region is in AWS_DEFAULT_REGION too, the only region variable AWS CLI v1 reads."""
+    return command_env(server, AWS_ENDPOINT_URL=None, AWS_PROFILE=None, AWS_DEFAULT_REGION=REGION,
+                       AWS_SHARED_CREDENTIALS_FILE=os.path.join(tempfile.gettempdir(),
+                                                                "rolewright-e2e-no-credentials"),
+                       AWS_ACCESS_KEY_ID=key_id, AWS_SECRET_ACCESS_KEY=secret,
+                       AWS_SESSION_TOKEN=token)

@@ -7,7 +7,12 @@ MODULE is a test module name (test_iam_boto3, test_sts_authz, test_cli, test_pro
 test_malformed, test_crash, test_audit, test_permissions_change, test_store_faults, test_sagemaker,
 test_servicecatalog, test_servicecatalog_cbor, test_seed_flows, test_botocore_parse), with or
 without `test_`, optionally narrowed to a class or
-test: test_iam_boto3.RoleTests.test_tags. Without arguments every module runs.
+test: test_iam_boto3.RoleTests.test_tags. Without arguments every module in MODULES runs.
+
+PENDING modules (test_provisioning, test_cloudformation: issue 11's flows, written before the
+server implements CloudFormation and ProvisionProduct) run only when named; they are not run by
+default, nor by crates/rolewright/tests/e2e_clients.rs, until the server passes them. Then move
+them to MODULES.
 
 Prints tracebacks on stderr, then one line per failure and `N passed, N failed` last on stdout.
 Exits 1 if anything failed, 2 if the environment is unusable.
@@ -24,6 +29,8 @@ MODULES = ["test_iam_boto3", "test_sts_authz", "test_cli", "test_protocol", "tes
            "test_crash", "test_audit", "test_permissions_change", "test_store_faults", "test_sagemaker",
            "test_servicecatalog", "test_servicecatalog_cbor", "test_seed_flows",
            "test_botocore_parse"]
+# Acceptance tests of work in progress: accepted by name, not run by default (see the docstring).
+PENDING = ["test_provisioning", "test_cloudformation"]
 INSTALL = ("python3 -m venv target/ci-venv && "
            "target/ci-venv/bin/pip install boto3 awscli")
 
@@ -61,9 +68,9 @@ def names(args):
         a = os.path.basename(a)
         if not a.startswith("test_"):
             a = "test_" + a
-        if a.split(".")[0] not in MODULES:
-            print(f"error: unknown test module `{a.split('.')[0]}`; modules: {', '.join(MODULES)}",
-                  file=sys.stderr)
+        if a.split(".")[0] not in MODULES + PENDING:
+            print(f"error: unknown test module `{a.split('.')[0]}`; modules: {', '.join(MODULES)}; "
+                  f"pending (run only by name): {', '.join(PENDING)}", file=sys.stderr)
             sys.exit(2)
         out.append(a)
     return out or MODULES
