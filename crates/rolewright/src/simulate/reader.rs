@@ -794,7 +794,10 @@ pub struct Known {
 /// needs), and a checked object's text found at a position is the whole value there.
 #[derive(Debug, Default)]
 pub struct KnownObjects {
-    texts: Vec<(Box<[u8]>, u32)>,
+    /// The texts one after the other, kept together so that comparisons read nearby memory.
+    bytes: Vec<u8>,
+    /// Where each text is in `bytes`, and its id.
+    texts: Vec<(std::ops::Range<usize>, u32)>,
     branches: Vec<Branch>,
     root: Option<Link>,
 }
@@ -837,13 +840,13 @@ impl KnownObjects {
             return;
         }
         let Some(closest) = self.closest(text) else {
-            self.texts.push((text.into(), id));
+            self.push(text, id);
             self.root = Some(Link::Text(index));
             return;
         };
         // The first bit at which the new text and the closest known one differ; a text equal to
         // a known one, or the beginning of one, is not recorded.
-        let Some((at, mask)) = self.texts.get(closest).and_then(|(known, _)| {
+        let Some((at, mask)) = self.text(closest).and_then(|(known, _)| {
             let at = text.iter().zip(known.iter()).position(|(a, b)| a != b)?;
             let diff = text.get(at)? ^ known.get(at)?;
             Some((at, 0x80u8 >> diff.leading_zeros()))
@@ -875,7 +878,7 @@ impl KnownObjects {
         if text.get(at).is_some_and(|&b| b & mask == 0) {
             next.swap(0, 1);
         }
-        self.texts.push((text.into(), id));
+        self.push(text, id);
         self.branches.push(Branch { at, mask, next });
         let new = Link::Branch(branch);
         match parent {
@@ -894,9 +897,19 @@ impl KnownObjects {
         if rest.first() != Some(&b'{') {
             return None;
         }
-        let (known, id) = self.texts.get(self.closest(rest)?)?;
-        rest.starts_with(known)
-            .then_some((start + known.len(), *id))
+        let (known, id) = self.text(self.closest(rest)?)?;
+        rest.starts_with(known).then_some((start + known.len(), id))
+    }
+
+    fn push(&mut self, text: &[u8], id: u32) {
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(text);
+        self.texts.push((start..self.bytes.len(), id));
+    }
+
+    fn text(&self, index: usize) -> Option<(&[u8], u32)> {
+        let (range, id) = self.texts.get(index)?;
+        Some((self.bytes.get(range.clone())?, *id))
     }
 
     /// The index of the text that a walk for `text` reaches.

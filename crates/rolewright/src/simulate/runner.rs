@@ -760,7 +760,6 @@ fn levels(group: &[u32]) -> impl Iterator<Item = &[u32]> {
 #[repr(align(128))]
 #[derive(Default)]
 struct Worker {
-    documents: HashMap<Box<str>, Document, TextHash>,
     known: Known,
     /// The sets this worker has used, by key, as indexes into `set_list`.
     sets: HashMap<Box<[u32]>, usize, TextHash>,
@@ -995,15 +994,8 @@ impl Worker {
     }
 
     fn document_by_text(&mut self, text: &str, library: &Mutex<Library>) -> Option<u32> {
-        let document = match self.documents.get(text) {
-            Some(&document) => document,
-            None => {
-                let document = lock(library).document(text);
-                self.documents.insert(text.into(), document);
-                document
-            }
-        };
-        match document {
+        // Rare: a worker looks a document up here once, then the reader knows it.
+        match lock(library).document(text) {
             Document::Compiled(id) => Some(id),
             Document::Invalid => None,
         }
