@@ -5,7 +5,8 @@
 
 MODULE is a test module name (test_iam_boto3, test_sts_authz, test_cli, test_protocol,
 test_malformed, test_crash, test_audit, test_permissions_change, test_store_faults, test_sagemaker,
-test_servicecatalog, test_servicecatalog_cbor, test_seed_flows, test_botocore_parse), with or
+test_servicecatalog, test_servicecatalog_cbor, test_seed_flows, test_botocore_parse,
+test_cloudformation_api), with or
 without `test_`, optionally narrowed to a class or
 test: test_iam_boto3.RoleTests.test_tags. Without arguments every module in MODULES runs.
 
@@ -28,7 +29,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 MODULES = ["test_iam_boto3", "test_sts_authz", "test_cli", "test_protocol", "test_malformed",
            "test_crash", "test_audit", "test_permissions_change", "test_store_faults", "test_sagemaker",
            "test_servicecatalog", "test_servicecatalog_cbor", "test_seed_flows",
-           "test_botocore_parse"]
+           "test_botocore_parse", "test_cloudformation_api"]
 # Acceptance tests of work in progress: accepted by name, not run by default (see the docstring).
 PENDING = ["test_provisioning", "test_cloudformation"]
 INSTALL = ("python3 -m venv target/ci-venv && "

@@ -88,11 +88,18 @@ SERVICECATALOG_OPERATIONS = [
     "DescribeConstraint", "UpdateConstraint", "DeleteConstraint", "ListConstraintsForPortfolio",
     "ListLaunchPaths",
 ]
+CLOUDFORMATION_FILE = "cloudformation/mod.rs"  # `operation_table!`, the OPERATIONS table
+CLOUDFORMATION_OPERATIONS = [
+    "CreateStack", "DescribeStacks", "DescribeStackEvents", "DescribeStackResources",
+    "DescribeStackResource", "ListStackResources", "ListStacks", "GetTemplate", "DeleteStack",
+    "ValidateTemplate", "GetTemplateSummary", "ListExports",
+]
 SERVED = {
     "iam": (IAM_FILE, IAM_OPERATIONS),
     "sts": (STS_FILE, STS_OPERATIONS),
     "sagemaker": (SAGEMAKER_FILE, SAGEMAKER_OPERATIONS),
     "servicecatalog": (SERVICECATALOG_FILE, SERVICECATALOG_OPERATIONS),
+    "cloudformation": (CLOUDFORMATION_FILE, CLOUDFORMATION_OPERATIONS),
 }
 
 TEMPLATE = """AWSTemplateFormatVersion: '2010-09-09'
@@ -826,3 +833,61 @@ class ServiceCatalogParseTests(ParseTestCase):
           PrincipalARN="arn:aws:iam:::role/team/*", PrincipalType="IAM_PATTERN")
         c("DeletePortfolio", Id=portfolio)
         self.assert_all_driven_and_parsed("servicecatalog")
+
+
+class CloudFormationParseTests(ParseTestCase):
+    def test_every_cloudformation_operation(self):
+        cfn = self.client("cloudformation")
+        c = lambda op, **kw: self.call(cfn, op, **kw)  # noqa: E731
+        role = unique("cfn-parse")
+        body = json.dumps({
+            "AWSTemplateFormatVersion": "2010-09-09",
+            "Description": "parse",
+            "Parameters": {"Env": {"Type": "String", "Default": "dev",
+                                   "AllowedValues": ["dev", "prod"]}},
+            "Resources": {
+                "Role": {"Type": "AWS::IAM::Role", "Properties": {
+                    "RoleName": role,
+                    "AssumeRolePolicyDocument": trust({"Service": "sagemaker.amazonaws.com"})}},
+                "Policy": {"Type": "AWS::IAM::ManagedPolicy", "Properties": {
+                    "Roles": [{"Ref": "Role"}], "PolicyDocument": policy(allow("s3:GetObject"))}},
+                "Bad": {"Type": "AWS::IAM::ManagedPolicy", "DependsOn": "Policy", "Properties": {
+                    "PolicyDocument": {"Version": "2012-10-17",
+                                       "Statement": [{"Effect": "Allow", "Action": "s3:*"}]}}},
+            },
+            "Outputs": {"Arn": {"Value": {"Fn::GetAtt": ["Role", "Arn"]}, "Description": "role",
+                                "Export": {"Name": unique("ParseExport")}}}})
+        good = json.loads(body)
+        del good["Resources"]["Bad"]
+        # A YAML comment first: botocore decodes a JSON TemplateBody of GetTemplate into a dict.
+        good = "# parse\n" + json.dumps(good)
+        failing = json.loads(body.replace(role, unique("cfn-parse")))
+        del failing["Outputs"]
+        failing = json.dumps(failing)
+        c("ValidateTemplate", TemplateBody=body)
+        c("GetTemplateSummary", TemplateBody=body)
+        name = unique("parse")
+        stack_id = c("CreateStack", StackName=name, TemplateBody=good,
+                     Capabilities=["CAPABILITY_NAMED_IAM"], Parameters=[
+                         {"ParameterKey": "Env", "ParameterValue": "prod"}],
+                     Tags=[{"Key": "team", "Value": "ml"}]).get("StackId")
+        c("DescribeStacks", StackName=name)
+        c("DescribeStacks")
+        c("DescribeStackEvents", StackName=name)
+        c("DescribeStackResources", StackName=name)
+        c("DescribeStackResource", StackName=name, LogicalResourceId="Role")
+        c("ListStackResources", StackName=name)
+        c("GetTemplate", StackName=name)
+        c("GetTemplateSummary", StackName=name)
+        c("ListExports")
+        failed = unique("parse-failed")
+        c("CreateStack", StackName=failed, TemplateBody=failing,
+          Capabilities=["CAPABILITY_NAMED_IAM"])
+        c("DescribeStacks", StackName=failed)
+        c("DescribeStackEvents", StackName=failed)
+        c("DeleteStack", StackName=name)
+        c("DeleteStack", StackName=failed)
+        c("DescribeStacks", StackName=stack_id)
+        c("ListStacks")
+        c("ListStacks", StackStatusFilter=["DELETE_COMPLETE"])
+        self.assert_all_driven_and_parsed("cloudformation")

@@ -131,3 +131,35 @@ pub fn lookup(state: &State, auth: &Authorization, now: i64) -> Result<(String, 
     }
     Err(invalid_token())
 }
+
+impl Caller {
+    /// A session of `role` that an AWS service opened for itself to act as the role (the
+    /// `RoleARN` of a CloudFormation stack, session `AWSCloudFormation`): the role's policies
+    /// and no session policy. It exists only inside the server and signs no request.
+    pub fn service_session(
+        state: &State,
+        role: &crate::model::Role,
+        session_name: &str,
+        issued: i64,
+    ) -> Option<Caller> {
+        let arn = format!(
+            "arn:aws:sts::{}:assumed-role/{}/{session_name}",
+            state.account, role.name
+        );
+        let principal = Principal::parse(&arn).ok()?;
+        Some(Caller {
+            arn,
+            account: state.account.clone(),
+            user_id: format!("{}:{session_name}", role.id),
+            // Unique, so that no cached policy set of another caller is reused.
+            access_key_id: crate::ids::access_key_id("ASIA"),
+            identity: Identity::Session {
+                role: role.name.clone(),
+                role_arn: state.role_arn(role),
+                tags: Vec::new(),
+                issued,
+            },
+            principal,
+        })
+    }
+}

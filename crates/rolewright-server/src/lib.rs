@@ -17,6 +17,7 @@
 pub mod audit;
 pub mod auth;
 pub mod authz;
+pub mod cloudformation;
 pub mod error;
 pub mod iam;
 pub mod ids;

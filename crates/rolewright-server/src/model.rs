@@ -310,6 +310,8 @@ pub struct State {
     pub constraints: BTreeMap<String, CatalogConstraint>,
     /// The first answer of each Service Catalog creation, by `OPERATION/IdempotencyToken`.
     pub catalog_tokens: BTreeMap<String, serde_json::Value>,
+    /// CloudFormation stacks by stack id (the stack ARN), deleted ones included.
+    pub stacks: BTreeMap<String, crate::cloudformation::Stack>,
 }
 
 /// A SageMaker Studio domain.
@@ -644,6 +646,8 @@ impl State {
             kind::CATALOG_TOKEN => {
                 replace(&mut self.catalog_tokens, id, body, |_, _| true).map(|_| false)
             }
+            // Stacks are records of what was created: the entities they made carry the grants.
+            kind::STACK => replace(&mut self.stacks, id, body, |_, _| true).map(|_| false),
             _ => Ok(false),
         }
     }
@@ -801,4 +805,6 @@ pub mod kind {
     pub const CATALOG_CONSTRAINT: &str = "servicecatalog_constraint";
     /// First answers of Service Catalog creations by idempotency token.
     pub const CATALOG_TOKEN: &str = "servicecatalog_token";
+    /// CloudFormation stacks.
+    pub const STACK: &str = "cloudformation_stack";
 }

@@ -48,6 +48,11 @@ pub const SERVICES: &[Service] = &[
         protocol: "json-1.1",
         operations: crate::servicecatalog::OPERATIONS,
     },
+    Service {
+        name: "cloudformation",
+        protocol: "query",
+        operations: crate::cloudformation::OPERATIONS,
+    },
 ];
 
 /// The operation `name` of the service signed as `service`.

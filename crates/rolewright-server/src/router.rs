@@ -26,7 +26,7 @@ use crate::service_model::ServiceModel;
 use crate::wire::query::{Params, parse_form};
 use crate::wire::xml;
 use crate::wire::{cbor, json};
-use crate::{iam, sagemaker, servicecatalog, sts, studio};
+use crate::{cloudformation, iam, sagemaker, servicecatalog, sts, studio};
 
 /// The control plane as an axum router: every path is served by [`handle`].
 pub fn app(state: Arc<App>) -> Router {
@@ -59,6 +59,7 @@ impl Protocol {
             .and_then(|c| c.split('/').nth(3));
         match scope_service {
             Some("sts") => Protocol::Query(STS_NAMESPACE),
+            Some("cloudformation") => Protocol::Query(cloudformation::NAMESPACE),
             _ => Protocol::Query(IAM_NAMESPACE),
         }
     }
@@ -376,6 +377,11 @@ fn route(
     let (service, namespace, version) = match signed_service {
         "iam" => ("iam", IAM_NAMESPACE, "2010-05-08"),
         "sts" => ("sts", STS_NAMESPACE, "2011-06-15"),
+        "cloudformation" => (
+            "cloudformation",
+            cloudformation::NAMESPACE,
+            cloudformation::VERSION,
+        ),
         other => {
             return Err(ApiError::new(
                 "InvalidAction",
@@ -469,6 +475,9 @@ async fn serve(
         }
         ("sts", Input::Query(mut params)) => {
             sts::dispatch(&mut cx, &routed.operation, &mut params).await
+        }
+        ("cloudformation", Input::Query(mut params)) => {
+            cloudformation::dispatch(&mut cx, &routed.operation, &mut params).await
         }
         ("sagemaker", Input::Json(value)) => {
             sagemaker::dispatch(&mut cx, &routed.operation, value).await

@@ -207,10 +207,10 @@ async fn every_listed_operation_is_routed_to_a_handler() {
         for op in service.operations {
             let request = match service.protocol {
                 "query" => {
-                    let version = if service.name == "sts" {
-                        "2011-06-15"
-                    } else {
-                        "2010-05-08"
+                    let version = match service.name {
+                        "sts" => "2011-06-15",
+                        "cloudformation" => "2010-05-15",
+                        _ => "2010-05-08",
                     };
                     f.signed(
                         service.name,

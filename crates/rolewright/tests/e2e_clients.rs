@@ -167,3 +167,8 @@ fn every_response_parses_in_botocore_and_conforms_to_its_shape() {
 fn the_seed_flows_role_manager_to_studio_and_jumpstart_for_custom_roles() {
     run_module("test_seed_flows");
 }
+
+#[test]
+fn cloudformation_stacks_of_iam_resources_through_boto3_and_the_aws_cli() {
+    run_module("test_cloudformation_api");
+}

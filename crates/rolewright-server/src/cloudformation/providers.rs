@@ -1,0 +1,656 @@
+//! Resource providers: each creates and deletes its type through the same IAM operations a
+//! direct API call runs (`iam::dispatch`), as the stack's principal, so that authorization,
+//! validation and the audit log are the normal ones.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+use crate::audit::AuditRecord;
+use crate::auth::Caller;
+use crate::authz::RequestFacts;
+use crate::error::ApiError;
+use crate::ids;
+use crate::server::{App, Cx, now_ms};
+use crate::wire::query::Params;
+
+/// The types the control plane provisions in a stack.
+pub const PROVIDED_TYPES: &[&str] = &[
+    "AWS::IAM::Group",
+    "AWS::IAM::InstanceProfile",
+    "AWS::IAM::ManagedPolicy",
+    "AWS::IAM::Policy",
+    "AWS::IAM::Role",
+    "AWS::IAM::User",
+];
+
+/// Whether the control plane provisions `type_name`.
+pub fn provides(type_name: &str) -> bool {
+    PROVIDED_TYPES.contains(&type_name)
+}
+
+/// Who a stack's resources are created as, and the request they are created for.
+pub struct Principal<'a> {
+    /// Shared state.
+    pub app: &'a App,
+    /// The stack's role session, or the caller.
+    pub caller: Caller,
+    /// The request's facts.
+    pub facts: RequestFacts,
+    /// The CloudFormation request's id, which every resource call's audit record carries.
+    pub request_id: String,
+    /// The host the client addressed.
+    pub host: String,
+}
+
+impl Principal<'_> {
+    /// Runs one IAM operation as the principal, and logs it to the audit log as its own call.
+    pub async fn call(&self, op: &str, pairs: Vec<(String, String)>) -> Result<(), ApiError> {
+        let audit = AuditRecord {
+            time_ms: now_ms(),
+            request_id: self.request_id.clone(),
+            principal: Some(self.caller.arn.clone()),
+            source_ip: self.facts.source_ip.clone(),
+            service: Some("iam".into()),
+            action: Some(format!("iam:{op}")),
+            decision: "error".into(),
+            user_agent: Some("cloudformation.amazonaws.com".into()),
+            ..AuditRecord::default()
+        };
+        let mut cx = Cx::new(
+            self.app,
+            self.caller.clone(),
+            self.facts.clone(),
+            self.request_id.clone(),
+            op.to_string(),
+            &self.host,
+            audit,
+        );
+        let mut params = Params::new(pairs);
+        let result = crate::iam::dispatch(&mut cx, op, &mut params).await;
+        let audited = cx.audited();
+        let mut record = cx.into_audit();
+        if !audited {
+            match &result {
+                Ok(_) => record.status = 200,
+                Err(e) => {
+                    record.status = e.status;
+                    record.error_code = Some(e.code.to_string());
+                    if record.decision != "denied" {
+                        record.reason = Some(e.message.chars().take(512).collect());
+                    }
+                }
+            }
+            self.app.store.audit(record);
+        }
+        result.map(|_| ())
+    }
+
+    /// [`Principal::call`] where an entity already gone counts as done (deletions).
+    async fn call_gone_ok(&self, op: &str, pairs: Vec<(String, String)>) -> Result<(), ApiError> {
+        match self.call(op, pairs).await {
+            Err(e) if e.code == "NoSuchEntity" => Ok(()),
+            other => other,
+        }
+    }
+}
+
+/// A resource created: what `Ref` and `Fn::GetAtt` of it return.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Created {
+    /// The physical id.
+    pub physical_id: String,
+    /// The attributes.
+    pub attributes: BTreeMap<String, Value>,
+}
+
+/// Query parameters being built.
+#[derive(Default)]
+struct Pairs(Vec<(String, String)>);
+
+impl Pairs {
+    fn add(mut self, name: &str, value: impl Into<String>) -> Pairs {
+        self.0.push((name.to_string(), value.into()));
+        self
+    }
+
+    fn opt(self, name: &str, value: Option<String>) -> Pairs {
+        match value {
+            Some(v) => self.add(name, v),
+            None => self,
+        }
+    }
+
+    fn tags(mut self, tags: Option<&Value>) -> Pairs {
+        for (i, tag) in items(tags).iter().enumerate() {
+            let n = i + 1;
+            self.0.push((
+                format!("Tags.member.{n}.Key"),
+                text(tag.get("Key").unwrap_or(&Value::Null)),
+            ));
+            self.0.push((
+                format!("Tags.member.{n}.Value"),
+                text(tag.get("Value").unwrap_or(&Value::Null)),
+            ));
+        }
+        self
+    }
+}
+
+/// A property as the query protocol carries it: scalars as text, documents as JSON.
+fn text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn prop(props: &Map<String, Value>, name: &str) -> Option<String> {
+    props.get(name).map(text)
+}
+
+fn items(value: Option<&Value>) -> Vec<Value> {
+    match value {
+        Some(Value::Array(items)) => items.clone(),
+        Some(Value::Null) | None => Vec::new(),
+        Some(other) => vec![other.clone()],
+    }
+}
+
+fn texts(value: Option<&Value>) -> Vec<String> {
+    items(value).iter().map(text).collect()
+}
+
+/// The name CloudFormation gives a resource without a custom one: `STACK-LOGICALID-SUFFIX`,
+/// the stack name and logical id shortened to fit `max`.
+pub fn generated_name(stack: &str, logical_id: &str, max: usize) -> String {
+    let suffix: String = ids::unique_id("").chars().take(12).collect();
+    let budget = max.saturating_sub(suffix.len() + 2);
+    let logical_len = logical_id
+        .len()
+        .min((budget / 2).max(budget.saturating_sub(stack.len())));
+    let logical: String = logical_id.chars().take(logical_len).collect();
+    let stack: String = stack
+        .chars()
+        .take(budget.saturating_sub(logical.len()))
+        .collect();
+    format!("{stack}-{logical}-{suffix}")
+}
+
+/// What a resource is created for: the stack and the logical id (for generated names).
+pub struct Naming<'n> {
+    /// The stack's name.
+    pub stack_name: &'n str,
+    /// The resource's logical id.
+    pub logical_id: &'n str,
+}
+
+impl Naming<'_> {
+    fn name(&self, props: &Map<String, Value>, property: &str, max: usize) -> String {
+        prop(props, property)
+            .unwrap_or_else(|| generated_name(self.stack_name, self.logical_id, max))
+    }
+}
+
+/// Creates a resource of a provided type; a failure leaves nothing of it behind.
+pub async fn create(
+    p: &Principal<'_>,
+    naming: &Naming<'_>,
+    type_name: &str,
+    props: &Map<String, Value>,
+) -> Result<Created, ApiError> {
+    match type_name {
+        "AWS::IAM::Role" => create_holder(p, naming, Holder::Role, props).await,
+        "AWS::IAM::User" => create_holder(p, naming, Holder::User, props).await,
+        "AWS::IAM::Group" => create_holder(p, naming, Holder::Group, props).await,
+        "AWS::IAM::ManagedPolicy" => create_managed_policy(p, naming, props).await,
+        "AWS::IAM::Policy" => create_inline_policy(p, naming, props).await,
+        "AWS::IAM::InstanceProfile" => create_instance_profile(p, naming, props).await,
+        other => Err(ApiError::new(
+            "ValidationError",
+            400,
+            format!("Unrecognized resource types: [{other}]"),
+        )),
+    }
+}
+
+/// Deletes a resource; one already gone counts as deleted.
+pub async fn delete(
+    p: &Principal<'_>,
+    type_name: &str,
+    physical_id: &str,
+    props: &Map<String, Value>,
+) -> Result<(), ApiError> {
+    match type_name {
+        "AWS::IAM::Role" => delete_holder(p, Holder::Role, physical_id).await,
+        "AWS::IAM::User" => delete_holder(p, Holder::User, physical_id).await,
+        "AWS::IAM::Group" => delete_holder(p, Holder::Group, physical_id).await,
+        "AWS::IAM::ManagedPolicy" => delete_managed_policy(p, physical_id).await,
+        "AWS::IAM::Policy" => delete_inline_policy(p, props).await,
+        "AWS::IAM::InstanceProfile" => delete_instance_profile(p, physical_id).await,
+        _ => Ok(()),
+    }
+}
+
+/// A user, group or role: the entities that hold policies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Holder {
+    Role,
+    User,
+    Group,
+}
+
+impl Holder {
+    /// `Role`, `User`, `Group`: the word in IAM's operation and parameter names.
+    fn word(self) -> &'static str {
+        match self {
+            Holder::Role => "Role",
+            Holder::User => "User",
+            Holder::Group => "Group",
+        }
+    }
+
+    fn name_param(self) -> String {
+        format!("{}Name", self.word())
+    }
+}
+
+async fn create_holder(
+    p: &Principal<'_>,
+    naming: &Naming<'_>,
+    holder: Holder,
+    props: &Map<String, Value>,
+) -> Result<Created, ApiError> {
+    let word = holder.word();
+    let name_param = holder.name_param();
+    let max = if holder == Holder::Role { 64 } else { 128 };
+    let name = naming.name(props, &name_param, max);
+    let mut q = Pairs::default()
+        .add(&name_param, name.clone())
+        .opt("Path", prop(props, "Path"));
+    match holder {
+        Holder::Role => {
+            q = q
+                .opt(
+                    "AssumeRolePolicyDocument",
+                    prop(props, "AssumeRolePolicyDocument"),
+                )
+                .opt("Description", prop(props, "Description"))
+                .opt("MaxSessionDuration", prop(props, "MaxSessionDuration"))
+                .opt("PermissionsBoundary", prop(props, "PermissionsBoundary"))
+                .tags(props.get("Tags"));
+        }
+        Holder::User => {
+            q = q
+                .opt("PermissionsBoundary", prop(props, "PermissionsBoundary"))
+                .tags(props.get("Tags"));
+        }
+        Holder::Group => {}
+    }
+    p.call(&format!("Create{word}"), q.0).await?;
+    if let Err(e) = holder_policies(p, holder, &name, props).await {
+        // A half-made entity is removed before the failure is reported.
+        let _ = delete_holder(p, holder, &name).await;
+        return Err(e);
+    }
+    let state = p.app.store.read();
+    let mut attributes = BTreeMap::new();
+    match holder {
+        Holder::Role => {
+            if let Some(role) = state.role(&name) {
+                attributes.insert("Arn".into(), Value::String(state.role_arn(role)));
+                attributes.insert("RoleId".into(), Value::String(role.id.clone()));
+            }
+        }
+        Holder::User => {
+            if let Some(user) = state.user(&name) {
+                attributes.insert("Arn".into(), Value::String(state.user_arn(user)));
+            }
+        }
+        Holder::Group => {
+            if let Some(group) = state.group(&name) {
+                attributes.insert("Arn".into(), Value::String(state.group_arn(group)));
+            }
+        }
+    }
+    Ok(Created {
+        physical_id: name,
+        attributes,
+    })
+}
+
+/// A holder's `Policies`, `ManagedPolicyArns` and (for a user) `Groups`.
+async fn holder_policies(
+    p: &Principal<'_>,
+    holder: Holder,
+    name: &str,
+    props: &Map<String, Value>,
+) -> Result<(), ApiError> {
+    let word = holder.word();
+    let name_param = holder.name_param();
+    for policy in items(props.get("Policies")) {
+        let q = Pairs::default()
+            .add(&name_param, name)
+            .opt("PolicyName", policy.get("PolicyName").map(text))
+            .opt("PolicyDocument", policy.get("PolicyDocument").map(text));
+        p.call(&format!("Put{word}Policy"), q.0).await?;
+    }
+    for arn in texts(props.get("ManagedPolicyArns")) {
+        let q = Pairs::default()
+            .add(&name_param, name)
+            .add("PolicyArn", arn);
+        p.call(&format!("Attach{word}Policy"), q.0).await?;
+    }
+    if holder == Holder::User {
+        for group in texts(props.get("Groups")) {
+            let q = Pairs::default()
+                .add("GroupName", group)
+                .add("UserName", name);
+            p.call("AddUserToGroup", q.0).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Removes what a holder has (inline policies, attachments, memberships, instance profiles)
+/// and deletes it, as CloudFormation's providers do.
+async fn delete_holder(p: &Principal<'_>, holder: Holder, name: &str) -> Result<(), ApiError> {
+    let word = holder.word();
+    let name_param = holder.name_param();
+    let (inline, attached, related) = {
+        let state = p.app.store.read();
+        let found = match holder {
+            Holder::Role => state.role(name).map(|r| {
+                let profiles: Vec<String> = state
+                    .instance_profiles
+                    .values()
+                    .filter(|ip| ip.roles.iter().any(|r| r.eq_ignore_ascii_case(name)))
+                    .map(|ip| ip.name.clone())
+                    .collect();
+                (&r.inline, r.attached.clone(), profiles)
+            }),
+            Holder::User => state.user(name).map(|u| {
+                let groups: Vec<String> = state.groups_of(name).map(|g| g.name.clone()).collect();
+                (&u.inline, u.attached.clone(), groups)
+            }),
+            Holder::Group => state
+                .group(name)
+                .map(|g| (&g.inline, g.attached.clone(), g.members.clone())),
+        };
+        let Some((inline, attached, related)) = found else {
+            return Ok(());
+        };
+        let inline: Vec<String> = inline.values().map(|i| i.name.clone()).collect();
+        (inline, attached, related)
+    };
+    for policy in inline {
+        let q = Pairs::default()
+            .add(&name_param, name)
+            .add("PolicyName", policy);
+        p.call_gone_ok(&format!("Delete{word}Policy"), q.0).await?;
+    }
+    for arn in attached {
+        let q = Pairs::default()
+            .add(&name_param, name)
+            .add("PolicyArn", arn);
+        p.call_gone_ok(&format!("Detach{word}Policy"), q.0).await?;
+    }
+    for other in related {
+        let (op, q) = match holder {
+            Holder::Role => (
+                "RemoveRoleFromInstanceProfile",
+                Pairs::default()
+                    .add("InstanceProfileName", other)
+                    .add("RoleName", name),
+            ),
+            Holder::User => (
+                "RemoveUserFromGroup",
+                Pairs::default()
+                    .add("GroupName", other)
+                    .add("UserName", name),
+            ),
+            Holder::Group => (
+                "RemoveUserFromGroup",
+                Pairs::default()
+                    .add("GroupName", name)
+                    .add("UserName", other),
+            ),
+        };
+        p.call_gone_ok(op, q.0).await?;
+    }
+    let q = Pairs::default().add(&name_param, name);
+    p.call_gone_ok(&format!("Delete{word}"), q.0).await
+}
+
+async fn create_managed_policy(
+    p: &Principal<'_>,
+    naming: &Naming<'_>,
+    props: &Map<String, Value>,
+) -> Result<Created, ApiError> {
+    let name = naming.name(props, "ManagedPolicyName", 128);
+    let path = prop(props, "Path").unwrap_or_else(|| "/".into());
+    let q = Pairs::default()
+        .add("PolicyName", name.clone())
+        .add("Path", path.clone())
+        .opt("PolicyDocument", prop(props, "PolicyDocument"))
+        .opt("Description", prop(props, "Description"));
+    p.call("CreatePolicy", q.0).await?;
+    let arn = format!(
+        "arn:aws:iam::{}:policy{path}{name}",
+        p.app.store.read().account
+    );
+    if let Err(e) = attach_to(p, &arn, props).await {
+        let _ = delete_managed_policy(p, &arn).await;
+        return Err(e);
+    }
+    let state = p.app.store.read();
+    let mut attributes = BTreeMap::from([("PolicyArn".to_string(), Value::String(arn.clone()))]);
+    if let Some(policy) = state.policies.get(&arn) {
+        let count = state.attachment_count(&arn);
+        attributes.insert("PolicyId".into(), Value::String(policy.id.clone()));
+        attributes.insert(
+            "DefaultVersionId".into(),
+            Value::String(policy.default_version.clone()),
+        );
+        attributes.insert("AttachmentCount".into(), Value::from(count));
+        attributes.insert("IsAttachable".into(), Value::Bool(true));
+        attributes.insert(
+            "PermissionsBoundaryUsageCount".into(),
+            Value::from(state.boundary_count(&arn)),
+        );
+        attributes.insert(
+            "CreateDate".into(),
+            Value::String(crate::wire::xml::iso_time(policy.created)),
+        );
+        attributes.insert(
+            "UpdateDate".into(),
+            Value::String(crate::wire::xml::iso_time(policy.updated)),
+        );
+    }
+    Ok(Created {
+        physical_id: arn,
+        attributes,
+    })
+}
+
+/// Attaches a managed policy to the `Roles`, `Users` and `Groups` it names.
+async fn attach_to(
+    p: &Principal<'_>,
+    arn: &str,
+    props: &Map<String, Value>,
+) -> Result<(), ApiError> {
+    for holder in [Holder::Role, Holder::User, Holder::Group] {
+        let word = holder.word();
+        for name in texts(props.get(&format!("{word}s"))) {
+            let q = Pairs::default()
+                .add(&holder.name_param(), name)
+                .add("PolicyArn", arn);
+            p.call(&format!("Attach{word}Policy"), q.0).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn delete_managed_policy(p: &Principal<'_>, arn: &str) -> Result<(), ApiError> {
+    let (holders, versions) = {
+        let state = p.app.store.read();
+        let Some(policy) = state.policies.get(arn) else {
+            return Ok(());
+        };
+        let mut holders = Vec::new();
+        let has = |list: &[String]| list.iter().any(|a| a == arn);
+        for r in state.roles.values().filter(|r| has(&r.attached)) {
+            holders.push((Holder::Role, r.name.clone()));
+        }
+        for u in state.users.values().filter(|u| has(&u.attached)) {
+            holders.push((Holder::User, u.name.clone()));
+        }
+        for g in state.groups.values().filter(|g| has(&g.attached)) {
+            holders.push((Holder::Group, g.name.clone()));
+        }
+        let versions: Vec<String> = policy
+            .versions
+            .iter()
+            .filter(|v| v.id != policy.default_version)
+            .map(|v| v.id.clone())
+            .collect();
+        (holders, versions)
+    };
+    for (holder, name) in holders {
+        let q = Pairs::default()
+            .add(&holder.name_param(), name)
+            .add("PolicyArn", arn);
+        p.call_gone_ok(&format!("Detach{}Policy", holder.word()), q.0)
+            .await?;
+    }
+    for version in versions {
+        let q = Pairs::default()
+            .add("PolicyArn", arn)
+            .add("VersionId", version);
+        p.call_gone_ok("DeletePolicyVersion", q.0).await?;
+    }
+    p.call_gone_ok("DeletePolicy", Pairs::default().add("PolicyArn", arn).0)
+        .await
+}
+
+async fn create_inline_policy(
+    p: &Principal<'_>,
+    naming: &Naming<'_>,
+    props: &Map<String, Value>,
+) -> Result<Created, ApiError> {
+    let name = prop(props, "PolicyName").unwrap_or_default();
+    let document = prop(props, "PolicyDocument");
+    let mut done: Vec<(Holder, String)> = Vec::new();
+    for holder in [Holder::Role, Holder::User, Holder::Group] {
+        let word = holder.word();
+        for target in texts(props.get(&format!("{word}s"))) {
+            let q = Pairs::default()
+                .add(&holder.name_param(), target.clone())
+                .add("PolicyName", name.clone())
+                .opt("PolicyDocument", document.clone());
+            if let Err(e) = p.call(&format!("Put{word}Policy"), q.0).await {
+                for (holder, target) in done {
+                    let q = Pairs::default()
+                        .add(&holder.name_param(), target)
+                        .add("PolicyName", name.clone());
+                    let _ = p
+                        .call_gone_ok(&format!("Delete{}Policy", holder.word()), q.0)
+                        .await;
+                }
+                return Err(e);
+            }
+            done.push((holder, target));
+        }
+    }
+    let id = generated_name(naming.stack_name, naming.logical_id, 128);
+    Ok(Created {
+        physical_id: id.clone(),
+        attributes: BTreeMap::from([("Id".to_string(), Value::String(id))]),
+    })
+}
+
+async fn delete_inline_policy(
+    p: &Principal<'_>,
+    props: &Map<String, Value>,
+) -> Result<(), ApiError> {
+    let name = prop(props, "PolicyName").unwrap_or_default();
+    for holder in [Holder::Role, Holder::User, Holder::Group] {
+        let word = holder.word();
+        for target in texts(props.get(&format!("{word}s"))) {
+            let q = Pairs::default()
+                .add(&holder.name_param(), target)
+                .add("PolicyName", name.clone());
+            p.call_gone_ok(&format!("Delete{word}Policy"), q.0).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn create_instance_profile(
+    p: &Principal<'_>,
+    naming: &Naming<'_>,
+    props: &Map<String, Value>,
+) -> Result<Created, ApiError> {
+    let name = naming.name(props, "InstanceProfileName", 128);
+    let q = Pairs::default()
+        .add("InstanceProfileName", name.clone())
+        .opt("Path", prop(props, "Path"));
+    p.call("CreateInstanceProfile", q.0).await?;
+    for role in texts(props.get("Roles")) {
+        let q = Pairs::default()
+            .add("InstanceProfileName", name.clone())
+            .add("RoleName", role);
+        if let Err(e) = p.call("AddRoleToInstanceProfile", q.0).await {
+            let _ = delete_instance_profile(p, &name).await;
+            return Err(e);
+        }
+    }
+    let state = p.app.store.read();
+    let mut attributes = BTreeMap::new();
+    if let Some(profile) = state.instance_profiles.get(&name.to_ascii_lowercase()) {
+        attributes.insert(
+            "Arn".into(),
+            Value::String(state.instance_profile_arn(profile)),
+        );
+    }
+    Ok(Created {
+        physical_id: name,
+        attributes,
+    })
+}
+
+async fn delete_instance_profile(p: &Principal<'_>, name: &str) -> Result<(), ApiError> {
+    let roles = {
+        let state = p.app.store.read();
+        match state.instance_profiles.get(&name.to_ascii_lowercase()) {
+            Some(profile) => profile.roles.clone(),
+            None => return Ok(()),
+        }
+    };
+    for role in roles {
+        let q = Pairs::default()
+            .add("InstanceProfileName", name)
+            .add("RoleName", role);
+        p.call_gone_ok("RemoveRoleFromInstanceProfile", q.0).await?;
+    }
+    let q = Pairs::default().add("InstanceProfileName", name);
+    p.call_gone_ok("DeleteInstanceProfile", q.0).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_names_fit_and_keep_stack_and_logical_id() {
+        let name = generated_name("my-stack", "Role", 64);
+        assert!(name.starts_with("my-stack-Role-"), "{name}");
+        assert_eq!(name.len(), "my-stack-Role-".len() + 12);
+        let long = generated_name(&"s".repeat(100), &"L".repeat(100), 64);
+        assert_eq!(long.len(), 64, "{long}");
+        assert!(long.contains("-sss") || long.starts_with("sss"), "{long}");
+    }
+}

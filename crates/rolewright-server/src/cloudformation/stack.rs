@@ -1,0 +1,334 @@
+//! A stack as stored: its template, parameters, status, resources, events and outputs, and
+//! how the describe and list operations write them.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::model::{State, Tag};
+use crate::wire::xml::{XmlWriter, iso_time};
+
+/// The resource type CloudFormation gives the stack's own events.
+pub const STACK_TYPE: &str = "AWS::CloudFormation::Stack";
+
+/// A CloudFormation stack, kept after deletion (as `DELETE_COMPLETE`), as AWS keeps listing it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stack {
+    /// `arn:aws:cloudformation:REGION:ACCOUNT:stack/NAME/UUID`.
+    pub id: String,
+    /// The name.
+    pub name: String,
+    /// The region it was created in.
+    pub region: String,
+    /// The template text as given.
+    pub template: String,
+    /// The template's description.
+    pub description: Option<String>,
+    /// Parameters as DescribeStacks shows them (NoEcho ones as `****`).
+    pub parameters: Vec<(String, String)>,
+    /// The capabilities acknowledged.
+    pub capabilities: Vec<String>,
+    /// The service role the stack acts as.
+    pub role_arn: Option<String>,
+    /// Tags.
+    pub tags: Vec<Tag>,
+    /// `CREATE_COMPLETE`, ...
+    pub status: String,
+    /// Why the status was reached, when it is a failure.
+    pub status_reason: Option<String>,
+    /// Whether rollback was disabled (`OnFailure=DO_NOTHING`).
+    pub disable_rollback: bool,
+    /// Unix milliseconds.
+    pub created_ms: i64,
+    /// Unix milliseconds of the deletion.
+    pub deleted_ms: Option<i64>,
+    /// Resources in creation order.
+    pub resources: Vec<StackResource>,
+    /// Events, oldest first.
+    pub events: Vec<StackEvent>,
+    /// Outputs with their values.
+    pub outputs: Vec<StackOutput>,
+}
+
+/// One resource of a stack.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StackResource {
+    /// The logical id.
+    pub logical_id: String,
+    /// The type.
+    pub type_name: String,
+    /// The physical id, once created.
+    pub physical_id: Option<String>,
+    /// `CREATE_COMPLETE`, ...
+    pub status: String,
+    /// Why, for a failure.
+    pub reason: Option<String>,
+    /// Unix milliseconds of the last status change.
+    pub updated_ms: i64,
+    /// `DeletionPolicy: Retain`.
+    pub retain: bool,
+    /// The properties it was created with, resolved.
+    pub properties: serde_json::Map<String, Value>,
+    /// `Fn::GetAtt` values.
+    pub attributes: BTreeMap<String, Value>,
+}
+
+/// One status change of the stack or a resource.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StackEvent {
+    /// The event id.
+    pub id: String,
+    /// The logical id (the stack's name for the stack's own events).
+    pub logical_id: String,
+    /// The physical id, when known.
+    pub physical_id: Option<String>,
+    /// The type.
+    pub type_name: String,
+    /// The status reached.
+    pub status: String,
+    /// Why.
+    pub reason: Option<String>,
+    /// Unix milliseconds.
+    pub time_ms: i64,
+    /// The resource's properties (JSON text), on its CREATE_IN_PROGRESS event.
+    pub properties: Option<String>,
+}
+
+/// An output with its value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StackOutput {
+    /// `OutputKey`.
+    pub key: String,
+    /// `OutputValue`.
+    pub value: String,
+    /// `Description`.
+    pub description: Option<String>,
+    /// `ExportName`.
+    pub export_name: Option<String>,
+}
+
+impl Stack {
+    /// Whether the stack is gone (`DELETE_COMPLETE`).
+    pub fn is_deleted(&self) -> bool {
+        self.status == "DELETE_COMPLETE"
+    }
+
+    /// Records a status change of the stack itself.
+    pub fn stack_event(&mut self, status: &str, reason: Option<String>, time_ms: i64) {
+        self.status = status.to_string();
+        self.status_reason.clone_from(&reason);
+        let event = StackEvent {
+            id: crate::ids::request_id(),
+            logical_id: self.name.clone(),
+            physical_id: Some(self.id.clone()),
+            type_name: STACK_TYPE.into(),
+            status: status.into(),
+            reason,
+            time_ms,
+            properties: None,
+        };
+        self.events.push(event);
+    }
+
+    /// Records a status change of resource `index`.
+    pub fn resource_event(
+        &mut self,
+        index: usize,
+        status: &str,
+        reason: Option<String>,
+        time_ms: i64,
+        properties: Option<String>,
+    ) {
+        let Some(resource) = self.resources.get_mut(index) else {
+            return;
+        };
+        resource.status = status.to_string();
+        resource.reason.clone_from(&reason);
+        resource.updated_ms = time_ms;
+        let event = StackEvent {
+            id: format!("{}-{status}-{}", resource.logical_id, time_text(time_ms)),
+            logical_id: resource.logical_id.clone(),
+            physical_id: resource.physical_id.clone(),
+            type_name: resource.type_name.clone(),
+            status: status.into(),
+            reason,
+            time_ms,
+            properties,
+        };
+        self.events.push(event);
+    }
+
+    /// The stack's exports, live stacks only.
+    pub fn exports(&self) -> impl Iterator<Item = (&str, &str)> {
+        let live = !self.is_deleted();
+        self.outputs
+            .iter()
+            .filter(move |_| live)
+            .filter_map(|o| o.export_name.as_deref().map(|e| (e, o.value.as_str())))
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.mmmZ`, as CloudFormation writes its timestamps.
+pub fn time_text(ms: i64) -> String {
+    let seconds = iso_time(ms.div_euclid(1000));
+    format!(
+        "{}.{:03}Z",
+        seconds.trim_end_matches('Z'),
+        ms.rem_euclid(1000)
+    )
+}
+
+/// The `Stack` structure of DescribeStacks.
+pub fn write_stack(x: &mut XmlWriter, stack: &Stack) {
+    x.open("member")
+        .leaf("StackId", &stack.id)
+        .leaf("StackName", &stack.name)
+        .leaf_opt("Description", stack.description.as_deref());
+    x.open("Parameters");
+    for (key, value) in &stack.parameters {
+        x.open("member")
+            .leaf("ParameterKey", key)
+            .leaf("ParameterValue", value)
+            .close("member");
+    }
+    x.close("Parameters");
+    x.leaf("CreationTime", &time_text(stack.created_ms));
+    if let Some(deleted) = stack.deleted_ms {
+        x.leaf("DeletionTime", &time_text(deleted));
+    }
+    x.leaf("StackStatus", &stack.status)
+        .leaf_opt("StackStatusReason", stack.status_reason.as_deref())
+        .leaf(
+            "DisableRollback",
+            if stack.disable_rollback {
+                "true"
+            } else {
+                "false"
+            },
+        )
+        .open("NotificationARNs")
+        .close("NotificationARNs")
+        .members(
+            "Capabilities",
+            stack.capabilities.iter().map(String::as_str),
+        );
+    x.open("Outputs");
+    for output in &stack.outputs {
+        x.open("member")
+            .leaf("OutputKey", &output.key)
+            .leaf("OutputValue", &output.value)
+            .leaf_opt("Description", output.description.as_deref())
+            .leaf_opt("ExportName", output.export_name.as_deref())
+            .close("member");
+    }
+    x.close("Outputs");
+    x.leaf_opt("RoleARN", stack.role_arn.as_deref());
+    x.open("Tags");
+    for tag in &stack.tags {
+        x.open("member")
+            .leaf("Key", &tag.key)
+            .leaf("Value", &tag.value)
+            .close("member");
+    }
+    x.close("Tags");
+    x.leaf("EnableTerminationProtection", "false")
+        .open("DriftInformation")
+        .leaf("StackDriftStatus", "NOT_CHECKED")
+        .close("DriftInformation")
+        .close("member");
+}
+
+/// A `StackEvent`.
+pub fn write_event(x: &mut XmlWriter, stack: &Stack, event: &StackEvent) {
+    x.open("member")
+        .leaf("StackId", &stack.id)
+        .leaf("EventId", &event.id)
+        .leaf("StackName", &stack.name)
+        .leaf("LogicalResourceId", &event.logical_id)
+        .leaf_opt("PhysicalResourceId", event.physical_id.as_deref())
+        .leaf("ResourceType", &event.type_name)
+        .leaf("Timestamp", &time_text(event.time_ms))
+        .leaf("ResourceStatus", &event.status)
+        .leaf_opt("ResourceStatusReason", event.reason.as_deref())
+        .leaf_opt("ResourceProperties", event.properties.as_deref())
+        .close("member");
+}
+
+/// A `StackResource` (DescribeStackResources).
+pub fn write_resource(x: &mut XmlWriter, stack: &Stack, resource: &StackResource) {
+    x.open("member")
+        .leaf("StackName", &stack.name)
+        .leaf("StackId", &stack.id)
+        .leaf("LogicalResourceId", &resource.logical_id)
+        .leaf_opt("PhysicalResourceId", resource.physical_id.as_deref())
+        .leaf("ResourceType", &resource.type_name)
+        .leaf("Timestamp", &time_text(resource.updated_ms))
+        .leaf("ResourceStatus", &resource.status)
+        .leaf_opt("ResourceStatusReason", resource.reason.as_deref())
+        .open("DriftInformation")
+        .leaf("StackResourceDriftStatus", "NOT_CHECKED")
+        .close("DriftInformation")
+        .close("member");
+}
+
+/// A `StackResourceDetail` (DescribeStackResource).
+pub fn write_resource_detail(x: &mut XmlWriter, stack: &Stack, resource: &StackResource) {
+    x.open("StackResourceDetail")
+        .leaf("StackName", &stack.name)
+        .leaf("StackId", &stack.id)
+        .leaf("LogicalResourceId", &resource.logical_id)
+        .leaf_opt("PhysicalResourceId", resource.physical_id.as_deref())
+        .leaf("ResourceType", &resource.type_name)
+        .leaf("LastUpdatedTimestamp", &time_text(resource.updated_ms))
+        .leaf("ResourceStatus", &resource.status)
+        .leaf_opt("ResourceStatusReason", resource.reason.as_deref())
+        .open("DriftInformation")
+        .leaf("StackResourceDriftStatus", "NOT_CHECKED")
+        .close("DriftInformation")
+        .close("StackResourceDetail");
+}
+
+/// A `StackResourceSummary` (ListStackResources).
+pub fn write_resource_summary(x: &mut XmlWriter, resource: &StackResource) {
+    x.open("member")
+        .leaf("LogicalResourceId", &resource.logical_id)
+        .leaf_opt("PhysicalResourceId", resource.physical_id.as_deref())
+        .leaf("ResourceType", &resource.type_name)
+        .leaf("LastUpdatedTimestamp", &time_text(resource.updated_ms))
+        .leaf("ResourceStatus", &resource.status)
+        .leaf_opt("ResourceStatusReason", resource.reason.as_deref())
+        .open("DriftInformation")
+        .leaf("StackResourceDriftStatus", "NOT_CHECKED")
+        .close("DriftInformation")
+        .close("member");
+}
+
+/// A `StackSummary` (ListStacks).
+pub fn write_summary(x: &mut XmlWriter, stack: &Stack) {
+    x.open("member")
+        .leaf("StackId", &stack.id)
+        .leaf("StackName", &stack.name)
+        .leaf_opt("TemplateDescription", stack.description.as_deref())
+        .leaf("CreationTime", &time_text(stack.created_ms));
+    if let Some(deleted) = stack.deleted_ms {
+        x.leaf("DeletionTime", &time_text(deleted));
+    }
+    x.leaf("StackStatus", &stack.status)
+        .leaf_opt("StackStatusReason", stack.status_reason.as_deref())
+        .open("DriftInformation")
+        .leaf("StackDriftStatus", "NOT_CHECKED")
+        .close("DriftInformation")
+        .close("member");
+}
+
+/// The live stack named `name` in `region`, or the stack (live or deleted) whose id is `name`.
+pub fn find<'s>(state: &'s State, region: &str, name: &str) -> Option<&'s Stack> {
+    if name.starts_with("arn:") {
+        return state.stacks.get(name);
+    }
+    state
+        .stacks
+        .values()
+        .find(|s| s.name == name && s.region == region && !s.is_deleted())
+}

@@ -1,0 +1,492 @@
+"""The CloudFormation API (issue 11, item 4) for IAM stacks, with the IAM resource providers (part of
+item 2), through boto3 and the AWS CLI: CreateStack of the template `rolewright role new --format
+cloudformation` writes, capabilities, RoleARN (PassRole and trust), unsupported types refused
+before anything is created, rollback of a failure halfway, DeleteStack (and DeletionPolicy
+Retain), events and statuses as AWS writes them, outputs and exports, the template operations, and
+stacks kept across a restart.
+"""
+
+import json
+import os
+import shutil
+import tempfile
+
+from harness import (ACCOUNT, REGION, E2ETestCase, Server, allow, aws_cli, command_env, policy,
+                     rolewright, run_command, trust, unique)
+
+CFN_TRUST = trust({"Service": "cloudformation.amazonaws.com"})
+SAGEMAKER_TRUST = trust({"Service": "sagemaker.amazonaws.com"})
+
+
+def role_template(**extra_resources):
+    """A template with one named role and the resources given."""
+    resources = {"Role": {"Type": "AWS::IAM::Role", "Properties": {
+        "RoleName": extra_resources.pop("role_name", unique("cfn-role")),
+        "AssumeRolePolicyDocument": SAGEMAKER_TRUST}}}
+    resources.update(extra_resources)
+    return json.dumps({"AWSTemplateFormatVersion": "2010-09-09", "Resources": resources})
+
+
+def statuses(events, logical_id):
+    """A resource's statuses, oldest first (DescribeStackEvents answers newest first)."""
+    return [e["ResourceStatus"] for e in reversed(events) if e["LogicalResourceId"] == logical_id]
+
+
+class CloudFormationTestCase(E2ETestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.cfn = cls.server.admin("cloudformation")
+
+    def events(self, stack):
+        return self.cfn.describe_stack_events(StackName=stack)["StackEvents"]
+
+    def role_exists(self, name):
+        try:
+            self.iam.get_role(RoleName=name)
+            return True
+        except self.iam.exceptions.NoSuchEntityException:
+            return False
+
+
+class RoleNewTemplateTests(CloudFormationTestCase):
+    """The template `rolewright role new --format cloudformation` writes, deployed with
+    CreateStack and CAPABILITY_NAMED_IAM."""
+
+    def template(self):
+        out = rolewright("role", "new", "--persona", "data-scientist", "--s3-bucket", "my-bucket",
+                         "--pass-role", f"arn:aws:iam::{ACCOUNT}:role/x", "--account", ACCOUNT,
+                         "--region", REGION, "--format", "cloudformation")
+        return out.stdout
+
+    def test_deploys_the_role_and_its_policies(self):
+        body = self.template()
+        expected = json.loads(body)["Resources"]["SageMakerDataScientistRole"]["Properties"]
+        name = unique("ds")
+        stack_id = self.cfn.create_stack(StackName=name, TemplateBody=body,
+                                         Capabilities=["CAPABILITY_NAMED_IAM"])["StackId"]
+        self.assertRegex(stack_id, rf"^arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/{name}/"
+                                   r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$")
+        self.cfn.get_waiter("stack_create_complete").wait(
+            StackName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 10})
+        stack = self.cfn.describe_stacks(StackName=name)["Stacks"][0]
+        self.assertEqual(stack["StackStatus"], "CREATE_COMPLETE")
+        self.assertEqual(stack["StackId"], stack_id)
+        self.assertEqual(stack["Capabilities"], ["CAPABILITY_NAMED_IAM"])
+        self.assertTrue(stack["Description"].startswith("IAM role SageMaker-data-scientist"))
+
+        role = self.iam.get_role(RoleName=expected["RoleName"])["Role"]
+        self.assertEqual(role["AssumeRolePolicyDocument"], expected["AssumeRolePolicyDocument"])
+        inline = self.iam.list_role_policies(RoleName=expected["RoleName"])["PolicyNames"]
+        self.assertEqual(sorted(inline), sorted(p["PolicyName"] for p in expected["Policies"]))
+        first = expected["Policies"][0]
+        got = self.iam.get_role_policy(RoleName=expected["RoleName"],
+                                       PolicyName=first["PolicyName"])["PolicyDocument"]
+        self.assertEqual(got, first["PolicyDocument"])
+
+        resource = self.cfn.describe_stack_resource(
+            StackName=name, LogicalResourceId="SageMakerDataScientistRole")["StackResourceDetail"]
+        self.assertEqual(resource["PhysicalResourceId"], expected["RoleName"])
+        self.assertEqual(resource["ResourceType"], "AWS::IAM::Role")
+        self.assertEqual(resource["ResourceStatus"], "CREATE_COMPLETE")
+        got = self.cfn.get_template(StackName=name)["TemplateBody"]
+        # botocore decodes a JSON TemplateBody.
+        self.assertEqual(json.loads(got) if isinstance(got, str) else got, json.loads(body))
+
+        # The role is made as the caller (no RoleARN): the audit shows the IAM calls.
+        self.cfn.delete_stack(StackName=name)
+        self.cfn.get_waiter("stack_delete_complete").wait(
+            StackName=stack_id, WaiterConfig={"Delay": 1, "MaxAttempts": 10})
+        self.assertFalse(self.role_exists(expected["RoleName"]))
+
+    def test_without_the_capability_it_is_refused(self):
+        name = unique("ds")
+        self.assertError(lambda: self.cfn.create_stack(StackName=name,
+                                                       TemplateBody=self.template()),
+                         "InsufficientCapabilitiesException", 400,
+                         message="Requires capabilities : [CAPABILITY_NAMED_IAM]")
+        self.assertError(lambda: self.cfn.create_stack(StackName=name, TemplateBody=self.template(),
+                                                       Capabilities=["CAPABILITY_IAM"]),
+                         "InsufficientCapabilitiesException", 400,
+                         message="Requires capabilities : [CAPABILITY_NAMED_IAM]")
+        # An unnamed role needs CAPABILITY_IAM only.
+        unnamed = json.dumps({"Resources": {"R": {"Type": "AWS::IAM::Role", "Properties": {
+            "AssumeRolePolicyDocument": SAGEMAKER_TRUST}}}})
+        self.assertError(lambda: self.cfn.create_stack(StackName=name, TemplateBody=unnamed),
+                         "InsufficientCapabilitiesException",
+                         message="Requires capabilities : [CAPABILITY_IAM]")
+        self.cfn.create_stack(StackName=name, TemplateBody=unnamed, Capabilities=["CAPABILITY_IAM"])
+        physical = self.cfn.describe_stack_resources(StackName=name)["StackResources"][0][
+            "PhysicalResourceId"]
+        self.assertRegex(physical, rf"^{name}-R-[A-Z0-9]{{12}}$")
+        self.assertTrue(self.role_exists(physical))
+
+    def test_the_cli_creates_and_waits(self):
+        name = unique("cli")
+        folder = tempfile.mkdtemp(prefix="rolewright-cfn-")
+        self.addCleanup(shutil.rmtree, folder, True)
+        path = os.path.join(folder, "role.json")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(role_template())
+        env = command_env(self.server)
+        out = run_command([aws_cli(), "cloudformation", "create-stack", "--stack-name", name,
+                           "--template-body", f"file://{path}", "--capabilities",
+                           "CAPABILITY_NAMED_IAM", "--output", "json"], env)
+        self.assertIn(f":stack/{name}/", json.loads(out.stdout)["StackId"])
+        run_command([aws_cli(), "cloudformation", "wait", "stack-create-complete", "--stack-name",
+                     name], env)
+        out = run_command([aws_cli(), "cloudformation", "describe-stacks", "--stack-name", name,
+                           "--output", "json"], env)
+        self.assertEqual(json.loads(out.stdout)["Stacks"][0]["StackStatus"], "CREATE_COMPLETE")
+        # TemplateURL as a file:// URL.
+        second = unique("url")
+        self.cfn.create_stack(StackName=second,
+                              TemplateURL=f"file://{self._copy(path, 'role2.json')}",
+                              Capabilities=["CAPABILITY_NAMED_IAM"])
+        self.assertEqual(self.cfn.describe_stacks(StackName=second)["Stacks"][0]["StackStatus"],
+                         "CREATE_COMPLETE")
+
+    @staticmethod
+    def _copy(path, new_name):
+        target = os.path.join(os.path.dirname(path), new_name)
+        with open(path, encoding="utf-8") as f:
+            body = json.loads(f.read())
+        body["Resources"]["Role"]["Properties"]["RoleName"] = unique("cfn-url")
+        with open(target, "w", encoding="utf-8") as f:
+            f.write(json.dumps(body))
+        return target
+
+
+class StackRoleTests(CloudFormationTestCase):
+    """RoleARN: the caller needs iam:PassRole on it, and it must trust CloudFormation; the stack's
+    resources are then made by the role's session, with the role's permissions only."""
+
+    def make_role(self, trust_doc, permissions):
+        name = unique("cfn-service")
+        self.iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust_doc))
+        self.iam.put_role_policy(RoleName=name, PolicyName="p",
+                                 PolicyDocument=json.dumps(permissions))
+        return f"arn:aws:iam::{ACCOUNT}:role/{name}"
+
+    def test_pass_role_is_required(self):
+        role = self.make_role(CFN_TRUST, policy(allow("iam:*")))
+        user, kid, secret = self.server.new_user(
+            policy_doc=policy(allow("cloudformation:*")))
+        cfn = self.server.client("cloudformation", kid, secret)
+        name = unique("pass")
+        self.assertError(lambda: cfn.create_stack(StackName=name, TemplateBody=role_template(),
+                                                  Capabilities=["CAPABILITY_NAMED_IAM"],
+                                                  RoleARN=role),
+                         "AccessDenied", 403,
+                         message=self.denied_message(user["Arn"], "iam:PassRole", role))
+
+    def test_a_role_that_does_not_trust_cloudformation_is_invalid(self):
+        role = self.make_role(SAGEMAKER_TRUST, policy(allow("iam:*")))
+        for arn in (role, f"arn:aws:iam::{ACCOUNT}:role/{unique('missing')}"):
+            self.assertError(lambda arn=arn: self.cfn.create_stack(
+                StackName=unique("trust"), TemplateBody=role_template(),
+                Capabilities=["CAPABILITY_NAMED_IAM"], RoleARN=arn),
+                "ValidationError", 400, message="Role ARN is invalid or cannot be assumed")
+
+    def test_resources_are_made_by_the_role_with_its_permissions(self):
+        allowed = self.make_role(CFN_TRUST, policy(allow("iam:*")))
+        name = unique("asrole")
+        role_name = unique("made-by-role")
+        self.cfn.create_stack(StackName=name, TemplateBody=role_template(role_name=role_name),
+                              Capabilities=["CAPABILITY_NAMED_IAM"], RoleARN=allowed)
+        stack = self.cfn.describe_stacks(StackName=name)["Stacks"][0]
+        self.assertEqual(stack["StackStatus"], "CREATE_COMPLETE")
+        self.assertEqual(stack["RoleARN"], allowed)
+        self.assertTrue(self.role_exists(role_name))
+
+        # A role without iam:CreateRole: the stack fails with IAM's AccessDenied text and rolls back.
+        weak = self.make_role(CFN_TRUST, policy(allow("iam:GetRole")))
+        weak_name = weak.rsplit("/", 1)[1]
+        name = unique("weak")
+        blocked = unique("blocked")
+        self.cfn.create_stack(StackName=name, TemplateBody=role_template(role_name=blocked),
+                              Capabilities=["CAPABILITY_NAMED_IAM"], RoleARN=weak)
+        stack = self.cfn.describe_stacks(StackName=name)["Stacks"][0]
+        self.assertEqual(stack["StackStatus"], "ROLLBACK_COMPLETE")
+        failed = [e for e in self.events(name) if e["ResourceStatus"] == "CREATE_FAILED"]
+        self.assertEqual(len(failed), 1)
+        self.assertEqual(failed[0]["LogicalResourceId"], "Role")
+        self.assertIn(
+            f"User: arn:aws:sts::{ACCOUNT}:assumed-role/{weak_name}/AWSCloudFormation is not "
+            f"authorized to perform: iam:CreateRole on resource: "
+            f"arn:aws:iam::{ACCOUNT}:role/{blocked}", failed[0]["ResourceStatusReason"])
+        self.assertIn("HandlerErrorCode: AccessDenied", failed[0]["ResourceStatusReason"])
+        self.assertFalse(self.role_exists(blocked))
+
+
+class FailureTests(CloudFormationTestCase):
+    """Template errors, unsupported types and failures halfway."""
+
+    def test_template_errors_are_validation_errors(self):
+        self.assertError(lambda: self.cfn.create_stack(StackName=unique("bad"),
+                                                       TemplateBody="Resources: [1, 2"),
+                         "ValidationError", 400, message_startswith="Template format error")
+        self.assertError(lambda: self.cfn.create_stack(StackName=unique("none")),
+                         "ValidationError", 400,
+                         message="Either Template URL or Template Body must be specified.")
+        params = json.dumps({"Parameters": {"Env": {"Type": "String"}}, "Resources": {
+            "R": {"Type": "AWS::IAM::Role", "Properties": {
+                "AssumeRolePolicyDocument": SAGEMAKER_TRUST}}}})
+        self.assertError(lambda: self.cfn.create_stack(StackName=unique("p"), TemplateBody=params,
+                                                       Capabilities=["CAPABILITY_IAM"]),
+                         "ValidationError", 400, message="Parameters: [Env] must have values")
+
+    def test_an_unsupported_type_is_refused_before_anything_is_created(self):
+        role_name = unique("never")
+        body = json.dumps({"Resources": {
+            "Role": {"Type": "AWS::IAM::Role", "Properties": {
+                "RoleName": role_name, "AssumeRolePolicyDocument": SAGEMAKER_TRUST}},
+            "Bucket": {"Type": "AWS::S3::Bucket"}}})
+        name = unique("unsupported")
+        e = self.assertError(lambda: self.cfn.create_stack(StackName=name, TemplateBody=body,
+                                                           Capabilities=["CAPABILITY_NAMED_IAM"]),
+                             "ValidationError", 400)
+        message = e.response["Error"]["Message"]
+        self.assertIn("AWS::S3::Bucket", message)
+        self.assertIn("Bucket", message.replace("AWS::S3::Bucket", ""))
+        self.assertFalse(self.role_exists(role_name))
+        self.assertError(lambda: self.cfn.describe_stacks(StackName=name), "ValidationError",
+                         message=f"Stack with id {name} does not exist")
+
+    def test_a_failure_halfway_rolls_back_in_reverse_order(self):
+        role_name = unique("half")
+        body = json.dumps({"Resources": {
+            "Role": {"Type": "AWS::IAM::Role", "Properties": {
+                "RoleName": role_name, "AssumeRolePolicyDocument": SAGEMAKER_TRUST}},
+            "Good": {"Type": "AWS::IAM::ManagedPolicy", "DependsOn": "Role", "Properties": {
+                "Roles": [{"Ref": "Role"}],
+                "PolicyDocument": policy(allow("s3:GetObject"))}},
+            "Bad": {"Type": "AWS::IAM::ManagedPolicy", "DependsOn": "Good", "Properties": {
+                "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                    {"Effect": "Allow", "Action": "s3:GetObject"}]}}}}})
+        name = unique("rollback")
+        self.cfn.create_stack(StackName=name, TemplateBody=body,
+                              Capabilities=["CAPABILITY_NAMED_IAM"])
+        stack = self.cfn.describe_stacks(StackName=name)["Stacks"][0]
+        self.assertEqual(stack["StackStatus"], "ROLLBACK_COMPLETE")
+        self.assertEqual(stack["StackStatusReason"],
+                         "The following resource(s) failed to create: [Bad]. "
+                         "Rollback requested by user.")
+        events = self.events(name)
+        self.assertEqual(statuses(events, "Role"), ["CREATE_IN_PROGRESS", "CREATE_COMPLETE",
+                                                    "DELETE_IN_PROGRESS", "DELETE_COMPLETE"])
+        self.assertEqual(statuses(events, "Bad"), ["CREATE_IN_PROGRESS", "CREATE_FAILED",
+                                                   "DELETE_COMPLETE"])
+        self.assertEqual(statuses(events, name), ["CREATE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS",
+                                                  "ROLLBACK_COMPLETE"])
+        failed = next(e for e in events if e["ResourceStatus"] == "CREATE_FAILED")
+        self.assertIn("(Service: Iam, Status Code: 400, Request ID: ", failed["ResourceStatusReason"])
+        self.assertIn("HandlerErrorCode: InvalidRequest", failed["ResourceStatusReason"])
+        self.assertIn("Resource handler returned message:", failed["ResourceStatusReason"])
+        # Reverse order: Good is deleted before Role.
+        order = [e["LogicalResourceId"] for e in reversed(events)
+                 if e["ResourceStatus"] == "DELETE_COMPLETE" and e["LogicalResourceId"] != "Bad"]
+        self.assertEqual(order, ["Good", "Role"])
+        self.assertFalse(self.role_exists(role_name))
+        names = [p["PolicyName"] for p in self.iam.list_policies(Scope="Local")["Policies"]]
+        self.assertFalse([n for n in names if n.startswith(f"{name}-Good-")])
+        # A rolled-back stack keeps its name until it is deleted.
+        self.assertError(lambda: self.cfn.create_stack(StackName=name, TemplateBody=body,
+                                                       Capabilities=["CAPABILITY_NAMED_IAM"]),
+                         "AlreadyExistsException", 400, message=f"Stack [{name}] already exists")
+        self.cfn.delete_stack(StackName=name)
+        self.assertEqual(self.cfn.describe_stacks(StackName=stack["StackId"])["Stacks"][0]
+                         ["StackStatus"], "DELETE_COMPLETE")
+
+
+class LifecycleTests(CloudFormationTestCase):
+    """Events, resources, outputs, exports, DeleteStack and DeletionPolicy Retain."""
+
+    def test_events_resources_outputs_exports_and_delete(self):
+        name = unique("life")
+        role_name = unique("life-role")
+        kept = unique("kept")
+        export = unique("RoleArnExport")
+        body = json.dumps({
+            "Description": "lifecycle",
+            "Parameters": {"Suffix": {"Type": "String", "Default": "x"}},
+            "Resources": {
+                "Role": {"Type": "AWS::IAM::Role", "Properties": {
+                    "RoleName": role_name, "AssumeRolePolicyDocument": SAGEMAKER_TRUST,
+                    "Tags": [{"Key": "team", "Value": "ml"}]}},
+                "Inline": {"Type": "AWS::IAM::Policy", "Properties": {
+                    "PolicyName": "inline", "Roles": [{"Ref": "Role"}],
+                    "PolicyDocument": policy(allow("s3:ListBucket"))}},
+                "Managed": {"Type": "AWS::IAM::ManagedPolicy", "Properties": {
+                    "Roles": [{"Ref": "Role"}],
+                    "PolicyDocument": policy(allow("s3:GetObject"))}},
+                "Profile": {"Type": "AWS::IAM::InstanceProfile", "Properties": {
+                    "Roles": [{"Ref": "Role"}]}},
+                "Kept": {"Type": "AWS::IAM::Role", "DeletionPolicy": "Retain", "Properties": {
+                    "RoleName": kept, "AssumeRolePolicyDocument": SAGEMAKER_TRUST}},
+            },
+            "Outputs": {
+                "RoleArn": {"Value": {"Fn::GetAtt": ["Role", "Arn"]},
+                            "Description": "the role",
+                            "Export": {"Name": export}},
+                "PolicyArn": {"Value": {"Ref": "Managed"}},
+                "Suffix": {"Value": {"Fn::Sub": "${AWS::StackName}-${Suffix}"}},
+            }})
+        stack_id = self.cfn.create_stack(StackName=name, TemplateBody=body,
+                                         Capabilities=["CAPABILITY_NAMED_IAM"],
+                                         Tags=[{"Key": "owner", "Value": "tests"}])["StackId"]
+        stack = self.cfn.describe_stacks(StackName=name)["Stacks"][0]
+        self.assertEqual(stack["StackStatus"], "CREATE_COMPLETE")
+        self.assertEqual(stack["Parameters"], [{"ParameterKey": "Suffix", "ParameterValue": "x"}])
+        self.assertEqual(stack["Tags"], [{"Key": "owner", "Value": "tests"}])
+        outputs = {o["OutputKey"]: o for o in stack["Outputs"]}
+        role_arn = f"arn:aws:iam::{ACCOUNT}:role/{role_name}"
+        self.assertEqual(outputs["RoleArn"]["OutputValue"], role_arn)
+        self.assertEqual(outputs["RoleArn"]["ExportName"], export)
+        self.assertEqual(outputs["RoleArn"]["Description"], "the role")
+        self.assertEqual(outputs["Suffix"]["OutputValue"], f"{name}-x")
+        policy_arn = outputs["PolicyArn"]["OutputValue"]
+        self.assertRegex(policy_arn, rf"^arn:aws:iam::{ACCOUNT}:policy/{name}-Managed-[A-Z0-9]{{12}}$")
+
+        exports = self.cfn.list_exports()["Exports"]
+        self.assertIn({"ExportingStackId": stack_id, "Name": export, "Value": role_arn}, exports)
+
+        attached = self.iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"]
+        self.assertEqual([a["PolicyArn"] for a in attached], [policy_arn])
+        self.assertEqual(self.iam.list_role_policies(RoleName=role_name)["PolicyNames"], ["inline"])
+        self.assertEqual(self.iam.list_role_tags(RoleName=role_name)["Tags"],
+                         [{"Key": "team", "Value": "ml"}])
+        profiles = self.iam.list_instance_profiles_for_role(RoleName=role_name)["InstanceProfiles"]
+        self.assertEqual(len(profiles), 1)
+
+        summaries = self.cfn.list_stack_resources(StackName=name)["StackResourceSummaries"]
+        self.assertEqual(sorted(s["LogicalResourceId"] for s in summaries),
+                         ["Inline", "Kept", "Managed", "Profile", "Role"])
+        self.assertTrue(all(s["ResourceStatus"] == "CREATE_COMPLETE" for s in summaries))
+        by_physical = self.cfn.describe_stack_resources(PhysicalResourceId=role_name)
+        self.assertEqual([r["LogicalResourceId"] for r in by_physical["StackResources"]], ["Role"])
+        self.assertError(lambda: self.cfn.describe_stack_resource(StackName=name,
+                                                                  LogicalResourceId="Nope"),
+                         "ValidationError", message=f"Resource Nope does not exist for stack {name}")
+
+        events = self.events(name)
+        self.assertEqual(events[0]["ResourceStatus"], "CREATE_COMPLETE")
+        self.assertEqual(events[0]["LogicalResourceId"], name)
+        self.assertEqual(events[0]["ResourceType"], "AWS::CloudFormation::Stack")
+        self.assertEqual(events[0]["PhysicalResourceId"], stack_id)
+        self.assertEqual(events[-1]["ResourceStatus"], "CREATE_IN_PROGRESS")
+        self.assertEqual(events[-1]["ResourceStatusReason"], "User Initiated")
+        times = [e["Timestamp"] for e in events]
+        self.assertEqual(times, sorted(times, reverse=True))
+        self.assertEqual(statuses(events, "Role"), ["CREATE_IN_PROGRESS", "CREATE_COMPLETE"])
+
+        listed = {s["StackId"]: s for s in self.cfn.list_stacks()["StackSummaries"]}
+        self.assertEqual(listed[stack_id]["StackStatus"], "CREATE_COMPLETE")
+        self.assertEqual(listed[stack_id]["TemplateDescription"], "lifecycle")
+
+        # Deletion: reverse order, the retained role stays, the stack is gone by name.
+        self.cfn.delete_stack(StackName=name)
+        self.assertFalse(self.role_exists(role_name))
+        self.assertTrue(self.role_exists(kept))
+        self.assertError(lambda: self.iam.get_policy(PolicyArn=policy_arn), "NoSuchEntity")
+        self.assertError(lambda: self.cfn.describe_stacks(StackName=name), "ValidationError", 400,
+                         message=f"Stack with id {name} does not exist")
+        gone = self.cfn.describe_stacks(StackName=stack_id)["Stacks"][0]
+        self.assertEqual(gone["StackStatus"], "DELETE_COMPLETE")
+        self.assertIn("DeletionTime", gone)
+        events = self.events(stack_id)
+        self.assertEqual(statuses(events, "Kept"), ["CREATE_IN_PROGRESS", "CREATE_COMPLETE",
+                                                    "DELETE_SKIPPED"])
+        self.assertEqual(statuses(events, name)[-2:], ["DELETE_IN_PROGRESS", "DELETE_COMPLETE"])
+        self.assertNotIn(export, [e["Name"] for e in self.cfn.list_exports()["Exports"]])
+        statuses_listed = {s["StackId"]: s["StackStatus"] for s in self.cfn.list_stacks(
+            StackStatusFilter=["DELETE_COMPLETE"])["StackSummaries"]}
+        self.assertEqual(statuses_listed[stack_id], "DELETE_COMPLETE")
+        # Deleting again, or a stack that never was, succeeds.
+        self.cfn.delete_stack(StackName=name)
+        self.cfn.delete_stack(StackName=unique("never"))
+
+    def test_an_export_name_is_unique_and_imports_resolve(self):
+        export = unique("Shared")
+        first = json.dumps({"Resources": {"R": {"Type": "AWS::IAM::Role", "Properties": {
+            "AssumeRolePolicyDocument": SAGEMAKER_TRUST}}},
+            "Outputs": {"Arn": {"Value": {"Fn::GetAtt": ["R", "Arn"]},
+                                "Export": {"Name": export}}}})
+        a = unique("exporter")
+        self.cfn.create_stack(StackName=a, TemplateBody=first, Capabilities=["CAPABILITY_IAM"])
+        b = unique("again")
+        self.assertError(lambda: self.cfn.create_stack(StackName=b, TemplateBody=first,
+                                                       Capabilities=["CAPABILITY_IAM"]),
+                         "ValidationError", 400,
+                         message=f"Export with name {export} is already exported by stack {a}")
+        importer = json.dumps({"Resources": {"P": {"Type": "AWS::IAM::ManagedPolicy", "Properties": {
+            "PolicyDocument": policy(allow("iam:PassRole", {"Fn::ImportValue": export}))}}},
+            "Outputs": {"Imported": {"Value": {"Fn::ImportValue": export}}}})
+        c = unique("importer")
+        self.cfn.create_stack(StackName=c, TemplateBody=importer, Capabilities=["CAPABILITY_IAM"])
+        stack = self.cfn.describe_stacks(StackName=c)["Stacks"][0]
+        self.assertEqual(stack["StackStatus"], "CREATE_COMPLETE")
+        self.assertRegex(stack["Outputs"][0]["OutputValue"], rf"^arn:aws:iam::{ACCOUNT}:role/{a}-R-")
+
+
+class TemplateOperationTests(CloudFormationTestCase):
+    """ValidateTemplate and GetTemplateSummary."""
+
+    BODY = json.dumps({
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": "summary",
+        "Parameters": {"Env": {"Type": "String", "Default": "dev", "AllowedValues": ["dev", "prod"],
+                               "Description": "where"},
+                       "Secret": {"Type": "String", "NoEcho": True}},
+        "Resources": {"R": {"Type": "AWS::IAM::Role", "Properties": {
+            "RoleName": "named", "AssumeRolePolicyDocument": SAGEMAKER_TRUST}}}})
+
+    def test_validate_template(self):
+        out = self.cfn.validate_template(TemplateBody=self.BODY)
+        self.assertEqual(out["Description"], "summary")
+        self.assertEqual(out["Capabilities"], ["CAPABILITY_NAMED_IAM"])
+        self.assertEqual(out["CapabilitiesReason"],
+                         "The following resource(s) require capabilities: [AWS::IAM::Role]")
+        params = {p["ParameterKey"]: p for p in out["Parameters"]}
+        self.assertEqual(params["Env"]["DefaultValue"], "dev")
+        self.assertEqual(params["Env"]["Description"], "where")
+        self.assertTrue(params["Secret"]["NoEcho"])
+        self.assertError(lambda: self.cfn.validate_template(TemplateBody="{"), "ValidationError",
+                         400, message_startswith="Template format error")
+
+    def test_get_template_summary(self):
+        out = self.cfn.get_template_summary(TemplateBody=self.BODY)
+        self.assertEqual(out["ResourceTypes"], ["AWS::IAM::Role"])
+        self.assertEqual(out["Version"], "2010-09-09")
+        env = next(p for p in out["Parameters"] if p["ParameterKey"] == "Env")
+        self.assertEqual(env["ParameterType"], "String")
+        self.assertEqual(env["ParameterConstraints"]["AllowedValues"], ["dev", "prod"])
+        name = unique("summary")
+        body = role_template()
+        self.cfn.create_stack(StackName=name, TemplateBody=body,
+                              Capabilities=["CAPABILITY_NAMED_IAM"])
+        by_stack = self.cfn.get_template_summary(StackName=name)
+        self.assertEqual(by_stack["ResourceTypes"], ["AWS::IAM::Role"])
+        self.assertError(lambda: self.cfn.get_template_summary(StackName=unique("none")),
+                         "ValidationError")
+
+
+class RestartTests(E2ETestCase):
+    """Stacks are durable: a restarted server describes them as they were."""
+
+    def test_stacks_survive_a_restart(self):
+        cfn = self.server.admin("cloudformation")
+        name = unique("durable")
+        stack_id = cfn.create_stack(StackName=name, TemplateBody=role_template(),
+                                    Capabilities=["CAPABILITY_NAMED_IAM"])["StackId"]
+        before = cfn.describe_stack_events(StackName=name)["StackEvents"]
+        self.server.stop_and_check()
+        self.server.start()
+        cfn = self.server.admin("cloudformation")
+        stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
+        self.assertEqual(stack["StackId"], stack_id)
+        self.assertEqual(stack["StackStatus"], "CREATE_COMPLETE")
+        self.assertEqual(cfn.describe_stack_events(StackName=name)["StackEvents"], before)
+        cfn.delete_stack(StackName=name)
+        self.assertEqual(cfn.describe_stacks(StackName=stack_id)["Stacks"][0]["StackStatus"],
+                         "DELETE_COMPLETE")
