@@ -186,7 +186,7 @@ class StackRoleTests(CloudFormationTestCase):
             self.assertError(lambda arn=arn: self.cfn.create_stack(
                 StackName=unique("trust"), TemplateBody=role_template(),
                 Capabilities=["CAPABILITY_NAMED_IAM"], RoleARN=arn),
-                "ValidationError", 400, message="Role ARN is invalid or cannot be assumed")
+                "ValidationError", 400, message=f"Role {arn} is invalid or cannot be assumed")
 
     def test_resources_are_made_by_the_role_with_its_permissions(self):
         allowed = self.make_role(CFN_TRUST, policy(allow("iam:*")))
@@ -273,10 +273,11 @@ class FailureTests(CloudFormationTestCase):
                          "The following resource(s) failed to create: [Bad]. "
                          "Rollback requested by user.")
         events = self.events(name)
-        self.assertEqual(statuses(events, "Role"), ["CREATE_IN_PROGRESS", "CREATE_COMPLETE",
-                                                    "DELETE_IN_PROGRESS", "DELETE_COMPLETE"])
-        self.assertEqual(statuses(events, "Bad"), ["CREATE_IN_PROGRESS", "CREATE_FAILED",
-                                                   "DELETE_COMPLETE"])
+        self.assertEqual(statuses(events, "Role"), ["CREATE_IN_PROGRESS", "CREATE_IN_PROGRESS",
+                                                    "CREATE_COMPLETE", "DELETE_IN_PROGRESS",
+                                                    "DELETE_COMPLETE"])
+        self.assertEqual(statuses(events, "Bad"), ["CREATE_IN_PROGRESS", "CREATE_IN_PROGRESS",
+                                                   "CREATE_FAILED", "DELETE_COMPLETE"])
         self.assertEqual(statuses(events, name), ["CREATE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS",
                                                   "ROLLBACK_COMPLETE"])
         failed = next(e for e in events if e["ResourceStatus"] == "CREATE_FAILED")
@@ -378,7 +379,14 @@ class LifecycleTests(CloudFormationTestCase):
         self.assertEqual(events[-1]["ResourceStatusReason"], "User Initiated")
         times = [e["Timestamp"] for e in events]
         self.assertEqual(times, sorted(times, reverse=True))
-        self.assertEqual(statuses(events, "Role"), ["CREATE_IN_PROGRESS", "CREATE_COMPLETE"])
+        self.assertEqual(statuses(events, "Role"), ["CREATE_IN_PROGRESS", "CREATE_IN_PROGRESS",
+                                                    "CREATE_COMPLETE"])
+        initiated = [e for e in reversed(events)
+                     if e["LogicalResourceId"] == "Role" and e["ResourceStatus"] ==
+                     "CREATE_IN_PROGRESS"]
+        self.assertEqual([e.get("ResourceStatusReason") for e in initiated],
+                         [None, "Resource creation Initiated"])
+        self.assertEqual(len({e["EventId"] for e in events}), len(events), "event ids are unique")
 
         listed = {s["StackId"]: s for s in self.cfn.list_stacks()["StackSummaries"]}
         self.assertEqual(listed[stack_id]["StackStatus"], "CREATE_COMPLETE")
@@ -395,8 +403,8 @@ class LifecycleTests(CloudFormationTestCase):
         self.assertEqual(gone["StackStatus"], "DELETE_COMPLETE")
         self.assertIn("DeletionTime", gone)
         events = self.events(stack_id)
-        self.assertEqual(statuses(events, "Kept"), ["CREATE_IN_PROGRESS", "CREATE_COMPLETE",
-                                                    "DELETE_SKIPPED"])
+        self.assertEqual(statuses(events, "Kept"), ["CREATE_IN_PROGRESS", "CREATE_IN_PROGRESS",
+                                                    "CREATE_COMPLETE", "DELETE_SKIPPED"])
         self.assertEqual(statuses(events, name)[-2:], ["DELETE_IN_PROGRESS", "DELETE_COMPLETE"])
         self.assertNotIn(export, [e["Name"] for e in self.cfn.list_exports()["Exports"]])
         statuses_listed = {s["StackId"]: s["StackStatus"] for s in self.cfn.list_stacks(

@@ -122,7 +122,14 @@ pub async fn create(
             }
         };
         let shown = serde_json::Value::Object(props.clone()).to_string();
-        stack.resource_event(index, "CREATE_IN_PROGRESS", None, now, Some(shown));
+        stack.resource_event(index, "CREATE_IN_PROGRESS", None, now, Some(shown.clone()));
+        stack.resource_event(
+            index,
+            "CREATE_IN_PROGRESS",
+            Some("Resource creation Initiated".into()),
+            now_ms(),
+            Some(shown),
+        );
         let naming = Naming {
             stack_name: &stack.name,
             logical_id: &planned.logical_id,

@@ -180,7 +180,7 @@ fn principal<'a>(cx: &Cx<'a>, caller: Caller) -> Principal<'a> {
 /// Checks a `RoleARN`: the caller may pass it to CloudFormation, and it trusts CloudFormation;
 /// gives the session the stack acts as.
 fn stack_role_session(cx: &mut Cx<'_>, role_arn: &str) -> Result<Caller, ApiError> {
-    let invalid = || validation("Role ARN is invalid or cannot be assumed");
+    let invalid = || validation(format!("Role {role_arn} is invalid or cannot be assumed"));
     let state = cx.app.store.read();
     match cx.authorize_pass_role(&state, role_arn, SERVICE_PRINCIPAL) {
         Ok(()) => {}

@@ -116,6 +116,7 @@ impl Stack {
 
     /// Records a status change of the stack itself.
     pub fn stack_event(&mut self, status: &str, reason: Option<String>, time_ms: i64) {
+        let time_ms = self.next_time(time_ms);
         self.status = status.to_string();
         self.status_reason.clone_from(&reason);
         let event = StackEvent {
@@ -140,6 +141,7 @@ impl Stack {
         time_ms: i64,
         properties: Option<String>,
     ) {
+        let time_ms = self.next_time(time_ms);
         let Some(resource) = self.resources.get_mut(index) else {
             return;
         };
@@ -157,6 +159,14 @@ impl Stack {
             properties,
         };
         self.events.push(event);
+    }
+
+    /// `time_ms`, or just after the last event: events are strictly ordered in time, so that
+    /// newest-first is one order and event ids (which carry the time) are unique.
+    fn next_time(&self, time_ms: i64) -> i64 {
+        self.events
+            .last()
+            .map_or(time_ms, |e| time_ms.max(e.time_ms + 1))
     }
 
     /// The stack's exports, live stacks only.
