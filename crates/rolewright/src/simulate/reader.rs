@@ -802,29 +802,47 @@ pub struct KnownObjects {
     root: Option<Link>,
 }
 
-/// Where a walk goes next.
-#[derive(Debug, Clone, Copy)]
-enum Link {
-    Branch(u32),
-    /// An index into `texts`.
-    Text(u32),
+/// Where a walk goes next: a branch, or (with [`Link::TEXT`] set) an index into `texts`. One
+/// word, so that a walk is a short chain of loads without a `match`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Link(u32);
+
+impl Link {
+    const TEXT: u32 = 1 << 31;
+
+    fn text(index: u32) -> Option<Link> {
+        (index < Link::TEXT).then_some(Link(index | Link::TEXT))
+    }
+
+    fn branch(index: u32) -> Option<Link> {
+        (index < Link::TEXT).then_some(Link(index))
+    }
+
+    fn to_text(self) -> Option<usize> {
+        (self.0 & Link::TEXT != 0).then_some((self.0 & !Link::TEXT) as usize)
+    }
+
+    fn to_branch(self) -> Option<usize> {
+        (self.0 & Link::TEXT == 0).then_some(self.0 as usize)
+    }
 }
 
 /// Texts whose byte `at` has the bit `mask` go to `next[1]`, the others to `next[0]`.
 #[derive(Debug)]
 struct Branch {
-    at: usize,
+    at: u32,
     mask: u8,
     next: [Link; 2],
 }
 
 impl Branch {
     fn side(&self, text: &[u8]) -> usize {
-        usize::from(text.get(self.at).is_some_and(|&b| b & self.mask != 0))
+        let byte = text.get(self.at as usize).copied().unwrap_or(0);
+        usize::from(byte & self.mask != 0)
     }
 
     /// Whether this branch tests a bit before `(at, mask)` in the order walks test them.
-    fn is_before(&self, at: usize, mask: u8) -> bool {
+    fn is_before(&self, at: u32, mask: u8) -> bool {
         self.at < at || (self.at == at && self.mask > mask)
     }
 }
@@ -833,7 +851,7 @@ impl KnownObjects {
     /// Records a checked object's text with its id.
     pub fn insert(&mut self, text: &str, id: u32) {
         let text = text.as_bytes();
-        let Ok(index) = u32::try_from(self.texts.len()) else {
+        let Some(leaf) = u32::try_from(self.texts.len()).ok().and_then(Link::text) else {
             return;
         };
         if text.len() < 2 || text.last() != Some(&b'}') {
@@ -841,7 +859,7 @@ impl KnownObjects {
         }
         let Some(closest) = self.closest(text) else {
             self.push(text, id);
-            self.root = Some(Link::Text(index));
+            self.root = Some(leaf);
             return;
         };
         // The first bit at which the new text and the closest known one differ; a text equal to
@@ -849,38 +867,35 @@ impl KnownObjects {
         let Some((at, mask)) = self.text(closest).and_then(|(known, _)| {
             let at = text.iter().zip(known.iter()).position(|(a, b)| a != b)?;
             let diff = text.get(at)? ^ known.get(at)?;
-            Some((at, 0x80u8 >> diff.leading_zeros()))
+            Some((u32::try_from(at).ok()?, 0x80u8 >> diff.leading_zeros()))
         }) else {
             return;
         };
-        let Ok(branch) = u32::try_from(self.branches.len()) else {
+        let Some(new) = u32::try_from(self.branches.len())
+            .ok()
+            .and_then(Link::branch)
+        else {
             return;
         };
         // The new branch goes where the walk for the new text meets a later bit, or a text.
         let mut parent: Option<(usize, usize)> = None;
-        let mut link = self.root;
-        while let Some(Link::Branch(b)) = link {
-            let Some(node) = self
-                .branches
-                .get(b as usize)
-                .filter(|n| n.is_before(at, mask))
-            else {
+        let Some(mut link) = self.root else {
+            return;
+        };
+        while let Some(b) = link.to_branch() {
+            let Some(node) = self.branches.get(b).filter(|n| n.is_before(at, mask)) else {
                 break;
             };
             let side = node.side(text);
-            parent = Some((b as usize, side));
-            link = Some(node.next[side]);
+            parent = Some((b, side));
+            link = node.next[side];
         }
-        let Some(old) = link else {
-            return;
-        };
-        let mut next = [old, Link::Text(index)];
-        if text.get(at).is_some_and(|&b| b & mask == 0) {
+        let mut next = [link, leaf];
+        if text.get(at as usize).is_some_and(|&b| b & mask == 0) {
             next.swap(0, 1);
         }
         self.push(text, id);
         self.branches.push(Branch { at, mask, next });
-        let new = Link::Branch(branch);
         match parent {
             Some((b, side)) => {
                 if let Some(node) = self.branches.get_mut(b) {
@@ -915,15 +930,10 @@ impl KnownObjects {
     /// The index of the text that a walk for `text` reaches.
     fn closest(&self, text: &[u8]) -> Option<usize> {
         let mut link = self.root?;
-        loop {
-            match link {
-                Link::Text(i) => return Some(i as usize),
-                Link::Branch(b) => {
-                    let node = self.branches.get(b as usize)?;
-                    link = node.next[node.side(text)];
-                }
-            }
+        while let Some(node) = link.to_branch().and_then(|b| self.branches.get(b)) {
+            link = node.next[node.side(text)];
         }
+        link.to_text()
     }
 }
 
