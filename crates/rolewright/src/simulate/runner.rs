@@ -18,7 +18,7 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError, mpsc};
 
 use rolewright_iam::case::{CaseResult, EngineCase, parse_cases, rcp_full_aws_access};
 use rolewright_iam::{
-    ActionCatalog, CompiledPolicy, Decision, PolicySet, PolicyType, parse_policy,
+    ActionCatalog, CompiledPolicy, Decision, Outcome, PolicySet, PolicyType, parse_policy,
 };
 use serde_json::value::RawValue;
 
@@ -106,7 +106,7 @@ impl Runner {
     pub fn run_file(&mut self, path: &Path, out: &mut impl Write) -> Result<(), Gone> {
         let shown = path.display().to_string();
         let job = Job {
-            shown_json: json_string(&shown),
+            line_start: format!("{{\"file\":{},\"name\":", json_string(&shown)),
             shown,
             format: self.format,
             catalog: self.catalog,
@@ -613,8 +613,9 @@ fn line_at(text: &str, start: usize) -> (&str, usize) {
 /// What every case of one file shares.
 struct Job {
     shown: String,
-    /// `shown` as a JSON string.
-    shown_json: String,
+    /// How each JSON line of the file starts: `{"file":` and `shown` as a JSON string, then
+    /// `,"name":`.
+    line_start: String,
     format: Format,
     catalog: Option<Catalog>,
 }
@@ -1049,9 +1050,7 @@ fn write_decided(view: &CaseView<'_>, decision: &Decision, job: &Job, part: &mut
         }
         Format::Json => {
             let out = &mut part.out;
-            out.extend_from_slice(b"{\"file\":");
-            out.extend_from_slice(job.shown_json.as_bytes());
-            out.extend_from_slice(b",\"name\":");
+            out.extend_from_slice(job.line_start.as_bytes());
             match &view.name {
                 // The fast reader borrows only strings without escapes, quotes or control
                 // characters: written as they are, they are what serde_json writes.
@@ -1062,9 +1061,7 @@ fn write_decided(view: &CaseView<'_>, decision: &Decision, job: &Job, part: &mut
                 }
                 Cow::Owned(name) => write_json_string(out, name),
             }
-            out.extend_from_slice(b",\"decision\":\"");
-            out.extend_from_slice(decision.outcome.as_str().as_bytes());
-            out.extend_from_slice(b"\",\"blockedBy\":[");
+            out.extend_from_slice(decision_json(decision.outcome));
             for (i, code) in blocked_by.iter().enumerate() {
                 if i > 0 {
                     out.push(b',');
@@ -1077,6 +1074,15 @@ fn write_decided(view: &CaseView<'_>, decision: &Decision, job: &Job, part: &mut
                 None => b"],\"pass\":null}\n",
             });
         }
+    }
+}
+
+/// `,"decision":"…","blockedBy":[` for an outcome, in one piece.
+fn decision_json(outcome: Outcome) -> &'static [u8] {
+    match outcome {
+        Outcome::Allowed => b",\"decision\":\"Allowed\",\"blockedBy\":[",
+        Outcome::ImplicitlyDenied => b",\"decision\":\"ImplicitlyDenied\",\"blockedBy\":[",
+        Outcome::ExplicitlyDenied => b",\"decision\":\"ExplicitlyDenied\",\"blockedBy\":[",
     }
 }
 
