@@ -92,7 +92,8 @@ CLOUDFORMATION_FILE = "cloudformation/mod.rs"  # `operation_table!`, the OPERATI
 CLOUDFORMATION_OPERATIONS = [
     "CreateStack", "DescribeStacks", "DescribeStackEvents", "DescribeStackResources",
     "DescribeStackResource", "ListStackResources", "ListStacks", "GetTemplate", "DeleteStack",
-    "ValidateTemplate", "GetTemplateSummary", "ListExports",
+    "ValidateTemplate", "GetTemplateSummary", "ListExports", "UpdateStack", "CreateChangeSet",
+    "DescribeChangeSet", "ExecuteChangeSet", "DeleteChangeSet", "ListChangeSets",
 ]
 SERVED = {
     "iam": (IAM_FILE, IAM_OPERATIONS),
@@ -880,6 +881,22 @@ class CloudFormationParseTests(ParseTestCase):
         c("GetTemplate", StackName=name)
         c("GetTemplateSummary", StackName=name)
         c("ListExports")
+        changed = good.replace('"Action": "s3:GetObject"', '"Action": "s3:ListBucket"')
+        c("UpdateStack", StackName=name, TemplateBody=changed,
+          Capabilities=["CAPABILITY_NAMED_IAM"])
+        change_set = c("CreateChangeSet", StackName=name, ChangeSetName="parse",
+                       TemplateBody=good.replace(
+                           '"Action": "s3:GetObject"', '"Action": "s3:PutObject"'),
+                       Capabilities=["CAPABILITY_NAMED_IAM"], Description="parse",
+                       Tags=[{"Key": "team", "Value": "ml"}]).get("Id")
+        c("DescribeChangeSet", ChangeSetName=change_set)
+        c("ListChangeSets", StackName=name)
+        c("ExecuteChangeSet", ChangeSetName=change_set)
+        other = c("CreateChangeSet", StackName=name, ChangeSetName="unchanged",
+                  UsePreviousTemplate=True, Capabilities=["CAPABILITY_NAMED_IAM"],
+                  Parameters=[{"ParameterKey": "Env", "UsePreviousValue": True}]).get("Id")
+        c("DescribeChangeSet", ChangeSetName=other)
+        c("DeleteChangeSet", ChangeSetName=other)
         failed = unique("parse-failed")
         c("CreateStack", StackName=failed, TemplateBody=failing,
           Capabilities=["CAPABILITY_NAMED_IAM"])

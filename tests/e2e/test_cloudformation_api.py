@@ -437,6 +437,182 @@ class LifecycleTests(CloudFormationTestCase):
         self.assertRegex(stack["Outputs"][0]["OutputValue"], rf"^arn:aws:iam::{ACCOUNT}:role/{a}-R-")
 
 
+class UpdateTests(CloudFormationTestCase):
+    """UpdateStack and change sets: in-place updates, replacements, removals in the cleanup, a
+    failed update rolled back, and the change set lifecycle."""
+
+    def base(self, role_name, description="first", policies=None, extra=None, document=None):
+        resources = {
+            "Role": {"Type": "AWS::IAM::Role", "Properties": {
+                "RoleName": role_name, "Description": description,
+                "AssumeRolePolicyDocument": SAGEMAKER_TRUST,
+                "Policies": policies or []}},
+            "Managed": {"Type": "AWS::IAM::ManagedPolicy", "Properties": {
+                "Roles": [{"Ref": "Role"}],
+                "PolicyDocument": document or policy(allow("s3:GetObject"))}},
+        }
+        resources.update(extra or {})
+        return json.dumps({"Parameters": {"Env": {"Type": "String", "Default": "dev"}},
+                           "Resources": resources,
+                           "Outputs": {"Env": {"Value": {"Ref": "Env"}}}})
+
+    def test_update_stack_in_place_adds_and_removes(self):
+        role_name = unique("upd")
+        name = unique("update")
+        inline = {"Type": "AWS::IAM::Policy", "Properties": {
+            "PolicyName": "extra", "Roles": [{"Ref": "Role"}],
+            "PolicyDocument": policy(allow("s3:ListBucket"))}}
+        self.cfn.create_stack(StackName=name, Capabilities=["CAPABILITY_NAMED_IAM"],
+                              TemplateBody=self.base(role_name, extra={"Extra": inline}))
+        policy_arn = self.cfn.describe_stack_resource(
+            StackName=name, LogicalResourceId="Managed")["StackResourceDetail"]["PhysicalResourceId"]
+        self.assertEqual(self.iam.list_role_policies(RoleName=role_name)["PolicyNames"], ["extra"])
+        self.assertError(lambda: self.cfn.update_stack(
+            StackName=name, Capabilities=["CAPABILITY_NAMED_IAM"],
+            TemplateBody=self.base(role_name, extra={"Extra": inline})),
+            "ValidationError", 400, message="No updates are to be performed.")
+
+        new_doc = policy(allow(["s3:GetObject", "s3:PutObject"]))
+        updated = self.base(role_name, description="second", document=new_doc, policies=[
+            {"PolicyName": "own", "PolicyDocument": policy(allow("sagemaker:ListApps"))}],
+            extra={"Profile": {"Type": "AWS::IAM::InstanceProfile",
+                               "Properties": {"Roles": [{"Ref": "Role"}]}}})
+        self.cfn.update_stack(StackName=name, TemplateBody=updated,
+                              Capabilities=["CAPABILITY_NAMED_IAM"],
+                              Parameters=[{"ParameterKey": "Env", "ParameterValue": "prod"}])
+        stack = self.cfn.describe_stacks(StackName=name)["Stacks"][0]
+        self.assertEqual(stack["StackStatus"], "UPDATE_COMPLETE")
+        self.assertIn("LastUpdatedTime", stack)
+        self.assertEqual(stack["Outputs"][0]["OutputValue"], "prod")
+        role = self.iam.get_role(RoleName=role_name)["Role"]
+        self.assertEqual(role["Description"], "second")
+        self.assertEqual(self.iam.list_role_policies(RoleName=role_name)["PolicyNames"], ["own"])
+        got = self.iam.get_policy(PolicyArn=policy_arn)["Policy"]
+        self.assertEqual(got["DefaultVersionId"], "v2")
+        self.assertEqual(self.iam.get_policy_version(PolicyArn=policy_arn, VersionId="v2")[
+            "PolicyVersion"]["Document"], new_doc)
+        self.assertEqual(len(self.iam.list_instance_profiles_for_role(RoleName=role_name)[
+            "InstanceProfiles"]), 1)
+        logical = sorted(r["LogicalResourceId"] for r in self.cfn.list_stack_resources(
+            StackName=name)["StackResourceSummaries"])
+        self.assertEqual(logical, ["Managed", "Profile", "Role"])
+        events = self.events(name)
+        self.assertEqual(statuses(events, name)[-3:], [
+            "UPDATE_IN_PROGRESS", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "UPDATE_COMPLETE"])
+        self.assertEqual(statuses(events, "Extra")[-2:], ["DELETE_IN_PROGRESS", "DELETE_COMPLETE"])
+        self.assertEqual(statuses(events, "Role")[-2:], ["UPDATE_IN_PROGRESS", "UPDATE_COMPLETE"])
+
+        # UsePreviousTemplate and UsePreviousValue.
+        self.assertError(lambda: self.cfn.update_stack(
+            StackName=name, UsePreviousTemplate=True, Capabilities=["CAPABILITY_NAMED_IAM"],
+            Parameters=[{"ParameterKey": "Env", "UsePreviousValue": True}]),
+            "ValidationError", message="No updates are to be performed.")
+        self.cfn.update_stack(StackName=name, UsePreviousTemplate=True,
+                              Capabilities=["CAPABILITY_NAMED_IAM"],
+                              Parameters=[{"ParameterKey": "Env", "ParameterValue": "test"}])
+        self.assertEqual(self.cfn.describe_stacks(StackName=name)["Stacks"][0]["Outputs"][0][
+            "OutputValue"], "test")
+        self.assertError(lambda: self.cfn.update_stack(
+            StackName=unique("nope"), UsePreviousTemplate=True), "ValidationError")
+
+    def test_a_failed_update_rolls_back_to_the_stack_as_it_was(self):
+        role_name = unique("upd-fail")
+        name = unique("update-fail")
+        self.cfn.create_stack(StackName=name, Capabilities=["CAPABILITY_NAMED_IAM"],
+                              TemplateBody=self.base(role_name))
+        bad = {"Type": "AWS::IAM::ManagedPolicy", "DependsOn": "Role", "Properties": {
+            "PolicyDocument": {"Version": "2012-10-17",
+                               "Statement": [{"Effect": "Allow", "Action": "s3:*"}]}}}
+        added = unique("added")
+        self.cfn.update_stack(StackName=name, Capabilities=["CAPABILITY_NAMED_IAM"],
+                              TemplateBody=self.base(role_name, description="changed", extra={
+                                  "Added": {"Type": "AWS::IAM::Role", "Properties": {
+                                      "RoleName": added,
+                                      "AssumeRolePolicyDocument": SAGEMAKER_TRUST}},
+                                  "Bad": dict(bad, DependsOn="Added")}))
+        stack = self.cfn.describe_stacks(StackName=name)["Stacks"][0]
+        self.assertEqual(stack["StackStatus"], "UPDATE_ROLLBACK_COMPLETE")
+        self.assertEqual(self.iam.get_role(RoleName=role_name)["Role"]["Description"], "first")
+        self.assertFalse(self.role_exists(added))
+        events = self.events(name)
+        self.assertEqual(statuses(events, name)[-4:], [
+            "UPDATE_IN_PROGRESS", "UPDATE_ROLLBACK_IN_PROGRESS",
+            "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE"])
+        self.assertEqual(sorted(r["LogicalResourceId"] for r in self.cfn.list_stack_resources(
+            StackName=name)["StackResourceSummaries"]), ["Managed", "Role"])
+        # The stack can be updated again after the rollback.
+        self.cfn.update_stack(StackName=name, Capabilities=["CAPABILITY_NAMED_IAM"],
+                              TemplateBody=self.base(role_name, description="third"))
+        self.assertEqual(self.iam.get_role(RoleName=role_name)["Role"]["Description"], "third")
+
+    def test_change_sets(self):
+        role_name = unique("cs")
+        name = unique("changes")
+        body = self.base(role_name)
+        self.assertError(lambda: self.cfn.create_change_set(
+            StackName=name, ChangeSetName="first", ChangeSetType="CREATE", TemplateBody=body),
+            "InsufficientCapabilitiesException",
+            message="Requires capabilities : [CAPABILITY_NAMED_IAM]")
+        created = self.cfn.create_change_set(StackName=name, ChangeSetName="first",
+                                             ChangeSetType="CREATE", TemplateBody=body,
+                                             Capabilities=["CAPABILITY_NAMED_IAM"])
+        self.assertRegex(created["Id"], rf"^arn:aws:cloudformation:{REGION}:{ACCOUNT}:changeSet/"
+                                        r"first/[0-9a-f-]{36}$")
+        self.assertEqual(self.cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"],
+                         "REVIEW_IN_PROGRESS")
+        self.assertFalse(self.role_exists(role_name))
+        self.cfn.get_waiter("change_set_create_complete").wait(
+            ChangeSetName="first", StackName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 5})
+        described = self.cfn.describe_change_set(ChangeSetName=created["Id"])
+        self.assertEqual((described["Status"], described["ExecutionStatus"],
+                          described["StackId"]),
+                         ("CREATE_COMPLETE", "AVAILABLE", created["StackId"]))
+        self.assertEqual(sorted((c["ResourceChange"]["Action"],
+                                 c["ResourceChange"]["LogicalResourceId"])
+                                for c in described["Changes"]),
+                         [("Add", "Managed"), ("Add", "Role")])
+        listed = self.cfn.list_change_sets(StackName=name)["Summaries"]
+        self.assertEqual([(s["ChangeSetName"], s["Status"]) for s in listed],
+                         [("first", "CREATE_COMPLETE")])
+        self.cfn.execute_change_set(ChangeSetName="first", StackName=name)
+        self.assertEqual(self.cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"],
+                         "CREATE_COMPLETE")
+        self.assertTrue(self.role_exists(role_name))
+        self.assertEqual(self.cfn.describe_change_set(ChangeSetName=created["Id"])[
+            "ExecutionStatus"], "EXECUTE_COMPLETE")
+        self.assertError(lambda: self.cfn.execute_change_set(ChangeSetName=created["Id"]),
+                         "InvalidChangeSetStatus")
+
+        # An update with nothing to change fails, with the text the CLI's deploy looks for.
+        same = self.cfn.create_change_set(StackName=name, ChangeSetName="same",
+                                          TemplateBody=body, Capabilities=["CAPABILITY_NAMED_IAM"])
+        described = self.cfn.describe_change_set(ChangeSetName=same["Id"])
+        self.assertEqual((described["Status"], described["ExecutionStatus"],
+                          described["StatusReason"]),
+                         ("FAILED", "UNAVAILABLE",
+                          "The submitted information didn't contain changes. Submit different "
+                          "information to create a change set."))
+        changed = self.cfn.create_change_set(
+            StackName=name, ChangeSetName="changed", Capabilities=["CAPABILITY_NAMED_IAM"],
+            TemplateBody=self.base(role_name, description="second"))
+        [change] = self.cfn.describe_change_set(ChangeSetName="changed",
+                                                StackName=name)["Changes"]
+        self.assertEqual({k: change["ResourceChange"].get(k) for k in (
+            "Action", "LogicalResourceId", "PhysicalResourceId", "Replacement")},
+            {"Action": "Modify", "LogicalResourceId": "Role", "PhysicalResourceId": role_name,
+             "Replacement": "False"})
+        self.cfn.delete_change_set(ChangeSetName="same", StackName=name)
+        self.assertError(lambda: self.cfn.describe_change_set(ChangeSetName=same["Id"]),
+                         "ChangeSetNotFound", 404, message=f"ChangeSet [{same['Id']}] does not exist")
+        self.cfn.execute_change_set(ChangeSetName=changed["Id"])
+        self.assertEqual(self.cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"],
+                         "UPDATE_COMPLETE")
+        self.assertEqual(self.iam.get_role(RoleName=role_name)["Role"]["Description"], "second")
+        self.assertError(lambda: self.cfn.create_change_set(
+            StackName=unique("absent"), ChangeSetName="u", TemplateBody=body,
+            Capabilities=["CAPABILITY_NAMED_IAM"]), "ValidationError")
+
+
 class TemplateOperationTests(CloudFormationTestCase):
     """ValidateTemplate and GetTemplateSummary."""
 

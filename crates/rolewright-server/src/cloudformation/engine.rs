@@ -4,10 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use rolewright_cfn::{CreatedResources, Plan};
+use rolewright_cfn::{ChangeAction, CreatedResources, Plan, ResourceChange};
 
 use super::providers::{self, Naming, Principal};
-use super::stack::{Stack, StackOutput};
+use super::stack::{Stack, StackOutput, StackResource};
 use crate::error::ApiError;
 use crate::model::{Change, kind};
 use crate::server::{Cx, now_ms};
@@ -276,4 +276,313 @@ pub async fn delete_resources(
         }
     }
     ok
+}
+
+/// How to undo one step of an update.
+enum Undo {
+    /// A resource was created (at this index).
+    Created(usize),
+    /// A resource was updated in place: its properties and attributes before.
+    Updated(
+        usize,
+        serde_json::Map<String, serde_json::Value>,
+        BTreeMap<String, serde_json::Value>,
+    ),
+    /// A resource was replaced: the new one is at the index, the old one is kept here.
+    Replaced(usize, Box<StackResource>),
+}
+
+/// What an update leaves to its cleanup: the resource entries to delete once it succeeded.
+struct Cleanup(Vec<usize>);
+
+/// Updates the stack to `plan` as `changes` say: creates, updates in place and replaces in
+/// plan order, then deletes what the plan no longer has (and the replaced resources) in the
+/// cleanup. A failure rolls back to the stack as it was. The stack ends `UPDATE_COMPLETE` or
+/// `UPDATE_ROLLBACK_COMPLETE`.
+pub async fn update(
+    cx: &mut Cx<'_>,
+    principal: &Principal<'_>,
+    stack: &mut Stack,
+    plan: &Plan,
+    changes: &[ResourceChange],
+    next: NextVersion,
+) -> Result<(), ApiError> {
+    stack.stack_event(
+        "UPDATE_IN_PROGRESS",
+        Some("User Initiated".into()),
+        now_ms(),
+    );
+    save(cx, stack).await?;
+    let mut created = CreatedResources::new();
+    for r in &stack.resources {
+        if let Some(id) = &r.physical_id {
+            created.insert(&r.logical_id, id, r.attributes.clone());
+        }
+    }
+    let mut undo: Vec<Undo> = Vec::new();
+    let mut cleanup = Cleanup(Vec::new());
+    let mut failure: Option<String> = None;
+    for change in changes {
+        let index = stack
+            .resources
+            .iter()
+            .position(|r| r.logical_id == change.logical_id);
+        match change.action {
+            ChangeAction::Unchanged => {}
+            ChangeAction::Delete => {
+                if let Some(index) = index {
+                    cleanup.0.push(index);
+                }
+            }
+            ChangeAction::Create | ChangeAction::Replace => {
+                let Some(planned) = plan.resource(&change.logical_id) else {
+                    continue;
+                };
+                let now = now_ms();
+                let props = match plan.resolve(&planned.logical_id, &created) {
+                    Ok(props) => props,
+                    Err(e) => {
+                        failure = Some(format!("{}: {}", planned.logical_id, e.message()));
+                        break;
+                    }
+                };
+                let fresh = StackResource {
+                    logical_id: planned.logical_id.clone(),
+                    type_name: planned.type_name.clone(),
+                    physical_id: None,
+                    status: String::new(),
+                    reason: None,
+                    updated_ms: now,
+                    retain: planned.retained_on_delete(),
+                    properties: serde_json::Map::new(),
+                    attributes: BTreeMap::new(),
+                };
+                let (index, status, reason) = match (change.action, index) {
+                    (ChangeAction::Replace, Some(i)) => {
+                        let old = std::mem::replace(&mut stack.resources[i], fresh);
+                        undo.push(Undo::Replaced(i, Box::new(old)));
+                        (
+                            i,
+                            "UPDATE_IN_PROGRESS",
+                            Some(
+                                "Requested update requires the creation of a new physical \
+                                 resource; hence creating one."
+                                    .to_string(),
+                            ),
+                        )
+                    }
+                    _ => {
+                        stack.resources.push(fresh);
+                        let i = stack.resources.len() - 1;
+                        undo.push(Undo::Created(i));
+                        (i, "CREATE_IN_PROGRESS", None)
+                    }
+                };
+                let shown = serde_json::Value::Object(props.clone()).to_string();
+                stack.resource_event(index, status, reason, now, Some(shown));
+                let naming = Naming {
+                    stack_name: &stack.name,
+                    logical_id: &planned.logical_id,
+                };
+                match providers::create(principal, &naming, &planned.type_name, &props).await {
+                    Ok(made) => {
+                        let resource = &mut stack.resources[index];
+                        resource.physical_id = Some(made.physical_id.clone());
+                        resource.properties = props;
+                        resource.attributes.clone_from(&made.attributes);
+                        created.insert(&planned.logical_id, &made.physical_id, made.attributes);
+                        let done = if status == "CREATE_IN_PROGRESS" {
+                            "CREATE_COMPLETE"
+                        } else {
+                            "UPDATE_COMPLETE"
+                        };
+                        stack.resource_event(index, done, None, now_ms(), None);
+                    }
+                    Err(e) => {
+                        let failed = if status == "CREATE_IN_PROGRESS" {
+                            "CREATE_FAILED"
+                        } else {
+                            "UPDATE_FAILED"
+                        };
+                        let reason = handler_message(&e, &cx.request_id);
+                        stack.resource_event(index, failed, Some(reason), now_ms(), None);
+                        failure = Some(planned.logical_id.clone());
+                        break;
+                    }
+                }
+            }
+            ChangeAction::Update => {
+                let Some(index) = index else {
+                    continue;
+                };
+                let props = match plan.resolve(&change.logical_id, &created) {
+                    Ok(props) => props,
+                    Err(e) => {
+                        failure = Some(format!("{}: {}", change.logical_id, e.message()));
+                        break;
+                    }
+                };
+                let before = stack.resources[index].clone();
+                let shown = serde_json::Value::Object(props.clone()).to_string();
+                stack.resource_event(index, "UPDATE_IN_PROGRESS", None, now_ms(), Some(shown));
+                let physical = before.physical_id.clone().unwrap_or_default();
+                let result = providers::update(
+                    principal,
+                    &before.type_name,
+                    &physical,
+                    &before.properties,
+                    &props,
+                )
+                .await;
+                match result {
+                    Ok(attributes) => {
+                        let resource = &mut stack.resources[index];
+                        resource.properties = props;
+                        resource.attributes.clone_from(&attributes);
+                        created.insert(&change.logical_id, &physical, attributes);
+                        undo.push(Undo::Updated(index, before.properties, before.attributes));
+                        stack.resource_event(index, "UPDATE_COMPLETE", None, now_ms(), None);
+                    }
+                    Err(e) => {
+                        // What was applied before the failure is put back by the rollback.
+                        undo.push(Undo::Updated(index, before.properties, before.attributes));
+                        let reason = handler_message(&e, &cx.request_id);
+                        stack.resource_event(index, "UPDATE_FAILED", Some(reason), now_ms(), None);
+                        failure = Some(change.logical_id.clone());
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    if failure.is_none() {
+        match outputs(cx, stack, plan, &created) {
+            Ok(outputs) => {
+                next.apply(stack);
+                stack.outputs = outputs;
+            }
+            Err(reason) => failure = Some(reason),
+        }
+    }
+    if let Some(failed) = failure {
+        let reason = format!("The following resource(s) failed to update: [{failed}]. ");
+        stack.stack_event("UPDATE_ROLLBACK_IN_PROGRESS", Some(reason), now_ms());
+        save(cx, stack).await?;
+        let mut replaced_new = Vec::new();
+        for step in undo.into_iter().rev() {
+            match step {
+                Undo::Created(i) => replaced_new.push(i),
+                Undo::Updated(i, properties, attributes) => {
+                    let current = stack.resources[i].clone();
+                    let physical = current.physical_id.clone().unwrap_or_default();
+                    stack.resource_event(i, "UPDATE_IN_PROGRESS", None, now_ms(), None);
+                    let _ = providers::update(
+                        principal,
+                        &current.type_name,
+                        &physical,
+                        &current.properties,
+                        &properties,
+                    )
+                    .await;
+                    let resource = &mut stack.resources[i];
+                    resource.properties = properties;
+                    resource.attributes = attributes;
+                    stack.resource_event(i, "UPDATE_COMPLETE", None, now_ms(), None);
+                }
+                Undo::Replaced(i, old) => {
+                    let new = std::mem::replace(&mut stack.resources[i], *old);
+                    stack.resources.push(new);
+                    replaced_new.push(stack.resources.len() - 1);
+                }
+            }
+        }
+        stack.stack_event(
+            "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",
+            None,
+            now_ms(),
+        );
+        delete_entries(principal, stack, replaced_new, true).await;
+        stack.stack_event("UPDATE_ROLLBACK_COMPLETE", None, now_ms());
+        return save_final(cx, stack).await;
+    }
+    // The replaced resources' old physical resources go in the cleanup too.
+    for step in &undo {
+        if let Undo::Replaced(_, old) = step {
+            stack.resources.push((**old).clone());
+            cleanup.0.push(stack.resources.len() - 1);
+        }
+    }
+    stack.stack_event("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", None, now_ms());
+    delete_entries(principal, stack, cleanup.0, false).await;
+    stack.stack_event("UPDATE_COMPLETE", None, now_ms());
+    save_final(cx, stack).await
+}
+
+/// The template, parameters and capabilities an update moves the stack to, applied once it
+/// succeeded (a rollback keeps the old ones).
+pub struct NextVersion {
+    /// The template text.
+    pub template: String,
+    /// Its description.
+    pub description: Option<String>,
+    /// Parameters as shown.
+    pub parameters: Vec<(String, String)>,
+    /// Parameter values as given.
+    pub parameter_values: BTreeMap<String, String>,
+    /// Capabilities.
+    pub capabilities: Vec<String>,
+    /// The role.
+    pub role_arn: Option<String>,
+}
+
+impl NextVersion {
+    fn apply(self, stack: &mut Stack) {
+        stack.template = self.template;
+        stack.description = self.description;
+        stack.parameters = self.parameters;
+        stack.parameter_values = self.parameter_values;
+        stack.capabilities = self.capabilities;
+        stack.role_arn = self.role_arn;
+        stack.updated_ms = Some(now_ms());
+    }
+}
+
+/// Deletes the resource entries at `indexes` (in reverse order of creation) and removes them
+/// from the stack; retained ones are skipped unless `rollback`.
+async fn delete_entries(
+    principal: &Principal<'_>,
+    stack: &mut Stack,
+    mut indexes: Vec<usize>,
+    rollback: bool,
+) {
+    indexes.sort_unstable();
+    indexes.dedup();
+    for &index in indexes.iter().rev() {
+        let resource = stack.resources[index].clone();
+        let Some(physical_id) = resource.physical_id.clone() else {
+            continue;
+        };
+        if resource.retain && !rollback {
+            stack.resource_event(index, "DELETE_SKIPPED", None, now_ms(), None);
+            continue;
+        }
+        stack.resource_event(index, "DELETE_IN_PROGRESS", None, now_ms(), None);
+        let deleted = providers::delete(
+            principal,
+            &resource.type_name,
+            &physical_id,
+            &resource.properties,
+        )
+        .await;
+        match deleted {
+            Ok(()) => stack.resource_event(index, "DELETE_COMPLETE", None, now_ms(), None),
+            Err(e) => {
+                let reason = handler_message(&e, &principal.request_id);
+                stack.resource_event(index, "DELETE_FAILED", Some(reason), now_ms(), None);
+            }
+        }
+    }
+    for &index in indexes.iter().rev() {
+        stack.resources.remove(index);
+    }
 }

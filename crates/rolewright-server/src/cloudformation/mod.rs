@@ -6,6 +6,7 @@ pub mod engine;
 pub mod providers;
 pub mod stack;
 mod template;
+mod update;
 
 use std::collections::BTreeMap;
 
@@ -51,6 +52,12 @@ operation_table! {
     "ValidateTemplate" on "*" => template::validate_template(cx, p),
     "GetTemplateSummary" on "stack" => template::get_template_summary(cx, p),
     "ListExports" on "*" => list_exports(cx, p),
+    "UpdateStack" on "stack" => update::update_stack(cx, p).await,
+    "CreateChangeSet" on "stack" => update::create_change_set(cx, p).await,
+    "DescribeChangeSet" on "stack" => update::describe_change_set(cx, p),
+    "ExecuteChangeSet" on "stack" => update::execute_change_set(cx, p).await,
+    "DeleteChangeSet" on "stack" => update::delete_change_set(cx, p).await,
+    "ListChangeSets" on "stack" => update::list_change_sets(cx, p),
 }
 
 /// CloudFormation's `ValidationError`.
@@ -230,6 +237,77 @@ fn parameter_values(p: &mut Params) -> BTreeMap<String, String> {
     values
 }
 
+/// A template checked and linked for a stack, and who its resources are made as.
+pub(crate) struct Prepared {
+    /// The template.
+    pub template: Template,
+    /// The plan.
+    pub plan: rolewright_cfn::Plan,
+    /// The stack's principal.
+    pub caller: Caller,
+}
+
+/// Checks a template for stack `name` (id `id`) as CreateStack, UpdateStack and
+/// CreateChangeSet do: its format and resource types, the capabilities it needs, the
+/// `RoleARN` (passable, trusting CloudFormation), then links it with the parameter values and
+/// the region's exports (the stack's own excepted).
+pub(crate) fn prepare(
+    cx: &mut Cx<'_>,
+    name: &str,
+    id: &str,
+    text: &str,
+    values: &BTreeMap<String, String>,
+    capabilities: &[String],
+    role_arn: Option<&str>,
+) -> Result<Prepared, ApiError> {
+    let template = parse_template(text)?;
+    check_types(&template)?;
+    if let Some(needed) = template.required_capability()
+        && !needed.capability.granted_by(capabilities)
+    {
+        return Err(ApiError::new(
+            "InsufficientCapabilitiesException",
+            400,
+            needed.capability.missing_message(),
+        ));
+    }
+    let caller = match role_arn {
+        Some(arn) => stack_role_session(cx, arn)?,
+        None => cx.caller.clone(),
+    };
+    let region = cx.facts.region.clone();
+    let (account, exports) = {
+        let state = cx.app.store.read();
+        let mut exports = BTreeMap::new();
+        for stack in state
+            .stacks
+            .values()
+            .filter(|s| s.region == region && s.id != id)
+        {
+            for (export, value) in stack.exports() {
+                exports.insert(
+                    export.to_string(),
+                    rolewright_cfn::Export {
+                        value: value.to_string(),
+                        stack_name: stack.name.clone(),
+                    },
+                );
+            }
+        }
+        (state.account.clone(), exports)
+    };
+    let mut context = StackContext::new(&account, &region, name).with_stack_id(id);
+    context.exports = exports;
+    let plan = template
+        .link(&context, values)
+        .map_err(|e| validation(e.message()))?;
+    Ok(Prepared {
+        template,
+        plan,
+        caller,
+    })
+}
+
 /// `CreateStack`: checks the template, the capabilities and the role, then runs the stack
 /// and answers once it is `CREATE_COMPLETE` or rolled back.
 async fn create_stack(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError> {
@@ -275,8 +353,10 @@ async fn create_stack(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError
     }
     let text = text?
         .ok_or_else(|| validation("Either Template URL or Template Body must be specified."))?;
-    let template = parse_template(&text)?;
-    check_types(&template)?;
+    {
+        let template = parse_template(&text)?;
+        check_types(&template)?;
+    }
     if find(&cx.app.store.read(), &region, &name).is_some() {
         return Err(ApiError::new(
             "AlreadyExistsException",
@@ -284,41 +364,21 @@ async fn create_stack(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError
             format!("Stack [{name}] already exists"),
         ));
     }
-    if let Some(needed) = template.required_capability()
-        && !needed.capability.granted_by(&capabilities)
-    {
-        return Err(ApiError::new(
-            "InsufficientCapabilitiesException",
-            400,
-            needed.capability.missing_message(),
-        ));
-    }
-    let caller = match &role_arn {
-        Some(arn) => stack_role_session(cx, arn)?,
-        None => cx.caller.clone(),
-    };
-    let (account, exports) = {
-        let state = cx.app.store.read();
-        let mut exports = BTreeMap::new();
-        for stack in state.stacks.values().filter(|s| s.region == region) {
-            for (export, value) in stack.exports() {
-                exports.insert(
-                    export.to_string(),
-                    rolewright_cfn::Export {
-                        value: value.to_string(),
-                        stack_name: stack.name.clone(),
-                    },
-                );
-            }
-        }
-        (state.account.clone(), exports)
-    };
+    let account = cx.app.store.read().account.clone();
     let id = new_stack_id(&account, &region, &name);
-    let mut context = StackContext::new(&account, &region, &name).with_stack_id(&id);
-    context.exports = exports;
-    let plan = template
-        .link(&context, &values)
-        .map_err(|e| validation(e.message()))?;
+    let Prepared {
+        template,
+        plan,
+        caller,
+    } = prepare(
+        cx,
+        &name,
+        &id,
+        &text,
+        &values,
+        &capabilities,
+        role_arn.as_deref(),
+    )?;
     let now = now_ms();
     let mut stack = Stack {
         id: id.clone(),
@@ -342,6 +402,13 @@ async fn create_stack(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError
         resources: Vec::new(),
         events: Vec::new(),
         outputs: Vec::new(),
+        parameter_values: plan
+            .parameters
+            .iter()
+            .map(|lp| (lp.name.clone(), lp.given.clone()))
+            .collect(),
+        updated_ms: None,
+        change_sets: Vec::new(),
     };
     stack.stack_event("CREATE_IN_PROGRESS", Some("User Initiated".into()), now);
     engine::begin(cx, &stack).await?;

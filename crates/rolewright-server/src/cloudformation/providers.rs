@@ -640,6 +640,295 @@ async fn delete_instance_profile(p: &Principal<'_>, name: &str) -> Result<(), Ap
     p.call_gone_ok("DeleteInstanceProfile", q.0).await
 }
 
+/// Updates a resource in place from the properties it has (`old`) to `new`, with the
+/// operations a direct call would use; gives its attributes as they are after.
+pub async fn update(
+    p: &Principal<'_>,
+    type_name: &str,
+    physical_id: &str,
+    old: &Map<String, Value>,
+    new: &Map<String, Value>,
+) -> Result<BTreeMap<String, Value>, ApiError> {
+    match type_name {
+        "AWS::IAM::Role" => update_holder(p, Holder::Role, physical_id, old, new).await,
+        "AWS::IAM::User" => update_holder(p, Holder::User, physical_id, old, new).await,
+        "AWS::IAM::Group" => update_holder(p, Holder::Group, physical_id, old, new).await,
+        "AWS::IAM::ManagedPolicy" => update_managed_policy(p, physical_id, old, new).await,
+        "AWS::IAM::Policy" => {
+            delete_inline_policy(p, old).await?;
+            let naming = Naming {
+                stack_name: "",
+                logical_id: "",
+            };
+            create_inline_policy(p, &naming, new).await?;
+            Ok(BTreeMap::from([(
+                "Id".to_string(),
+                Value::String(physical_id.to_string()),
+            )]))
+        }
+        "AWS::IAM::InstanceProfile" => {
+            let (before, after) = (texts(old.get("Roles")), texts(new.get("Roles")));
+            for role in before.iter().filter(|r| !after.contains(r)) {
+                let q = Pairs::default()
+                    .add("InstanceProfileName", physical_id)
+                    .add("RoleName", role.clone());
+                p.call_gone_ok("RemoveRoleFromInstanceProfile", q.0).await?;
+            }
+            for role in after.iter().filter(|r| !before.contains(r)) {
+                let q = Pairs::default()
+                    .add("InstanceProfileName", physical_id)
+                    .add("RoleName", role.clone());
+                p.call("AddRoleToInstanceProfile", q.0).await?;
+            }
+            Ok(attributes_of(p, type_name, physical_id))
+        }
+        other => Err(ApiError::new(
+            "ValidationError",
+            400,
+            format!("Unrecognized resource types: [{other}]"),
+        )),
+    }
+}
+
+/// The attributes of an existing resource, read from the state.
+fn attributes_of(p: &Principal<'_>, type_name: &str, physical_id: &str) -> BTreeMap<String, Value> {
+    let state = p.app.store.read();
+    let mut attributes = BTreeMap::new();
+    match type_name {
+        "AWS::IAM::Role" => {
+            if let Some(role) = state.role(physical_id) {
+                attributes.insert("Arn".into(), Value::String(state.role_arn(role)));
+                attributes.insert("RoleId".into(), Value::String(role.id.clone()));
+            }
+        }
+        "AWS::IAM::User" => {
+            if let Some(user) = state.user(physical_id) {
+                attributes.insert("Arn".into(), Value::String(state.user_arn(user)));
+            }
+        }
+        "AWS::IAM::Group" => {
+            if let Some(group) = state.group(physical_id) {
+                attributes.insert("Arn".into(), Value::String(state.group_arn(group)));
+            }
+        }
+        "AWS::IAM::InstanceProfile" => {
+            if let Some(profile) = state
+                .instance_profiles
+                .get(&physical_id.to_ascii_lowercase())
+            {
+                attributes.insert(
+                    "Arn".into(),
+                    Value::String(state.instance_profile_arn(profile)),
+                );
+            }
+        }
+        "AWS::IAM::ManagedPolicy" => {
+            attributes.insert("PolicyArn".into(), Value::String(physical_id.to_string()));
+            if let Some(policy) = state.policies.get(physical_id) {
+                attributes.insert("PolicyId".into(), Value::String(policy.id.clone()));
+                attributes.insert(
+                    "DefaultVersionId".into(),
+                    Value::String(policy.default_version.clone()),
+                );
+            }
+        }
+        _ => {}
+    }
+    attributes
+}
+
+/// Inline policies by name.
+fn policies_by_name(value: Option<&Value>) -> BTreeMap<String, Value> {
+    items(value)
+        .into_iter()
+        .filter_map(|p| {
+            let name = p.get("PolicyName").map(text)?;
+            Some((
+                name,
+                p.get("PolicyDocument").cloned().unwrap_or(Value::Null),
+            ))
+        })
+        .collect()
+}
+
+async fn update_holder(
+    p: &Principal<'_>,
+    holder: Holder,
+    name: &str,
+    old: &Map<String, Value>,
+    new: &Map<String, Value>,
+) -> Result<BTreeMap<String, Value>, ApiError> {
+    let word = holder.word();
+    let name_param = holder.name_param();
+    let changed = |property: &str| old.get(property) != new.get(property);
+    if holder == Holder::Role {
+        if changed("AssumeRolePolicyDocument") {
+            let q = Pairs::default()
+                .add("RoleName", name)
+                .opt("PolicyDocument", prop(new, "AssumeRolePolicyDocument"));
+            p.call("UpdateAssumeRolePolicy", q.0).await?;
+        }
+        if changed("Description") || changed("MaxSessionDuration") {
+            let q = Pairs::default()
+                .add("RoleName", name)
+                .add("Description", prop(new, "Description").unwrap_or_default())
+                .opt("MaxSessionDuration", prop(new, "MaxSessionDuration"));
+            p.call("UpdateRole", q.0).await?;
+        }
+    }
+    if holder != Holder::Group && changed("PermissionsBoundary") {
+        let q = Pairs::default().add(&name_param, name);
+        match prop(new, "PermissionsBoundary") {
+            Some(arn) => {
+                let q = q.add("PermissionsBoundary", arn);
+                p.call(&format!("Put{word}PermissionsBoundary"), q.0)
+                    .await?;
+            }
+            None => {
+                p.call(&format!("Delete{word}PermissionsBoundary"), q.0)
+                    .await?;
+            }
+        }
+    }
+    if holder != Holder::Group && changed("Tags") {
+        let keys = |v: Option<&Value>| -> Vec<String> {
+            items(v)
+                .iter()
+                .filter_map(|t| t.get("Key").map(text))
+                .collect()
+        };
+        let kept = keys(new.get("Tags"));
+        let removed: Vec<String> = keys(old.get("Tags"))
+            .into_iter()
+            .filter(|k| !kept.contains(k))
+            .collect();
+        if !removed.is_empty() {
+            let mut q = Pairs::default().add(&name_param, name);
+            for (i, key) in removed.into_iter().enumerate() {
+                q = q.add(&format!("TagKeys.member.{}", i + 1), key);
+            }
+            p.call(&format!("Untag{word}"), q.0).await?;
+        }
+        if !kept.is_empty() {
+            let q = Pairs::default()
+                .add(&name_param, name)
+                .tags(new.get("Tags"));
+            p.call(&format!("Tag{word}"), q.0).await?;
+        }
+    }
+    let (before, after) = (
+        policies_by_name(old.get("Policies")),
+        policies_by_name(new.get("Policies")),
+    );
+    for policy in before.keys().filter(|k| !after.contains_key(*k)) {
+        let q = Pairs::default()
+            .add(&name_param, name)
+            .add("PolicyName", policy.clone());
+        p.call_gone_ok(&format!("Delete{word}Policy"), q.0).await?;
+    }
+    for (policy, document) in &after {
+        if before.get(policy) == Some(document) {
+            continue;
+        }
+        let q = Pairs::default()
+            .add(&name_param, name)
+            .add("PolicyName", policy.clone())
+            .add("PolicyDocument", text(document));
+        p.call(&format!("Put{word}Policy"), q.0).await?;
+    }
+    let (before, after) = (
+        texts(old.get("ManagedPolicyArns")),
+        texts(new.get("ManagedPolicyArns")),
+    );
+    for arn in before.iter().filter(|a| !after.contains(a)) {
+        let q = Pairs::default()
+            .add(&name_param, name)
+            .add("PolicyArn", arn.clone());
+        p.call_gone_ok(&format!("Detach{word}Policy"), q.0).await?;
+    }
+    for arn in after.iter().filter(|a| !before.contains(a)) {
+        let q = Pairs::default()
+            .add(&name_param, name)
+            .add("PolicyArn", arn.clone());
+        p.call(&format!("Attach{word}Policy"), q.0).await?;
+    }
+    if holder == Holder::User {
+        let (before, after) = (texts(old.get("Groups")), texts(new.get("Groups")));
+        for group in before.iter().filter(|g| !after.contains(g)) {
+            let q = Pairs::default()
+                .add("GroupName", group.clone())
+                .add("UserName", name);
+            p.call_gone_ok("RemoveUserFromGroup", q.0).await?;
+        }
+        for group in after.iter().filter(|g| !before.contains(g)) {
+            let q = Pairs::default()
+                .add("GroupName", group.clone())
+                .add("UserName", name);
+            p.call("AddUserToGroup", q.0).await?;
+        }
+    }
+    let type_name = match holder {
+        Holder::Role => "AWS::IAM::Role",
+        Holder::User => "AWS::IAM::User",
+        Holder::Group => "AWS::IAM::Group",
+    };
+    Ok(attributes_of(p, type_name, name))
+}
+
+async fn update_managed_policy(
+    p: &Principal<'_>,
+    arn: &str,
+    old: &Map<String, Value>,
+    new: &Map<String, Value>,
+) -> Result<BTreeMap<String, Value>, ApiError> {
+    if old.get("PolicyDocument") != new.get("PolicyDocument") {
+        // A policy keeps at most five versions: the oldest non-default one makes room.
+        let oldest = {
+            let state = p.app.store.read();
+            state.policies.get(arn).and_then(|policy| {
+                (policy.versions.len() >= 5)
+                    .then(|| {
+                        policy
+                            .versions
+                            .iter()
+                            .find(|v| v.id != policy.default_version)
+                            .map(|v| v.id.clone())
+                    })
+                    .flatten()
+            })
+        };
+        if let Some(version) = oldest {
+            let q = Pairs::default()
+                .add("PolicyArn", arn)
+                .add("VersionId", version);
+            p.call("DeletePolicyVersion", q.0).await?;
+        }
+        let q = Pairs::default()
+            .add("PolicyArn", arn)
+            .opt("PolicyDocument", prop(new, "PolicyDocument"))
+            .add("SetAsDefault", "true");
+        p.call("CreatePolicyVersion", q.0).await?;
+    }
+    for holder in [Holder::Role, Holder::User, Holder::Group] {
+        let word = holder.word();
+        let key = format!("{word}s");
+        let (before, after) = (texts(old.get(&key)), texts(new.get(&key)));
+        for name in before.iter().filter(|n| !after.contains(n)) {
+            let q = Pairs::default()
+                .add(&holder.name_param(), name.clone())
+                .add("PolicyArn", arn);
+            p.call_gone_ok(&format!("Detach{word}Policy"), q.0).await?;
+        }
+        for name in after.iter().filter(|n| !before.contains(n)) {
+            let q = Pairs::default()
+                .add(&holder.name_param(), name.clone())
+                .add("PolicyArn", arn);
+            p.call(&format!("Attach{word}Policy"), q.0).await?;
+        }
+    }
+    Ok(attributes_of(p, "AWS::IAM::ManagedPolicy", arn))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -49,6 +49,50 @@ pub struct Stack {
     pub events: Vec<StackEvent>,
     /// Outputs with their values.
     pub outputs: Vec<StackOutput>,
+    /// Parameter values as given (or defaulted), for `UsePreviousValue`.
+    #[serde(default)]
+    pub parameter_values: BTreeMap<String, String>,
+    /// Unix milliseconds of the last update.
+    #[serde(default)]
+    pub updated_ms: Option<i64>,
+    /// Change sets, oldest first.
+    #[serde(default)]
+    pub change_sets: Vec<ChangeSet>,
+}
+
+/// A change set of a stack: a template and parameters, and what executing them would change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChangeSet {
+    /// `arn:aws:cloudformation:REGION:ACCOUNT:changeSet/NAME/UUID`.
+    pub id: String,
+    /// The name.
+    pub name: String,
+    /// `CREATE` or `UPDATE`.
+    pub change_set_type: String,
+    /// `CREATE_COMPLETE` or `FAILED`.
+    pub status: String,
+    /// Why it failed.
+    pub status_reason: Option<String>,
+    /// `AVAILABLE`, `UNAVAILABLE`, `EXECUTE_COMPLETE`, `EXECUTE_FAILED`, `OBSOLETE`.
+    pub execution_status: String,
+    /// `Description`.
+    pub description: Option<String>,
+    /// Unix milliseconds.
+    pub created_ms: i64,
+    /// The template text.
+    pub template: String,
+    /// Parameter values as given (or defaulted).
+    pub parameter_values: BTreeMap<String, String>,
+    /// Parameters as shown.
+    pub parameters: Vec<(String, String)>,
+    /// Capabilities.
+    pub capabilities: Vec<String>,
+    /// The role.
+    pub role_arn: Option<String>,
+    /// Tags.
+    pub tags: Vec<Tag>,
+    /// The `Changes`, as DescribeChangeSet lists them.
+    pub changes: Vec<Value>,
 }
 
 /// One resource of a stack.
@@ -206,6 +250,9 @@ pub fn write_stack(x: &mut XmlWriter, stack: &Stack) {
     x.leaf("CreationTime", &time_text(stack.created_ms));
     if let Some(deleted) = stack.deleted_ms {
         x.leaf("DeletionTime", &time_text(deleted));
+    }
+    if let Some(updated) = stack.updated_ms {
+        x.leaf("LastUpdatedTime", &time_text(updated));
     }
     x.leaf("StackStatus", &stack.status)
         .leaf_opt("StackStatusReason", stack.status_reason.as_deref())
