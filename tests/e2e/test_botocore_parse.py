@@ -93,7 +93,7 @@ CLOUDFORMATION_OPERATIONS = [
     "CreateStack", "DescribeStacks", "DescribeStackEvents", "DescribeStackResources",
     "DescribeStackResource", "ListStackResources", "ListStacks", "GetTemplate", "DeleteStack",
     "ValidateTemplate", "GetTemplateSummary", "ListExports", "UpdateStack", "CreateChangeSet",
-    "DescribeChangeSet", "ExecuteChangeSet", "DeleteChangeSet", "ListChangeSets",
+    "DescribeChangeSet", "ExecuteChangeSet", "DeleteChangeSet", "ListChangeSets", "ListImports",
 ]
 SERVED = {
     "iam": (IAM_FILE, IAM_OPERATIONS),
@@ -881,6 +881,14 @@ class CloudFormationParseTests(ParseTestCase):
         c("GetTemplate", StackName=name)
         c("GetTemplateSummary", StackName=name)
         c("ListExports")
+        exported = json.loads(good.split("\n", 1)[1])["Outputs"]["Arn"]["Export"]["Name"]
+        importer = unique("parse-importer")
+        c("CreateStack", StackName=importer, Capabilities=["CAPABILITY_IAM"],
+          TemplateBody=json.dumps({"Resources": {"P": {
+              "Type": "AWS::IAM::ManagedPolicy", "Properties": {"PolicyDocument": policy(
+                  allow("iam:PassRole", {"Fn::ImportValue": exported}))}}}}))
+        c("ListImports", ExportName=exported)
+        c("DeleteStack", StackName=importer)
         changed = good.replace('"Action": "s3:GetObject"', '"Action": "s3:ListBucket"')
         c("UpdateStack", StackName=name, TemplateBody=changed,
           Capabilities=["CAPABILITY_NAMED_IAM"])

@@ -435,6 +435,10 @@ class LifecycleTests(CloudFormationTestCase):
         stack = self.cfn.describe_stacks(StackName=c)["Stacks"][0]
         self.assertEqual(stack["StackStatus"], "CREATE_COMPLETE")
         self.assertRegex(stack["Outputs"][0]["OutputValue"], rf"^arn:aws:iam::{ACCOUNT}:role/{a}-R-")
+        self.assertEqual(self.cfn.list_imports(ExportName=export)["Imports"], [c])
+        self.cfn.delete_stack(StackName=c)
+        self.assertError(lambda: self.cfn.list_imports(ExportName=export), "ValidationError", 400,
+                         message=f"Export '{export}' is not imported by any stack.")
 
 
 class UpdateTests(CloudFormationTestCase):

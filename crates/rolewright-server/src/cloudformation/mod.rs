@@ -58,6 +58,7 @@ operation_table! {
     "ExecuteChangeSet" on "stack" => update::execute_change_set(cx, p).await,
     "DeleteChangeSet" on "stack" => update::delete_change_set(cx, p).await,
     "ListChangeSets" on "stack" => update::list_change_sets(cx, p),
+    "ListImports" on "*" => list_imports(cx, p),
 }
 
 /// CloudFormation's `ValidationError`.
@@ -409,6 +410,7 @@ async fn create_stack(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError
             .collect(),
         updated_ms: None,
         change_sets: Vec::new(),
+        imports: imported_names(&template, &plan),
     };
     stack.stack_event("CREATE_IN_PROGRESS", Some("User Initiated".into()), now);
     engine::begin(cx, &stack).await?;
@@ -688,5 +690,82 @@ fn list_exports(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError> {
             .close("member");
     }
     x.close("Exports");
+    Ok(Reply::Xml(x))
+}
+
+/// The export names a template imports where they can be read without the resources: a
+/// literal, a parameter, or an `Fn::Sub` of text, parameters and the stack's pseudo parameters.
+pub(crate) fn imported_names(template: &Template, plan: &rolewright_cfn::Plan) -> Vec<String> {
+    use rolewright_cfn::{ExprKind, SubPart};
+    let stack = plan.stack();
+    let value_of = |name: &str| -> Option<String> {
+        match name {
+            "AWS::StackName" => Some(stack.stack_name.clone()),
+            "AWS::Region" => Some(stack.region.clone()),
+            "AWS::AccountId" => Some(stack.account_id.clone()),
+            "AWS::StackId" => Some(stack.stack_id.clone()),
+            other => plan
+                .parameters
+                .iter()
+                .find(|p| p.name == other)
+                .map(|p| p.given.clone()),
+        }
+    };
+    let mut names = Vec::new();
+    let mut visit = |e: &rolewright_cfn::Expr| {
+        let ExprKind::ImportValue(inner) = &e.kind else {
+            return;
+        };
+        let name = match &inner.kind {
+            ExprKind::String(s) => Some(s.clone()),
+            ExprKind::Ref(r) => value_of(r),
+            ExprKind::Sub { parts, variables } if variables.is_empty() => parts
+                .iter()
+                .map(|part| match part {
+                    SubPart::Text(t) => Some(t.clone()),
+                    SubPart::Variable(v) => value_of(v),
+                })
+                .collect::<Option<String>>(),
+            _ => None,
+        };
+        if let Some(name) = name
+            && !names.contains(&name)
+        {
+            names.push(name);
+        }
+    };
+    for resource in &template.resources {
+        for (_, expr) in &resource.properties {
+            expr.walk(&mut visit);
+        }
+    }
+    for output in &template.outputs {
+        output.value.walk(&mut visit);
+    }
+    names
+}
+
+/// `ListImports`: the live stacks that import an export.
+fn list_imports(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError> {
+    let export = p.required("ExportName", Check::Length(1, 255));
+    let _ = p.optional("NextToken", Check::Length(1, 1024));
+    p.finish()?;
+    let region = cx.facts.region.clone();
+    let state = cx.app.store.read();
+    cx.authorize(&state, "cloudformation:ListImports", "*", |_| {})?;
+    let mut importers: Vec<&str> = state
+        .stacks
+        .values()
+        .filter(|s| s.region == region && !s.is_deleted() && s.imports.contains(&export))
+        .map(|s| s.name.as_str())
+        .collect();
+    importers.sort_unstable();
+    if importers.is_empty() {
+        return Err(validation(format!(
+            "Export '{export}' is not imported by any stack."
+        )));
+    }
+    let mut x = XmlWriter::new();
+    x.members("Imports", importers);
     Ok(Reply::Xml(x))
 }

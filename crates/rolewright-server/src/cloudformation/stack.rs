@@ -58,6 +58,9 @@ pub struct Stack {
     /// Change sets, oldest first.
     #[serde(default)]
     pub change_sets: Vec<ChangeSet>,
+    /// The exports the stack imports (`Fn::ImportValue`), by name.
+    #[serde(default)]
+    pub imports: Vec<String>,
 }
 
 /// A change set of a stack: a template and parameters, and what executing them would change.

@@ -245,6 +245,7 @@ pub async fn update_stack(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiE
         return Err(validation("No updates are to be performed."));
     }
     let id = stack.id.clone();
+    stack.imports = super::imported_names(&prepared.template, &prepared.plan);
     let principal = principal(cx, prepared.caller.clone());
     let next = next_version(text, &prepared, capabilities, role_arn);
     engine::update(cx, &principal, &mut stack, &prepared.plan, &changes, next).await?;
@@ -320,6 +321,7 @@ pub async fn create_change_set(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply,
                         parameter_values: BTreeMap::new(),
                         updated_ms: None,
                         change_sets: Vec::new(),
+                        imports: Vec::new(),
                     };
                     stack.stack_event("REVIEW_IN_PROGRESS", Some("User Initiated".into()), now);
                     stack
@@ -573,6 +575,7 @@ pub async fn execute_change_set(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply
         stack.parameter_values.clone_from(&set.parameter_values);
         stack.capabilities.clone_from(&set.capabilities);
         stack.role_arn.clone_from(&set.role_arn);
+        stack.imports = super::imported_names(&prepared.template, &prepared.plan);
         stack.stack_event(
             "CREATE_IN_PROGRESS",
             Some("User Initiated".into()),
@@ -589,6 +592,7 @@ pub async fn execute_change_set(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply
     } else {
         updatable(&stack)?;
         let changes = classify(&stack, &prepared)?;
+        stack.imports = super::imported_names(&prepared.template, &prepared.plan);
         let next = next_version(
             set.template.clone(),
             &prepared,
