@@ -436,9 +436,19 @@ class LifecycleTests(CloudFormationTestCase):
         self.assertEqual(stack["StackStatus"], "CREATE_COMPLETE")
         self.assertRegex(stack["Outputs"][0]["OutputValue"], rf"^arn:aws:iam::{ACCOUNT}:role/{a}-R-")
         self.assertEqual(self.cfn.list_imports(ExportName=export)["Imports"], [c])
+        # The exporting stack cannot go while its export is imported: it goes back to where it was.
+        self.cfn.delete_stack(StackName=a)
+        stack = self.cfn.describe_stacks(StackName=a)["Stacks"][0]
+        self.assertEqual(stack["StackStatus"], "CREATE_COMPLETE")
+        self.assertEqual(stack["StackStatusReason"],
+                         f"Export {export} cannot be deleted as it is in use by {c}")
+        self.assertEqual(statuses(self.events(a), a)[-2:], ["DELETE_IN_PROGRESS",
+                                                             "CREATE_COMPLETE"])
         self.cfn.delete_stack(StackName=c)
         self.assertError(lambda: self.cfn.list_imports(ExportName=export), "ValidationError", 400,
                          message=f"Export '{export}' is not imported by any stack.")
+        self.cfn.delete_stack(StackName=a)
+        self.assertError(lambda: self.cfn.describe_stacks(StackName=a), "ValidationError")
 
 
 class UpdateTests(CloudFormationTestCase):

@@ -445,6 +445,7 @@ async fn delete_stack(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError
         cx.note_allowed("cloudformation:DeleteStack", "the stack does not exist");
         return Ok(Reply::Empty);
     };
+    let found_status = stack.status.clone();
     let role = role_arn.or_else(|| stack.role_arn.clone());
     let caller = match &role {
         Some(arn) => stack_role_session(cx, arn)?,
@@ -460,6 +461,30 @@ async fn delete_stack(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError
         Some("User Initiated".into()),
         now_ms(),
     );
+    // An export another stack imports keeps the stack: CloudFormation takes it back to the
+    // status it had, with the reason as the event's, and deletes nothing.
+    let in_use = {
+        let state = cx.app.store.read();
+        stack.exports().find_map(|(export, _)| {
+            state
+                .stacks
+                .values()
+                .filter(|s| s.region == stack.region && s.id != stack.id && !s.is_deleted())
+                .find(|s| s.imports.iter().any(|i| i == export))
+                .map(|importer| (export.to_string(), importer.name.clone()))
+        })
+    };
+    if let Some((export, importer)) = in_use {
+        stack.stack_event(
+            &found_status,
+            Some(format!(
+                "Export {export} cannot be deleted as it is in use by {importer}"
+            )),
+            now_ms(),
+        );
+        engine::save_final(cx, &stack).await?;
+        return Ok(Reply::Empty);
+    }
     engine::save_final(cx, &stack).await?;
     let principal = principal(cx, caller);
     let ok = engine::delete_resources(&principal, &mut stack, false).await;
