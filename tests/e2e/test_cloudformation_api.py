@@ -493,9 +493,11 @@ class UpdateTests(CloudFormationTestCase):
                                "Properties": {"Roles": [{"Ref": "Role"}]}}})
         self.cfn.update_stack(StackName=name, TemplateBody=updated,
                               Capabilities=["CAPABILITY_NAMED_IAM"],
-                              Parameters=[{"ParameterKey": "Env", "ParameterValue": "prod"}])
+                              Parameters=[{"ParameterKey": "Env", "ParameterValue": "prod"}],
+                              Tags=[{"Key": "stage", "Value": "two"}])
         stack = self.cfn.describe_stacks(StackName=name)["Stacks"][0]
         self.assertEqual(stack["StackStatus"], "UPDATE_COMPLETE")
+        self.assertEqual(stack["Tags"], [{"Key": "stage", "Value": "two"}])
         self.assertIn("LastUpdatedTime", stack)
         self.assertEqual(stack["Outputs"][0]["OutputValue"], "prod")
         role = self.iam.get_role(RoleName=role_name)["Role"]

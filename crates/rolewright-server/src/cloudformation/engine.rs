@@ -533,6 +533,10 @@ pub struct NextVersion {
     pub capabilities: Vec<String>,
     /// The role.
     pub role_arn: Option<String>,
+    /// The exports the new template imports.
+    pub imports: Vec<String>,
+    /// New tags, when the update gives them.
+    pub tags: Option<Vec<crate::model::Tag>>,
 }
 
 impl NextVersion {
@@ -543,6 +547,10 @@ impl NextVersion {
         stack.parameter_values = self.parameter_values;
         stack.capabilities = self.capabilities;
         stack.role_arn = self.role_arn;
+        stack.imports = self.imports;
+        if let Some(tags) = self.tags {
+            stack.tags = tags;
+        }
         stack.updated_ms = Some(now_ms());
     }
 }

@@ -392,3 +392,66 @@ pub fn find<'s>(state: &'s State, region: &str, name: &str) -> Option<&'s Stack>
         .values()
         .find(|s| s.name == name && s.region == region && !s.is_deleted())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stack() -> Stack {
+        Stack {
+            id: "arn:aws:cloudformation:us-east-1:111122223333:stack/s/id".into(),
+            name: "s".into(),
+            region: "us-east-1".into(),
+            template: String::new(),
+            description: None,
+            parameters: Vec::new(),
+            capabilities: Vec::new(),
+            role_arn: None,
+            tags: Vec::new(),
+            status: String::new(),
+            status_reason: None,
+            disable_rollback: false,
+            created_ms: 0,
+            deleted_ms: None,
+            resources: Vec::new(),
+            events: Vec::new(),
+            outputs: Vec::new(),
+            parameter_values: BTreeMap::new(),
+            updated_ms: None,
+            change_sets: Vec::new(),
+            imports: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn timestamps_have_milliseconds() {
+        assert_eq!(time_text(1_700_000_000_123), "2023-11-14T22:13:20.123Z");
+        assert_eq!(time_text(1_700_000_000_000), "2023-11-14T22:13:20.000Z");
+    }
+
+    #[test]
+    fn events_in_the_same_millisecond_are_still_ordered() {
+        let mut s = stack();
+        s.stack_event("CREATE_IN_PROGRESS", Some("User Initiated".into()), 5);
+        s.stack_event("CREATE_COMPLETE", None, 5);
+        s.stack_event("DELETE_IN_PROGRESS", None, 3);
+        let times: Vec<i64> = s.events.iter().map(|e| e.time_ms).collect();
+        assert_eq!(times, [5, 6, 7]);
+        assert_eq!(s.status, "DELETE_IN_PROGRESS");
+        assert_eq!(s.status_reason, None);
+    }
+
+    #[test]
+    fn a_deleted_stack_exports_nothing() {
+        let mut s = stack();
+        s.outputs.push(StackOutput {
+            key: "Arn".into(),
+            value: "v".into(),
+            description: None,
+            export_name: Some("E".into()),
+        });
+        assert_eq!(s.exports().collect::<Vec<_>>(), [("E", "v")]);
+        s.status = "DELETE_COMPLETE".into();
+        assert_eq!(s.exports().count(), 0);
+    }
+}

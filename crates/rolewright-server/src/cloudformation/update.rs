@@ -202,12 +202,15 @@ fn next_version(
             .collect(),
         capabilities,
         role_arn,
+        imports: super::imported_names(&prepared.template, &prepared.plan),
+        tags: None,
     }
 }
 
 /// `UpdateStack`: runs the update inside the request.
 pub async fn update_stack(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError> {
     let name = stack_name(p, true).unwrap_or_default();
+    let tags = p.has_list("Tags").then(|| p.tags("Tags"));
     let role_arn = p.optional("RoleARN", Check::Length(20, 2048));
     let capabilities = p.list("Capabilities", Check::Length(1, 64));
     let region = cx.facts.region.clone();
@@ -245,9 +248,9 @@ pub async fn update_stack(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiE
         return Err(validation("No updates are to be performed."));
     }
     let id = stack.id.clone();
-    stack.imports = super::imported_names(&prepared.template, &prepared.plan);
     let principal = principal(cx, prepared.caller.clone());
-    let next = next_version(text, &prepared, capabilities, role_arn);
+    let mut next = next_version(text, &prepared, capabilities, role_arn);
+    next.tags = tags;
     engine::update(cx, &principal, &mut stack, &prepared.plan, &changes, next).await?;
     let mut x = XmlWriter::new();
     x.leaf("StackId", &id);
@@ -592,7 +595,6 @@ pub async fn execute_change_set(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply
     } else {
         updatable(&stack)?;
         let changes = classify(&stack, &prepared)?;
-        stack.imports = super::imported_names(&prepared.template, &prepared.plan);
         let next = next_version(
             set.template.clone(),
             &prepared,
