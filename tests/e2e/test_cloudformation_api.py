@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 
 from harness import (ACCOUNT, REGION, E2ETestCase, Server, allow, aws_cli, command_env, policy,
                      rolewright, run_command, trust, unique)
@@ -560,6 +561,47 @@ class UpdateTests(CloudFormationTestCase):
         self.cfn.update_stack(StackName=name, Capabilities=["CAPABILITY_NAMED_IAM"],
                               TemplateBody=self.base(role_name, description="third"))
         self.assertEqual(self.iam.get_role(RoleName=role_name)["Role"]["Description"], "third")
+
+    def test_concurrent_updates_of_one_stack_go_one_at_a_time(self):
+        name = unique("race")
+        prefix = unique("race")
+
+        def template(description):
+            return json.dumps({"Resources": {f"R{i}": {"Type": "AWS::IAM::Role", "Properties": {
+                "RoleName": f"{prefix}-{i}", "Description": description,
+                "AssumeRolePolicyDocument": SAGEMAKER_TRUST}} for i in range(8)}})
+
+        self.cfn.create_stack(StackName=name, TemplateBody=template("zero"),
+                              Capabilities=["CAPABILITY_NAMED_IAM"])
+        outcomes = {}
+
+        def update(description):
+            cfn = self.server.admin("cloudformation")
+            try:
+                cfn.update_stack(StackName=name, TemplateBody=template(description),
+                                 Capabilities=["CAPABILITY_NAMED_IAM"])
+                outcomes[description] = "ok"
+            except cfn.exceptions.ClientError as e:
+                outcomes[description] = e.response["Error"]["Message"]
+
+        threads = [threading.Thread(target=update, args=(d,)) for d in ("one", "two", "three")]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        done = [d for d, o in outcomes.items() if o == "ok"]
+        self.assertTrue(done, outcomes)
+        for description, outcome in outcomes.items():
+            if outcome != "ok":
+                self.assertRegex(outcome, r"^Stack:arn:aws:cloudformation:\S+ is in "
+                                          r"UPDATE_\w+ state and can not be updated\.$")
+        stack = self.cfn.describe_stacks(StackName=name)["Stacks"][0]
+        self.assertEqual(stack["StackStatus"], "UPDATE_COMPLETE")
+        # Every role has the description of one update that went ahead, the same for all.
+        descriptions = {self.iam.get_role(RoleName=f"{prefix}-{i}")["Role"]["Description"]
+                        for i in range(8)}
+        self.assertEqual(len(descriptions), 1, descriptions)
+        self.assertIn(descriptions.pop(), done)
 
     def test_change_sets(self):
         role_name = unique("cs")

@@ -51,6 +51,30 @@ async fn save(cx: &Cx<'_>, stack: &Stack) -> Result<(), ApiError> {
         .await
 }
 
+/// Saves the stack if it still has status `expected`, so that of two requests changing a
+/// stack at once only one goes ahead; the other gets `busy(stack id, status)`.
+pub async fn claim(
+    cx: &Cx<'_>,
+    stack: &Stack,
+    expected: &str,
+    busy: impl FnOnce(&str, &str) -> ApiError,
+) -> Result<(), ApiError> {
+    let stored = stack.clone();
+    let expected = expected.to_string();
+    cx.app
+        .store
+        .write(None, move |state| {
+            let current = state.stacks.get(&stored.id).map(|s| s.status.clone());
+            if current.as_deref() != Some(expected.as_str()) {
+                return Err(busy(&stored.id, current.as_deref().unwrap_or("")));
+            }
+            let change = Change::put(kind::STACK, stored.id.clone(), &stored);
+            state.stacks.insert(stored.id.clone(), stored);
+            Ok(((), vec![change]))
+        })
+        .await
+}
+
 /// Saves the stack with the request's audit record.
 pub async fn save_final(cx: &mut Cx<'_>, stack: &Stack) -> Result<(), ApiError> {
     let stored = stack.clone();
@@ -307,12 +331,18 @@ pub async fn update(
     changes: &[ResourceChange],
     next: NextVersion,
 ) -> Result<(), ApiError> {
+    let before = stack.status.clone();
     stack.stack_event(
         "UPDATE_IN_PROGRESS",
         Some("User Initiated".into()),
         now_ms(),
     );
-    save(cx, stack).await?;
+    claim(cx, stack, &before, |id, status| {
+        super::validation(format!(
+            "Stack:{id} is in {status} state and can not be updated."
+        ))
+    })
+    .await?;
     let mut created = CreatedResources::new();
     for r in &stack.resources {
         if let Some(id) = &r.physical_id {

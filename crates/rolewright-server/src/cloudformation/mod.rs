@@ -461,6 +461,12 @@ async fn delete_stack(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError
         Some("User Initiated".into()),
         now_ms(),
     );
+    engine::claim(cx, &stack, &found_status, |_, status| {
+        validation(format!(
+            "Stack [{name}] cannot be deleted while in status {status}"
+        ))
+    })
+    .await?;
     // An export another stack imports keeps the stack: CloudFormation takes it back to the
     // status it had, with the reason as the event's, and deletes nothing.
     let in_use = {
@@ -485,7 +491,6 @@ async fn delete_stack(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError
         engine::save_final(cx, &stack).await?;
         return Ok(Reply::Empty);
     }
-    engine::save_final(cx, &stack).await?;
     let principal = principal(cx, caller);
     let ok = engine::delete_resources(&principal, &mut stack, false).await;
     if ok {
@@ -504,16 +509,7 @@ async fn delete_stack(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError
         );
         stack.stack_event("DELETE_FAILED", Some(reason), now_ms());
     }
-    let stored = stack.clone();
-    cx.app
-        .store
-        .write(None, move |state| {
-            let change =
-                crate::model::Change::put(crate::model::kind::STACK, stored.id.clone(), &stored);
-            state.stacks.insert(stored.id.clone(), stored);
-            Ok(((), vec![change]))
-        })
-        .await?;
+    engine::save_final(cx, &stack).await?;
     Ok(Reply::Empty)
 }
 
