@@ -1,8 +1,10 @@
 //! The case runner of `rolewright simulate --cases`. Case files repeat the same policies across
-//! many requests, so each distinct policy document is compiled once per run and each distinct
-//! combination of documents is assembled into a policy set once; every case still has its own
-//! request read, built and decided. JSON Lines files are streamed in blocks, each block's cases
-//! are decided on all cores, and the results are written in the order of the file.
+//! many requests, and the same requests under many policies, so each distinct policy document is
+//! compiled once per run, each distinct combination of documents is assembled into a policy set
+//! once, and each distinct request text is built into a request once per worker
+//! ([`super::request`]); every case is still decided on its own. JSON Lines files are streamed in
+//! blocks, each block's cases are decided on all cores, and the results are written in the order
+//! of the file.
 //!
 //! Cases the fast reader ([`super::reader`]) cannot vouch for, and every case whose
 //! policies or principal do not read, go through the exact path that `--cases` always had
