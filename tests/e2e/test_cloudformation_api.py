@@ -301,6 +301,29 @@ class FailureTests(CloudFormationTestCase):
                          ["StackStatus"], "DELETE_COMPLETE")
 
 
+    def test_a_rollback_keeps_retained_resources_but_not_retain_except_on_create(self):
+        kept, dropped = unique("kept"), unique("dropped")
+        body = json.dumps({"Resources": {
+            "Kept": {"Type": "AWS::IAM::Role", "DeletionPolicy": "Retain", "Properties": {
+                "RoleName": kept, "AssumeRolePolicyDocument": SAGEMAKER_TRUST}},
+            "Dropped": {"Type": "AWS::IAM::Role", "DeletionPolicy": "RetainExceptOnCreate",
+                        "DependsOn": "Kept", "Properties": {
+                            "RoleName": dropped, "AssumeRolePolicyDocument": SAGEMAKER_TRUST}},
+            "Bad": {"Type": "AWS::IAM::ManagedPolicy", "DependsOn": "Dropped", "Properties": {
+                "PolicyDocument": {"Version": "2012-10-17",
+                                   "Statement": [{"Effect": "Allow", "Action": "s3:*"}]}}}}})
+        name = unique("retained")
+        self.cfn.create_stack(StackName=name, TemplateBody=body,
+                              Capabilities=["CAPABILITY_NAMED_IAM"])
+        self.assertEqual(self.cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"],
+                         "ROLLBACK_COMPLETE")
+        self.assertTrue(self.role_exists(kept))
+        self.assertFalse(self.role_exists(dropped))
+        events = self.events(name)
+        self.assertEqual(statuses(events, "Kept")[-1], "DELETE_SKIPPED")
+        self.assertEqual(statuses(events, "Dropped")[-1], "DELETE_COMPLETE")
+
+
 class LifecycleTests(CloudFormationTestCase):
     """Events, resources, outputs, exports, DeleteStack and DeletionPolicy Retain."""
 

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use rolewright_cfn::{ChangeAction, CreatedResources, Plan, ResourceChange};
+use rolewright_cfn::{ChangeAction, CreatedResources, DeletionPolicy, Plan, ResourceChange};
 
 use super::providers::{self, Naming, Principal};
 use super::stack::{Stack, StackOutput, StackResource};
@@ -132,6 +132,7 @@ pub async fn create(
             reason: None,
             updated_ms: now,
             retain: planned.retained_on_delete(),
+            retain_on_rollback: matches!(planned.deletion_policy, Some(DeletionPolicy::Retain)),
             properties: serde_json::Map::new(),
             attributes: BTreeMap::new(),
         });
@@ -258,8 +259,10 @@ async fn fail(
 }
 
 /// Deletes the stack's resources in reverse order of creation, recording each; says whether
-/// every one went. A rollback deletes retained resources too, as CloudFormation does for
-/// resources created by the failed operation.
+/// every one went. A deletion keeps the resources whose DeletionPolicy is `Retain` or
+/// `RetainExceptOnCreate`; the rollback of their creation keeps only the `Retain` ones (AWS:
+/// RetainExceptOnCreate "behaves like Retain ... except for the stack operation that initially
+/// created the resource").
 pub async fn delete_resources(
     principal: &Principal<'_>,
     stack: &mut Stack,
@@ -278,7 +281,12 @@ pub async fn delete_resources(
         if resource.status == "DELETE_COMPLETE" || resource.status == "DELETE_SKIPPED" {
             continue;
         }
-        if resource.retain && !rollback {
+        let kept = if rollback {
+            resource.retain_on_rollback
+        } else {
+            resource.retain
+        };
+        if kept {
             stack.resource_event(index, "DELETE_SKIPPED", None, now_ms(), None);
             continue;
         }
@@ -384,6 +392,10 @@ pub async fn update(
                     reason: None,
                     updated_ms: now,
                     retain: planned.retained_on_delete(),
+                    retain_on_rollback: matches!(
+                        planned.deletion_policy,
+                        Some(DeletionPolicy::Retain)
+                    ),
                     properties: serde_json::Map::new(),
                     attributes: BTreeMap::new(),
                 };
@@ -538,7 +550,10 @@ pub async fn update(
     // The replaced resources' old physical resources go in the cleanup too.
     for step in &undo {
         if let Undo::Replaced(_, old) = step {
-            stack.resources.push((**old).clone());
+            // DeletionPolicy does not keep the physical resource a replacement supersedes.
+            let mut old = (**old).clone();
+            old.retain = false;
+            stack.resources.push(old);
             cleanup.0.push(stack.resources.len() - 1);
         }
     }
@@ -600,7 +615,12 @@ async fn delete_entries(
         let Some(physical_id) = resource.physical_id.clone() else {
             continue;
         };
-        if resource.retain && !rollback {
+        let kept = if rollback {
+            resource.retain_on_rollback
+        } else {
+            resource.retain
+        };
+        if kept {
             stack.resource_event(index, "DELETE_SKIPPED", None, now_ms(), None);
             continue;
         }

@@ -113,8 +113,12 @@ pub struct StackResource {
     pub reason: Option<String>,
     /// Unix milliseconds of the last status change.
     pub updated_ms: i64,
-    /// `DeletionPolicy: Retain`.
+    /// `DeletionPolicy: Retain` or `RetainExceptOnCreate`: kept when the stack is deleted or
+    /// an update removes it.
     pub retain: bool,
+    /// `DeletionPolicy: Retain`: kept by the rollback of the operation that created it too.
+    #[serde(default)]
+    pub retain_on_rollback: bool,
     /// The properties it was created with, resolved.
     pub properties: serde_json::Map<String, Value>,
     /// `Fn::GetAtt` values.
