@@ -223,6 +223,30 @@ class StackRoleTests(CloudFormationTestCase):
 class FailureTests(CloudFormationTestCase):
     """Template errors, unsupported types and failures halfway."""
 
+    def test_a_rollback_that_cannot_delete_ends_rollback_failed(self):
+        service = unique("cfn-no-delete")
+        self.iam.create_role(RoleName=service, AssumeRolePolicyDocument=json.dumps(CFN_TRUST))
+        self.iam.put_role_policy(RoleName=service, PolicyName="p", PolicyDocument=json.dumps(
+            policy(allow(["iam:CreateRole", "iam:GetRole", "iam:CreatePolicy"]))))
+        role_name = unique("stuck")
+        body = json.dumps({"Resources": {
+            "Role": {"Type": "AWS::IAM::Role", "Properties": {
+                "RoleName": role_name, "AssumeRolePolicyDocument": SAGEMAKER_TRUST}},
+            "Bad": {"Type": "AWS::IAM::ManagedPolicy", "DependsOn": "Role", "Properties": {
+                "PolicyDocument": {"Version": "2012-10-17",
+                                   "Statement": [{"Effect": "Allow", "Action": "s3:*"}]}}}}})
+        name = unique("stuck")
+        self.cfn.create_stack(StackName=name, TemplateBody=body,
+                              Capabilities=["CAPABILITY_NAMED_IAM"],
+                              RoleARN=f"arn:aws:iam::{ACCOUNT}:role/{service}")
+        stack = self.cfn.describe_stacks(StackName=name)["Stacks"][0]
+        self.assertEqual((stack["StackStatus"], stack["StackStatusReason"]),
+                         ("ROLLBACK_FAILED", "The following resource(s) failed to delete: [Role]. "))
+        failed = [e for e in self.events(name) if e["ResourceStatus"] == "DELETE_FAILED"]
+        self.assertEqual([e["LogicalResourceId"] for e in failed], ["Role"])
+        self.assertIn("iam:DeleteRole", failed[0]["ResourceStatusReason"])
+        self.assertTrue(self.role_exists(role_name))
+
     def test_template_errors_are_validation_errors(self):
         self.assertError(lambda: self.cfn.create_stack(StackName=unique("bad"),
                                                        TemplateBody="Resources: [1, 2"),

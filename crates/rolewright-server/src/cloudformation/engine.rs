@@ -247,7 +247,17 @@ async fn fail(
         stack.stack_event("ROLLBACK_COMPLETE", None, now_ms());
         stack.status_reason = Some(requested);
     } else {
-        stack.stack_event("ROLLBACK_FAILED", None, now_ms());
+        let failed: Vec<&str> = stack
+            .resources
+            .iter()
+            .filter(|r| r.status == "DELETE_FAILED")
+            .map(|r| r.logical_id.as_str())
+            .collect();
+        let reason = format!(
+            "The following resource(s) failed to delete: [{}]. ",
+            failed.join(", ")
+        );
+        stack.stack_event("ROLLBACK_FAILED", Some(reason), now_ms());
     }
     stack.outputs.clear();
     if ok && on_failure == OnFailure::Delete {
