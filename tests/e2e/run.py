@@ -29,9 +29,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 MODULES = ["test_iam_boto3", "test_sts_authz", "test_cli", "test_protocol", "test_malformed",
            "test_crash", "test_audit", "test_permissions_change", "test_store_faults", "test_sagemaker",
            "test_servicecatalog", "test_servicecatalog_cbor", "test_seed_flows",
-           "test_botocore_parse", "test_cloudformation_api"]
+           "test_botocore_parse", "test_cloudformation_api", "test_cloudformation"]
 # Acceptance tests of work in progress: accepted by name, not run by default (see the docstring).
-PENDING = ["test_provisioning", "test_cloudformation"]
+PENDING = ["test_provisioning"]
 INSTALL = ("python3 -m venv target/ci-venv && "
            "target/ci-venv/bin/pip install boto3 awscli")
 

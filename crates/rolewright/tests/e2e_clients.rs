@@ -172,3 +172,8 @@ fn the_seed_flows_role_manager_to_studio_and_jumpstart_for_custom_roles() {
 fn cloudformation_stacks_of_iam_resources_through_boto3_and_the_aws_cli() {
     run_module("test_cloudformation_api");
 }
+
+#[test]
+fn a_role_new_template_deployed_updated_and_deleted_with_aws_cloudformation_deploy() {
+    run_module("test_cloudformation");
+}
