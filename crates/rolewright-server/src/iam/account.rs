@@ -515,24 +515,8 @@ pub fn authorization_details(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, A
             Entry::Policy(policy) => {
                 let x = &mut policies;
                 // A ManagedPolicyDetail, not a Policy: it has no Tags.
-                x.open("member")
-                    .leaf("PolicyName", &policy.name)
-                    .leaf("PolicyId", &policy.id)
-                    .leaf("Arn", &policy.arn)
-                    .leaf("Path", &policy.path)
-                    .leaf("DefaultVersionId", &policy.default_version)
-                    .leaf(
-                        "AttachmentCount",
-                        &state.attachment_count(&policy.arn).to_string(),
-                    )
-                    .leaf(
-                        "PermissionsBoundaryUsageCount",
-                        &state.boundary_count(&policy.arn).to_string(),
-                    )
-                    .leaf("IsAttachable", "true")
-                    .leaf_opt("Description", policy.description.as_deref())
-                    .time("CreateDate", policy.created)
-                    .time("UpdateDate", policy.updated);
+                x.open("member");
+                super::write_policy_detail(x, &state, policy);
                 x.open("PolicyVersionList");
                 for version in &policy.versions {
                     x.open("member");

@@ -280,6 +280,14 @@ pub fn write_user(x: &mut XmlWriter, state: &State, user: &User, full: bool) {
 
 /// Writes a `Policy` structure's members.
 pub fn write_policy(x: &mut XmlWriter, state: &State, policy: &ManagedPolicy) {
+    write_policy_detail(x, state, policy);
+    if !policy.tags.is_empty() {
+        write_tags(x, "Tags", &policy.tags);
+    }
+}
+
+/// Writes the members a `Policy` shares with a `ManagedPolicyDetail` (which has no tags).
+pub fn write_policy_detail(x: &mut XmlWriter, state: &State, policy: &ManagedPolicy) {
     x.leaf("PolicyName", &policy.name)
         .leaf("PolicyId", &policy.id)
         .leaf("Arn", &policy.arn)
@@ -297,9 +305,6 @@ pub fn write_policy(x: &mut XmlWriter, state: &State, policy: &ManagedPolicy) {
         .leaf_opt("Description", policy.description.as_deref())
         .time("CreateDate", policy.created)
         .time("UpdateDate", policy.updated);
-    if !policy.tags.is_empty() {
-        write_tags(x, "Tags", &policy.tags);
-    }
 }
 
 /// `MaxItems` (1..1000, default 100) and the decoded `Marker` of a list request.
