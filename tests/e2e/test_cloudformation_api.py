@@ -2,8 +2,9 @@
 item 2), through boto3 and the AWS CLI: CreateStack of the template `rolewright role new --format
 cloudformation` writes, capabilities, RoleARN (PassRole and trust), unsupported types refused
 before anything is created, rollback of a failure halfway, DeleteStack (and DeletionPolicy
-Retain), events and statuses as AWS writes them, outputs and exports, the template operations, and
-stacks kept across a restart.
+Retain), events and statuses as AWS writes them, outputs and exports, the template operations,
+stacks kept across a restart, and Studio stacks (AWS::SageMaker::Domain and UserProfile made
+through SageMaker's operations as the stack's principal).
 """
 
 import json
@@ -716,6 +717,141 @@ class UpdateTests(CloudFormationTestCase):
         self.assertError(lambda: self.cfn.create_change_set(
             StackName=unique("absent"), ChangeSetName="u", TemplateBody=body,
             Capabilities=["CAPABILITY_NAMED_IAM"]), "ValidationError")
+
+
+
+def studio_template(role_name, users, tags, domain_name=None):
+    """An execution role, a domain whose default execution role it is, and a profile per user,
+    each profile's own execution role given as `Fn::GetAtt Role.Arn`."""
+    resources = {
+        "Role": {"Type": "AWS::IAM::Role", "Properties": {
+            "RoleName": role_name, "AssumeRolePolicyDocument": SAGEMAKER_TRUST}},
+        "Domain": {"Type": "AWS::SageMaker::Domain", "Properties": {
+            "DomainName": domain_name or unique("cfn-studio"), "AuthMode": "IAM",
+            "DefaultUserSettings": {"ExecutionRole": {"Fn::GetAtt": ["Role", "Arn"]}},
+            "SubnetIds": ["subnet-0123456789abcdef0"], "VpcId": "vpc-0123456789abcdef0",
+            "Tags": tags}},
+    }
+    for i, user in enumerate(users):
+        resources[f"Profile{i}"] = {"Type": "AWS::SageMaker::UserProfile", "Properties": {
+            "DomainId": {"Fn::GetAtt": ["Domain", "DomainId"]}, "UserProfileName": user,
+            "UserSettings": {"ExecutionRole": {"Fn::GetAtt": ["Role", "Arn"]}}, "Tags": tags}}
+    return json.dumps({"AWSTemplateFormatVersion": "2010-09-09", "Resources": resources,
+                       "Outputs": {
+                           "DomainRef": {"Value": {"Ref": "Domain"}},
+                           "DomainArn": {"Value": {"Fn::GetAtt": ["Domain", "DomainArn"]}},
+                           "Url": {"Value": {"Fn::GetAtt": ["Domain", "Url"]}},
+                           "ProfileRef": {"Value": {"Ref": "Profile0"}},
+                           "ProfileArn": {"Value": {"Fn::GetAtt": ["Profile0", "UserProfileArn"]}},
+                       }})
+
+
+class StudioStackTests(CloudFormationTestCase):
+    """AWS::SageMaker::Domain and AWS::SageMaker::UserProfile: created, read, updated and
+    deleted through SageMaker's own operations as the stack's principal."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.sm = cls.server.admin("sagemaker")
+
+    def make_role(self, actions):
+        name = unique("cfn-studio-service")
+        self.iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(CFN_TRUST))
+        self.iam.put_role_policy(RoleName=name, PolicyName="p",
+                                 PolicyDocument=json.dumps(policy(allow(actions))))
+        return name, f"arn:aws:iam::{ACCOUNT}:role/{name}"
+
+    def outputs(self, stack):
+        described = self.cfn.describe_stacks(StackName=stack)["Stacks"][0]
+        return described, {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+
+    def test_a_domain_and_two_profiles_are_created_updated_and_deleted(self):
+        role_name = unique("studio-exec")
+        users = [unique("alice"), unique("bob")]
+        tags = [{"Key": "team", "Value": "ml"}, {"Key": "cost-center", "Value": "42"}]
+        name = unique("studio")
+        self.cfn.create_stack(StackName=name, TemplateBody=studio_template(role_name, users, tags),
+                              Capabilities=["CAPABILITY_NAMED_IAM"])
+        stack, out = self.outputs(name)
+        self.assertEqual(stack["StackStatus"], "CREATE_COMPLETE", stack.get("StackStatusReason"))
+        domain_id = out["DomainRef"]
+        role_arn = f"arn:aws:iam::{ACCOUNT}:role/{role_name}"
+
+        domain = self.sm.describe_domain(DomainId=domain_id)
+        self.assertEqual(domain["DomainArn"], out["DomainArn"])
+        self.assertEqual(domain["Url"], out["Url"])
+        self.assertEqual(domain["DefaultUserSettings"]["ExecutionRole"], role_arn)
+        self.assertEqual(self.sm.list_tags(ResourceArn=domain["DomainArn"])["Tags"], tags)
+        self.assertEqual(out["ProfileRef"], f"{domain_id}|{users[0]}")
+        for user in users:
+            profile = self.sm.describe_user_profile(DomainId=domain_id, UserProfileName=user)
+            self.assertEqual(profile["UserSettings"]["ExecutionRole"], role_arn)
+            self.assertEqual(self.sm.list_tags(ResourceArn=profile["UserProfileArn"])["Tags"],
+                             tags)
+        self.assertEqual(out["ProfileArn"], self.sm.describe_user_profile(
+            DomainId=domain_id, UserProfileName=users[0])["UserProfileArn"])
+        resources = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in
+                     self.cfn.describe_stack_resources(StackName=name)["StackResources"]}
+        self.assertEqual(resources["Domain"], domain_id)
+        self.assertEqual(resources["Profile1"], f"{domain_id}|{users[1]}")
+
+        # Tags and UserSettings change in place: the domain and the profiles keep their ids.
+        new_tags = [{"Key": "team", "Value": "research"}]
+        body = json.loads(studio_template(role_name, users, new_tags, domain["DomainName"]))
+        body["Resources"]["Profile1"]["Properties"]["UserSettings"]["DefaultLandingUri"] = \
+            "studio::"
+        self.cfn.update_stack(StackName=name, TemplateBody=json.dumps(body),
+                              Capabilities=["CAPABILITY_NAMED_IAM"])
+        stack, out = self.outputs(name)
+        self.assertEqual(stack["StackStatus"], "UPDATE_COMPLETE", stack.get("StackStatusReason"))
+        self.assertEqual(out["DomainRef"], domain_id)
+        self.assertEqual(self.sm.list_tags(ResourceArn=domain["DomainArn"])["Tags"], new_tags)
+        profile = self.sm.describe_user_profile(DomainId=domain_id, UserProfileName=users[1])
+        self.assertEqual(profile["UserSettings"].get("DefaultLandingUri"), "studio::")
+        self.assertEqual(self.sm.list_tags(ResourceArn=profile["UserProfileArn"])["Tags"],
+                         new_tags)
+
+        self.cfn.delete_stack(StackName=name)
+        self.assertError(lambda: self.sm.describe_domain(DomainId=domain_id),
+                         "ResourceNotFound", 400)
+        for user in users:
+            self.assertError(lambda user=user: self.sm.describe_user_profile(
+                DomainId=domain_id, UserProfileName=user), "ResourceNotFound", 400)
+        self.assertFalse(self.role_exists(role_name))
+
+    def test_a_role_without_create_user_profile_rolls_back_with_sagemakers_text(self):
+        service, service_arn = self.make_role(["iam:*", "sagemaker:CreateDomain",
+                                               "sagemaker:DescribeDomain",
+                                               "sagemaker:DeleteDomain", "sagemaker:AddTags"])
+        role_name = unique("studio-exec")
+        user = unique("carol")
+        name = unique("studio-weak")
+        self.cfn.create_stack(
+            StackName=name, Capabilities=["CAPABILITY_NAMED_IAM"], RoleARN=service_arn,
+            TemplateBody=studio_template(role_name, [user], [{"Key": "team", "Value": "ml"}]))
+        stack = self.cfn.describe_stacks(StackName=name)["Stacks"][0]
+        self.assertEqual(stack["StackStatus"], "ROLLBACK_COMPLETE", stack.get("StackStatusReason"))
+        events = self.events(name)
+        failed = [e for e in events if e["ResourceStatus"] == "CREATE_FAILED"]
+        self.assertEqual([e["LogicalResourceId"] for e in failed], ["Profile0"])
+        reason = failed[0]["ResourceStatusReason"]
+        self.assertIn(
+            f"User: arn:aws:sts::{ACCOUNT}:assumed-role/{service}/AWSCloudFormation is not "
+            f"authorized to perform: sagemaker:CreateUserProfile on resource: "
+            f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:user-profile/", reason)
+        self.assertIn(f"/{user} because no identity-based policy allows the "
+                      f"sagemaker:CreateUserProfile action (Service: SageMaker, Status Code: 400, "
+                      f"Request ID: ", reason)
+        self.assertTrue(reason.endswith("(HandlerErrorCode: AccessDenied)"), reason)
+        self.assertEqual(statuses(events, "Domain"),
+                         ["CREATE_IN_PROGRESS", "CREATE_IN_PROGRESS", "CREATE_COMPLETE",
+                          "DELETE_IN_PROGRESS", "DELETE_COMPLETE"])
+        domain_id = next(e["PhysicalResourceId"] for e in events
+                         if e["LogicalResourceId"] == "Domain" and e.get("PhysicalResourceId"))
+        self.assertError(lambda: self.sm.describe_domain(DomainId=domain_id),
+                         "ResourceNotFound", 400)
+        self.assertFalse(self.role_exists(role_name))
 
 
 class TemplateOperationTests(CloudFormationTestCase):

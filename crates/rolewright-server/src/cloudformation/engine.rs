@@ -23,18 +23,24 @@ pub enum OnFailure {
     Delete,
 }
 
-/// The message of a resource call's failure as CloudFormation's events show it.
-fn handler_message(error: &ApiError, request_id: &str) -> String {
+/// The message of a resource call's failure as CloudFormation's events show it: the service's
+/// message, its name and status as the SDK reports them, and the handler's error code.
+fn handler_message(error: &ApiError, request_id: &str, type_name: &str) -> String {
     let code = match error.code {
         "AccessDenied" => "AccessDenied",
-        "EntityAlreadyExists" => "AlreadyExists",
-        "NoSuchEntity" => "NotFound",
-        "LimitExceeded" => "ServiceLimitExceeded",
+        "EntityAlreadyExists" | "ResourceInUse" => "AlreadyExists",
+        "NoSuchEntity" | "ResourceNotFound" => "NotFound",
+        "LimitExceeded" | "ResourceLimitExceeded" => "ServiceLimitExceeded",
         _ => "InvalidRequest",
     };
+    let (service, status, message) = if type_name.starts_with("AWS::SageMaker::") {
+        // A JSON service: the status is the one its protocol answers with (400 for a denial).
+        ("SageMaker", error.json_status(), error.message.clone())
+    } else {
+        ("Iam", error.status, error.message.clone())
+    };
     format!(
-        "Resource handler returned message: \"{} (Service: Iam, Status Code: {}, Request ID: {request_id})\" (HandlerErrorCode: {code})",
-        error.message, error.status
+        "Resource handler returned message: \"{message} (Service: {service}, Status Code: {status}, Request ID: {request_id})\" (HandlerErrorCode: {code})"
     )
 }
 
@@ -169,7 +175,7 @@ pub async fn create(
                 stack.resource_event(index, "CREATE_COMPLETE", None, now_ms(), None);
             }
             Err(e) => {
-                let reason = handler_message(&e, &cx.request_id);
+                let reason = handler_message(&e, &cx.request_id, &planned.type_name);
                 stack.resource_event(index, "CREATE_FAILED", Some(reason), now_ms(), None);
                 failure = Some(planned.logical_id.clone());
                 break;
@@ -311,7 +317,7 @@ pub async fn delete_resources(
         match deleted {
             Ok(()) => stack.resource_event(index, "DELETE_COMPLETE", None, now_ms(), None),
             Err(e) => {
-                let reason = handler_message(&e, &principal.request_id);
+                let reason = handler_message(&e, &principal.request_id, &resource.type_name);
                 stack.resource_event(index, "DELETE_FAILED", Some(reason), now_ms(), None);
                 ok = false;
             }
@@ -456,7 +462,7 @@ pub async fn update(
                         } else {
                             "UPDATE_FAILED"
                         };
-                        let reason = handler_message(&e, &cx.request_id);
+                        let reason = handler_message(&e, &cx.request_id, &planned.type_name);
                         stack.resource_event(index, failed, Some(reason), now_ms(), None);
                         failure = Some(planned.logical_id.clone());
                         break;
@@ -498,7 +504,7 @@ pub async fn update(
                     Err(e) => {
                         // What was applied before the failure is put back by the rollback.
                         undo.push(Undo::Updated(index, before.properties, before.attributes));
-                        let reason = handler_message(&e, &cx.request_id);
+                        let reason = handler_message(&e, &cx.request_id, &before.type_name);
                         stack.resource_event(index, "UPDATE_FAILED", Some(reason), now_ms(), None);
                         failure = Some(change.logical_id.clone());
                         break;
@@ -645,7 +651,7 @@ async fn delete_entries(
         match deleted {
             Ok(()) => stack.resource_event(index, "DELETE_COMPLETE", None, now_ms(), None),
             Err(e) => {
-                let reason = handler_message(&e, &principal.request_id);
+                let reason = handler_message(&e, &principal.request_id, &resource.type_name);
                 stack.resource_event(index, "DELETE_FAILED", Some(reason), now_ms(), None);
             }
         }

@@ -1,6 +1,7 @@
-//! Resource providers: each creates and deletes its type through the same IAM operations a
-//! direct API call runs (`iam::dispatch`), as the stack's principal, so that authorization,
-//! validation and the audit log are the normal ones.
+//! Resource providers: each creates and deletes its type through the same IAM or SageMaker
+//! operations a direct API call runs (`iam::dispatch`, `sagemaker::dispatch`), as the stack's
+//! principal, so that authorization, validation (`iam:PassRole` included) and the audit log are
+//! the normal ones.
 
 use std::collections::BTreeMap;
 
@@ -11,7 +12,7 @@ use crate::auth::Caller;
 use crate::authz::RequestFacts;
 use crate::error::ApiError;
 use crate::ids;
-use crate::server::{App, Cx, now_ms};
+use crate::server::{App, Cx, Reply, now_ms};
 use crate::wire::query::Params;
 
 /// The types the control plane provisions in a stack.
@@ -22,6 +23,8 @@ pub const PROVIDED_TYPES: &[&str] = &[
     "AWS::IAM::Policy",
     "AWS::IAM::Role",
     "AWS::IAM::User",
+    "AWS::SageMaker::Domain",
+    "AWS::SageMaker::UserProfile",
 ];
 
 /// Whether the control plane provisions `type_name`.
@@ -44,20 +47,20 @@ pub struct Principal<'a> {
 }
 
 impl Principal<'_> {
-    /// Runs one IAM operation as the principal, and logs it to the audit log as its own call.
-    pub async fn call(&self, op: &str, pairs: Vec<(String, String)>) -> Result<(), ApiError> {
+    /// A request context for one operation of `service` run as the principal.
+    fn cx(&self, service: &str, op: &str) -> Cx<'_> {
         let audit = AuditRecord {
             time_ms: now_ms(),
             request_id: self.request_id.clone(),
             principal: Some(self.caller.arn.clone()),
             source_ip: self.facts.source_ip.clone(),
-            service: Some("iam".into()),
-            action: Some(format!("iam:{op}")),
+            service: Some(service.into()),
+            action: Some(format!("{service}:{op}")),
             decision: "error".into(),
             user_agent: Some("cloudformation.amazonaws.com".into()),
             ..AuditRecord::default()
         };
-        let mut cx = Cx::new(
+        Cx::new(
             self.app,
             self.caller.clone(),
             self.facts.clone(),
@@ -65,9 +68,32 @@ impl Principal<'_> {
             op.to_string(),
             &self.host,
             audit,
-        );
+        )
+    }
+
+    /// Runs one IAM operation as the principal, and logs it to the audit log as its own call.
+    pub async fn call(&self, op: &str, pairs: Vec<(String, String)>) -> Result<(), ApiError> {
+        let mut cx = self.cx("iam", op);
         let mut params = Params::new(pairs);
         let result = crate::iam::dispatch(&mut cx, op, &mut params).await;
+        self.finish(cx, &result);
+        result.map(|_| ())
+    }
+
+    /// Runs one SageMaker operation on its JSON input as the principal, logged as its own call;
+    /// gives its JSON output (`{}` for an operation without one).
+    pub async fn call_sagemaker(&self, op: &str, input: Value) -> Result<Value, ApiError> {
+        let mut cx = self.cx("sagemaker", op);
+        let result = crate::sagemaker::dispatch(&mut cx, op, input).await;
+        self.finish(cx, &result);
+        result.map(|reply| match reply {
+            Reply::Json(value) => value,
+            _ => Value::Object(Map::new()),
+        })
+    }
+
+    /// Audits a call the operation did not audit itself.
+    fn finish<T>(&self, cx: Cx<'_>, result: &Result<T, ApiError>) {
         let audited = cx.audited();
         let mut record = cx.into_audit();
         if !audited {
@@ -83,7 +109,6 @@ impl Principal<'_> {
             }
             self.app.store.audit(record);
         }
-        result.map(|_| ())
     }
 
     /// [`Principal::call`] where an entity already gone counts as done (deletions).
@@ -209,6 +234,9 @@ pub async fn create(
         "AWS::IAM::ManagedPolicy" => create_managed_policy(p, naming, props).await,
         "AWS::IAM::Policy" => create_inline_policy(p, naming, props).await,
         "AWS::IAM::InstanceProfile" => create_instance_profile(p, naming, props).await,
+        "AWS::SageMaker::Domain" | "AWS::SageMaker::UserProfile" => {
+            create_studio(p, type_name, props).await
+        }
         other => Err(ApiError::new(
             "ValidationError",
             400,
@@ -231,6 +259,9 @@ pub async fn delete(
         "AWS::IAM::ManagedPolicy" => delete_managed_policy(p, physical_id).await,
         "AWS::IAM::Policy" => delete_inline_policy(p, props).await,
         "AWS::IAM::InstanceProfile" => delete_instance_profile(p, physical_id).await,
+        "AWS::SageMaker::Domain" | "AWS::SageMaker::UserProfile" => {
+            delete_studio(p, type_name, physical_id).await
+        }
         _ => Ok(()),
     }
 }
@@ -682,6 +713,9 @@ pub async fn update(
             }
             Ok(attributes_of(p, type_name, physical_id))
         }
+        "AWS::SageMaker::Domain" | "AWS::SageMaker::UserProfile" => {
+            update_studio(p, type_name, physical_id, old, new).await
+        }
         other => Err(ApiError::new(
             "ValidationError",
             400,
@@ -929,6 +963,211 @@ async fn update_managed_policy(
     Ok(attributes_of(p, "AWS::IAM::ManagedPolicy", arn))
 }
 
+/// How long a Studio delete waits for what blocks it (a profile's apps, which report `Deleting`
+/// for a moment) before it reports SageMaker's `ResourceInUse`.
+const STUDIO_DELETE_WAIT_MS: u64 = 5000;
+
+/// A Studio resource's identifiers, from its physical id: a domain's id, or a user profile's
+/// `DomainId|UserProfileName` (its `Ref`).
+fn studio_identifiers(type_name: &str, physical_id: &str) -> Map<String, Value> {
+    let mut ids = Map::new();
+    match type_name {
+        "AWS::SageMaker::UserProfile" => {
+            let (domain, name) = physical_id.split_once('|').unwrap_or((physical_id, ""));
+            ids.insert("DomainId".into(), Value::String(domain.into()));
+            ids.insert("UserProfileName".into(), Value::String(name.into()));
+        }
+        _ => {
+            ids.insert("DomainId".into(), Value::String(physical_id.into()));
+        }
+    }
+    ids
+}
+
+/// The operations' noun: `Domain`, `UserProfile`.
+fn studio_noun(type_name: &str) -> &'static str {
+    match type_name {
+        "AWS::SageMaker::UserProfile" => "UserProfile",
+        _ => "Domain",
+    }
+}
+
+/// The `Fn::GetAtt` attributes a Studio resource has, taken from an operation's output.
+fn studio_attributes(type_name: &str, output: &Value, into: &mut BTreeMap<String, Value>) {
+    let Some(readonly) = rolewright_cfn::return_values(type_name) else {
+        return;
+    };
+    for attribute in readonly.attributes {
+        if let Some(value) = output.get(*attribute).filter(|v| !v.is_null()) {
+            into.insert((*attribute).to_string(), value.clone());
+        }
+    }
+}
+
+/// What Describe gives of a Studio resource, over what its create or update gave.
+async fn studio_describe(
+    p: &Principal<'_>,
+    type_name: &str,
+    physical_id: &str,
+    mut attributes: BTreeMap<String, Value>,
+) -> Result<BTreeMap<String, Value>, ApiError> {
+    let noun = studio_noun(type_name);
+    let ids = studio_identifiers(type_name, physical_id);
+    let output = p
+        .call_sagemaker(&format!("Describe{noun}"), Value::Object(ids))
+        .await?;
+    studio_attributes(type_name, &output, &mut attributes);
+    Ok(attributes)
+}
+
+async fn create_studio(
+    p: &Principal<'_>,
+    type_name: &str,
+    props: &Map<String, Value>,
+) -> Result<Created, ApiError> {
+    let noun = studio_noun(type_name);
+    // The resource's properties are the create operation's members, Tags as [{Key, Value}].
+    let output = p
+        .call_sagemaker(&format!("Create{noun}"), Value::Object(props.clone()))
+        .await?;
+    let physical_id = match type_name {
+        "AWS::SageMaker::UserProfile" => format!(
+            "{}|{}",
+            prop(props, "DomainId").unwrap_or_default(),
+            prop(props, "UserProfileName").unwrap_or_default()
+        ),
+        _ => output.get("DomainId").map(text).unwrap_or_default(),
+    };
+    let mut attributes = BTreeMap::new();
+    studio_attributes(type_name, &output, &mut attributes);
+    let attributes = match studio_describe(p, type_name, &physical_id, attributes).await {
+        Ok(attributes) => attributes,
+        Err(e) => {
+            // A resource whose attributes cannot be read is removed before the failure is
+            // reported, as a failed create leaves nothing behind.
+            let _ = delete_studio(p, type_name, &physical_id).await;
+            return Err(e);
+        }
+    };
+    Ok(Created {
+        physical_id,
+        attributes,
+    })
+}
+
+async fn delete_studio(
+    p: &Principal<'_>,
+    type_name: &str,
+    physical_id: &str,
+) -> Result<(), ApiError> {
+    let op = format!("Delete{}", studio_noun(type_name));
+    let input = Value::Object(studio_identifiers(type_name, physical_id));
+    let started = std::time::Instant::now();
+    loop {
+        match p.call_sagemaker(&op, input.clone()).await {
+            Ok(_) => return Ok(()),
+            Err(e) if e.code == "ResourceNotFound" => return Ok(()),
+            Err(e)
+                if e.code == "ResourceInUse"
+                    && started.elapsed().as_millis() < u128::from(STUDIO_DELETE_WAIT_MS) =>
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// The members of `DomainSettingsForUpdate` from a domain's `DomainSettings`.
+fn domain_settings_for_update(settings: &Value) -> Value {
+    let mut update = Map::new();
+    let Some(settings) = settings.as_object() else {
+        return Value::Object(update);
+    };
+    for (name, value) in settings {
+        match name.as_str() {
+            "RStudioServerProDomainSettings" => {
+                update.insert(
+                    "RStudioServerProDomainSettingsForUpdate".into(),
+                    value.clone(),
+                );
+            }
+            _ => {
+                update.insert(name.clone(), value.clone());
+            }
+        }
+    }
+    Value::Object(update)
+}
+
+async fn update_studio(
+    p: &Principal<'_>,
+    type_name: &str,
+    physical_id: &str,
+    old: &Map<String, Value>,
+    new: &Map<String, Value>,
+) -> Result<BTreeMap<String, Value>, ApiError> {
+    let noun = studio_noun(type_name);
+    let changed = |property: &str| old.get(property) != new.get(property);
+    let mut input = studio_identifiers(type_name, physical_id);
+    let mutable: &[&str] = match type_name {
+        "AWS::SageMaker::UserProfile" => &["UserSettings"],
+        _ => &[
+            "DefaultUserSettings",
+            "DefaultSpaceSettings",
+            "DomainSettings",
+            "AppSecurityGroupManagement",
+            "SubnetIds",
+            "AppNetworkAccessType",
+            "TagPropagation",
+        ],
+    };
+    let mut any = false;
+    for property in mutable.iter().filter(|p| changed(p)) {
+        let Some(value) = new.get(*property) else {
+            continue;
+        };
+        any = true;
+        if *property == "DomainSettings" {
+            input.insert(
+                "DomainSettingsForUpdate".into(),
+                domain_settings_for_update(value),
+            );
+        } else {
+            input.insert((*property).to_string(), value.clone());
+        }
+    }
+    if any {
+        p.call_sagemaker(&format!("Update{noun}"), Value::Object(input))
+            .await?;
+    }
+    let attributes = studio_describe(p, type_name, physical_id, BTreeMap::new()).await?;
+    if changed("Tags") {
+        let arn_attribute = format!("{noun}Arn");
+        let arn = attributes.get(&arn_attribute).map(text).unwrap_or_default();
+        let keys = |v: Option<&Value>| -> Vec<Value> {
+            items(v)
+                .iter()
+                .filter_map(|t| t.get("Key").cloned())
+                .collect()
+        };
+        let kept = keys(new.get("Tags"));
+        let removed: Vec<Value> = keys(old.get("Tags"))
+            .into_iter()
+            .filter(|k| !kept.contains(k))
+            .collect();
+        if !removed.is_empty() {
+            let input = serde_json::json!({"ResourceArn": arn, "TagKeys": removed});
+            p.call_sagemaker("DeleteTags", input).await?;
+        }
+        if !kept.is_empty() {
+            let input = serde_json::json!({"ResourceArn": arn, "Tags": items(new.get("Tags"))});
+            p.call_sagemaker("AddTags", input).await?;
+        }
+    }
+    Ok(attributes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -941,5 +1180,50 @@ mod tests {
         let long = generated_name(&"s".repeat(100), &"L".repeat(100), 64);
         assert_eq!(long.len(), 64, "{long}");
         assert!(long.contains("-sss") || long.starts_with("sss"), "{long}");
+    }
+
+    #[test]
+    fn a_user_profiles_physical_id_is_its_domain_and_name() {
+        let ids = studio_identifiers("AWS::SageMaker::UserProfile", "d-abc123|alice");
+        assert_eq!(
+            Value::Object(ids),
+            serde_json::json!({"DomainId": "d-abc123", "UserProfileName": "alice"})
+        );
+        let ids = studio_identifiers("AWS::SageMaker::Domain", "d-abc123");
+        assert_eq!(
+            Value::Object(ids),
+            serde_json::json!({"DomainId": "d-abc123"})
+        );
+    }
+
+    #[test]
+    fn domain_settings_become_domain_settings_for_update() {
+        let settings = serde_json::json!({
+            "SecurityGroupIds": ["sg-1"],
+            "RStudioServerProDomainSettings": {"DomainExecutionRoleArn": "arn:aws:iam::1:role/r"},
+        });
+        assert_eq!(
+            domain_settings_for_update(&settings),
+            serde_json::json!({
+                "SecurityGroupIds": ["sg-1"],
+                "RStudioServerProDomainSettingsForUpdate":
+                    {"DomainExecutionRoleArn": "arn:aws:iam::1:role/r"},
+            })
+        );
+    }
+
+    #[test]
+    fn studio_attributes_are_the_types_read_only_properties() {
+        let output = serde_json::json!({
+            "DomainArn": "arn:aws:sagemaker:us-east-1:1:domain/d-1",
+            "DomainId": "d-1",
+            "Url": "https://d-1.studio.us-east-1.sagemaker.aws",
+            "Status": "InService",
+            "SingleSignOnApplicationArn": null,
+        });
+        let mut attributes = BTreeMap::new();
+        studio_attributes("AWS::SageMaker::Domain", &output, &mut attributes);
+        let names: Vec<&str> = attributes.keys().map(String::as_str).collect();
+        assert_eq!(names, ["DomainArn", "DomainId", "Url"]);
     }
 }
