@@ -3,7 +3,7 @@ item 2), through boto3 and the AWS CLI: CreateStack of the template `rolewright 
 cloudformation` writes, capabilities, RoleARN (PassRole and trust), unsupported types refused
 before anything is created, rollback of a failure halfway, DeleteStack (and DeletionPolicy
 Retain), events and statuses as AWS writes them, outputs and exports, the template operations,
-stacks kept across a restart, and Studio stacks (AWS::SageMaker::Domain and UserProfile made
+stacks kept across a restart, and Studio stacks (AWS::SageMaker::Domain, UserProfile, Space and App made
 through SageMaker's operations as the stack's principal).
 """
 
@@ -747,7 +747,7 @@ def studio_template(role_name, users, tags, domain_name=None):
 
 
 class StudioStackTests(CloudFormationTestCase):
-    """AWS::SageMaker::Domain and AWS::SageMaker::UserProfile: created, read, updated and
+    """AWS::SageMaker::Domain, UserProfile, Space and App: created, read, updated and
     deleted through SageMaker's own operations as the stack's principal."""
 
     @classmethod
@@ -819,6 +819,62 @@ class StudioStackTests(CloudFormationTestCase):
             self.assertError(lambda user=user: self.sm.describe_user_profile(
                 DomainId=domain_id, UserProfileName=user), "ResourceNotFound", 400)
         self.assertFalse(self.role_exists(role_name))
+
+    def test_a_space_and_an_app_are_created_updated_and_deleted_before_their_profile(self):
+        role_name = unique("studio-exec")
+        user = unique("dana")
+        space = unique("shared-space")
+        body = json.loads(studio_template(role_name, [user], [{"Key": "team", "Value": "ml"}],
+                                          unique("cfn-studio")))
+        domain_id = {"Fn::GetAtt": ["Domain", "DomainId"]}
+        body["Resources"]["Space"] = {"Type": "AWS::SageMaker::Space", "Properties": {
+            "DomainId": domain_id, "SpaceName": space,
+            "SpaceSettings": {"AppType": "JupyterLab"},
+            "Tags": [{"Key": "kind", "Value": "shared"}]}}
+        body["Resources"]["App"] = {"Type": "AWS::SageMaker::App", "Properties": {
+            "DomainId": domain_id, "UserProfileName": user,
+            "AppType": "JupyterServer", "AppName": "default"}, "DependsOn": "Profile0"}
+        body["Outputs"] = {
+            "SpaceRef": {"Value": {"Ref": "Space"}},
+            "SpaceArn": {"Value": {"Fn::GetAtt": ["Space", "SpaceArn"]}},
+            "AppRef": {"Value": {"Ref": "App"}},
+            "AppArn": {"Value": {"Fn::GetAtt": ["App", "AppArn"]}},
+            "DomainRef": {"Value": {"Ref": "Domain"}},
+        }
+        name = unique("studio-apps")
+        self.cfn.create_stack(StackName=name, TemplateBody=json.dumps(body),
+                              Capabilities=["CAPABILITY_NAMED_IAM"])
+        stack, out = self.outputs(name)
+        self.assertEqual(stack["StackStatus"], "CREATE_COMPLETE", stack.get("StackStatusReason"))
+        domain = out["DomainRef"]
+        self.assertEqual(out["SpaceRef"], f"{domain}|{space}")
+        described = self.sm.describe_space(DomainId=domain, SpaceName=space)
+        self.assertEqual(described["SpaceArn"], out["SpaceArn"])
+        self.assertEqual(self.sm.list_tags(ResourceArn=out["SpaceArn"])["Tags"],
+                         [{"Key": "kind", "Value": "shared"}])
+        self.assertEqual(out["AppRef"], f"JupyterServer|default|{domain}|{user}")
+        self.assertEqual(out["AppArn"], f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:app/{domain}/"
+                                        f"{user}/jupyterserver/default")
+        self.sm.describe_app(DomainId=domain, UserProfileName=user, AppType="JupyterServer",
+                             AppName="default")
+
+        # SpaceSettings and SpaceDisplayName change in place.
+        body["Resources"]["Space"]["Properties"]["SpaceDisplayName"] = "Shared space"
+        self.cfn.update_stack(StackName=name, TemplateBody=json.dumps(body),
+                              Capabilities=["CAPABILITY_NAMED_IAM"])
+        stack, out = self.outputs(name)
+        self.assertEqual(stack["StackStatus"], "UPDATE_COMPLETE", stack.get("StackStatusReason"))
+        self.assertEqual(out["SpaceRef"], f"{domain}|{space}")
+        self.assertEqual(self.sm.describe_space(DomainId=domain, SpaceName=space)
+                         .get("SpaceDisplayName"), "Shared space")
+
+        # The app goes first, its profile waits for it to be deleted, the domain goes last.
+        self.cfn.delete_stack(StackName=name)
+        stack = self.cfn.describe_stacks(StackName=stack["StackId"])["Stacks"][0]
+        self.assertEqual(stack["StackStatus"], "DELETE_COMPLETE", stack.get("StackStatusReason"))
+        self.assertError(lambda: self.sm.describe_domain(DomainId=domain), "ResourceNotFound", 400)
+        self.assertError(lambda: self.sm.describe_space(DomainId=domain, SpaceName=space),
+                         "ResourceNotFound", 400)
 
     def test_a_role_without_create_user_profile_rolls_back_with_sagemakers_text(self):
         service, service_arn = self.make_role(["iam:*", "sagemaker:CreateDomain",

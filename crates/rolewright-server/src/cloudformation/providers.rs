@@ -23,7 +23,9 @@ pub const PROVIDED_TYPES: &[&str] = &[
     "AWS::IAM::Policy",
     "AWS::IAM::Role",
     "AWS::IAM::User",
+    "AWS::SageMaker::App",
     "AWS::SageMaker::Domain",
+    "AWS::SageMaker::Space",
     "AWS::SageMaker::UserProfile",
 ];
 
@@ -234,9 +236,10 @@ pub async fn create(
         "AWS::IAM::ManagedPolicy" => create_managed_policy(p, naming, props).await,
         "AWS::IAM::Policy" => create_inline_policy(p, naming, props).await,
         "AWS::IAM::InstanceProfile" => create_instance_profile(p, naming, props).await,
-        "AWS::SageMaker::Domain" | "AWS::SageMaker::UserProfile" => {
-            create_studio(p, type_name, props).await
-        }
+        "AWS::SageMaker::Domain"
+        | "AWS::SageMaker::UserProfile"
+        | "AWS::SageMaker::Space"
+        | "AWS::SageMaker::App" => create_studio(p, type_name, props).await,
         other => Err(ApiError::new(
             "ValidationError",
             400,
@@ -259,9 +262,10 @@ pub async fn delete(
         "AWS::IAM::ManagedPolicy" => delete_managed_policy(p, physical_id).await,
         "AWS::IAM::Policy" => delete_inline_policy(p, props).await,
         "AWS::IAM::InstanceProfile" => delete_instance_profile(p, physical_id).await,
-        "AWS::SageMaker::Domain" | "AWS::SageMaker::UserProfile" => {
-            delete_studio(p, type_name, physical_id).await
-        }
+        "AWS::SageMaker::Domain"
+        | "AWS::SageMaker::UserProfile"
+        | "AWS::SageMaker::Space"
+        | "AWS::SageMaker::App" => delete_studio(p, type_name, physical_id).await,
         _ => Ok(()),
     }
 }
@@ -713,9 +717,10 @@ pub async fn update(
             }
             Ok(attributes_of(p, type_name, physical_id))
         }
-        "AWS::SageMaker::Domain" | "AWS::SageMaker::UserProfile" => {
-            update_studio(p, type_name, physical_id, old, new).await
-        }
+        "AWS::SageMaker::Domain"
+        | "AWS::SageMaker::UserProfile"
+        | "AWS::SageMaker::Space"
+        | "AWS::SageMaker::App" => update_studio(p, type_name, physical_id, old, new).await,
         other => Err(ApiError::new(
             "ValidationError",
             400,
@@ -967,27 +972,33 @@ async fn update_managed_policy(
 /// for a moment) before it reports SageMaker's `ResourceInUse`.
 const STUDIO_DELETE_WAIT_MS: u64 = 5000;
 
-/// A Studio resource's identifiers, from its physical id: a domain's id, or a user profile's
-/// `DomainId|UserProfileName` (its `Ref`).
-fn studio_identifiers(type_name: &str, physical_id: &str) -> Map<String, Value> {
-    let mut ids = Map::new();
+/// The members that identify a Studio resource, in the order its `Ref` joins them with `|`:
+/// a domain's id, and the composite primary identifiers of the others.
+fn studio_key(type_name: &str) -> &'static [&'static str] {
     match type_name {
-        "AWS::SageMaker::UserProfile" => {
-            let (domain, name) = physical_id.split_once('|').unwrap_or((physical_id, ""));
-            ids.insert("DomainId".into(), Value::String(domain.into()));
-            ids.insert("UserProfileName".into(), Value::String(name.into()));
-        }
-        _ => {
-            ids.insert("DomainId".into(), Value::String(physical_id.into()));
-        }
+        "AWS::SageMaker::UserProfile" => &["DomainId", "UserProfileName"],
+        "AWS::SageMaker::Space" => &["DomainId", "SpaceName"],
+        "AWS::SageMaker::App" => &["AppType", "AppName", "DomainId", "UserProfileName"],
+        _ => &["DomainId"],
     }
-    ids
 }
 
-/// The operations' noun: `Domain`, `UserProfile`.
+/// A Studio resource's identifiers, from its physical id (its `Ref`).
+fn studio_identifiers(type_name: &str, physical_id: &str) -> Map<String, Value> {
+    let key = studio_key(type_name);
+    let parts = physical_id.splitn(key.len(), '|');
+    key.iter()
+        .zip(parts)
+        .map(|(name, part)| ((*name).to_string(), Value::String(part.to_string())))
+        .collect()
+}
+
+/// The operations' noun: `Domain`, `UserProfile`, `Space`, `App`.
 fn studio_noun(type_name: &str) -> &'static str {
     match type_name {
         "AWS::SageMaker::UserProfile" => "UserProfile",
+        "AWS::SageMaker::Space" => "Space",
+        "AWS::SageMaker::App" => "App",
         _ => "Domain",
     }
 }
@@ -1031,12 +1042,12 @@ async fn create_studio(
         .call_sagemaker(&format!("Create{noun}"), Value::Object(props.clone()))
         .await?;
     let physical_id = match type_name {
-        "AWS::SageMaker::UserProfile" => format!(
-            "{}|{}",
-            prop(props, "DomainId").unwrap_or_default(),
-            prop(props, "UserProfileName").unwrap_or_default()
-        ),
-        _ => output.get("DomainId").map(text).unwrap_or_default(),
+        "AWS::SageMaker::Domain" => output.get("DomainId").map(text).unwrap_or_default(),
+        _ => studio_key(type_name)
+            .iter()
+            .map(|name| prop(props, name).unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join("|"),
     };
     let mut attributes = BTreeMap::new();
     studio_attributes(type_name, &output, &mut attributes);
@@ -1067,6 +1078,14 @@ async fn delete_studio(
         match p.call_sagemaker(&op, input.clone()).await {
             Ok(_) => return Ok(()),
             Err(e) if e.code == "ResourceNotFound" => return Ok(()),
+            // SageMaker answers for an app that is gone `RecordNotFound`, and for one already
+            // `Deleting` or `Deleted` `ResourceInUse`: both are deleted as far as a stack goes.
+            Err(e)
+                if type_name == "AWS::SageMaker::App"
+                    && (e.code == "ResourceInUse" || e.message.starts_with("RecordNotFound")) =>
+            {
+                return Ok(());
+            }
             Err(e)
                 if e.code == "ResourceInUse"
                     && started.elapsed().as_millis() < u128::from(STUDIO_DELETE_WAIT_MS) =>
@@ -1112,6 +1131,9 @@ async fn update_studio(
     let mut input = studio_identifiers(type_name, physical_id);
     let mutable: &[&str] = match type_name {
         "AWS::SageMaker::UserProfile" => &["UserSettings"],
+        "AWS::SageMaker::Space" => &["SpaceSettings", "SpaceDisplayName"],
+        // Everything of an app but its tags is create-only.
+        "AWS::SageMaker::App" => &[],
         _ => &[
             "DefaultUserSettings",
             "DefaultSpaceSettings",
@@ -1193,6 +1215,12 @@ mod tests {
         assert_eq!(
             Value::Object(ids),
             serde_json::json!({"DomainId": "d-abc123"})
+        );
+        let ids = studio_identifiers("AWS::SageMaker::App", "JupyterServer|default|d-1|bob");
+        assert_eq!(
+            Value::Object(ids),
+            serde_json::json!({"AppType": "JupyterServer", "AppName": "default",
+                               "DomainId": "d-1", "UserProfileName": "bob"})
         );
     }
 
