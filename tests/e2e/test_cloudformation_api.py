@@ -3,8 +3,8 @@ item 2), through boto3 and the AWS CLI: CreateStack of the template `rolewright 
 cloudformation` writes, capabilities, RoleARN (PassRole and trust), unsupported types refused
 before anything is created, rollback of a failure halfway, DeleteStack (and DeletionPolicy
 Retain), events and statuses as AWS writes them, outputs and exports, the template operations,
-stacks kept across a restart, and Studio stacks (AWS::SageMaker::Domain, UserProfile, Space and App made
-through SageMaker's operations as the stack's principal).
+stacks kept across a restart, and Studio stacks (AWS::SageMaker::Domain, UserProfile, Space and
+App, made through SageMaker's operations as the stack's principal).
 """
 
 import json
