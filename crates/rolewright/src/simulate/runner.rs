@@ -83,6 +83,9 @@ pub struct Runner {
     library: Mutex<Library>,
     workers: Vec<Worker>,
     totals: Totals,
+    /// Output buffers and block buffers, kept from file to file.
+    buffers: Buffers,
+    spare: Arc<Buffers>,
 }
 
 impl Runner {
@@ -96,6 +99,8 @@ impl Runner {
             library: Mutex::new(Library::default()),
             workers: (0..threads).map(|_| Worker::default()).collect(),
             totals: Totals::default(),
+            buffers: Mutex::new(Vec::new()),
+            spare: Arc::new(Mutex::new(Vec::new())),
         }
     }
 
@@ -131,13 +136,13 @@ impl Runner {
             library,
             workers,
             totals,
+            buffers,
+            spare,
             ..
         } = self;
         let Some((first, helpers)) = workers.split_first_mut() else {
             return Ok(());
         };
-        let buffers = Mutex::new(Vec::new());
-        let spare = Arc::new(Mutex::new(Vec::new()));
         let (tasks, inbox) = mpsc::channel::<Arc<BlockTask>>();
         let inbox = Mutex::new(inbox);
         // The helpers, once started, live as long as the file: each block is handed to them
@@ -151,15 +156,15 @@ impl Runner {
                 inbox: &inbox,
                 job,
                 library,
-                buffers: &buffers,
+                buffers: &*buffers,
             };
             let mut blocks = Blocks {
                 file,
                 job,
                 worker: first,
                 library,
-                buffers: &buffers,
-                spare: &spare,
+                buffers: &*buffers,
+                spare: &*spare,
                 totals,
             };
             blocks.run(&mut crew, out)
