@@ -315,8 +315,9 @@ fn a_file_larger_than_a_block_is_read_across_blocks() {
 }
 
 /// A request text seen before is recognized instead of read, and its request is used again: the
-/// same request under other policies, with a context, with a principal that does not read, and
-/// more distinct requests than a worker keeps must all be decided as the library decides them.
+/// same request under other policies, with a context, with a principal that does not read, a
+/// request too long to be kept, and more distinct requests than a worker keeps must all be
+/// decided as the library decides them.
 #[test]
 fn repeated_requests_are_decided_as_the_library_decides_them() {
     let dir = scratch("repeated-requests");
@@ -324,6 +325,11 @@ fn repeated_requests_are_decided_as_the_library_decides_them() {
     let with_context = r#""request": {"principal": "arn:aws:iam::111111111111:user/a", "action": "s3:GetObject", "resource": {"resource": "arn:aws:s3:::b/k", "accountId": "111111111111"}, "context": {"aws:SourceVpc": "vpc-1", "aws:TagKeys": ["a", "b"]}}"#;
     let condition = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", "Condition": {"StringEquals": {"aws:SourceVpc": "vpc-1"}}}]}"#;
     let bad_caller = r#""request": {"principal": "bob", "action": "s3:GetObject", "resource": {"resource": "*", "accountId": "1"}}"#;
+    // Longer than a request text whose request is kept (4 KiB).
+    let long = with_context.replace(
+        "vpc-1\"",
+        &format!("vpc-1\", \"note\": \"{}\"", "n".repeat(5000)),
+    );
     let case = |name: &str, request: &str, policy: &str, response: &str| {
         format!(
             r#"{{"name": "{name}", {request}, "identityPolicies": [{policy}], "expected": {{"response": "{response}"}}}}"#
@@ -350,6 +356,7 @@ fn repeated_requests_are_decided_as_the_library_decides_them() {
             condition,
             "ImplicitlyDenied",
         ));
+        lines.push(case(&format!("long {round}"), &long, condition, "Allowed"));
         lines.push(case(
             &format!("bad caller {round}"),
             bad_caller,

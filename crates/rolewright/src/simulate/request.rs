@@ -1,8 +1,8 @@
 //! The requests of `simulate --cases` on the fast path: each built from the fast reader's view as
 //! `EngineCase::prepare_with` builds it, with callers parsed once per worker and shared. Case
 //! files ask the same request under many policies, so the request of each distinct request text
-//! is kept (up to [`KEPT`]) and the reader recognizes later copies of the text, which are then
-//! neither read nor built again.
+//! is kept (up to [`KEPT`] of them) and the reader recognizes later copies of the text, which are
+//! then neither read nor built again.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -12,9 +12,13 @@ use rolewright_iam::{Principal, Request};
 use super::reader::{CasePrincipal, CaseView, KnownObjects};
 use super::runner::{Catalog, TextHash};
 
-/// At most this many requests are kept per worker, so that memory stays bounded however many
-/// distinct requests a file has; later ones are built case by case.
+/// At most this many requests are kept per worker, each from a text of at most [`KEPT_TEXT`]
+/// bytes, so that memory stays bounded however many distinct requests a file has and however
+/// large; the others are built case by case.
 const KEPT: usize = 4096;
+
+/// The longest request text whose request is kept (requests are usually a few hundred bytes).
+const KEPT_TEXT: usize = 4 << 10;
 
 /// One worker's requests.
 pub struct Requests {
@@ -61,7 +65,7 @@ impl Requests {
         };
         let id = u32::try_from(self.kept.len()).ok();
         match id {
-            Some(id) if self.kept.len() < KEPT && !view.request_text.is_empty() => {
+            Some(id) if self.kept.len() < KEPT && keeps(view.request_text) => {
                 let mut request = Request::new_shared(principal, &view.action, &view.resource);
                 complete(&mut request, view, catalog);
                 known.insert(view.request_text, id);
@@ -95,6 +99,11 @@ impl Requests {
         self.last_principal = Some((text.into(), principal.clone()));
         principal
     }
+}
+
+/// Whether the request of this text is kept.
+fn keeps(text: &str) -> bool {
+    !text.is_empty() && text.len() <= KEPT_TEXT
 }
 
 /// Sets what a request takes from the view besides its principal, action and resource.
