@@ -6,14 +6,13 @@
 MODULE is a test module name (test_iam_boto3, test_sts_authz, test_cli, test_protocol,
 test_malformed, test_crash, test_audit, test_permissions_change, test_store_faults, test_sagemaker,
 test_servicecatalog, test_servicecatalog_cbor, test_seed_flows, test_botocore_parse,
-test_cloudformation_api), with or
-without `test_`, optionally narrowed to a class or
-test: test_iam_boto3.RoleTests.test_tags. Without arguments every module in MODULES runs.
+test_cloudformation_api, test_cloudformation, test_provisioning), with or without `test_`,
+optionally narrowed to a class or test: test_iam_boto3.RoleTests.test_tags. Without arguments
+every module in MODULES runs.
 
-PENDING modules (test_provisioning, test_cloudformation: issue 11's flows, written before the
-server implements CloudFormation and ProvisionProduct) run only when named; they are not run by
-default, nor by crates/rolewright/tests/e2e_clients.rs, until the server passes them. Then move
-them to MODULES.
+PENDING modules (acceptance tests written before the server implements what they test) run only
+when named; they are not run by default, nor by crates/rolewright/tests/e2e_clients.rs, until the
+server passes them. Then move them to MODULES.
 
 Prints tracebacks on stderr, then one line per failure and `N passed, N failed` last on stdout.
 Exits 1 if anything failed, 2 if the environment is unusable.
@@ -29,9 +28,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 MODULES = ["test_iam_boto3", "test_sts_authz", "test_cli", "test_protocol", "test_malformed",
            "test_crash", "test_audit", "test_permissions_change", "test_store_faults", "test_sagemaker",
            "test_servicecatalog", "test_servicecatalog_cbor", "test_seed_flows",
-           "test_botocore_parse", "test_cloudformation_api", "test_cloudformation"]
+           "test_botocore_parse", "test_cloudformation_api", "test_cloudformation",
+           "test_provisioning"]
 # Acceptance tests of work in progress: accepted by name, not run by default (see the docstring).
-PENDING = ["test_provisioning"]
+PENDING = []
 INSTALL = ("python3 -m venv target/ci-venv && "
            "target/ci-venv/bin/pip install boto3 awscli")
 

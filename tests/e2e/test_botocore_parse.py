@@ -75,7 +75,7 @@ SAGEMAKER_OPERATIONS = [
     "EnableSagemakerServicecatalogPortfolio", "DisableSagemakerServicecatalogPortfolio",
     "GetSagemakerServicecatalogPortfolioStatus",
 ]
-SERVICECATALOG_FILE = "servicecatalog.rs"  # `operations![...]`, the OPERATIONS table
+SERVICECATALOG_FILE = "servicecatalog/mod.rs"  # `operation_table!`, the OPERATIONS table
 SERVICECATALOG_OPERATIONS = [
     "CreatePortfolio", "DescribePortfolio", "UpdatePortfolio", "DeletePortfolio",
     "ListPortfolios", "AssociatePrincipalWithPortfolio", "DisassociatePrincipalFromPortfolio",
@@ -86,7 +86,10 @@ SERVICECATALOG_OPERATIONS = [
     "ListProvisioningArtifacts", "DeleteProvisioningArtifact", "AssociateProductWithPortfolio",
     "DisassociateProductFromPortfolio", "ListPortfoliosForProduct", "CreateConstraint",
     "DescribeConstraint", "UpdateConstraint", "DeleteConstraint", "ListConstraintsForPortfolio",
-    "ListLaunchPaths",
+    "ListLaunchPaths", "ProvisionProduct", "DescribeRecord", "ListRecordHistory",
+    "DescribeProvisionedProduct", "SearchProvisionedProducts", "ScanProvisionedProducts",
+    "GetProvisionedProductOutputs", "DescribeProvisioningParameters", "UpdateProvisionedProduct",
+    "TerminateProvisionedProduct",
 ]
 CLOUDFORMATION_FILE = "cloudformation/mod.rs"  # `operation_table!`, the OPERATIONS table
 CLOUDFORMATION_OPERATIONS = [
@@ -113,6 +116,29 @@ Resources:
     Type: AWS::SageMaker::UserProfile
     Properties:
       UserProfileName: !Ref UserName
+"""
+
+# What the parse test provisions: one managed policy, named by a parameter, and its ARN.
+POLICY_TEMPLATE = """AWSTemplateFormatVersion: '2010-09-09'
+Parameters:
+  PolicyName:
+    Type: String
+    Description: The policy's name
+Resources:
+  Policy:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+      ManagedPolicyName: !Ref PolicyName
+      PolicyDocument:
+        Version: '2012-10-17'
+        Statement:
+          - Effect: Allow
+            Action: s3:ListAllMyBuckets
+            Resource: '*'
+Outputs:
+  PolicyArn:
+    Description: The policy's ARN
+    Value: !Ref Policy
 """
 
 
@@ -453,6 +479,18 @@ class ParseTestCase(E2ETestCase):
         report += problems
         if report:
             self.fail("\n".join(report))
+
+    def wait_for_record(self, sc, record_id, timeout=15):
+        """DescribeRecord (not recorded as driven) until the record ends; it must succeed."""
+        deadline = time.time() + timeout
+        while True:
+            detail = sc.describe_record(Id=record_id)["RecordDetail"]
+            if detail["Status"] in ("SUCCEEDED", "FAILED"):
+                self.assertEqual(detail["Status"], "SUCCEEDED", detail.get("RecordErrors"))
+                return
+            if time.time() > deadline:
+                self.fail(f"record {record_id} still {detail['Status']} after {timeout} s")
+            time.sleep(0.1)
 
     def wait_for(self, describe, want, timeout=15):
         deadline = time.time() + timeout
@@ -812,7 +850,39 @@ class ServiceCatalogParseTests(ParseTestCase):
         c("SearchProducts", Filters={"FullTextSearch": ["studio"]}, SortBy="CreationDate")
         c("DescribeProduct", Id=product)
         c("DescribeProductView", Id=view_id)
-        c("ListLaunchPaths", ProductId=product)
+        paths = c("ListLaunchPaths", ProductId=product).get("LaunchPathSummaries", [{}])
+
+        # Provisioning, as the launch role (allowed what the IAM template needs).
+        self.iam.put_role_policy(RoleName=launch, PolicyName="provision", PolicyDocument=json.dumps(
+            policy(allow(["cloudformation:*", "iam:*"]))))
+        iam_template = os.path.join(self.tmp, "policy.yaml")
+        with open(iam_template, "w", encoding="utf-8") as f:
+            f.write(POLICY_TEMPLATE)
+        third = c("CreateProvisioningArtifact", ProductId=product, Parameters={
+            "Name": "v3", "Info": {"LoadTemplateFromURL": f"file://{iam_template}"},
+            "Type": "CLOUD_FORMATION_TEMPLATE"}).get("ProvisioningArtifactDetail", {}).get("Id")
+        c("DescribeProvisioningParameters", ProductId=product, ProvisioningArtifactId=third,
+          PathId=paths[0].get("Id"))
+        started = c("ProvisionProduct", ProductId=product, ProvisioningArtifactId=third,
+                    PathId=paths[0].get("Id"), ProvisionedProductName=unique("pp"),
+                    ProvisionToken=unique("token"), Tags=[{"Key": "team", "Value": "ml"}],
+                    ProvisioningParameters=[{"Key": "PolicyName", "Value": unique("policy")}])
+        record = started.get("RecordDetail", {}).get("RecordId", "rec-none")
+        pp = started.get("RecordDetail", {}).get("ProvisionedProductId", "pp-none")
+        self.wait_for_record(sc, record)
+        c("DescribeRecord", Id=record)
+        c("DescribeProvisionedProduct", Id=pp)
+        c("SearchProvisionedProducts", Filters={"SearchQuery": ["name:pp"]}, SortBy="name")
+        c("ScanProvisionedProducts", AccessLevelFilter={"Key": "Account", "Value": "self"})
+        c("GetProvisionedProductOutputs", ProvisionedProductId=pp, OutputKeys=["PolicyArn"])
+        updated = c("UpdateProvisionedProduct", ProvisionedProductId=pp,
+                    UpdateToken=unique("token"), ProvisioningParameters=[
+                        {"Key": "PolicyName", "Value": unique("policy")}])
+        self.wait_for_record(sc, updated.get("RecordDetail", {}).get("RecordId", "rec-none"))
+        c("ListRecordHistory", SearchFilter={"Key": "provisionedproduct", "Value": pp})
+        ended = c("TerminateProvisionedProduct", ProvisionedProductId=pp,
+                  TerminateToken=unique("token"))
+        self.wait_for_record(sc, ended.get("RecordDetail", {}).get("RecordId", "rec-none"))
 
         # The SageMaker portfolio the switch imports.
         sm = self.server.admin("sagemaker")

@@ -415,6 +415,7 @@ class SeedFlowTests(ProvisioningCase):
 
         # Two user profiles.
         users = [unique("alice"), unique("bob")]
+        alice, bob = users
         profile_pps, profile_requests = {}, {}
         for user in users:
             token = unique("profile")

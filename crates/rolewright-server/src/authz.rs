@@ -298,3 +298,19 @@ pub fn reason(decision: &Decision, request: &Request) -> String {
         None => "allowed".to_string(),
     }
 }
+
+/// Whether a role's trust policy lets `service` (`cloudformation.amazonaws.com`) assume it, as
+/// an AWS service checks before acting as a role it was given.
+pub fn trusts_service(trust_policy: &str, role_arn: &str, service: &str) -> bool {
+    PolicyDocument::parse(trust_policy).ok().is_some_and(|doc| {
+        let request = rolewright_iam::Request::new(
+            rolewright_iam::Principal::Service(service.into()),
+            "sts:AssumeRole",
+            role_arn,
+        );
+        rolewright_iam::PolicySet::new()
+            .with_resource(CompiledPolicy::new(&doc))
+            .evaluate(&request)
+            .is_allowed()
+    })
+}

@@ -130,16 +130,18 @@ impl Server {
                 )));
             }
         }
-        let app = Arc::new(App {
+        let app = Arc::new_cyclic(|me| App {
             store,
             cache: Default::default(),
             quotas: config.quotas.clone(),
             last_used: Default::default(),
             signing_keys: Default::default(),
+            me: me.clone(),
         });
         install_managed_policies(&app);
         let created = bootstrap(&app).await?;
         ensure_studio_key(&app).await?;
+        recover_interrupted(&app).await?;
         let credentials_file = config.data_dir.join("credentials");
         if !credentials_file.exists() {
             write_credentials(&app, &credentials_file)?;
@@ -317,6 +319,19 @@ async fn bootstrap(app: &App) -> Result<bool, ServeError> {
         .await
         .map_err(|e| ServeError::Config(format!("cannot create the administrator: {e}")))?;
     Ok(true)
+}
+
+/// Ends what a stopped server left half done: stacks in an `*_IN_PROGRESS` status and Service
+/// Catalog records that had not ended, whose work died with the process.
+async fn recover_interrupted(app: &App) -> Result<(), ServeError> {
+    app.store
+        .write(None, |state| {
+            let mut changes = cloudformation::stack::interrupted(state);
+            changes.extend(servicecatalog::provisioning::interrupted(state));
+            Ok(((), changes))
+        })
+        .await
+        .map_err(|e| ServeError::Config(format!("cannot end interrupted work: {e}")))
 }
 
 /// Makes the key presigned Studio URLs are signed with, once per data directory, so that links

@@ -312,6 +312,10 @@ pub struct State {
     pub catalog_tokens: BTreeMap<String, serde_json::Value>,
     /// CloudFormation stacks by stack id (the stack ARN), deleted ones included.
     pub stacks: BTreeMap<String, crate::cloudformation::Stack>,
+    /// Service Catalog provisioned products by id (`pp-...`), until terminated.
+    pub provisioned_products: BTreeMap<String, ProvisionedProduct>,
+    /// Service Catalog records by id (`rec-...`): every provisioning, update and termination.
+    pub records: BTreeMap<String, CatalogRecord>,
 }
 
 /// A SageMaker Studio domain.
@@ -531,6 +535,92 @@ pub struct CatalogConstraint {
     pub created_ms: i64,
 }
 
+/// A product provisioned through Service Catalog: a `CFN_STACK`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProvisionedProduct {
+    /// `pp-` and 13 lowercase letters and digits.
+    pub id: String,
+    /// `ProvisionedProductName`, unique in the account and region.
+    pub name: String,
+    /// The region it was provisioned in.
+    pub region: String,
+    /// `AVAILABLE`, `UNDER_CHANGE`, `TAINTED`, `ERROR` or `PLAN_IN_PROGRESS`.
+    pub status: String,
+    /// Why it is `ERROR` or `TAINTED`.
+    pub status_message: Option<String>,
+    /// Unix milliseconds.
+    pub created_ms: i64,
+    /// The `ProvisionToken` it was provisioned with.
+    pub idempotency_token: String,
+    /// The last record of any type.
+    pub last_record_id: String,
+    /// The last provisioning or update record.
+    pub last_provisioning_record_id: String,
+    /// The last provisioning or update record that succeeded.
+    pub last_successful_provisioning_record_id: Option<String>,
+    /// `prod-...`.
+    pub product_id: String,
+    /// `pa-...`: the version provisioned.
+    pub artifact_id: String,
+    /// The launch path it was provisioned through.
+    pub path_id: String,
+    /// The launch role of the path's LAUNCH constraint, if any.
+    pub launch_role_arn: Option<String>,
+    /// The stack's id, once it exists.
+    pub stack_id: Option<String>,
+    /// The stack's name, `SC-<account>-<pp id>`.
+    pub stack_name: String,
+    /// Tags of the request (and of the stack).
+    pub tags: Vec<Tag>,
+    /// The provisioning principal: a user's or a role's ARN (`UserArn`).
+    pub user_arn: String,
+    /// The caller's own ARN, a session's included (`UserArnSession`).
+    pub user_arn_session: String,
+    /// The parameter values it was last provisioned with, for `UsePreviousValue`.
+    pub parameters: BTreeMap<String, String>,
+}
+
+/// A Service Catalog record: one provisioning, update or termination of a provisioned product.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CatalogRecord {
+    /// `rec-` and 13 lowercase letters and digits.
+    pub id: String,
+    /// `PROVISION_PRODUCT`, `UPDATE_PROVISIONED_PRODUCT` or `TERMINATE_PROVISIONED_PRODUCT`.
+    pub record_type: String,
+    /// `CREATED`, `IN_PROGRESS`, `IN_PROGRESS_IN_ERROR`, `SUCCEEDED` or `FAILED`.
+    pub status: String,
+    /// `pp-...`.
+    pub provisioned_product_id: String,
+    /// Its name.
+    pub provisioned_product_name: String,
+    /// The region.
+    pub region: String,
+    /// Unix milliseconds.
+    pub created_ms: i64,
+    /// Unix milliseconds.
+    pub updated_ms: i64,
+    /// `prod-...`.
+    pub product_id: String,
+    /// `pa-...`.
+    pub artifact_id: String,
+    /// The launch path.
+    pub path_id: String,
+    /// The launch role it ran as, if any.
+    pub launch_role_arn: Option<String>,
+    /// `RecordErrors`: code and description.
+    pub errors: Vec<(String, String)>,
+    /// `RecordTags`.
+    pub tags: Vec<Tag>,
+    /// `RecordOutputs`: key, value, description.
+    pub outputs: Vec<(String, String, Option<String>)>,
+    /// Who asked for it: a user's or a role's ARN.
+    pub user_arn: String,
+    /// Who asked for it: a user's or a session's ARN.
+    pub user_arn_session: String,
+    /// The id of the request that asked for it, which the audit records of its calls carry.
+    pub request_id: String,
+}
+
 /// What a user's, role's or group's permissions are made of; equal parts mean equal decisions.
 type Grants<'s> = (
     &'s str,
@@ -648,6 +738,12 @@ impl State {
             }
             // Stacks are records of what was created: the entities they made carry the grants.
             kind::STACK => replace(&mut self.stacks, id, body, |_, _| true).map(|_| false),
+            kind::PROVISIONED_PRODUCT => {
+                replace(&mut self.provisioned_products, id, body, |_, _| true).map(|_| false)
+            }
+            kind::CATALOG_RECORD => {
+                replace(&mut self.records, id, body, |_, _| true).map(|_| false)
+            }
             _ => Ok(false),
         }
     }
@@ -807,4 +903,8 @@ pub mod kind {
     pub const CATALOG_TOKEN: &str = "servicecatalog_token";
     /// CloudFormation stacks.
     pub const STACK: &str = "cloudformation_stack";
+    /// Service Catalog provisioned products.
+    pub const PROVISIONED_PRODUCT: &str = "servicecatalog_provisioned_product";
+    /// Service Catalog records.
+    pub const CATALOG_RECORD: &str = "servicecatalog_record";
 }

@@ -61,6 +61,8 @@ pub struct App {
     pub last_used: std::sync::Mutex<std::collections::HashMap<String, (i64, String)>>,
     /// SigV4 signing keys already derived, by secret and scope (a key is valid for a day).
     pub signing_keys: SigningKeys,
+    /// The `Arc` this lives in, for work that outlives the request that started it.
+    pub me: std::sync::Weak<App>,
 }
 
 /// SigV4 signing keys by (secret, date, region, service): deriving one takes four HMACs, and
@@ -94,6 +96,18 @@ impl SigningKeys {
 }
 
 impl App {
+    /// Runs `work` on its own task with a handle on the state, after the request that started
+    /// it has answered (Service Catalog's provisioning).
+    pub fn spawn<F, Fut>(&self, work: F)
+    where
+        F: FnOnce(std::sync::Arc<App>) -> Fut,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        if let Some(app) = self.me.upgrade() {
+            tokio::spawn(work(app));
+        }
+    }
+
     /// Records that a role's session made a request.
     pub fn note_role_used(&self, role: &str, when: i64, region: &str) {
         let mut map = lock(&self.last_used);

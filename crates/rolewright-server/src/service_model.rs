@@ -1115,6 +1115,25 @@ mod tests {
     }
 
     #[test]
+    fn every_served_json_operation_is_in_its_embedded_model() {
+        for (model, operations) in [
+            (ServiceModel::sagemaker(), crate::sagemaker::OPERATIONS),
+            (
+                ServiceModel::servicecatalog(),
+                crate::servicecatalog::OPERATIONS,
+            ),
+        ] {
+            for op in operations {
+                assert!(
+                    model.operation(op.name).is_some(),
+                    "{} is served but missing from the model: add it to scripts/extract-service-models",
+                    op.name
+                );
+            }
+        }
+    }
+
+    #[test]
     fn a_valid_create_user_profile_passes() {
         let input = json!({
             "DomainId": "d-abc123def456",

@@ -177,3 +177,8 @@ fn cloudformation_stacks_of_iam_resources_through_boto3_and_the_aws_cli() {
 fn a_role_new_template_deployed_updated_and_deleted_with_aws_cloudformation_deploy() {
     run_module("test_cloudformation");
 }
+
+#[test]
+fn seed_002_studio_provisioned_through_service_catalog_as_the_launch_role() {
+    run_module("test_provisioning");
+}

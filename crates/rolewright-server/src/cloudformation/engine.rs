@@ -165,7 +165,8 @@ pub async fn create(
             stack_name: &stack.name,
             logical_id: &planned.logical_id,
         };
-        match providers::create(principal, &naming, &planned.type_name, &props).await {
+        let tagged = with_stack_tags(&props, &stack.tags, &planned.type_name);
+        match providers::create(principal, &naming, &planned.type_name, &tagged).await {
             Ok(made) => {
                 let resource = &mut stack.resources[index];
                 resource.physical_id = Some(made.physical_id.clone());
@@ -195,6 +196,36 @@ pub async fn create(
     let failed = failure.unwrap_or_default();
     let reason = format!("The following resource(s) failed to create: [{failed}]. ");
     fail(cx, principal, stack, reason, on_failure).await
+}
+
+/// A resource's properties with the stack's tags added to its `Tags`, as CloudFormation tags
+/// every resource whose type takes tags; a tag the resource sets itself wins. The stored
+/// properties stay the template's, so that an update compares like with like.
+fn with_stack_tags(
+    props: &serde_json::Map<String, serde_json::Value>,
+    tags: &[crate::model::Tag],
+    type_name: &str,
+) -> serde_json::Map<String, serde_json::Value> {
+    let taggable =
+        rolewright_cfn::schema(type_name).is_some_and(|s| s.properties.iter().any(|p| p == "Tags"));
+    if tags.is_empty() || !taggable {
+        return props.clone();
+    }
+    let mut out = props.clone();
+    let mut list = match out.remove("Tags") {
+        Some(serde_json::Value::Array(list)) => list,
+        _ => Vec::new(),
+    };
+    for tag in tags {
+        let set = list
+            .iter()
+            .any(|t| t.get("Key").and_then(serde_json::Value::as_str) == Some(tag.key.as_str()));
+        if !set {
+            list.push(serde_json::json!({"Key": tag.key, "Value": tag.value}));
+        }
+    }
+    out.insert("Tags".into(), serde_json::Value::Array(list));
+    out
 }
 
 /// The outputs' values; an export another stack already has is a failure.
@@ -442,7 +473,8 @@ pub async fn update(
                     stack_name: &stack.name,
                     logical_id: &planned.logical_id,
                 };
-                match providers::create(principal, &naming, &planned.type_name, &props).await {
+                let tagged = with_stack_tags(&props, &stack.tags, &planned.type_name);
+                match providers::create(principal, &naming, &planned.type_name, &tagged).await {
                     Ok(made) => {
                         let resource = &mut stack.resources[index];
                         resource.physical_id = Some(made.physical_id.clone());

@@ -16,6 +16,7 @@ use self::engine::OnFailure;
 use self::providers::Principal;
 pub use self::stack::Stack;
 use self::stack::{find, write_event, write_resource, write_stack};
+pub(crate) use self::update::{StackUpdate, update};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::model::State;
@@ -182,6 +183,7 @@ fn principal<'a>(cx: &Cx<'a>, caller: Caller) -> Principal<'a> {
         facts: cx.facts.clone(),
         request_id: cx.request_id.clone(),
         host: cx.host.clone(),
+        agent: SERVICE_PRINCIPAL,
     }
 }
 
@@ -200,21 +202,7 @@ fn stack_role_session(cx: &mut Cx<'_>, role_arn: &str) -> Result<Caller, ApiErro
         .values()
         .find(|r| state.role_arn(r) == role_arn)
         .ok_or_else(invalid)?;
-    let trusted = rolewright_iam::PolicyDocument::parse(&role.trust_policy)
-        .ok()
-        .is_some_and(|doc| {
-            let trust = rolewright_iam::CompiledPolicy::new(&doc);
-            let request = rolewright_iam::Request::new(
-                rolewright_iam::Principal::Service(SERVICE_PRINCIPAL.into()),
-                "sts:AssumeRole",
-                role_arn,
-            );
-            rolewright_iam::PolicySet::new()
-                .with_resource(trust)
-                .evaluate(&request)
-                .is_allowed()
-        });
-    if !trusted {
+    if !crate::authz::trusts_service(&role.trust_policy, role_arn, SERVICE_PRINCIPAL) {
         return Err(invalid());
     }
     Caller::service_session(&state, role, SESSION_NAME, cx.facts.now).ok_or_else(invalid)
@@ -309,8 +297,23 @@ pub(crate) fn prepare(
     })
 }
 
-/// `CreateStack`: checks the template, the capabilities and the role, then runs the stack
-/// and answers once it is `CREATE_COMPLETE` or rolled back.
+/// A stack to create, as `CreateStack` asks for it (or Service Catalog, for a product).
+pub(crate) struct NewStack {
+    /// `StackName`.
+    pub name: String,
+    /// `Parameters`.
+    pub values: BTreeMap<String, String>,
+    /// `Capabilities`.
+    pub capabilities: Vec<String>,
+    /// `Tags`: the stack's, and every taggable resource's.
+    pub tags: Vec<crate::model::Tag>,
+    /// `RoleARN`.
+    pub role_arn: Option<String>,
+    /// `OnFailure` (or `DisableRollback`).
+    pub on_failure: OnFailure,
+}
+
+/// `CreateStack`: reads the request and runs [`create`].
 async fn create_stack(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError> {
     let name = stack_name(p, true).unwrap_or_default();
     let role_arn = p.optional("RoleARN", Check::Length(20, 2048));
@@ -337,6 +340,36 @@ async fn create_stack(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError
             )));
         }
     };
+    let new = NewStack {
+        name,
+        values,
+        capabilities,
+        tags,
+        role_arn,
+        on_failure,
+    };
+    let id = create(cx, new, text).await?;
+    let mut x = XmlWriter::new();
+    x.leaf("StackId", &id);
+    Ok(Reply::Xml(x))
+}
+
+/// Creates a stack: authorizes `cloudformation:CreateStack` on it, checks the template (as
+/// the request gave it, or why it could not be read), the capabilities and the role, then runs
+/// it and gives its id once it is `CREATE_COMPLETE` or rolled back.
+pub(crate) async fn create(
+    cx: &mut Cx<'_>,
+    new: NewStack,
+    template: Result<Option<String>, ApiError>,
+) -> Result<String, ApiError> {
+    let NewStack {
+        name,
+        values,
+        capabilities,
+        tags,
+        role_arn,
+        on_failure,
+    } = new;
     let region = cx.facts.region.clone();
     {
         let state = cx.app.store.read();
@@ -352,7 +385,7 @@ async fn create_stack(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError
             }
         })?;
     }
-    let text = text?
+    let text = template?
         .ok_or_else(|| validation("Either Template URL or Template Body must be specified."))?;
     {
         let template = parse_template(&text)?;
@@ -416,34 +449,44 @@ async fn create_stack(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError
     engine::begin(cx, &stack).await?;
     let principal = principal(cx, caller);
     engine::create(cx, &principal, &mut stack, &plan, on_failure).await?;
-    let mut x = XmlWriter::new();
-    x.leaf("StackId", &id);
-    Ok(Reply::Xml(x))
+    Ok(id)
 }
 
-/// `DeleteStack`: deletes the resources in reverse order (keeping retained ones) as the
-/// stack's role, the `RoleARN` given, or the caller. A stack that does not exist is no error.
+/// `DeleteStack`: reads the request and runs [`delete`].
 async fn delete_stack(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError> {
     let name = stack_name(p, true).unwrap_or_default();
     let role_arn = p.optional("RoleARN", Check::Length(20, 2048));
     let retain: Vec<String> = p.list("RetainResources", Check::Length(1, 255));
     p.finish()?;
+    delete(cx, &name, role_arn, &retain).await?;
+    Ok(Reply::Empty)
+}
+
+/// Deletes stack `name` (a name or a stack id): its resources in reverse order (keeping
+/// retained ones and those of `retain`) as the stack's role, the `role_arn` given, or the
+/// caller. A stack that does not exist is no error.
+pub(crate) async fn delete(
+    cx: &mut Cx<'_>,
+    name: &str,
+    role_arn: Option<String>,
+    retain: &[String],
+) -> Result<(), ApiError> {
     let region = cx.facts.region.clone();
     let found = {
         let state = cx.app.store.read();
-        let resource = stack_resource(&state, &region, &name);
+        let resource = stack_resource(&state, &region, name);
         let role = role_arn.clone();
         cx.authorize(&state, "cloudformation:DeleteStack", &resource, |ctx| {
             if let Some(role) = role {
                 ctx.set("cloudformation:RoleArn", role);
             }
         })?;
-        find(&state, &region, &name).cloned()
+        find(&state, &region, name).cloned()
     };
     let Some(mut stack) = found.filter(|s| !s.is_deleted()) else {
         // Deleting a stack that is gone succeeds, as CloudFormation answers it.
         cx.note_allowed("cloudformation:DeleteStack", "the stack does not exist");
-        return Ok(Reply::Empty);
+        return Ok(());
     };
     let found_status = stack.status.clone();
     let role = role_arn.or_else(|| stack.role_arn.clone());
@@ -489,7 +532,7 @@ async fn delete_stack(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError
             now_ms(),
         );
         engine::save_final(cx, &stack).await?;
-        return Ok(Reply::Empty);
+        return Ok(());
     }
     let principal = principal(cx, caller);
     let ok = engine::delete_resources(&principal, &mut stack, false).await;
@@ -509,8 +552,7 @@ async fn delete_stack(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError
         );
         stack.stack_event("DELETE_FAILED", Some(reason), now_ms());
     }
-    engine::save_final(cx, &stack).await?;
-    Ok(Reply::Empty)
+    engine::save_final(cx, &stack).await
 }
 
 /// Authorizes a read of one stack and gives it; a stack that does not exist (or is deleted,

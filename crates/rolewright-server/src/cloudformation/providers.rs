@@ -46,11 +46,13 @@ pub struct Principal<'a> {
     pub request_id: String,
     /// The host the client addressed.
     pub host: String,
+    /// The service making the calls, as the audit log's user agent shows it.
+    pub agent: &'static str,
 }
 
 impl Principal<'_> {
     /// A request context for one operation of `service` run as the principal.
-    fn cx(&self, service: &str, op: &str) -> Cx<'_> {
+    pub fn cx(&self, service: &str, op: &str) -> Cx<'_> {
         let audit = AuditRecord {
             time_ms: now_ms(),
             request_id: self.request_id.clone(),
@@ -59,7 +61,7 @@ impl Principal<'_> {
             service: Some(service.into()),
             action: Some(format!("{service}:{op}")),
             decision: "error".into(),
-            user_agent: Some("cloudformation.amazonaws.com".into()),
+            user_agent: Some(self.agent.into()),
             ..AuditRecord::default()
         };
         Cx::new(
@@ -95,7 +97,7 @@ impl Principal<'_> {
     }
 
     /// Audits a call the operation did not audit itself.
-    fn finish<T>(&self, cx: Cx<'_>, result: &Result<T, ApiError>) {
+    pub fn finish<T>(&self, cx: Cx<'_>, result: &Result<T, ApiError>) {
         let audited = cx.audited();
         let mut record = cx.into_audit();
         if !audited {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::model::{State, Tag};
+use crate::model::{Change, State, Tag, kind};
 use crate::wire::xml::{XmlWriter, iso_time};
 
 /// The resource type CloudFormation gives the stack's own events.
@@ -384,6 +384,28 @@ pub fn write_summary(x: &mut XmlWriter, stack: &Stack) {
         .leaf("StackDriftStatus", "NOT_CHECKED")
         .close("DriftInformation")
         .close("member");
+}
+
+/// Ends the stacks a stopped server left in an `*_IN_PROGRESS` status with the status their
+/// operation fails with, and a reason saying why; run at start.
+pub fn interrupted(state: &mut State) -> Vec<Change> {
+    let reason = "rolewright stopped while this stack operation was in progress";
+    let mut changes = Vec::new();
+    for stack in state.stacks.values_mut() {
+        let failed = match stack.status.as_str() {
+            "CREATE_IN_PROGRESS" => "CREATE_FAILED",
+            "ROLLBACK_IN_PROGRESS" => "ROLLBACK_FAILED",
+            "DELETE_IN_PROGRESS" => "DELETE_FAILED",
+            "UPDATE_IN_PROGRESS" | "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS" => "UPDATE_FAILED",
+            "UPDATE_ROLLBACK_IN_PROGRESS" | "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS" => {
+                "UPDATE_ROLLBACK_FAILED"
+            }
+            _ => continue,
+        };
+        stack.stack_event(failed, Some(reason.into()), crate::server::now_ms());
+        changes.push(Change::put(kind::STACK, stack.id.clone(), &*stack));
+    }
+    changes
 }
 
 /// The live stack named `name` in `region`, or the stack (live or deleted) whose id is `name`.

@@ -207,7 +207,22 @@ fn next_version(
     }
 }
 
-/// `UpdateStack`: runs the update inside the request.
+/// A change to a stack, as `UpdateStack` asks for it (or Service Catalog, for a provisioned
+/// product).
+pub(crate) struct StackUpdate {
+    /// `StackName`: a name or a stack id.
+    pub name: String,
+    /// The parameter values, previous ones already filled in.
+    pub values: BTreeMap<String, String>,
+    /// `Capabilities`.
+    pub capabilities: Vec<String>,
+    /// `Tags`, when given: they replace the stack's.
+    pub tags: Option<Vec<crate::model::Tag>>,
+    /// `RoleARN`; the stack's own when absent.
+    pub role_arn: Option<String>,
+}
+
+/// `UpdateStack`: reads the request and runs [`update`].
 pub async fn update_stack(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError> {
     let name = stack_name(p, true).unwrap_or_default();
     let tags = p.has_list("Tags").then(|| p.tags("Tags"));
@@ -218,7 +233,36 @@ pub async fn update_stack(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiE
     let values = update_values(p, found.as_ref());
     let text = update_template(p, found.as_ref());
     p.finish()?;
-    {
+    let request = StackUpdate {
+        name,
+        values,
+        capabilities,
+        tags,
+        role_arn,
+    };
+    let id = update(cx, request, text).await?;
+    let mut x = XmlWriter::new();
+    x.leaf("StackId", &id);
+    Ok(Reply::Xml(x))
+}
+
+/// Updates a stack inside the request: authorizes `cloudformation:UpdateStack` on it, checks
+/// the template (or why there is none), classifies the changes and runs them; gives the stack
+/// id. An update that changes nothing is AWS's "No updates are to be performed."
+pub(crate) async fn update(
+    cx: &mut Cx<'_>,
+    request: StackUpdate,
+    template: Result<String, ApiError>,
+) -> Result<String, ApiError> {
+    let StackUpdate {
+        name,
+        values,
+        capabilities,
+        tags,
+        role_arn,
+    } = request;
+    let region = cx.facts.region.clone();
+    let found = {
         let state = cx.app.store.read();
         let resource = stack_resource(&state, &region, &name);
         let role = role_arn.clone();
@@ -227,12 +271,13 @@ pub async fn update_stack(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiE
                 ctx.set("cloudformation:RoleArn", role);
             }
         })?;
-    }
+        find(&state, &region, &name).cloned()
+    };
     let mut stack = found
         .filter(|s| !s.is_deleted())
         .ok_or_else(|| no_stack(&name))?;
     updatable(&stack)?;
-    let text = text?;
+    let text = template?;
     let role_arn = role_arn.or_else(|| stack.role_arn.clone());
     let prepared = prepare(
         cx,
@@ -252,9 +297,7 @@ pub async fn update_stack(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiE
     let mut next = next_version(text, &prepared, capabilities, role_arn);
     next.tags = tags;
     engine::update(cx, &principal, &mut stack, &prepared.plan, &changes, next).await?;
-    let mut x = XmlWriter::new();
-    x.leaf("StackId", &id);
-    Ok(Reply::Xml(x))
+    Ok(id)
 }
 
 /// `CreateChangeSet`: of type CREATE (a new stack, `REVIEW_IN_PROGRESS` until executed) or

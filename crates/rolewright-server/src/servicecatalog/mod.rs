@@ -11,6 +11,8 @@
 //! what the model cannot say. `AcceptLanguage` is accepted and ignored: rolewright answers in
 //! English.
 
+pub mod provisioning;
+
 use serde_json::{Map, Value, json};
 
 use crate::auth::Identity;
@@ -79,6 +81,16 @@ operation_table! {
     "DeleteConstraint" on "*" => delete_constraint(cx, input).await,
     "ListConstraintsForPortfolio" on "*" => list_constraints(cx, input),
     "ListLaunchPaths" on "Product" => list_launch_paths(cx, input),
+    "ProvisionProduct" on "Product" => provisioning::provision_product(cx, input).await,
+    "DescribeRecord" on "*" => provisioning::describe_record(cx, input),
+    "ListRecordHistory" on "*" => provisioning::list_record_history(cx, input),
+    "DescribeProvisionedProduct" on "*" => provisioning::describe_provisioned_product(cx, input),
+    "SearchProvisionedProducts" on "*" => provisioning::search_provisioned_products(cx, input),
+    "ScanProvisionedProducts" on "*" => provisioning::scan_provisioned_products(cx, input),
+    "GetProvisionedProductOutputs" on "*" => provisioning::get_provisioned_product_outputs(cx, input),
+    "DescribeProvisioningParameters" on "Product" => provisioning::describe_provisioning_parameters(cx, input),
+    "UpdateProvisionedProduct" on "*" => provisioning::update_provisioned_product(cx, input).await,
+    "TerminateProvisionedProduct" on "*" => provisioning::terminate_provisioned_product(cx, input).await,
 }
 
 fn unknown_operation(operation: &str) -> ApiError {
@@ -2441,6 +2453,23 @@ fn list_constraints(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> 
     )))
 }
 
+/// The `ConstraintSummaries` of `product` in `portfolio`: each constraint's type and
+/// description.
+fn constraint_summaries(state: &State, portfolio: &str, product: &str) -> Vec<Value> {
+    state
+        .constraints
+        .values()
+        .filter(|c| c.portfolio_id == portfolio && c.product_id == product)
+        .map(|c| {
+            let mut v = json!({"Type": c.constraint_type});
+            if let Some(d) = &c.description {
+                v["Description"] = json!(d);
+            }
+            v
+        })
+        .collect()
+}
+
 fn list_launch_paths(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError> {
     let product = input.required("ProductId");
     let (size, token) = paging(&input);
@@ -2466,21 +2495,9 @@ fn list_launch_paths(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiError>
     let summaries: Vec<Value> = paths
         .iter()
         .map(|(p, l)| {
-            let constraints: Vec<Value> = state
-                .constraints
-                .values()
-                .filter(|c| c.portfolio_id == p.id && c.product_id == product)
-                .map(|c| {
-                    let mut v = json!({"Type": c.constraint_type});
-                    if let Some(d) = &c.description {
-                        v["Description"] = json!(d);
-                    }
-                    v
-                })
-                .collect();
             json!({
                 "Id": l.path_id,
-                "ConstraintSummaries": constraints,
+                "ConstraintSummaries": constraint_summaries(&state, &p.id, &product),
                 "Tags": tag_list(&p.tags),
                 "Name": p.display_name,
             })
