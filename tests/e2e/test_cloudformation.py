@@ -22,6 +22,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 
 from botocore.exceptions import ClientError
 
@@ -186,6 +187,12 @@ class DeployGeneratedRoleTests(StackCase):
         added = ({p["PolicyName"] for p in updated["Policies"]}
                  - {p["PolicyName"] for p in properties["Policies"]})
         self.assertEqual(added, {f"{name}-visualize-experiments"})
+        # `deploy` names its change set `awscli-cloudformation-package-deploy-<unix second>`, and a
+        # stack's change set names are unique (the executed one stays, EXECUTE_COMPLETE): a
+        # second deploy within the same second is refused, on AWS as here.
+        started = int(time.time())
+        while int(time.time()) == started:
+            time.sleep(0.05)
         out = self.cli("cloudformation", "deploy", "--template-file", second, "--stack-name", stack,
                        "--capabilities", "CAPABILITY_NAMED_IAM", "--no-execute-changeset")
         found = re.search(r"aws cloudformation describe-change-set --change-set-name (\S+)",

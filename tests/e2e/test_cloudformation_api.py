@@ -404,8 +404,9 @@ class LifecycleTests(CloudFormationTestCase):
         attached = self.iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"]
         self.assertEqual([a["PolicyArn"] for a in attached], [policy_arn])
         self.assertEqual(self.iam.list_role_policies(RoleName=role_name)["PolicyNames"], ["inline"])
+        # The stack's tags go onto every resource that takes tags, after the resource's own.
         self.assertEqual(self.iam.list_role_tags(RoleName=role_name)["Tags"],
-                         [{"Key": "team", "Value": "ml"}])
+                         [{"Key": "team", "Value": "ml"}, {"Key": "owner", "Value": "tests"}])
         profiles = self.iam.list_instance_profiles_for_role(RoleName=role_name)["InstanceProfiles"]
         self.assertEqual(len(profiles), 1)
 
@@ -971,3 +972,174 @@ class RestartTests(E2ETestCase):
         cfn.delete_stack(StackName=name)
         self.assertEqual(cfn.describe_stacks(StackName=stack_id)["Stacks"][0]["StackStatus"],
                          "DELETE_COMPLETE")
+
+
+PRODUCT_TEMPLATE = """AWSTemplateFormatVersion: '2010-09-09'
+Parameters:
+  UserProfileName:
+    Type: String
+Resources:
+  Profile:
+    Type: AWS::SageMaker::UserProfile
+    Properties:
+      DomainId: d-000000000000
+      UserProfileName: !Ref UserProfileName
+"""
+
+
+def catalog_template(product_file, suffix, description="Products of the data science team",
+                     key_status="Active"):
+    """A portfolio with a product, its launch role as a LAUNCH constraint, an end user's role as
+    its principal, and a user with an access key, all made by the stack."""
+    ref = lambda name: {"Ref": name}  # noqa: E731
+    resources = {
+        "LaunchRole": {"Type": "AWS::IAM::Role", "Properties": {
+            "RoleName": f"launch-{suffix}",
+            "AssumeRolePolicyDocument": trust({"Service": "servicecatalog.amazonaws.com"})}},
+        "EndUserRole": {"Type": "AWS::IAM::Role", "Properties": {
+            "RoleName": f"end-user-{suffix}",
+            "AssumeRolePolicyDocument": trust({"AWS": f"arn:aws:iam::{ACCOUNT}:root"})}},
+        "Portfolio": {"Type": "AWS::ServiceCatalog::Portfolio", "Properties": {
+            "DisplayName": f"Data science {suffix}", "ProviderName": "ML platform",
+            "Description": description, "Tags": [{"Key": "team", "Value": "ml"}]}},
+        "Product": {"Type": "AWS::ServiceCatalog::CloudFormationProduct", "Properties": {
+            "Name": f"Studio profile {suffix}", "Owner": "ML platform",
+            "ProvisioningArtifactParameters": [
+                {"Name": "v1", "Info": {"LoadTemplateFromURL": f"file://{product_file}"}},
+                {"Name": "v2", "Info": {"LoadTemplateFromURL": f"file://{product_file}"}}]}},
+        "Association": {"Type": "AWS::ServiceCatalog::PortfolioProductAssociation",
+                        "Properties": {"PortfolioId": ref("Portfolio"),
+                                       "ProductId": ref("Product")}},
+        "EndUsers": {"Type": "AWS::ServiceCatalog::PortfolioPrincipalAssociation",
+                     "Properties": {"PortfolioId": ref("Portfolio"),
+                                    "PrincipalARN": {"Fn::GetAtt": ["EndUserRole", "Arn"]},
+                                    "PrincipalType": "IAM"}},
+        "Launch": {"Type": "AWS::ServiceCatalog::LaunchRoleConstraint",
+                   "DependsOn": "Association",
+                   "Properties": {"PortfolioId": ref("Portfolio"), "ProductId": ref("Product"),
+                                  "RoleArn": {"Fn::GetAtt": ["LaunchRole", "Arn"]},
+                                  "Description": "Launched as the launch role"}},
+        "Builder": {"Type": "AWS::IAM::User", "Properties": {"UserName": f"builder-{suffix}"}},
+        "BuilderKey": {"Type": "AWS::IAM::AccessKey",
+                       "Properties": {"UserName": ref("Builder"), "Status": key_status}},
+    }
+    outputs = {
+        "PortfolioId": ref("Portfolio"),
+        "PortfolioName": {"Fn::GetAtt": ["Portfolio", "PortfolioName"]},
+        "ProductId": ref("Product"),
+        "ArtifactIds": {"Fn::GetAtt": ["Product", "ProvisioningArtifactIds"]},
+        "ArtifactNames": {"Fn::GetAtt": ["Product", "ProvisioningArtifactNames"]},
+        "AssociationRef": ref("Association"),
+        "ConstraintId": ref("Launch"),
+        "KeyId": ref("BuilderKey"),
+        "KeySecret": {"Fn::GetAtt": ["BuilderKey", "SecretAccessKey"]},
+    }
+    return json.dumps({"AWSTemplateFormatVersion": "2010-09-09", "Resources": resources,
+                       "Outputs": {k: {"Value": v} for k, v in outputs.items()}})
+
+
+class CatalogStackTests(CloudFormationTestCase):
+    """The Service Catalog types and AWS::IAM::AccessKey: created, updated in place and deleted
+    through Service Catalog's and IAM's own operations as the stack's principal."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.sc = cls.server.admin("servicecatalog")
+        cls.tmp = tempfile.mkdtemp(prefix="rolewright-cfn-catalog-")
+        cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
+        cls.product_file = os.path.join(cls.tmp, "profile.yaml")
+        with open(cls.product_file, "w", encoding="utf-8") as f:
+            f.write(PRODUCT_TEMPLATE)
+
+    def outputs(self, stack):
+        described = self.cfn.describe_stacks(StackName=stack)["Stacks"][0]
+        return described, {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+
+    def test_a_portfolio_with_a_product_its_launch_role_and_principal_and_an_access_key(self):
+        suffix = unique("cat")
+        name = unique("catalog")
+        self.cfn.create_stack(StackName=name, Capabilities=["CAPABILITY_NAMED_IAM"],
+                              TemplateBody=catalog_template(self.product_file, suffix))
+        stack, out = self.outputs(name)
+        self.assertEqual(stack["StackStatus"], "CREATE_COMPLETE", stack.get("StackStatusReason"))
+        portfolio_id, product_id = out["PortfolioId"], out["ProductId"]
+        self.assertRegex(portfolio_id, r"^port-[a-z0-9]{13}$")
+        self.assertRegex(product_id, r"^prod-[a-z0-9]{13}$")
+
+        portfolio = self.sc.describe_portfolio(Id=portfolio_id)
+        self.assertEqual((portfolio["PortfolioDetail"]["DisplayName"],
+                          portfolio["PortfolioDetail"]["Description"]),
+                         (f"Data science {suffix}", "Products of the data science team"))
+        self.assertEqual(out["PortfolioName"], f"Data science {suffix}")
+        self.assertEqual(portfolio["Tags"], [{"Key": "team", "Value": "ml"}])
+        admin = self.sc.describe_product_as_admin(Id=product_id)
+        artifacts = admin["ProvisioningArtifactSummaries"]
+        self.assertEqual(out["ArtifactIds"], ",".join(a["Id"] for a in artifacts))
+        self.assertEqual(out["ArtifactNames"], "v1,v2")
+        self.assertEqual(out["AssociationRef"], f"{portfolio_id}|{product_id}")
+        in_portfolio = self.sc.search_products_as_admin(PortfolioId=portfolio_id)
+        self.assertEqual([p["ProductViewSummary"]["ProductId"]
+                          for p in in_portfolio["ProductViewDetails"]], [product_id])
+        self.assertEqual([p["PrincipalARN"] for p in self.sc.list_principals_for_portfolio(
+            PortfolioId=portfolio_id)["Principals"]],
+            [f"arn:aws:iam::{ACCOUNT}:role/end-user-{suffix}"])
+        constraints = self.sc.list_constraints_for_portfolio(
+            PortfolioId=portfolio_id)["ConstraintDetails"]
+        self.assertEqual([(c["ConstraintId"], c["Type"]) for c in constraints],
+                         [(out["ConstraintId"], "LAUNCH")])
+        described = self.sc.describe_constraint(Id=out["ConstraintId"])
+        self.assertEqual(json.loads(described["ConstraintParameters"]),
+                         {"RoleArn": f"arn:aws:iam::{ACCOUNT}:role/launch-{suffix}"})
+        # The key is a working key of the stack's user.
+        builder = self.server.client("sts", out["KeyId"], out["KeySecret"])
+        self.assertEqual(builder.get_caller_identity()["Arn"],
+                         f"arn:aws:iam::{ACCOUNT}:user/builder-{suffix}")
+
+        # In place: the portfolio's description, the key's status; the secret stays readable.
+        self.cfn.update_stack(StackName=name, Capabilities=["CAPABILITY_NAMED_IAM"],
+                              TemplateBody=catalog_template(self.product_file, suffix,
+                                                            "Now with Studio",
+                                                            key_status="Inactive"))
+        stack, after = self.outputs(name)
+        self.assertEqual(stack["StackStatus"], "UPDATE_COMPLETE", stack.get("StackStatusReason"))
+        self.assertEqual((after["PortfolioId"], after["KeyId"], after["KeySecret"]),
+                         (portfolio_id, out["KeyId"], out["KeySecret"]))
+        self.assertEqual(self.sc.describe_portfolio(Id=portfolio_id)["PortfolioDetail"][
+            "Description"], "Now with Studio")
+        keys = self.iam.list_access_keys(UserName=f"builder-{suffix}")["AccessKeyMetadata"]
+        self.assertEqual([(k["AccessKeyId"], k["Status"]) for k in keys],
+                         [(out["KeyId"], "Inactive")])
+
+        self.cfn.delete_stack(StackName=name)
+        stack = self.cfn.describe_stacks(StackName=stack["StackId"])["Stacks"][0]
+        self.assertEqual(stack["StackStatus"], "DELETE_COMPLETE", stack.get("StackStatusReason"))
+        self.assertError(lambda: self.sc.describe_portfolio(Id=portfolio_id),
+                         "ResourceNotFoundException", 400)
+        self.assertError(lambda: self.sc.describe_product_as_admin(Id=product_id),
+                         "ResourceNotFoundException", 400)
+        self.assertError(lambda: self.iam.get_user(UserName=f"builder-{suffix}"),
+                         "NoSuchEntity", 404)
+        self.assertFalse(self.role_exists(f"launch-{suffix}"))
+
+    def test_an_accepted_portfolio_share_is_rejected_with_its_stack(self):
+        sm = self.server.admin("sagemaker")
+        sm.enable_sagemaker_servicecatalog_portfolio()
+        shared = self.sc.list_accepted_portfolio_shares()["PortfolioDetails"]
+        imported = [p["Id"] for p in shared if p["DisplayName"] ==
+                    "Amazon SageMaker Solutions and ML Ops products"]
+        self.assertEqual(len(imported), 1, shared)
+        accepted = lambda: [p["Id"] for p in  # noqa: E731
+                            self.sc.list_accepted_portfolio_shares()["PortfolioDetails"]]
+        # The switch's share is accepted as it is made: accepting it again changes nothing,
+        # and deleting the stack rejects it, which turns the switch off.
+        name = unique("share")
+        self.cfn.create_stack(StackName=name, TemplateBody=json.dumps({"Resources": {"Share": {
+            "Type": "AWS::ServiceCatalog::AcceptedPortfolioShare",
+            "Properties": {"PortfolioId": imported[0]}}}}))
+        stack = self.cfn.describe_stacks(StackName=name)["Stacks"][0]
+        self.assertEqual(stack["StackStatus"], "CREATE_COMPLETE", stack.get("StackStatusReason"))
+        self.assertIn(imported[0], accepted())
+        self.cfn.delete_stack(StackName=name)
+        self.assertNotIn(imported[0], accepted())
+        self.assertEqual(sm.get_sagemaker_servicecatalog_portfolio_status()["Status"], "Disabled")

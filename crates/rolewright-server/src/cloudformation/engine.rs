@@ -171,7 +171,7 @@ pub async fn create(
                 let resource = &mut stack.resources[index];
                 resource.physical_id = Some(made.physical_id.clone());
                 resource.properties = props;
-                resource.attributes.clone_from(&made.attributes);
+                resource.attributes = providers::storable(&made.attributes);
                 created.insert(&planned.logical_id, &made.physical_id, made.attributes);
                 stack.resource_event(index, "CREATE_COMPLETE", None, now_ms(), None);
             }
@@ -398,12 +398,7 @@ pub async fn update(
         ))
     })
     .await?;
-    let mut created = CreatedResources::new();
-    for r in &stack.resources {
-        if let Some(id) = &r.physical_id {
-            created.insert(&r.logical_id, id, r.attributes.clone());
-        }
-    }
+    let mut created = stack.created_resources(&cx.app.store.read());
     let mut undo: Vec<Undo> = Vec::new();
     let mut cleanup = Cleanup(Vec::new());
     let mut failure: Option<String> = None;
@@ -479,7 +474,7 @@ pub async fn update(
                         let resource = &mut stack.resources[index];
                         resource.physical_id = Some(made.physical_id.clone());
                         resource.properties = props;
-                        resource.attributes.clone_from(&made.attributes);
+                        resource.attributes = providers::storable(&made.attributes);
                         created.insert(&planned.logical_id, &made.physical_id, made.attributes);
                         let done = if status == "CREATE_IN_PROGRESS" {
                             "CREATE_COMPLETE"
@@ -528,7 +523,7 @@ pub async fn update(
                     Ok(attributes) => {
                         let resource = &mut stack.resources[index];
                         resource.properties = props;
-                        resource.attributes.clone_from(&attributes);
+                        resource.attributes = providers::storable(&attributes);
                         created.insert(&change.logical_id, &physical, attributes);
                         undo.push(Undo::Updated(index, before.properties, before.attributes));
                         stack.resource_event(index, "UPDATE_COMPLETE", None, now_ms(), None);

@@ -2,6 +2,7 @@
 //! provisions, run inside the request by [`engine`] through [`providers`], with their events,
 //! resources, outputs and exports, and the template operations.
 
+mod catalog;
 pub mod engine;
 pub mod providers;
 pub mod stack;

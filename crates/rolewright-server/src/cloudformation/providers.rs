@@ -17,6 +17,7 @@ use crate::wire::query::Params;
 
 /// The types the control plane provisions in a stack.
 pub const PROVIDED_TYPES: &[&str] = &[
+    "AWS::IAM::AccessKey",
     "AWS::IAM::Group",
     "AWS::IAM::InstanceProfile",
     "AWS::IAM::ManagedPolicy",
@@ -27,7 +28,42 @@ pub const PROVIDED_TYPES: &[&str] = &[
     "AWS::SageMaker::Domain",
     "AWS::SageMaker::Space",
     "AWS::SageMaker::UserProfile",
+    "AWS::ServiceCatalog::AcceptedPortfolioShare",
+    "AWS::ServiceCatalog::CloudFormationProduct",
+    "AWS::ServiceCatalog::LaunchRoleConstraint",
+    "AWS::ServiceCatalog::Portfolio",
+    "AWS::ServiceCatalog::PortfolioPrincipalAssociation",
+    "AWS::ServiceCatalog::PortfolioProductAssociation",
 ];
+
+/// Attributes that hold secrets: given to the template while the stack runs, never stored with
+/// the stack (an access key's secret is read from the key itself when needed again).
+const SECRET_ATTRIBUTES: &[&str] = &["SecretAccessKey"];
+
+/// A resource's attributes as the stack stores them: without secrets.
+pub fn storable(attributes: &BTreeMap<String, Value>) -> BTreeMap<String, Value> {
+    attributes
+        .iter()
+        .filter(|(k, _)| !SECRET_ATTRIBUTES.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// A stored resource's attributes with its secrets read back from the state.
+pub fn live_attributes(
+    state: &crate::model::State,
+    type_name: &str,
+    physical_id: &str,
+    stored: &BTreeMap<String, Value>,
+) -> BTreeMap<String, Value> {
+    let mut out = stored.clone();
+    if type_name == "AWS::IAM::AccessKey"
+        && let Some(key) = state.access_keys.get(physical_id)
+    {
+        out.insert("SecretAccessKey".into(), Value::String(key.secret.clone()));
+    }
+    out
+}
 
 /// Whether the control plane provisions `type_name`.
 pub fn provides(type_name: &str) -> bool {
@@ -89,6 +125,18 @@ impl Principal<'_> {
     pub async fn call_sagemaker(&self, op: &str, input: Value) -> Result<Value, ApiError> {
         let mut cx = self.cx("sagemaker", op);
         let result = crate::sagemaker::dispatch(&mut cx, op, input).await;
+        self.finish(cx, &result);
+        result.map(|reply| match reply {
+            Reply::Json(value) => value,
+            _ => Value::Object(Map::new()),
+        })
+    }
+
+    /// Runs one Service Catalog operation on its JSON input as the principal, logged as its own
+    /// call; gives its JSON output.
+    pub async fn call_servicecatalog(&self, op: &str, input: Value) -> Result<Value, ApiError> {
+        let mut cx = self.cx("servicecatalog", op);
+        let result = crate::servicecatalog::dispatch(&mut cx, op, input).await;
         self.finish(cx, &result);
         result.map(|reply| match reply {
             Reply::Json(value) => value,
@@ -242,6 +290,8 @@ pub async fn create(
         | "AWS::SageMaker::UserProfile"
         | "AWS::SageMaker::Space"
         | "AWS::SageMaker::App" => create_studio(p, type_name, props).await,
+        "AWS::IAM::AccessKey" => create_access_key(p, props).await,
+        t if t.starts_with("AWS::ServiceCatalog::") => super::catalog::create(p, t, props).await,
         other => Err(ApiError::new(
             "ValidationError",
             400,
@@ -268,8 +318,68 @@ pub async fn delete(
         | "AWS::SageMaker::UserProfile"
         | "AWS::SageMaker::Space"
         | "AWS::SageMaker::App" => delete_studio(p, type_name, physical_id).await,
+        "AWS::IAM::AccessKey" => {
+            let q = Pairs::default()
+                .add("UserName", prop(props, "UserName").unwrap_or_default())
+                .add("AccessKeyId", physical_id);
+            p.call_gone_ok("DeleteAccessKey", q.0).await
+        }
+        t if t.starts_with("AWS::ServiceCatalog::") => {
+            super::catalog::delete(p, t, physical_id, props).await
+        }
         _ => Ok(()),
     }
+}
+
+/// `AWS::IAM::AccessKey`: a key of `UserName` (made `Inactive` when `Status` says so). Its
+/// physical id is the access key id.
+async fn create_access_key(
+    p: &Principal<'_>,
+    props: &Map<String, Value>,
+) -> Result<Created, ApiError> {
+    let user = prop(props, "UserName").unwrap_or_default();
+    let held = |state: &crate::model::State| -> Vec<String> {
+        state
+            .access_keys
+            .values()
+            .filter(|k| k.user.eq_ignore_ascii_case(&user))
+            .map(|k| k.id.clone())
+            .collect()
+    };
+    let before = held(&p.app.store.read());
+    p.call(
+        "CreateAccessKey",
+        Pairs::default().add("UserName", user.clone()).0,
+    )
+    .await?;
+    let id = held(&p.app.store.read())
+        .into_iter()
+        .find(|id| !before.contains(id))
+        .ok_or_else(|| ApiError::new("ServiceFailure", 500, "the new access key is not there"))?;
+    if prop(props, "Status").as_deref() == Some("Inactive") {
+        let q = Pairs::default()
+            .add("UserName", user.clone())
+            .add("AccessKeyId", id.clone())
+            .add("Status", "Inactive");
+        if let Err(e) = p.call("UpdateAccessKey", q.0).await {
+            let q = Pairs::default()
+                .add("UserName", user)
+                .add("AccessKeyId", id);
+            let _ = p.call("DeleteAccessKey", q.0).await;
+            return Err(e);
+        }
+    }
+    let state = p.app.store.read();
+    let attributes = live_attributes(
+        &state,
+        "AWS::IAM::AccessKey",
+        &id,
+        &BTreeMap::from([("Id".to_string(), Value::String(id.clone()))]),
+    );
+    Ok(Created {
+        physical_id: id,
+        attributes,
+    })
 }
 
 /// A user, group or role: the entities that hold policies.
@@ -723,6 +833,26 @@ pub async fn update(
         | "AWS::SageMaker::UserProfile"
         | "AWS::SageMaker::Space"
         | "AWS::SageMaker::App" => update_studio(p, type_name, physical_id, old, new).await,
+        "AWS::IAM::AccessKey" => {
+            let status = prop(new, "Status").unwrap_or_else(|| "Active".into());
+            if prop(old, "Status").unwrap_or_else(|| "Active".into()) != status {
+                let q = Pairs::default()
+                    .add("UserName", prop(new, "UserName").unwrap_or_default())
+                    .add("AccessKeyId", physical_id)
+                    .add("Status", status);
+                p.call("UpdateAccessKey", q.0).await?;
+            }
+            let state = p.app.store.read();
+            Ok(live_attributes(
+                &state,
+                type_name,
+                physical_id,
+                &BTreeMap::from([("Id".to_string(), Value::String(physical_id.to_string()))]),
+            ))
+        }
+        t if t.starts_with("AWS::ServiceCatalog::") => {
+            super::catalog::update(p, t, physical_id, old, new).await
+        }
         other => Err(ApiError::new(
             "ValidationError",
             400,

@@ -160,6 +160,19 @@ pub struct StackOutput {
 }
 
 impl Stack {
+    /// What its resources give `Ref` and `Fn::GetAtt`, secrets read back from the state.
+    pub fn created_resources(&self, state: &State) -> rolewright_cfn::CreatedResources {
+        let mut created = rolewright_cfn::CreatedResources::new();
+        for r in &self.resources {
+            if let Some(id) = &r.physical_id {
+                let attributes =
+                    super::providers::live_attributes(state, &r.type_name, id, &r.attributes);
+                created.insert(&r.logical_id, id, attributes);
+            }
+        }
+        created
+    }
+
     /// Whether the stack is gone (`DELETE_COMPLETE`).
     pub fn is_deleted(&self) -> bool {
         self.status == "DELETE_COMPLETE"
@@ -420,10 +433,11 @@ pub fn find<'s>(state: &'s State, region: &str, name: &str) -> Option<&'s Stack>
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn stack() -> Stack {
+    /// An empty stack `s`.
+    pub(crate) fn stack() -> Stack {
         Stack {
             id: "arn:aws:cloudformation:us-east-1:111122223333:stack/s/id".into(),
             name: "s".into(),

@@ -14,6 +14,7 @@ use super::{
     template_text, validation,
 };
 use crate::error::ApiError;
+use crate::model::State;
 use crate::server::{Cx, Reply, now_ms};
 use crate::wire::query::{Check, Params};
 use crate::wire::xml::XmlWriter;
@@ -142,16 +143,16 @@ fn change_entries(changes: &[ResourceChange]) -> Vec<Value> {
 }
 
 /// Whether an update changes anything: a resource, or an output.
-fn changes_anything(stack: &Stack, changes: &[ResourceChange], prepared: &Prepared) -> bool {
+fn changes_anything(
+    state: &State,
+    stack: &Stack,
+    changes: &[ResourceChange],
+    prepared: &Prepared,
+) -> bool {
     if changes.iter().any(|c| c.action != ChangeAction::Unchanged) {
         return true;
     }
-    let mut created = rolewright_cfn::CreatedResources::new();
-    for r in &stack.resources {
-        if let Some(id) = &r.physical_id {
-            created.insert(&r.logical_id, id, r.attributes.clone());
-        }
-    }
+    let created = stack.created_resources(state);
     match prepared.plan.output_values(&created) {
         Ok(values) => {
             values.len() != stack.outputs.len()
@@ -289,7 +290,7 @@ pub(crate) async fn update(
         role_arn.as_deref(),
     )?;
     let changes = classify(&stack, &prepared)?;
-    if !changes_anything(&stack, &changes, &prepared) {
+    if !changes_anything(&cx.app.store.read(), &stack, &changes, &prepared) {
         return Err(validation("No updates are to be performed."));
     }
     let id = stack.id.clone();
@@ -425,7 +426,8 @@ pub async fn create_change_set(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply,
         "arn:aws:cloudformation:{region}:{account}:changeSet/{change_set_name}/{}",
         crate::ids::request_id()
     );
-    let anything = change_set_type == "CREATE" || changes_anything(&stack, &changes, &prepared);
+    let anything = change_set_type == "CREATE"
+        || changes_anything(&cx.app.store.read(), &stack, &changes, &prepared);
     let next = next_version(text, &prepared, capabilities, role_arn);
     stack.change_sets.push(ChangeSet {
         id: id.clone(),

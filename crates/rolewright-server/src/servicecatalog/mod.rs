@@ -2519,7 +2519,7 @@ mod tests {
         for op in OPERATIONS {
             assert_eq!(op.action, format!("servicecatalog:{}", op.name));
         }
-        assert_eq!(OPERATIONS.len(), 32);
+        assert_eq!(OPERATIONS.len(), 42);
     }
 
     #[test]

@@ -1392,3 +1392,166 @@ pub(super) fn describe_provisioning_parameters(
         "ProvisioningArtifactOutputKeys": outputs,
     })))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cloudformation::stack::StackOutput;
+    use crate::cloudformation::stack::tests::stack;
+
+    fn caller(arn: &str, identity: Identity) -> Caller {
+        Caller {
+            arn: arn.into(),
+            account: "111122223333".into(),
+            user_id: "AIDA".into(),
+            access_key_id: "AKIA".into(),
+            identity,
+            principal: rolewright_iam::Principal::parse(arn)
+                .unwrap_or_else(|_| rolewright_iam::Principal::Service("x".into())),
+        }
+    }
+
+    fn session(role: &str, name: &str) -> Caller {
+        caller(
+            &format!("arn:aws:sts::111122223333:assumed-role/{role}/{name}"),
+            Identity::Session {
+                role: role.into(),
+                role_arn: format!("arn:aws:iam::111122223333:role/{role}"),
+                tags: Vec::new(),
+                issued: 0,
+            },
+        )
+    }
+
+    #[test]
+    fn access_levels_follow_who_provisioned() {
+        let owner = session("CloudAdmin", "alice");
+        let (user, sess) = (caller_user_arn(&owner), owner.arn.clone());
+        assert_eq!(user, "arn:aws:iam::111122223333:role/CloudAdmin");
+        assert_eq!(Level::between(&owner, &user, &sess), Level::User);
+        let same_role = session("CloudAdmin", "bob");
+        assert_eq!(Level::between(&same_role, &user, &sess), Level::Role);
+        assert!(Level::Role.covers(&same_role, &user, &sess));
+        assert!(!Level::User.covers(&same_role, &user, &sess));
+        let other = session("DataScientist", "carol");
+        assert_eq!(Level::between(&other, &user, &sess), Level::Account);
+        assert!(!Level::Role.covers(&other, &user, &sess));
+        assert!(Level::Account.covers(&other, &user, &sess));
+    }
+
+    #[test]
+    fn a_rolled_back_stack_gives_its_reason_and_each_failed_resource() {
+        let mut s = stack();
+        s.stack_event("CREATE_IN_PROGRESS", Some("User Initiated".into()), 1);
+        s.events.push(crate::cloudformation::stack::StackEvent {
+            id: "e".into(),
+            logical_id: "Second".into(),
+            physical_id: None,
+            type_name: "AWS::SageMaker::UserProfile".into(),
+            status: "CREATE_FAILED".into(),
+            reason: Some("Resource handler returned message: \"no domain\"".into()),
+            time_ms: 2,
+            properties: None,
+        });
+        let reason =
+            "The following resource(s) failed to create: [Second]. Rollback requested by user.";
+        s.stack_event("ROLLBACK_IN_PROGRESS", Some(reason.into()), 3);
+        s.stack_event("ROLLBACK_COMPLETE", None, 4);
+        let outcome = stack_outcome(Some(s), 0, "create", Ok(()));
+        assert!(!outcome.succeeded);
+        assert_eq!(
+            outcome.errors,
+            vec![
+                (
+                    "CREATE_FAILED".to_string(),
+                    "Resource handler returned message: \"no domain\"".to_string()
+                ),
+                ("ROLLBACK_IN_PROGRESS".to_string(), reason.to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_complete_stack_gives_its_outputs_and_its_arn() {
+        let mut s = stack();
+        s.stack_event("CREATE_COMPLETE", None, 1);
+        s.outputs.push(StackOutput {
+            key: "DomainId".into(),
+            value: "d-abc".into(),
+            description: None,
+            export_name: None,
+        });
+        let id = s.id.clone();
+        let outcome = stack_outcome(Some(s), 0, "create", Ok(()));
+        assert!(outcome.succeeded);
+        assert_eq!(
+            outcome.outputs[0],
+            ("DomainId".into(), "d-abc".into(), None)
+        );
+        assert_eq!(outcome.outputs[1].0, STACK_ARN_OUTPUT);
+        assert_eq!(outcome.outputs[1].1, id);
+    }
+
+    #[test]
+    fn a_call_refused_fails_the_record_with_its_code_and_message() {
+        let refused = ApiError::new("ValidationError", 400, "Template format error: x");
+        let outcome = stack_outcome(None, 0, "create", Err(refused));
+        assert!(!outcome.succeeded);
+        assert_eq!(
+            outcome.errors,
+            vec![(
+                "ValidationError".to_string(),
+                "Template format error: x".to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn search_terms_match_a_field_or_any_attribute() {
+        let attribute = json!({"Name": "studio-domain", "Id": "pp-abc", "Status": "AVAILABLE"});
+        assert!(matches_query(&attribute, "name:studio"));
+        assert!(matches_query(&attribute, "STATUS:available"));
+        assert!(!matches_query(&attribute, "name:pp-abc"));
+        assert!(matches_query(&attribute, "pp-abc"));
+        assert!(!matches_query(&attribute, "profile"));
+    }
+
+    fn record(status: &str, record_type: &str) -> CatalogRecord {
+        CatalogRecord {
+            id: format!("rec-{status}"),
+            record_type: record_type.into(),
+            status: status.into(),
+            provisioned_product_id: "pp-1".into(),
+            provisioned_product_name: "p".into(),
+            region: "us-east-1".into(),
+            created_ms: 0,
+            updated_ms: 0,
+            product_id: "prod-1".into(),
+            artifact_id: "pa-1".into(),
+            path_id: "lpv3-1".into(),
+            launch_role_arn: None,
+            errors: Vec::new(),
+            tags: Vec::new(),
+            outputs: Vec::new(),
+            user_arn: String::new(),
+            user_arn_session: String::new(),
+            request_id: String::new(),
+        }
+    }
+
+    #[test]
+    fn records_left_in_progress_by_a_stopped_server_end_failed() {
+        let mut state = State::default();
+        for r in [
+            record("IN_PROGRESS", "PROVISION_PRODUCT"),
+            record("SUCCEEDED", "PROVISION_PRODUCT"),
+        ] {
+            state.records.insert(r.id.clone(), r);
+        }
+        let changes = interrupted(&mut state);
+        assert_eq!(changes.len(), 1);
+        assert_eq!(state.records["rec-IN_PROGRESS"].status, "FAILED");
+        assert_eq!(state.records["rec-IN_PROGRESS"].errors[0].0, "Interrupted");
+        assert_eq!(state.records["rec-SUCCEEDED"].status, "SUCCEEDED");
+    }
+}
