@@ -353,7 +353,7 @@ impl MasterKey {
                 let mut object: Map<String, Value> =
                     serde_json::from_str(body).map_err(|e| fail(e.to_string()))?;
                 for field in fields {
-                    match object.remove(*field) {
+                    match object.shift_remove(*field) {
                         Some(Value::String(secret)) => {
                             let sealed = self
                                 .seal(secret.as_bytes(), &context(entity_kind, id, field))
@@ -417,7 +417,7 @@ pub fn open_row<'b>(
             let mut had_plaintext = false;
             let mut changed = false;
             for field in fields {
-                match object.remove(&format!("{field}_sealed")) {
+                match object.shift_remove(&format!("{field}_sealed")) {
                     Some(Value::String(sealed)) => {
                         let plaintext = open(&sealed, field)?;
                         let text = String::from_utf8(plaintext)

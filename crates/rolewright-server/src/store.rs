@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 
-use rusqlite::{Connection, OpenFlags, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension as _, params};
 use tokio::sync::oneshot;
 
 use crate::audit::{AuditDecision, AuditRecord};
@@ -157,6 +157,7 @@ impl Store {
         if check.is_none() || !plaintext.is_empty() {
             seal_in_place(&mut conn, &path, &key, check.is_none(), &plaintext)?;
         }
+        scrub(&conn, &path)?;
         if state.account.is_empty() {
             state.account = account.to_string();
             conn.execute(
@@ -355,11 +356,7 @@ fn check_key(
             params![kind::META, CHECK_ID],
             |row| row.get(0),
         )
-        .map(Some)
-        .or_else(|e| match e {
-            rusqlite::Error::QueryReturnedNoRows => Ok(None),
-            e => Err(e),
-        })
+        .optional()
         .map_err(|source| StoreError::Sqlite {
             path: path.to_path_buf(),
             source,
@@ -380,9 +377,13 @@ fn check_key(
 /// A row read with a secret in plaintext: its kind, id and body.
 type PlaintextRow = (String, String, String);
 
+/// The `meta` row that says plaintext secrets were sealed but the file may still hold their old
+/// copies; [`scrub`] removes it once they are gone, so that a crash between the two is scrubbed
+/// at the next open.
+const SCRUB_PENDING: &str = "plaintext_scrub_pending";
+
 /// Records the key check value when there is none and seals the plaintext rows, in one
-/// transaction; then, when rows were sealed, rewrites the file and empties the write-ahead log,
-/// so that their plaintext is not left in free pages or old log frames.
+/// transaction that also marks the file for [`scrub`] when rows were sealed.
 fn seal_in_place(
     conn: &mut Connection,
     path: &Path,
@@ -413,9 +414,39 @@ fn seal_in_place(
             put.execute(params![entity_kind, id, sealed.as_ref()])
                 .map_err(sqlite)?;
         }
+        if !rows.is_empty() {
+            put.execute(params![kind::META, SCRUB_PENDING, "true"])
+                .map_err(sqlite)?;
+        }
     }
     tx.commit().map_err(sqlite)?;
-    if rows.is_empty() {
+    if !rows.is_empty() {
+        tracing::info!(
+            database = %path.display(),
+            sealed = rows.len(),
+            "secrets stored in plaintext by an earlier version are now sealed under the master key"
+        );
+    }
+    Ok(())
+}
+
+/// When the file is marked, rewrites it and empties the write-ahead log, so that the plaintext
+/// of sealed secrets is left neither in free pages nor in old log frames; then removes the mark.
+fn scrub(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    let sqlite = |source| StoreError::Sqlite {
+        path: path.to_path_buf(),
+        source,
+    };
+    let pending = conn
+        .query_row(
+            "SELECT 1 FROM entities WHERE kind = ?1 AND id = ?2",
+            params![kind::META, SCRUB_PENDING],
+            |_| Ok(()),
+        )
+        .optional()
+        .map_err(sqlite)?
+        .is_some();
+    if !pending {
         return Ok(());
     }
     conn.execute_batch("VACUUM").map_err(sqlite)?;
@@ -425,15 +456,16 @@ fn seal_in_place(
     if busy != 0 {
         tracing::warn!(
             database = %path.display(),
-            "another connection kept the write-ahead log from being emptied; plaintext secrets \
-             may stay in it until the next checkpoint"
+            "another connection kept the write-ahead log from being emptied; old plaintext \
+             secrets may stay in it until the next start"
         );
+        return Ok(());
     }
-    tracing::info!(
-        database = %path.display(),
-        sealed = rows.len(),
-        "secrets stored in plaintext by an earlier version are now sealed under the master key"
-    );
+    conn.execute(
+        "DELETE FROM entities WHERE kind = ?1 AND id = ?2",
+        params![kind::META, SCRUB_PENDING],
+    )
+    .map_err(sqlite)?;
     Ok(())
 }
 

@@ -268,3 +268,43 @@ fn a_sealed_secret_copied_into_another_row_does_not_open() {
         )
     );
 }
+
+#[test]
+fn a_start_that_stopped_between_sealing_and_scrubbing_scrubs_the_file_at_the_next_open() {
+    let dir = temp_dir("scrub");
+    write_plaintext_database(&dir);
+    // What the sealing transaction leaves: sealed rows, the check value and the mark, while the
+    // old plaintext still sits in free pages and the log.
+    let key = key_b();
+    let conn = rusqlite::Connection::open(dir.join(DB_FILE)).unwrap();
+    for change in secret_changes() {
+        let Change::Put { kind, id, body } = change else {
+            unreachable!()
+        };
+        let sealed = key.seal_row(kind, &id, &body).unwrap();
+        conn.execute(
+            "INSERT OR REPLACE INTO entities (kind, id, body) VALUES (?1, ?2, ?3)",
+            rusqlite::params![kind, id, sealed.as_ref()],
+        )
+        .unwrap();
+    }
+    conn.execute(
+        "INSERT INTO entities (kind, id, body) VALUES ('meta', 'master_key_check', ?1), \
+         ('meta', 'plaintext_scrub_pending', 'true')",
+        [key.check_value().unwrap()],
+    )
+    .unwrap();
+    assert!(
+        !dump(&dir).contains(SECRET) && contains(&raw_bytes(&dir), SECRET),
+        "the fixture holds the old plaintext outside the live rows"
+    );
+
+    let store = Store::open(&dir, ACCOUNT, key_b()).unwrap();
+    drop(conn);
+    assert_secrets_read_back(&store);
+    assert_no_secret_at_rest(&dir);
+    assert!(
+        !dump(&dir).contains("plaintext_scrub_pending"),
+        "the mark is gone once the file is scrubbed"
+    );
+}
