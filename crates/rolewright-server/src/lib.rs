@@ -1,7 +1,7 @@
 //! The rolewright control plane: an AWS-compatible IAM and STS service that boto3, the AWS CLI
 //! and the AWS SDKs drive with `--endpoint-url`. Every request is SigV4-verified, authorized
 //! by the rolewright policy engine, logged to an audit log, and every acknowledged write is on
-//! disk (SQLite, WAL, full sync).
+//! disk (SQLite, WAL, full sync), with its secrets sealed under a master key.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), rolewright_server::ServeError> {
@@ -22,6 +22,7 @@ pub mod error;
 pub mod iam;
 pub mod ids;
 pub mod managed;
+pub mod master_key;
 pub mod model;
 pub mod operation;
 pub mod router;
@@ -40,11 +41,12 @@ use std::sync::Arc;
 
 use axum::serve::ListenerExt as _;
 
-use crate::model::{AccessKey, Change, KeyStatus, kind};
+use crate::master_key::{KEY_FILE, MasterKey, MasterKeyError};
+use crate::model::{AccessKey, Change, KeyStatus, State, kind};
 pub use crate::router::app;
 use crate::server::App;
 pub use crate::server::Quotas;
-use crate::store::{Store, StoreError, create_private_file};
+use crate::store::{DB_FILE, Store, StoreError, create_private_file};
 
 /// The bootstrap administrator's user name.
 pub const ADMIN_USER: &str = "admin";
@@ -62,6 +64,9 @@ pub struct Config {
     pub account_id: String,
     /// Limits.
     pub quotas: Quotas,
+    /// The file holding the master key that seals the stored secrets; `None` uses
+    /// `DATA_DIR/master.key`, created on first start.
+    pub master_key_file: Option<PathBuf>,
 }
 
 impl Config {
@@ -72,6 +77,7 @@ impl Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 4566)),
             account_id: "123456789012".into(),
             quotas: Quotas::default(),
+            master_key_file: None,
         }
     }
 }
@@ -82,6 +88,9 @@ pub enum ServeError {
     /// The store.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The master key file.
+    #[error(transparent)]
+    MasterKey(#[from] MasterKeyError),
     /// Listening or the data directory.
     #[error("{context}: {source}")]
     Io {
@@ -118,7 +127,7 @@ impl Server {
         }
         create_private_dir(&config.data_dir)?;
         let lock = lock_data_dir(&config.data_dir)?;
-        let store = Store::open(&config.data_dir, &config.account_id)?;
+        let store = open_store(&config)?;
         {
             let state = store.read();
             if state.account != config.account_id && config.account_id != "123456789012" {
@@ -231,6 +240,108 @@ impl Server {
             source,
         })
     }
+}
+
+/// Where a master key came from, for the messages that name it.
+enum KeySource<'p> {
+    /// `--master-key-file`.
+    Given(&'p Path),
+    /// `DATA_DIR/master.key`, there before this start.
+    DataDir(PathBuf),
+    /// `DATA_DIR/master.key`, made by this start.
+    Created(PathBuf),
+}
+
+/// Opens the store with the configured master key, or with `DATA_DIR/master.key` (made when
+/// missing). A key made now that cannot open the database is removed again, so that a later
+/// start does not take it for the right one.
+fn open_store(config: &Config) -> Result<Store, ServeError> {
+    let (key, source) = match &config.master_key_file {
+        Some(file) => (MasterKey::read_file(file)?, KeySource::Given(file)),
+        None => {
+            let (key, created) = MasterKey::load_or_create(&config.data_dir)?;
+            let path = config.data_dir.join(KEY_FILE);
+            if created {
+                (key, KeySource::Created(path))
+            } else {
+                (key, KeySource::DataDir(path))
+            }
+        }
+    };
+    match Store::open(&config.data_dir, &config.account_id, key) {
+        Ok(store) => {
+            if let KeySource::Created(file) = &source {
+                tracing::info!(
+                    file = %file.display(),
+                    "created the master key that seals the stored secrets; keep a copy of it: \
+                     without it they cannot be read"
+                );
+            }
+            Ok(store)
+        }
+        Err(StoreError::WrongMasterKey { path }) => {
+            if let KeySource::Created(file) = &source {
+                let _ = std::fs::remove_file(file);
+            }
+            Err(ServeError::Config(wrong_key_message(&path, &source)))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// What to tell an operator whose master key does not open the database.
+fn wrong_key_message(database: &Path, source: &KeySource<'_>) -> String {
+    let db = database.display();
+    match source {
+        KeySource::Given(file) => format!(
+            "the master key in {} does not open {db}: its secrets were sealed under another \
+             master key; pass the --master-key-file they were sealed with",
+            file.display()
+        ),
+        KeySource::DataDir(file) => format!(
+            "the master key in {} does not open {db}: its secrets were sealed under another \
+             master key; pass the key they were sealed with as --master-key-file FILE",
+            file.display()
+        ),
+        KeySource::Created(file) => format!(
+            "{db} holds secrets sealed under a master key, but {} is missing; pass the key they \
+             were sealed with as --master-key-file FILE, or put it back in {}",
+            file.display(),
+            file.display()
+        ),
+    }
+}
+
+/// The bootstrap administrator's credentials as `DATA_DIR/credentials` holds them (the shared
+/// credentials format, profile `rolewright`), read from the database with the master key in
+/// `master_key_file`, or in `DATA_DIR/master.key` when none is given. Works beside a running
+/// server.
+pub fn admin_credentials(
+    data_dir: &Path,
+    master_key_file: Option<&Path>,
+) -> Result<String, ServeError> {
+    let default_file = data_dir.join(KEY_FILE);
+    let (key, source) = match master_key_file {
+        Some(file) => (Some(MasterKey::read_file(file)?), KeySource::Given(file)),
+        None if default_file.exists() => (
+            Some(MasterKey::read_file(&default_file)?),
+            KeySource::DataDir(default_file),
+        ),
+        None => (None, KeySource::Created(default_file)),
+    };
+    let state = match store::read_state(data_dir, key.as_ref()) {
+        Ok(state) => state,
+        Err(StoreError::WrongMasterKey { path } | StoreError::NoMasterKey { path }) => {
+            return Err(ServeError::Config(wrong_key_message(&path, &source)));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    credentials_text(&state).ok_or_else(|| {
+        ServeError::Config(format!(
+            "{}: the administrator `{ADMIN_USER}` has no active access key",
+            data_dir.join(DB_FILE).display()
+        ))
+    })
 }
 
 /// Takes the data directory's lock file, so that two servers never write one database.
@@ -355,20 +466,24 @@ async fn ensure_studio_key(app: &App) -> Result<(), ServeError> {
         .map_err(|e| ServeError::Config(format!("cannot create the Studio URL key: {e}")))
 }
 
-/// Writes the administrator's first active key in the shared-credentials format, owner-only.
-fn write_credentials(app: &App, path: &Path) -> Result<(), ServeError> {
-    let state = app.store.read();
-    let Some(key) = state
+/// The administrator's first active key in the shared-credentials format; `None` when it has
+/// none.
+fn credentials_text(state: &State) -> Option<String> {
+    let key = state
         .access_keys
         .values()
-        .find(|k| k.user == ADMIN_USER && k.status == KeyStatus::Active)
-    else {
-        return Ok(());
-    };
-    let text = format!(
+        .find(|k| k.user == ADMIN_USER && k.status == KeyStatus::Active)?;
+    Some(format!(
         "# rolewright bootstrap administrator (user {ADMIN_USER}, AdministratorAccess)\n[{PROFILE}]\naws_access_key_id = {}\naws_secret_access_key = {}\nregion = us-east-1\n",
         key.id, key.secret
-    );
+    ))
+}
+
+/// Writes the administrator's first active key in the shared-credentials format, owner-only.
+fn write_credentials(app: &App, path: &Path) -> Result<(), ServeError> {
+    let Some(text) = credentials_text(&app.store.read()) else {
+        return Ok(());
+    };
     create_private_file(path)?;
     std::fs::write(path, text).map_err(|source| ServeError::Io {
         context: format!("cannot write {}", path.display()),

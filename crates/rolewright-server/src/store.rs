@@ -4,16 +4,21 @@
 //! commit leaves the committed state as it was, resets the working copy to it, and refuses the
 //! writes queued behind it, which may have been validated against the refused one; the next
 //! batch tries the database again, so the store recovers once the disk takes writes again.
+//!
+//! Secrets are sealed under the master key on their way to SQLite and opened on their way back
+//! (`master_key`); a database whose key check value the key does not open is refused, and
+//! plaintext secrets of earlier versions are sealed in place at open.
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 
-use rusqlite::{Connection, OpenFlags, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension as _, params};
 use tokio::sync::oneshot;
 
 use crate::audit::{AuditDecision, AuditRecord};
 use crate::error::ApiError;
+use crate::master_key::{CHECK_ID, MasterKey, open_row};
 use crate::model::{Change, State, kind};
 
 /// The database file inside the data directory.
@@ -77,6 +82,19 @@ pub enum StoreError {
         /// What failed.
         message: String,
     },
+    /// The master key does not open the key check value: the secrets were sealed under
+    /// another key.
+    #[error("database {path}: its secrets are sealed under another master key")]
+    WrongMasterKey {
+        /// The database file.
+        path: PathBuf,
+    },
+    /// The database's secrets are sealed and no master key was given.
+    #[error("database {path}: its secrets are sealed and no master key was given")]
+    NoMasterKey {
+        /// The database file.
+        path: PathBuf,
+    },
     /// Filesystem trouble.
     #[error("{path}: {source}")]
     Io {
@@ -121,17 +139,25 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database in `dir` and loads the state. `account` is used
-    /// only when the database is new.
-    pub fn open(dir: &Path, account: &str) -> Result<Store, StoreError> {
+    /// Opens (creating if needed) the database in `dir` and loads the state, its secrets opened
+    /// with `key`. `account` is used only when the database is new. A database sealed under
+    /// another key is refused ([`StoreError::WrongMasterKey`]); one with plaintext secrets
+    /// (written before sealing) has them sealed in place, and the old plaintext scrubbed from
+    /// the file, before anything is served.
+    pub fn open(dir: &Path, account: &str, key: MasterKey) -> Result<Store, StoreError> {
         let path = dir.join(DB_FILE);
-        let conn = open_connection(&path)?;
+        let mut conn = open_connection(&path)?;
         let sqlite = |source| StoreError::Sqlite {
             path: path.clone(),
             source,
         };
         conn.execute_batch(SCHEMA).map_err(sqlite)?;
-        let mut state = load(&conn, &path)?;
+        let check = check_key(&conn, &path, Some(&key))?;
+        let (mut state, plaintext) = load(&conn, &path, Some(&key))?;
+        if check.is_none() || !plaintext.is_empty() {
+            seal_in_place(&mut conn, &path, &key, check.is_none(), &plaintext)?;
+        }
+        scrub(&conn, &path)?;
         if state.account.is_empty() {
             state.account = account.to_string();
             conn.execute(
@@ -150,6 +176,7 @@ impl Store {
         {
             let writer = Writer {
                 conn,
+                key,
                 jobs: receiver,
                 audits: audits.clone(),
                 committed: committed.clone(),
@@ -306,12 +333,155 @@ pub fn create_private_file(path: &Path) -> Result<(), StoreError> {
         })
 }
 
-fn load(conn: &Connection, path: &Path) -> Result<State, StoreError> {
+/// Reads the state of a data directory without serving it (for `rolewright admin
+/// credentials`, also beside a running server). Its secrets are opened with `key`; without one,
+/// only a database that holds no sealed secret can be read.
+pub fn read_state(dir: &Path, key: Option<&MasterKey>) -> Result<State, StoreError> {
+    let conn = open_read_only(dir)?;
+    let path = dir.join(DB_FILE);
+    check_key(&conn, &path, key)?;
+    load(&conn, &path, key).map(|(state, _)| state)
+}
+
+/// Checks the key against the database's key check value, and returns that value (`None` when
+/// the database has none yet: it is new, or was written before sealing).
+fn check_key(
+    conn: &Connection,
+    path: &Path,
+    key: Option<&MasterKey>,
+) -> Result<Option<String>, StoreError> {
+    let stored: Option<String> = conn
+        .query_row(
+            "SELECT body FROM entities WHERE kind = ?1 AND id = ?2",
+            params![kind::META, CHECK_ID],
+            |row| row.get(0),
+        )
+        .optional()
+        .map_err(|source| StoreError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    match (&stored, key) {
+        (Some(check), Some(key)) if !key.opens_check_value(check) => {
+            Err(StoreError::WrongMasterKey {
+                path: path.to_path_buf(),
+            })
+        }
+        (Some(_), None) => Err(StoreError::NoMasterKey {
+            path: path.to_path_buf(),
+        }),
+        _ => Ok(stored),
+    }
+}
+
+/// A row read with a secret in plaintext: its kind, id and body.
+type PlaintextRow = (String, String, String);
+
+/// The `meta` row that says plaintext secrets were sealed but the file may still hold their old
+/// copies; [`scrub`] removes it once they are gone, so that a crash between the two is scrubbed
+/// at the next open.
+const SCRUB_PENDING: &str = "plaintext_scrub_pending";
+
+/// Records the key check value when there is none and seals the plaintext rows, in one
+/// transaction that also marks the file for [`scrub`] when rows were sealed.
+fn seal_in_place(
+    conn: &mut Connection,
+    path: &Path,
+    key: &MasterKey,
+    record_check: bool,
+    rows: &[PlaintextRow],
+) -> Result<(), StoreError> {
+    let sqlite = |source| StoreError::Sqlite {
+        path: path.to_path_buf(),
+        source,
+    };
+    let sealing = |e: crate::master_key::SealError| StoreError::Sqlite {
+        path: path.to_path_buf(),
+        source: rusqlite::Error::ToSqlConversionFailure(e.into()),
+    };
+    let tx = conn.transaction().map_err(sqlite)?;
+    {
+        let mut put = tx
+            .prepare("INSERT OR REPLACE INTO entities (kind, id, body) VALUES (?1, ?2, ?3)")
+            .map_err(sqlite)?;
+        if record_check {
+            let check = key.check_value().map_err(sealing)?;
+            put.execute(params![kind::META, CHECK_ID, check])
+                .map_err(sqlite)?;
+        }
+        for (entity_kind, id, body) in rows {
+            let sealed = key.seal_row(entity_kind, id, body).map_err(sealing)?;
+            put.execute(params![entity_kind, id, sealed.as_ref()])
+                .map_err(sqlite)?;
+        }
+        if !rows.is_empty() {
+            put.execute(params![kind::META, SCRUB_PENDING, "true"])
+                .map_err(sqlite)?;
+        }
+    }
+    tx.commit().map_err(sqlite)?;
+    if !rows.is_empty() {
+        tracing::info!(
+            database = %path.display(),
+            sealed = rows.len(),
+            "secrets stored in plaintext by an earlier version are now sealed under the master key"
+        );
+    }
+    Ok(())
+}
+
+/// When the file is marked, rewrites it and empties the write-ahead log, so that the plaintext
+/// of sealed secrets is left neither in free pages nor in old log frames; then removes the mark.
+fn scrub(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    let sqlite = |source| StoreError::Sqlite {
+        path: path.to_path_buf(),
+        source,
+    };
+    let pending = conn
+        .query_row(
+            "SELECT 1 FROM entities WHERE kind = ?1 AND id = ?2",
+            params![kind::META, SCRUB_PENDING],
+            |_| Ok(()),
+        )
+        .optional()
+        .map_err(sqlite)?
+        .is_some();
+    if !pending {
+        return Ok(());
+    }
+    conn.execute_batch("VACUUM").map_err(sqlite)?;
+    let busy: i64 = conn
+        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| row.get(0))
+        .map_err(sqlite)?;
+    if busy != 0 {
+        tracing::warn!(
+            database = %path.display(),
+            "another connection kept the write-ahead log from being emptied; old plaintext \
+             secrets may stay in it until the next start"
+        );
+        return Ok(());
+    }
+    conn.execute(
+        "DELETE FROM entities WHERE kind = ?1 AND id = ?2",
+        params![kind::META, SCRUB_PENDING],
+    )
+    .map_err(sqlite)?;
+    Ok(())
+}
+
+/// Loads every entity, opening sealed secrets with `key`, and returns the rows whose secrets
+/// were found in plaintext (with the plaintext body, to be sealed).
+fn load(
+    conn: &Connection,
+    path: &Path,
+    key: Option<&MasterKey>,
+) -> Result<(State, Vec<PlaintextRow>), StoreError> {
     let sqlite = |source| StoreError::Sqlite {
         path: path.to_path_buf(),
         source,
     };
     let mut state = State::default();
+    let mut plaintext = Vec::new();
     let mut statement = conn
         .prepare("SELECT kind, id, body FROM entities")
         .map_err(sqlite)?;
@@ -326,16 +496,21 @@ fn load(conn: &Connection, path: &Path) -> Result<State, StoreError> {
         .map_err(sqlite)?;
     for row in rows {
         let (entity_kind, id, body) = row.map_err(sqlite)?;
+        let corrupt = |message| StoreError::Corrupt {
+            path: path.to_path_buf(),
+            kind: entity_kind.clone(),
+            id: id.clone(),
+            message,
+        };
+        let opened = open_row(key, &entity_kind, &id, &body).map_err(corrupt)?;
         state
-            .apply_stored(&entity_kind, &id, Some(&body))
-            .map_err(|message| StoreError::Corrupt {
-                path: path.to_path_buf(),
-                kind: entity_kind.clone(),
-                id: id.clone(),
-                message,
-            })?;
+            .apply_stored(&entity_kind, &id, Some(&opened.body))
+            .map_err(corrupt)?;
+        if opened.had_plaintext {
+            plaintext.push((entity_kind.clone(), id.clone(), body.clone()));
+        }
     }
-    Ok(state)
+    Ok((state, plaintext))
 }
 
 /// Audit records wait in memory at most this long before they are committed (sooner when a
@@ -352,6 +527,8 @@ const MAX_BATCH: usize = 4096;
 /// The writer thread: commits batches, then publishes them to the committed state.
 struct Writer {
     conn: Connection,
+    /// Seals secrets on their way to the database.
+    key: MasterKey,
     jobs: mpsc::Receiver<Job>,
     audits: Arc<Mutex<Vec<AuditRecord>>>,
     committed: Arc<RwLock<State>>,
@@ -398,7 +575,7 @@ impl Writer {
                 let _ = ack.send(Err("an earlier write it may depend on was refused".into()));
             }
         }
-        let outcome = commit(&mut self.conn, &live, &records).map_err(|e| e.to_string());
+        let outcome = commit(&mut self.conn, &self.key, &live, &records).map_err(|e| e.to_string());
         match &outcome {
             Ok(()) => {
                 self.publish(&live);
@@ -498,7 +675,12 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     }
 }
 
-fn commit(conn: &mut Connection, batch: &[Job], records: &[AuditRecord]) -> rusqlite::Result<()> {
+fn commit(
+    conn: &mut Connection,
+    key: &MasterKey,
+    batch: &[Job],
+    records: &[AuditRecord],
+) -> rusqlite::Result<()> {
     let tx = conn.transaction()?;
     {
         let mut put = tx.prepare_cached(
@@ -530,7 +712,10 @@ fn commit(conn: &mut Connection, batch: &[Job], records: &[AuditRecord]) -> rusq
             for change in changes {
                 match change {
                     Change::Put { kind, id, body } => {
-                        put.execute(params![kind, id, body])?;
+                        let stored = key
+                            .seal_row(kind, id, body)
+                            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
+                        put.execute(params![kind, id, stored.as_ref()])?;
                     }
                     Change::Delete { kind, id } => {
                         delete.execute(params![kind, id])?;

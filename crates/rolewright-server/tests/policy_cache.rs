@@ -15,6 +15,7 @@ use proptest::prelude::*;
 use rolewright_iam::Principal;
 use rolewright_server::auth::{Caller, Identity};
 use rolewright_server::authz::{PolicyCache, RequestFacts, base_context, decide};
+use rolewright_server::master_key::MasterKey;
 use rolewright_server::model::{
     Change, Group, InlinePolicy, ManagedPolicy, PolicyVersion, State, Tag, kind,
 };
@@ -314,7 +315,7 @@ fn run(edits: &[Edit]) -> Result<(), TestCaseError> {
         .enable_all()
         .build()
         .unwrap();
-    let store = Store::open(&dir, ACCOUNT).unwrap();
+    let store = Store::open(&dir, ACCOUNT, MasterKey::generate().unwrap()).unwrap();
     runtime.block_on(async {
         store
             .write(None, |state| {
@@ -396,7 +397,7 @@ fn a_policy_recreated_under_its_name_is_compiled_anew() {
 #[test]
 fn tag_edits_keep_the_permissions_generation() {
     let dir = temp_dir();
-    let store = Store::open(&dir, ACCOUNT).unwrap();
+    let store = Store::open(&dir, ACCOUNT, MasterKey::generate().unwrap()).unwrap();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -10,8 +10,15 @@
 use std::path::PathBuf;
 
 use rolewright_server::error::ApiError;
+use rolewright_server::master_key::MasterKey;
 use rolewright_server::model::{Change, InlinePolicy, kind};
 use rolewright_server::store::{DB_FILE, Store};
+
+/// The same master key for every open of a test's data directory.
+fn key() -> MasterKey {
+    MasterKey::from_hex(b"8f3a5c7e9b1d2f4a6c8e0b2d4f6a8c0e1f3b5d7a9c2e4f6b8d0a1c3e5f7b9d2a")
+        .unwrap()
+}
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
@@ -34,7 +41,7 @@ fn runtime() -> tokio::runtime::Runtime {
 fn acknowledged_writes_are_read_back_after_reopening() {
     let dir = temp_dir("reopen");
     runtime().block_on(async {
-        let store = Store::open(&dir, "111122223333").unwrap();
+        let store = Store::open(&dir, "111122223333", key()).unwrap();
         for i in 0..50 {
             let name = format!("user-{i}");
             store
@@ -56,7 +63,7 @@ fn acknowledged_writes_are_read_back_after_reopening() {
                 .unwrap();
         }
     });
-    let reopened = Store::open(&dir, "999999999999").unwrap();
+    let reopened = Store::open(&dir, "999999999999", key()).unwrap();
     let state = reopened.read();
     assert_eq!(
         state.account, "111122223333",
@@ -70,7 +77,7 @@ fn acknowledged_writes_are_read_back_after_reopening() {
 fn a_refused_change_is_not_stored() {
     let dir = temp_dir("refused");
     runtime().block_on(async {
-        let store = Store::open(&dir, "111122223333").unwrap();
+        let store = Store::open(&dir, "111122223333", key()).unwrap();
         let refused: Result<(), ApiError> = store
             .write(None, |_| {
                 Err(ApiError::already_exists("Role with name r already exists."))
@@ -79,7 +86,7 @@ fn a_refused_change_is_not_stored() {
         assert_eq!(refused.unwrap_err().code, "EntityAlreadyExists");
         store.flush().await.unwrap();
     });
-    let reopened = Store::open(&dir, "111122223333").unwrap();
+    let reopened = Store::open(&dir, "111122223333", key()).unwrap();
     assert!(reopened.read().users.is_empty());
 }
 
@@ -88,7 +95,7 @@ fn a_refused_change_is_not_stored() {
 fn the_database_is_owner_only() {
     use std::os::unix::fs::PermissionsExt;
     let dir = temp_dir("mode");
-    let _store = Store::open(&dir, "111122223333").unwrap();
+    let _store = Store::open(&dir, "111122223333", key()).unwrap();
     let mode = std::fs::metadata(dir.join(DB_FILE))
         .unwrap()
         .permissions()
@@ -147,7 +154,7 @@ fn every_decision_of_a_request_reads_back_from_the_audit_log_one_or_several() {
     };
     let written = [lone, then_failed, several, unauthenticated];
     runtime().block_on(async {
-        let store = Store::open(&dir, "111122223333").unwrap();
+        let store = Store::open(&dir, "111122223333", key()).unwrap();
         for r in &written {
             store.audit(r.clone());
         }

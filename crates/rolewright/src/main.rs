@@ -2,6 +2,7 @@
 //! calls the libraries, and prints; every decision is made in the library crates.
 
 mod actions;
+mod admin;
 mod aws;
 mod bench;
 mod jumpstart;
@@ -72,7 +73,15 @@ enum Command {
     /// must be SigV4-signed and is authorized by the policy engine; every call is written to the
     /// audit log. The first line on standard output is `listening on http://ADDR`. Stops
     /// gracefully on SIGINT or SIGTERM.
+    ///
+    /// Secret access keys and session secrets are stored sealed (XChaCha20-Poly1305) under a
+    /// 32-byte master key: --master-key-file, or DATA_DIR/master.key, created on first start.
+    /// Plaintext secrets of earlier versions are sealed in place on the first start with a key.
     Serve(serve::ServeArgs),
+    /// Operator commands: make a master key (`new-master-key`), print the bootstrap
+    /// administrator's keys again (`credentials`).
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
     /// Read the control plane's audit log: time, decision, status, principal, action,
     /// resource and reason of every call, and each authorization decision a call needed
     /// (listed beneath it when there were several; `decisions` in --format json).
@@ -236,6 +245,7 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Serve(args) => serve::serve(&args),
         Command::Audit(args) => serve::audit(&args),
+        Command::Admin(command) => admin::run(&command),
         Command::Validate {
             policy_type,
             format,

@@ -15,6 +15,13 @@ pub struct ServeArgs {
     /// Where the database and the administrator's credentials file live.
     #[arg(long, default_value = "./rolewright-data")]
     data_dir: PathBuf,
+    /// The master key that seals secret access keys and session secrets in the database: a
+    /// file of 64 hexadecimal characters (32 random bytes; a trailing newline is allowed), as
+    /// `rolewright admin new-master-key` writes. Without it, DATA_DIR/master.key is used, and
+    /// created readable by its owner only when missing. A database sealed under one key refuses
+    /// to start with another: keep a copy of the key, without it the stored secrets are lost.
+    #[arg(long, value_name = "FILE")]
+    master_key_file: Option<PathBuf>,
     /// Address to listen on: `127.0.0.1:4566`, `:4566` or `4566` (loopback), `localhost:0`.
     /// Port 0 picks a free port. Only loopback addresses are accepted unless --allow-remote is
     /// given.
@@ -149,6 +156,7 @@ pub fn serve(args: &ServeArgs) -> u8 {
     let mut config = Config::new(&args.data_dir);
     config.listen = args.listen;
     config.account_id = args.account_id.clone();
+    config.master_key_file = args.master_key_file.clone();
     config.quotas = Quotas {
         roles: args.max_roles,
         min_session_seconds: args.min_session_seconds.clamp(1, 900),
