@@ -643,3 +643,145 @@ class FailedProvisioningTests(ProvisioningCase):
         self.assertEqual(first[-2:], ["DELETE_IN_PROGRESS", "DELETE_COMPLETE"], first)
         self.assertIn("CREATE_COMPLETE", first)
         self.terminate(pp_id)
+
+
+class ProvisionedProductLifecycleTests(ProvisioningCase):
+    """What scripts do after the first provisioning: an update that replaces a resource, the
+    record history, the access levels that keep end users to what they provisioned, and the
+    errors ProvisionProduct answers at once."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.domain_id = cls.sm.create_domain(
+            DomainName=unique("studio"), AuthMode="IAM", VpcId=VPC_ID, SubnetIds=SUBNETS,
+            DefaultUserSettings={"ExecutionRole": role_arn(EXECUTION_ROLE)})["DomainId"]
+        cls.profile_product = cls.product("Profile", PROFILE_TEMPLATE)
+
+    def profile_exists(self, name):
+        try:
+            self.sm.describe_user_profile(DomainId=self.domain_id, UserProfileName=name)
+            return True
+        except ClientError as e:
+            self.assertEqual(e.response["Error"]["Code"], "ResourceNotFound")
+            return False
+
+    def other_end_user(self):
+        """Another end user of the portfolio, with the same end-user policy."""
+        name = unique("OtherAdmin")
+        self.iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(
+            trust({"AWS": f"arn:aws:iam::{ACCOUNT}:root"})))
+        self.iam.attach_role_policy(RoleName=name, PolicyArn=END_USER)
+        self.sc.associate_principal_with_portfolio(
+            PortfolioId=self.portfolio_id, PrincipalARN=role_arn(name), PrincipalType="IAM")
+        creds = self.sts.assume_role(RoleArn=role_arn(name),
+                                     RoleSessionName="other")["Credentials"]
+        return self.server.client_from_credentials("servicecatalog", creds)
+
+    def test_an_update_replaces_the_profile_and_the_history_lists_both_records(self):
+        first, second = unique("erin"), unique("erin")
+        started = self.launch(self.profile_product, f"profile-{first}",
+                              {"DomainId": self.domain_id, "UserProfileName": first})
+        pp_id = started["RecordDetail"]["ProvisionedProductId"]
+        done = self.wait_for_record(started["RecordDetail"]["RecordId"])
+        self.assertEqual(done["RecordDetail"]["Status"], "SUCCEEDED",
+                         done["RecordDetail"]["RecordErrors"])
+        self.assertTrue(self.profile_exists(first))
+
+        # A new name for the profile: UserProfileName is create-only, so CloudFormation makes
+        # the new profile and deletes the old one. DomainId keeps its value.
+        updated = self.cloud_sc.update_provisioned_product(
+            ProvisionedProductId=pp_id, UpdateToken=unique("update"), ProvisioningParameters=[
+                {"Key": "DomainId", "UsePreviousValue": True},
+                {"Key": "UserProfileName", "Value": second}])
+        record = updated["RecordDetail"]
+        self.assertEqual((record["Status"], record["RecordType"]),
+                         ("CREATED", "UPDATE_PROVISIONED_PRODUCT"))
+        done = self.wait_for_record(record["RecordId"])
+        self.assertEqual(done["RecordDetail"]["Status"], "SUCCEEDED",
+                         done["RecordDetail"]["RecordErrors"])
+        self.assertEqual(outputs_of(done["RecordOutputs"])["UserProfileArn"],
+                         f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:user-profile/{self.domain_id}/"
+                         f"{second}")
+        self.assertTrue(self.profile_exists(second))
+        self.assertFalse(self.profile_exists(first))
+        pp = self.cloud_sc.describe_provisioned_product(Id=pp_id)["ProvisionedProductDetail"]
+        self.assertEqual((pp["Status"], pp["LastRecordId"], pp["LastProvisioningRecordId"],
+                          pp["LastSuccessfulProvisioningRecordId"]),
+                         ("AVAILABLE", record["RecordId"], record["RecordId"],
+                          record["RecordId"]))
+
+        history = self.cloud_sc.list_record_history(SearchFilter={
+            "Key": "provisionedproduct", "Value": pp_id})["RecordDetails"]
+        self.assertEqual([(r["RecordId"], r["RecordType"], r["Status"]) for r in history],
+                         [(record["RecordId"], "UPDATE_PROVISIONED_PRODUCT", "SUCCEEDED"),
+                          (started["RecordDetail"]["RecordId"], "PROVISION_PRODUCT",
+                           "SUCCEEDED")], "newest first")
+        scanned = self.cloud_sc.scan_provisioned_products()["ProvisionedProducts"]
+        self.assertIn(pp_id, [p["Id"] for p in scanned])
+
+        # Another end user of the same portfolio sees none of it and cannot touch it: the
+        # end-user policy grants servicecatalog:userLevel only.
+        other = self.other_end_user()
+        self.assertEqual(other.search_provisioned_products()["ProvisionedProducts"], [])
+        self.assertEqual(other.scan_provisioned_products()["ProvisionedProducts"], [])
+        for call in (lambda: other.search_provisioned_products(
+                         AccessLevelFilter={"Key": "Account", "Value": "self"}),
+                     lambda: other.describe_record(Id=record["RecordId"]),
+                     lambda: other.terminate_provisioned_product(
+                         ProvisionedProductId=pp_id, TerminateToken=unique("t"))):
+            self.assertError(call, "AccessDeniedException", 400)
+        # The administrator sees every one of the account's.
+        every = self.sc.search_provisioned_products(
+            AccessLevelFilter={"Key": "Account", "Value": "self"})["ProvisionedProducts"]
+        self.assertIn(pp_id, [p["Id"] for p in every])
+
+        ended = self.cloud_sc.terminate_provisioned_product(ProvisionedProductId=pp_id,
+                                                            TerminateToken=unique("t"))
+        done = self.wait_for_record(ended["RecordDetail"]["RecordId"])
+        self.assertEqual(done["RecordDetail"]["Status"], "SUCCEEDED")
+        self.assertFalse(self.profile_exists(second))
+
+    def test_what_provision_product_refuses_at_call_time(self):
+        # A product in no portfolio of the caller.
+        path = self.write(f"{unique('template')}.yaml", PROFILE_TEMPLATE)
+        lone = self.sc.create_product(
+            Name=unique("Lone"), Owner="AWS", ProductType="CLOUD_FORMATION_TEMPLATE",
+            ProvisioningArtifactParameters={"Name": "v1", "Type": "CLOUD_FORMATION_TEMPLATE",
+                                            "Info": {"LoadTemplateFromURL": "file://" + path}})
+        lone_id = lone["ProductViewDetail"]["ProductViewSummary"]["ProductId"]
+        self.assertError(lambda: self.cloud_sc.provision_product(
+            ProductId=lone_id, ProvisioningArtifactId=lone["ProvisioningArtifactDetail"]["Id"],
+            ProvisionedProductName=unique("p"), ProvisionToken=unique("t")),
+            "ResourceNotFoundException", 400,
+            message=f"No launch paths found for resource: {lone_id}")
+
+        # A name already taken.
+        user = unique("fay")
+        name = f"profile-{user}"
+        started = self.launch(self.profile_product, name,
+                              {"DomainId": self.domain_id, "UserProfileName": user})
+        self.wait_for_record(started["RecordDetail"]["RecordId"])
+        self.assertError(lambda: self.launch(self.profile_product, name,
+                                             {"DomainId": self.domain_id,
+                                              "UserProfileName": unique("fay")}),
+                         "InvalidParametersException", 400,
+                         message=f"A stack named {name} already exists.")
+
+        # Two launch paths and no PathId.
+        second = self.sc.create_portfolio(DisplayName=unique("Second"),
+                                          ProviderName="AWS")["PortfolioDetail"]["Id"]
+        self.sc.associate_product_with_portfolio(ProductId=self.profile_product,
+                                                 PortfolioId=second)
+        self.sc.associate_principal_with_portfolio(
+            PortfolioId=second, PrincipalARN=role_arn(CLOUD_ADMIN_ROLE), PrincipalType="IAM")
+        self.assertError(lambda: self.launch(self.profile_product, unique("p"),
+                                             {"DomainId": self.domain_id,
+                                              "UserProfileName": unique("gus")}),
+                         "InvalidParametersException", 400,
+                         message="More than one launch path ids exist. Please specify the launch "
+                                 "path id")
+        self.sc.disassociate_principal_from_portfolio(
+            PortfolioId=second, PrincipalARN=role_arn(CLOUD_ADMIN_ROLE))
+        self.sc.disassociate_product_from_portfolio(ProductId=self.profile_product,
+                                                    PortfolioId=second)

@@ -303,11 +303,7 @@ pub async fn create(
                 attributes: BTreeMap::new(),
             })
         }
-        other => Err(ApiError::new(
-            "ValidationError",
-            400,
-            format!("Unrecognized resource types: [{other}]"),
-        )),
+        other => Err(super::providers::unrecognized(other)),
     }
 }
 

@@ -284,16 +284,7 @@ async fn fail(
         stack.stack_event("ROLLBACK_COMPLETE", None, now_ms());
         stack.status_reason = Some(requested);
     } else {
-        let failed: Vec<&str> = stack
-            .resources
-            .iter()
-            .filter(|r| r.status == "DELETE_FAILED")
-            .map(|r| r.logical_id.as_str())
-            .collect();
-        let reason = format!(
-            "The following resource(s) failed to delete: [{}]. ",
-            failed.join(", ")
-        );
+        let reason = stack.failed_to_delete();
         stack.stack_event("ROLLBACK_FAILED", Some(reason), now_ms());
     }
     stack.outputs.clear();
@@ -328,33 +319,49 @@ pub async fn delete_resources(
         if resource.status == "DELETE_COMPLETE" || resource.status == "DELETE_SKIPPED" {
             continue;
         }
-        let kept = if rollback {
-            resource.retain_on_rollback
-        } else {
-            resource.retain
-        };
-        if kept {
-            stack.resource_event(index, "DELETE_SKIPPED", None, now_ms(), None);
-            continue;
-        }
-        stack.resource_event(index, "DELETE_IN_PROGRESS", None, now_ms(), None);
-        let deleted = providers::delete(
-            principal,
-            &resource.type_name,
-            &physical_id,
-            &resource.properties,
-        )
-        .await;
-        match deleted {
-            Ok(()) => stack.resource_event(index, "DELETE_COMPLETE", None, now_ms(), None),
-            Err(e) => {
-                let reason = handler_message(&e, &principal.request_id, &resource.type_name);
-                stack.resource_event(index, "DELETE_FAILED", Some(reason), now_ms(), None);
-                ok = false;
-            }
-        }
+        ok &= delete_one(principal, stack, index, &physical_id, rollback).await;
     }
     ok
+}
+
+/// Deletes resource `index` (`physical_id`), or keeps it when its deletion policy says so,
+/// recording each step as an event; says whether it did not fail.
+async fn delete_one(
+    principal: &Principal<'_>,
+    stack: &mut Stack,
+    index: usize,
+    physical_id: &str,
+    rollback: bool,
+) -> bool {
+    let resource = stack.resources[index].clone();
+    let kept = if rollback {
+        resource.retain_on_rollback
+    } else {
+        resource.retain
+    };
+    if kept {
+        stack.resource_event(index, "DELETE_SKIPPED", None, now_ms(), None);
+        return true;
+    }
+    stack.resource_event(index, "DELETE_IN_PROGRESS", None, now_ms(), None);
+    let deleted = providers::delete(
+        principal,
+        &resource.type_name,
+        physical_id,
+        &resource.properties,
+    )
+    .await;
+    match deleted {
+        Ok(()) => {
+            stack.resource_event(index, "DELETE_COMPLETE", None, now_ms(), None);
+            true
+        }
+        Err(e) => {
+            let reason = handler_message(&e, &principal.request_id, &resource.type_name);
+            stack.resource_event(index, "DELETE_FAILED", Some(reason), now_ms(), None);
+            false
+        }
+    }
 }
 
 /// How to undo one step of an update.
@@ -658,30 +665,7 @@ async fn delete_entries(
         let Some(physical_id) = resource.physical_id.clone() else {
             continue;
         };
-        let kept = if rollback {
-            resource.retain_on_rollback
-        } else {
-            resource.retain
-        };
-        if kept {
-            stack.resource_event(index, "DELETE_SKIPPED", None, now_ms(), None);
-            continue;
-        }
-        stack.resource_event(index, "DELETE_IN_PROGRESS", None, now_ms(), None);
-        let deleted = providers::delete(
-            principal,
-            &resource.type_name,
-            &physical_id,
-            &resource.properties,
-        )
-        .await;
-        match deleted {
-            Ok(()) => stack.resource_event(index, "DELETE_COMPLETE", None, now_ms(), None),
-            Err(e) => {
-                let reason = handler_message(&e, &principal.request_id, &resource.type_name);
-                stack.resource_event(index, "DELETE_FAILED", Some(reason), now_ms(), None);
-            }
-        }
+        delete_one(principal, stack, index, &physical_id, rollback).await;
     }
     for &index in indexes.iter().rev() {
         stack.resources.remove(index);

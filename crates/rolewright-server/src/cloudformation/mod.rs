@@ -541,16 +541,7 @@ pub(crate) async fn delete(
         stack.stack_event("DELETE_COMPLETE", None, now_ms());
         stack.deleted_ms = Some(now_ms());
     } else {
-        let failed: Vec<&str> = stack
-            .resources
-            .iter()
-            .filter(|r| r.status == "DELETE_FAILED")
-            .map(|r| r.logical_id.as_str())
-            .collect();
-        let reason = format!(
-            "The following resource(s) failed to delete: [{}]. ",
-            failed.join(", ")
-        );
+        let reason = stack.failed_to_delete();
         stack.stack_event("DELETE_FAILED", Some(reason), now_ms());
     }
     engine::save_final(cx, &stack).await

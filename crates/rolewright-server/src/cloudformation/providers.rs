@@ -65,6 +65,15 @@ pub fn live_attributes(
     out
 }
 
+/// A type no provider makes.
+pub fn unrecognized(type_name: &str) -> ApiError {
+    ApiError::new(
+        "ValidationError",
+        400,
+        format!("Unrecognized resource types: [{type_name}]"),
+    )
+}
+
 /// Whether the control plane provisions `type_name`.
 pub fn provides(type_name: &str) -> bool {
     PROVIDED_TYPES.contains(&type_name)
@@ -292,11 +301,7 @@ pub async fn create(
         | "AWS::SageMaker::App" => create_studio(p, type_name, props).await,
         "AWS::IAM::AccessKey" => create_access_key(p, props).await,
         t if t.starts_with("AWS::ServiceCatalog::") => super::catalog::create(p, t, props).await,
-        other => Err(ApiError::new(
-            "ValidationError",
-            400,
-            format!("Unrecognized resource types: [{other}]"),
-        )),
+        other => Err(unrecognized(other)),
     }
 }
 
@@ -853,11 +858,7 @@ pub async fn update(
         t if t.starts_with("AWS::ServiceCatalog::") => {
             super::catalog::update(p, t, physical_id, old, new).await
         }
-        other => Err(ApiError::new(
-            "ValidationError",
-            400,
-            format!("Unrecognized resource types: [{other}]"),
-        )),
+        other => Err(unrecognized(other)),
     }
 }
 

@@ -160,6 +160,21 @@ pub struct StackOutput {
 }
 
 impl Stack {
+    /// The reason of a deletion that left resources: "The following resource(s) failed to
+    /// delete: [A, B]. ".
+    pub fn failed_to_delete(&self) -> String {
+        let failed: Vec<&str> = self
+            .resources
+            .iter()
+            .filter(|r| r.status == "DELETE_FAILED")
+            .map(|r| r.logical_id.as_str())
+            .collect();
+        format!(
+            "The following resource(s) failed to delete: [{}]. ",
+            failed.join(", ")
+        )
+    }
+
     /// What its resources give `Ref` and `Fn::GetAtt`, secrets read back from the state.
     pub fn created_resources(&self, state: &State) -> rolewright_cfn::CreatedResources {
         let mut created = rolewright_cfn::CreatedResources::new();
@@ -334,36 +349,41 @@ pub fn write_event(x: &mut XmlWriter, stack: &Stack, event: &StackEvent) {
 
 /// A `StackResource` (DescribeStackResources).
 pub fn write_resource(x: &mut XmlWriter, stack: &Stack, resource: &StackResource) {
-    x.open("member")
+    write_resource_as(x, "member", "Timestamp", stack, resource);
+}
+
+/// A resource of `stack` as element `element`, its time as `time_tag`.
+fn write_resource_as(
+    x: &mut XmlWriter,
+    element: &str,
+    time_tag: &str,
+    stack: &Stack,
+    resource: &StackResource,
+) {
+    x.open(element)
         .leaf("StackName", &stack.name)
         .leaf("StackId", &stack.id)
         .leaf("LogicalResourceId", &resource.logical_id)
         .leaf_opt("PhysicalResourceId", resource.physical_id.as_deref())
         .leaf("ResourceType", &resource.type_name)
-        .leaf("Timestamp", &time_text(resource.updated_ms))
+        .leaf(time_tag, &time_text(resource.updated_ms))
         .leaf("ResourceStatus", &resource.status)
         .leaf_opt("ResourceStatusReason", resource.reason.as_deref())
         .open("DriftInformation")
         .leaf("StackResourceDriftStatus", "NOT_CHECKED")
         .close("DriftInformation")
-        .close("member");
+        .close(element);
 }
 
 /// A `StackResourceDetail` (DescribeStackResource).
 pub fn write_resource_detail(x: &mut XmlWriter, stack: &Stack, resource: &StackResource) {
-    x.open("StackResourceDetail")
-        .leaf("StackName", &stack.name)
-        .leaf("StackId", &stack.id)
-        .leaf("LogicalResourceId", &resource.logical_id)
-        .leaf_opt("PhysicalResourceId", resource.physical_id.as_deref())
-        .leaf("ResourceType", &resource.type_name)
-        .leaf("LastUpdatedTimestamp", &time_text(resource.updated_ms))
-        .leaf("ResourceStatus", &resource.status)
-        .leaf_opt("ResourceStatusReason", resource.reason.as_deref())
-        .open("DriftInformation")
-        .leaf("StackResourceDriftStatus", "NOT_CHECKED")
-        .close("DriftInformation")
-        .close("StackResourceDetail");
+    write_resource_as(
+        x,
+        "StackResourceDetail",
+        "LastUpdatedTimestamp",
+        stack,
+        resource,
+    );
 }
 
 /// A `StackResourceSummary` (ListStackResources).

@@ -281,19 +281,9 @@ fn find_pp<'s>(
 
 /// The product `ProductId` or `ProductName` names.
 fn product_id(state: &State, input: &Members) -> Result<String, ApiError> {
-    match (input.string("ProductId"), input.string("ProductName")) {
-        (Some(id), _) => Ok(id),
-        (None, Some(name)) => state
-            .products
-            .values()
-            .find(|p| p.name == name)
-            .map(|p| p.id.clone())
-            .ok_or_else(|| {
-                not_found(format!(
-                    "Product with name {name} does not exist or access was denied."
-                ))
-            }),
+    match (input.str("ProductId"), input.str("ProductName")) {
         (None, None) => Err(invalid("Either ProductId or ProductName must be specified")),
+        (id, name) => super::product_by_id_or_name(state, id, name),
     }
 }
 
