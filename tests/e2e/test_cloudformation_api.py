@@ -262,6 +262,17 @@ class FailureTests(CloudFormationTestCase):
                                                        Capabilities=["CAPABILITY_IAM"]),
                          "ValidationError", 400, message="Parameters: [Env] must have values")
 
+    def test_the_servers_own_files_are_never_read_as_templates(self):
+        for name in ("credentials", "master.key"):
+            path = os.path.join(self.server.data_dir, name)
+            for url, call in ((f"file://{path}", lambda url: self.cfn.create_stack(
+                                  StackName=unique("own"), TemplateURL=url)),
+                              (path, lambda url: self.cfn.validate_template(TemplateURL=url))):
+                self.assertError(lambda: call(url), "ValidationError", 400,
+                                 message=f"The template at `{url}` cannot be read: it is one of "
+                                         "rolewright's own files (its data directory or master "
+                                         "key), which are never read as templates")
+
     def test_an_unsupported_type_is_refused_before_anything_is_created(self):
         role_name = unique("never")
         body = json.dumps({"Resources": {

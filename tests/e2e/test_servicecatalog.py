@@ -343,6 +343,14 @@ class ProductTests(CatalogTestCase):
                          message_contains="file:// URLs and local paths only")
         self.assertError(lambda: self.new_product(url="file:///nonexistent/t.yaml"),
                          "InvalidParametersException", 400, message_contains="cannot be read")
+        # The server's own files are never read, whoever asks: its credentials, its key.
+        for name in ("credentials", "master.key"):
+            path = os.path.join(self.server.data_dir, name)
+            self.assertError(lambda path=path: self.new_product(url=f"file://{path}"),
+                             "InvalidParametersException", 400,
+                             message=f"The template `file://{path}` cannot be read: it is one of "
+                                     "rolewright's own files (its data directory or master key), "
+                                     "which are never read as templates")
 
 
 class EndUserTests(CatalogTestCase):

@@ -146,6 +146,14 @@ impl Server {
             last_used: Default::default(),
             signing_keys: Default::default(),
             me: me.clone(),
+            private_paths: [
+                Some(config.data_dir.clone()),
+                config.master_key_file.clone(),
+            ]
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p.canonicalize().ok())
+            .collect(),
         });
         install_managed_policies(&app);
         let created = bootstrap(&app).await?;

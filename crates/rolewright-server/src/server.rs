@@ -63,6 +63,33 @@ pub struct App {
     pub signing_keys: SigningKeys,
     /// The `Arc` this lives in, for work that outlives the request that started it.
     pub me: std::sync::Weak<App>,
+    /// What a template URL may not name: the data directory (its database, credentials file
+    /// and master key) and the master key file, canonical.
+    pub private_paths: Vec<std::path::PathBuf>,
+}
+
+/// Why a template file was not read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TemplateFileError {
+    /// It is in the data directory or is the master key.
+    Private,
+    /// It is larger than allowed (its size).
+    TooLarge(u64),
+    /// It cannot be read (the reason).
+    Unreadable(String),
+}
+
+impl std::fmt::Display for TemplateFileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TemplateFileError::Private => f.write_str(
+                "it is one of rolewright's own files (its data directory or master key), which \
+                 are never read as templates",
+            ),
+            TemplateFileError::TooLarge(size) => write!(f, "it is {size} bytes"),
+            TemplateFileError::Unreadable(e) => f.write_str(e),
+        }
+    }
 }
 
 /// SigV4 signing keys by (secret, date, region, service): deriving one takes four HMACs, and
@@ -96,6 +123,23 @@ impl SigningKeys {
 }
 
 impl App {
+    /// Reads a template a request names by a `file://` URL or a local path, of at most `max`
+    /// bytes. The server's own files (the data directory, the master key) are never read,
+    /// whoever asks.
+    pub fn read_template_file(&self, path: &str, max: u64) -> Result<String, TemplateFileError> {
+        let path = path.strip_prefix("file://").unwrap_or(path);
+        let io = |e: std::io::Error| TemplateFileError::Unreadable(e.to_string());
+        let real = std::fs::canonicalize(path).map_err(io)?;
+        if self.private_paths.iter().any(|p| real.starts_with(p)) {
+            return Err(TemplateFileError::Private);
+        }
+        let size = std::fs::metadata(&real).map_err(io)?.len();
+        if size > max {
+            return Err(TemplateFileError::TooLarge(size));
+        }
+        std::fs::read_to_string(&real).map_err(io)
+    }
+
     /// Runs `work` on its own task with a handle on the state, after the request that started
     /// it has answered (Service Catalog's provisioning).
     pub fn spawn<F, Fut>(&self, work: F)

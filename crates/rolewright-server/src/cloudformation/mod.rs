@@ -22,7 +22,7 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::model::State;
 use crate::operation::operation_table;
-use crate::server::{Cx, Reply, invalid_action, now_ms};
+use crate::server::{Cx, Reply, TemplateFileError, invalid_action, now_ms};
 use crate::wire::query::{Check, Params};
 use crate::wire::xml::XmlWriter;
 
@@ -112,7 +112,7 @@ fn stack_name(p: &mut Params, required: bool) -> Option<String> {
 
 /// The template a request gives, as `TemplateBody` or a `TemplateURL` (a `file://` URL or a
 /// local path: the control plane reads no S3).
-fn template_text(p: &mut Params) -> Result<Option<String>, ApiError> {
+fn template_text(cx: &Cx<'_>, p: &mut Params) -> Result<Option<String>, ApiError> {
     let body = p.optional("TemplateBody", Check::Length(1, MAX_TEMPLATE_BODY));
     let url = p.optional("TemplateURL", Check::Length(1, 5120));
     match (body, url) {
@@ -121,7 +121,6 @@ fn template_text(p: &mut Params) -> Result<Option<String>, ApiError> {
         )),
         (Some(body), None) => Ok(Some(body)),
         (None, Some(url)) => {
-            let path = url.strip_prefix("file://").unwrap_or(&url);
             if url.starts_with("http://") || url.starts_with("https://") || url.starts_with("s3://")
             {
                 return Err(validation(format!(
@@ -129,16 +128,15 @@ fn template_text(p: &mut Params) -> Result<Option<String>, ApiError> {
                      (got `{url}`)"
                 )));
             }
-            let unreadable = |e: std::io::Error| {
-                validation(format!("The template at `{url}` cannot be read: {e}"))
-            };
-            let size = std::fs::metadata(path).map_err(unreadable)?.len();
-            if size > MAX_TEMPLATE_URL {
-                return Err(validation(format!(
+            match cx.app.read_template_file(&url, MAX_TEMPLATE_URL) {
+                Ok(text) => Ok(Some(text)),
+                Err(TemplateFileError::TooLarge(_)) => Err(validation(format!(
                     "Template may not exceed {MAX_TEMPLATE_URL} bytes in size."
-                )));
+                ))),
+                Err(e) => Err(validation(format!(
+                    "The template at `{url}` cannot be read: {e}"
+                ))),
             }
-            std::fs::read_to_string(path).map(Some).map_err(unreadable)
         }
         (None, None) => Ok(None),
     }
@@ -323,7 +321,7 @@ async fn create_stack(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError
     let tags = p.tags("Tags");
     let disable_rollback = p.bool("DisableRollback").unwrap_or(false);
     let on_failure = p.optional("OnFailure", Check::Length(1, 16));
-    let text = template_text(p);
+    let text = template_text(cx, p);
     p.finish()?;
     let on_failure = match (on_failure.as_deref(), disable_rollback) {
         (Some(_), true) => {

@@ -23,7 +23,7 @@ fn write_capabilities(x: &mut XmlWriter, template: &Template) {
 
 /// `ValidateTemplate`.
 pub fn validate_template(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError> {
-    let text = template_text(p);
+    let text = template_text(cx, p);
     p.finish()?;
     {
         let state = cx.app.store.read();
@@ -51,7 +51,7 @@ pub fn validate_template(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiEr
 
 /// `GetTemplateSummary`: of a template given, or of a stack's.
 pub fn get_template_summary(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError> {
-    let text = template_text(p);
+    let text = template_text(cx, p);
     let name = stack_name(p, false);
     p.finish()?;
     let text = text?;

@@ -165,9 +165,9 @@ fn changes_anything(
 }
 
 /// The template of an update: given, or the stack's (`UsePreviousTemplate`).
-fn update_template(p: &mut Params, stack: Option<&Stack>) -> Result<String, ApiError> {
+fn update_template(cx: &Cx<'_>, p: &mut Params, stack: Option<&Stack>) -> Result<String, ApiError> {
     let previous = p.bool("UsePreviousTemplate").unwrap_or(false);
-    let given = template_text(p)?;
+    let given = template_text(cx, p)?;
     match (given, previous, stack) {
         (Some(text), false, _) => Ok(text),
         (None, true, Some(stack)) => Ok(stack.template.clone()),
@@ -232,7 +232,7 @@ pub async fn update_stack(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiE
     let region = cx.facts.region.clone();
     let found = find(&cx.app.store.read(), &region, &name).cloned();
     let values = update_values(p, found.as_ref());
-    let text = update_template(p, found.as_ref());
+    let text = update_template(cx, p, found.as_ref());
     p.finish()?;
     let request = StackUpdate {
         name,
@@ -316,7 +316,7 @@ pub async fn create_change_set(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply,
     let region = cx.facts.region.clone();
     let found = find(&cx.app.store.read(), &region, &name).cloned();
     let values = update_values(p, found.as_ref());
-    let text = update_template(p, found.as_ref());
+    let text = update_template(cx, p, found.as_ref());
     p.finish()?;
     {
         let state = cx.app.store.read();

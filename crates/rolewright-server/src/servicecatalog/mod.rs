@@ -24,7 +24,7 @@ use crate::model::{
     ProvisioningArtifact, State, Tag, kind,
 };
 use crate::operation::operation_table;
-use crate::server::{Cx, Reply};
+use crate::server::{App, Cx, Reply, TemplateFileError};
 use crate::service_model::InputError;
 use crate::wire::json::timestamp;
 use crate::wire::members::Members;
@@ -1152,7 +1152,7 @@ fn template_problem(text: &str) -> Option<String> {
 }
 
 /// Reads and checks the template `ProvisioningArtifactParameters.Info` names.
-fn load_template(params: &Map<String, Value>) -> Result<String, ApiError> {
+fn load_template(app: &App, params: &Map<String, Value>) -> Result<String, ApiError> {
     let info = params
         .get("Info")
         .and_then(Value::as_object)
@@ -1171,15 +1171,14 @@ fn load_template(params: &Map<String, Value>) -> Result<String, ApiError> {
             invalid("ProvisioningArtifactParameters.Info must have LoadTemplateFromURL")
         })?;
     let path = template_path(url)?;
-    let unreadable =
-        |e: std::io::Error| invalid(format!("The template `{url}` cannot be read: {e}"));
-    let size = std::fs::metadata(path).map_err(unreadable)?.len();
-    if size > MAX_TEMPLATE_BYTES {
-        return Err(invalid(format!(
-            "The template `{url}` is {size} bytes; a template can be at most {MAX_TEMPLATE_BYTES}"
-        )));
-    }
-    let text = std::fs::read_to_string(path).map_err(unreadable)?;
+    let text = app
+        .read_template_file(path, MAX_TEMPLATE_BYTES)
+        .map_err(|e| match e {
+            TemplateFileError::TooLarge(size) => invalid(format!(
+                "The template `{url}` is {size} bytes; a template can be at most {MAX_TEMPLATE_BYTES}"
+            )),
+            e => invalid(format!("The template `{url}` cannot be read: {e}")),
+        })?;
     let skip = params
         .get("DisableTemplateValidation")
         .and_then(Value::as_bool)
@@ -1245,7 +1244,7 @@ async fn create_product(cx: &mut Cx<'_>, input: Members) -> Result<Reply, ApiErr
     let params = params.ok_or_else(|| {
         invalid("ProvisioningArtifactParameters is required for a CLOUD_FORMATION_TEMPLATE product")
     })?;
-    let template = load_template(&params)?;
+    let template = load_template(cx.app, &params)?;
     let text = |k: &str| params.get(k).and_then(Value::as_str).map(str::to_string);
     let now = now_ms();
     let artifact = ProvisioningArtifact {
@@ -1776,7 +1775,7 @@ async fn create_provisioning_artifact(cx: &mut Cx<'_>, input: Members) -> Result
         )));
     }
     // The member is `Parameters` here, `ProvisioningArtifactParameters` in CreateProduct.
-    let template = load_template(&params).map_err(|e| ApiError {
+    let template = load_template(cx.app, &params).map_err(|e| ApiError {
         message: e
             .message
             .replace("ProvisioningArtifactParameters.", "Parameters."),
