@@ -74,6 +74,9 @@ const SERVICECATALOG: &[&str] = &[
     "ScanProvisionedProducts",
     "SearchProvisionedProducts",
     "ListRecordHistory",
+    "GetProvisionedProductOutputs",
+    "DescribeProvisioningParameters",
+    "UpdateProvisionedProduct",
 ];
 
 fn lower_first(name: &str) -> String {
