@@ -33,11 +33,7 @@ moto="target/moto-venv/bin/moto_server"
 
 work="$(mktemp -d)"
 pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
+source bench/server/lib.sh
 trap cleanup EXIT
 
 wait_for_port() { # PORT PID NAME

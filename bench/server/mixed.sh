@@ -45,14 +45,8 @@ fi
 
 work="$(mktemp -d)"
 pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
 source bench/server/lib.sh
+trap cleanup EXIT
 
 run() { # NAME WORKLOAD CONCURRENCY CALLER
   run_load "$1" "$2" "$3" --caller "$4"

@@ -32,13 +32,8 @@ loadgen="$target_dir/release/rolewright-loadgen"
 
 work="$(mktemp -d)"
 pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
 source bench/server/lib.sh
+trap cleanup EXIT
 
 start_rolewright rw "$rolewright" "$users"
 if [ "$only" != rolewright ]; then
