@@ -11,7 +11,7 @@ use crate::auth::Caller;
 use crate::authz::{self, PolicyCache, RequestFacts};
 use crate::error::ApiError;
 use crate::model::{Change, State};
-use crate::store::{Store, lock};
+use crate::store::{Durability, Store, lock};
 use crate::wire::xml::XmlWriter;
 
 /// The largest request body accepted (IAM's largest input, a 131,072-character policy
@@ -226,6 +226,8 @@ pub struct Cx<'a> {
     /// The decision the request's own audit line names: its first, unless a later one denied.
     headline: Option<usize>,
     audited: bool,
+    /// How its writes are stored: synced unless it is a step of a longer operation.
+    pub durability: Durability,
 }
 
 impl<'a> Cx<'a> {
@@ -249,6 +251,7 @@ impl<'a> Cx<'a> {
             audit,
             headline: None,
             audited: false,
+            durability: Durability::Sync,
         }
     }
 
@@ -407,11 +410,22 @@ impl<'a> Cx<'a> {
         self.name_headline();
         let mut record = self.audit.clone();
         record.status = 200;
-        let result = self.app.store.write(Some(record), apply).await;
+        let result = self
+            .app
+            .store
+            .write_as(self.durability, Some(record), apply)
+            .await;
         if result.is_ok() {
             self.audited = true;
         }
         result
+    }
+
+    /// This context with its writes [`Durability::Relaxed`]: for the steps of a longer
+    /// operation (a stack's resource calls) whose own last write is synced.
+    pub fn relaxed(mut self) -> Self {
+        self.durability = Durability::Relaxed;
+        self
     }
 }
 

@@ -108,10 +108,23 @@ pub enum StoreError {
 /// Why a write was not acknowledged.
 type Refusal = String;
 
+/// How soon a write must be on stable storage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// Synced before it is acknowledged: what a client is told has happened.
+    Sync,
+    /// Committed (readers see it, and a killed process keeps it), synced with the next `Sync`
+    /// write: the steps of a longer operation whose last write is `Sync`. The log is a prefix
+    /// on stable storage, so a power loss forgets the last steps, never a step in the middle.
+    Relaxed,
+}
+
 enum Job {
     Write {
         changes: Vec<Change>,
         audit: Option<Box<AuditRecord>>,
+        /// Whether the commit must be synced before the write is acknowledged.
+        durable: bool,
         /// The working copy's epoch the write was validated in.
         epoch: u64,
         ack: oneshot::Sender<Result<(), Refusal>>,
@@ -184,6 +197,7 @@ impl Store {
                 path: path.clone(),
                 epoch: 0,
                 failing: false,
+                synchronous_full: true,
             };
             std::thread::Builder::new()
                 .name("rolewright-store".into())
@@ -237,6 +251,17 @@ impl Store {
         audit: Option<AuditRecord>,
         apply: impl FnOnce(&mut State) -> Result<(T, Vec<Change>), ApiError>,
     ) -> Result<T, ApiError> {
+        self.write_as(Durability::Sync, audit, apply).await
+    }
+
+    /// [`Store::write`] with the durability given: a `Relaxed` write is acknowledged once
+    /// committed, before it is synced.
+    pub async fn write_as<T>(
+        &self,
+        durability: Durability,
+        audit: Option<AuditRecord>,
+        apply: impl FnOnce(&mut State) -> Result<(T, Vec<Change>), ApiError>,
+    ) -> Result<T, ApiError> {
         let (ack, done) = oneshot::channel();
         let value = {
             let mut working = lock(&self.working);
@@ -246,6 +271,7 @@ impl Store {
             let job = Job::Write {
                 changes,
                 audit: audit.map(Box::new),
+                durable: durability == Durability::Sync,
                 epoch,
                 ack,
             };
@@ -538,6 +564,8 @@ struct Writer {
     epoch: u64,
     /// Whether the last commit was refused (to log the recovery once).
     failing: bool,
+    /// Whether the connection syncs every commit (`synchronous=FULL`, as it is opened).
+    synchronous_full: bool,
 }
 
 impl Writer {
@@ -575,7 +603,15 @@ impl Writer {
                 let _ = ack.send(Err("an earlier write it may depend on was refused".into()));
             }
         }
-        let outcome = commit(&mut self.conn, &self.key, &live, &records).map_err(|e| e.to_string());
+        // A batch of relaxed writes and audit records only is committed without a sync; the
+        // next synced commit syncs it too (one log, written in order).
+        let sync = live
+            .iter()
+            .any(|job| matches!(job, Job::Write { durable: true, .. } | Job::Flush(_)));
+        let outcome = self
+            .synchronous(sync)
+            .and_then(|()| commit(&mut self.conn, &self.key, &live, &records))
+            .map_err(|e| e.to_string());
         match &outcome {
             Ok(()) => {
                 self.publish(&live);
@@ -608,6 +644,17 @@ impl Writer {
                 Job::Nudge => {}
             }
         }
+    }
+
+    /// Sets SQLite's `synchronous` to FULL (a sync at every commit) or NORMAL (none until the
+    /// next FULL commit or checkpoint), when it is not set so already.
+    fn synchronous(&mut self, full: bool) -> rusqlite::Result<()> {
+        if self.synchronous_full != full {
+            let mode = if full { "FULL" } else { "NORMAL" };
+            self.conn.pragma_update(None, "synchronous", mode)?;
+            self.synchronous_full = full;
+        }
+        Ok(())
     }
 
     /// Applies committed changes to the readers' state, moving its generation when a change can

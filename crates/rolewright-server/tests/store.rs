@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use rolewright_server::error::ApiError;
 use rolewright_server::master_key::MasterKey;
 use rolewright_server::model::{Change, InlinePolicy, kind};
-use rolewright_server::store::{DB_FILE, Store};
+use rolewright_server::store::{DB_FILE, Durability, Store};
 
 /// The same master key for every open of a test's data directory.
 fn key() -> MasterKey {
@@ -71,6 +71,36 @@ fn acknowledged_writes_are_read_back_after_reopening() {
     );
     assert_eq!(state.users.len(), 50);
     assert_eq!(state.users["user-49"].inline["p"].document, "{}");
+}
+
+#[test]
+fn relaxed_writes_are_seen_at_once_and_kept_in_order_with_the_synced_write_after_them() {
+    let dir = temp_dir("relaxed");
+    runtime().block_on(async {
+        let store = Store::open(&dir, "111122223333", key()).unwrap();
+        for (i, durability) in [Durability::Relaxed, Durability::Relaxed, Durability::Sync]
+            .into_iter()
+            .enumerate()
+        {
+            let name = format!("step-{i}");
+            store
+                .write_as(durability, None, |state| {
+                    let user = rolewright_server::iam::new_user(&name, "/", 1, Vec::new(), None);
+                    let change = Change::put(kind::USER, name.clone(), &user);
+                    state.users.insert(name.clone(), user);
+                    Ok(((), vec![change]))
+                })
+                .await
+                .unwrap();
+            assert!(
+                store.read().users.contains_key(&name),
+                "a {durability:?} write is visible once acknowledged"
+            );
+        }
+    });
+    let reopened = Store::open(&dir, "111122223333", key()).unwrap();
+    let names: Vec<String> = reopened.read().users.keys().cloned().collect();
+    assert_eq!(names, ["step-0", "step-1", "step-2"]);
 }
 
 #[test]

@@ -11,6 +11,7 @@ use super::stack::{Stack, StackOutput, StackResource};
 use crate::error::ApiError;
 use crate::model::{Change, kind};
 use crate::server::{Cx, now_ms};
+use crate::store::Durability;
 
 /// What to do when a resource fails to create (`OnFailure`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,12 +45,13 @@ fn handler_message(error: &ApiError, request_id: &str, type_name: &str) -> Strin
     )
 }
 
-/// Saves the stack (not the request's audit record: that goes with the request's last write).
+/// Saves the stack (not the request's audit record: that goes with the request's last write),
+/// synced with the operation's last write.
 async fn save(cx: &Cx<'_>, stack: &Stack) -> Result<(), ApiError> {
     let stored = stack.clone();
     cx.app
         .store
-        .write(None, move |state| {
+        .write_as(Durability::Relaxed, None, move |state| {
             let change = Change::put(kind::STACK, stored.id.clone(), &stored);
             state.stacks.insert(stored.id.clone(), stored);
             Ok(((), vec![change]))
@@ -69,7 +71,7 @@ pub async fn claim(
     let expected = expected.to_string();
     cx.app
         .store
-        .write(None, move |state| {
+        .write_as(Durability::Relaxed, None, move |state| {
             let current = state.stacks.get(&stored.id).map(|s| s.status.clone());
             if current.as_deref() != Some(expected.as_str()) {
                 return Err(busy(&stored.id, current.as_deref().unwrap_or("")));
@@ -97,7 +99,7 @@ pub async fn begin(cx: &Cx<'_>, stack: &Stack) -> Result<(), ApiError> {
     let stored = stack.clone();
     cx.app
         .store
-        .write(None, move |state| {
+        .write_as(Durability::Relaxed, None, move |state| {
             let taken = state
                 .stacks
                 .values()

@@ -109,6 +109,7 @@ impl Principal<'_> {
             user_agent: Some(self.agent.into()),
             ..AuditRecord::default()
         };
+        // A step of the stack's operation: synced with the operation's last write.
         Cx::new(
             self.app,
             self.caller.clone(),
@@ -118,6 +119,7 @@ impl Principal<'_> {
             &self.host,
             audit,
         )
+        .relaxed()
     }
 
     /// Runs one IAM operation as the principal, and logs it to the audit log as its own call.

@@ -27,6 +27,7 @@ use crate::model::{
     CatalogRecord, Change, Portfolio, PortfolioProduct, ProvisionedProduct, State, Tag, kind,
 };
 use crate::server::{App, Cx, Reply};
+use crate::store::Durability;
 use crate::wire::json::timestamp;
 use crate::wire::members::Members;
 
@@ -450,9 +451,10 @@ async fn run(app: Arc<App>, job: Job) {
 
 async fn set_in_progress(app: &App, record_id: &str) {
     let id = record_id.to_string();
+    // A step of the record's work: synced with the record's end.
     let _ = app
         .store
-        .write(None, move |state| {
+        .write_as(Durability::Relaxed, None, move |state| {
             let Some(record) = state.records.get_mut(&id) else {
                 return Ok(((), Vec::new()));
             };
