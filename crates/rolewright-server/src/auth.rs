@@ -67,12 +67,28 @@ fn invalid_token() -> ApiError {
 /// Finds the secret for the key the request names and who it belongs to. Does not verify the
 /// signature (the caller does, with the secret).
 pub fn lookup(state: &State, auth: &Authorization, now: i64) -> Result<(String, Caller), ApiError> {
-    let id = auth.access_key_id.as_str();
+    lookup_key(
+        state,
+        &auth.access_key_id,
+        auth.security_token.as_deref(),
+        now,
+    )
+}
+
+/// Finds the secret of an access key (a user's, or an STS session's with its token) and who it
+/// belongs to, refusing an inactive key, a wrong or missing token and an expired session as a
+/// signed request is refused (the console's sign-in checks a key pair with it).
+pub fn lookup_key(
+    state: &State,
+    id: &str,
+    security_token: Option<&str>,
+    now: i64,
+) -> Result<(String, Caller), ApiError> {
     if let Some(key) = state.access_keys.get(id) {
         if key.status != KeyStatus::Active {
             return Err(invalid_token());
         }
-        if auth.security_token.is_some() {
+        if security_token.is_some() {
             return Err(invalid_token());
         }
         let user = state.user(&key.user).ok_or_else(invalid_token)?;
@@ -91,7 +107,7 @@ pub fn lookup(state: &State, auth: &Authorization, now: i64) -> Result<(String, 
         ));
     }
     if let Some(session) = state.sessions.get(id) {
-        if auth.security_token.as_deref() != Some(session.token.as_str()) {
+        if security_token != Some(session.token.as_str()) {
             return Err(invalid_token());
         }
         if now >= session.expires {

@@ -189,6 +189,12 @@ impl Server {
         app(self.app.clone())
     }
 
+    /// The shared state this server serves, for front ends that run operations on it as a
+    /// signed-in principal (the web console) beside [`Server::router`].
+    pub fn state(&self) -> Arc<App> {
+        self.app.clone()
+    }
+
     /// The address actually bound.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
@@ -215,7 +221,17 @@ impl Server {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServeError> {
-        let router = app(self.app.clone());
+        self.run_with(axum::Router::new(), shutdown).await
+    }
+
+    /// [`Server::run`], serving `extra`'s routes (the web console's) beside the control plane,
+    /// which answers every path `extra` does not route.
+    pub async fn run_with(
+        self,
+        extra: axum::Router,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServeError> {
+        let router = extra.merge(app(self.app.clone()));
         let persister = {
             let app = self.app.clone();
             tokio::spawn(async move {

@@ -172,6 +172,7 @@ pub fn serve(args: &ServeArgs) -> u8 {
         };
         let addr = server.local_addr();
         println!("listening on http://{addr}");
+        println!("console: http://{addr}{}", rolewright_console::PATH);
         let credentials = absolute(server.credentials_file());
         println!(
             "account {}: administrator keys in {} (profile rolewright{})",
@@ -185,7 +186,8 @@ pub fn serve(args: &ServeArgs) -> u8 {
         );
         use std::io::Write as _;
         let _ = std::io::stdout().flush();
-        match server.run(shutdown_signal()).await {
+        let console = rolewright_console::router(server.state(), console_settings());
+        match server.run_with(console, shutdown_signal()).await {
             Ok(()) => {
                 eprintln!("rolewright: stopped");
                 exit::OK
@@ -196,6 +198,19 @@ pub fn serve(args: &ServeArgs) -> u8 {
             }
         }
     })
+}
+
+/// The console's settings: its calls are made in `AWS_REGION` (then `AWS_DEFAULT_REGION`, then
+/// `us-east-1`), the region the roles it builds name.
+fn console_settings() -> rolewright_console::Settings {
+    let region = ["AWS_REGION", "AWS_DEFAULT_REGION"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|r| !r.trim().is_empty()));
+    let mut settings = rolewright_console::Settings::default();
+    if let Some(region) = region {
+        settings.region = region;
+    }
+    settings
 }
 
 fn absolute(path: &Path) -> PathBuf {

@@ -1,0 +1,32 @@
+// rolewright console: small conveniences on top of plain HTML forms, which work without this.
+"use strict";
+document.addEventListener("DOMContentLoaded", () => {
+  // Move focus to a page's error summary so that a screen reader announces it.
+  const summary = document.querySelector(".error-summary[tabindex]");
+  if (summary) summary.focus();
+  // Validation as you type: fields that name a check endpoint are checked with the catalog's messages.
+  for (const field of document.querySelectorAll("[data-check]")) {
+    const message = document.getElementById(field.id + "-live");
+    let timer;
+    field.addEventListener("input", () => {
+      clearTimeout(timer);
+      timer = setTimeout(async () => {
+        const csrf = document.querySelector("input[name=csrf]");
+        const body = new URLSearchParams({
+          csrf: csrf ? csrf.value : "",
+          placeholder: field.dataset.check,
+          values: field.value,
+        });
+        const reply = await fetch("/console/create-role/check", {
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+          body,
+        });
+        if (!reply.ok || !message) return;
+        const problems = await reply.json();
+        message.textContent = problems.join(" ");
+        field.setAttribute("aria-invalid", problems.length ? "true" : "false");
+      }, 250);
+    });
+  }
+});

@@ -1,0 +1,121 @@
+//! The rolewright web console: server-rendered pages that `rolewright serve` serves beside the
+//! control plane, on the same state. A person signs in with an access key pair; every page and
+//! every action is then one or more of the control plane's own operations, run as that
+//! principal, authorized by the engine and written to the audit log like an API call.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), rolewright_server::ServeError> {
+//! let server = rolewright_server::Server::open(rolewright_server::Config::new("./data")).await?;
+//! let console = rolewright_console::router(server.state(), rolewright_console::Settings::default());
+//! server.run_with(console, async {}).await
+//! # }
+//! ```
+// A library prints nothing: results are data, and the binary decides what reaches the terminal.
+#![cfg_attr(not(test), deny(clippy::print_stdout, clippy::print_stderr))]
+// A refusal is the page a request is answered with, made once and returned at once.
+#![expect(clippy::result_large_err, reason = "refusals are whole responses, returned once")]
+
+mod call;
+mod page;
+mod roles;
+mod session;
+mod wizard;
+mod xml;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{Method, Response, StatusCode, header};
+use axum::routing::{any, get, post};
+use rolewright_server::server::App;
+
+pub use session::COOKIE;
+
+/// Where the console lives.
+pub const PATH: &str = "/console/";
+
+/// How the console runs.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// How long a sign-in lasts, in seconds (8 hours by default).
+    pub session_seconds: i64,
+    /// The region the console's calls are made in, and the one the roles it builds name.
+    pub region: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            session_seconds: 8 * 3600,
+            region: "us-east-1".into(),
+        }
+    }
+}
+
+/// What the console's pages share: the control plane's state, the signed-in sessions and the
+/// role catalog.
+pub struct Console {
+    app: Arc<App>,
+    settings: Settings,
+    sessions: session::Sessions,
+    catalog: rolewright_catalog::Catalog,
+}
+
+/// The console's routes, to merge with the control plane's router (`Server::run_with`). `/` is
+/// answered here too: a browser asking for HTML is sent to the console, every other request goes
+/// to the control plane.
+pub fn router(app: Arc<App>, settings: Settings) -> Router {
+    let console = Arc::new(Console {
+        app,
+        settings,
+        sessions: session::Sessions::default(),
+        catalog: rolewright_catalog::Catalog::builtin(),
+    });
+    Router::new()
+        .route("/", any(root))
+        .route("/console", get(|| async { page::redirect(PATH) }))
+        .route("/console/", get(page::home))
+        .route("/console/assets/console.css", get(page::css))
+        .route("/console/assets/console.js", get(page::js))
+        .route(
+            "/console/signin",
+            get(session::sign_in_form).post(session::sign_in),
+        )
+        .route("/console/signout", post(session::sign_out))
+        .route("/console/roles", get(roles::list))
+        .route("/console/roles/{name}", get(roles::detail))
+        .route(
+            "/console/roles/{name}/delete",
+            get(roles::confirm_delete).post(roles::delete),
+        )
+        .route("/console/create-role", get(wizard::start))
+        .route(
+            "/console/create-role/{step}",
+            get(wizard::show).post(wizard::save),
+        )
+        .route("/console/{*rest}", any(page::not_found))
+        .with_state(console)
+}
+
+/// `/`: a browser's `GET` with `Accept: text/html` is redirected to the console; everything
+/// else (AWS clients, signed or presigned) is the control plane's.
+async fn root(State(console): State<Arc<Console>>, request: Request) -> Response<Body> {
+    let wants_html = request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    let signed = request.headers().contains_key(header::AUTHORIZATION)
+        || request
+            .uri()
+            .query()
+            .is_some_and(|q| q.contains("X-Amz-") || q.contains("Action="));
+    if request.method() == Method::GET && wants_html && !signed {
+        let mut response = page::redirect(PATH);
+        *response.status_mut() = StatusCode::SEE_OTHER;
+        return response;
+    }
+    rolewright_server::router::handle(State(console.app.clone()), request).await
+}

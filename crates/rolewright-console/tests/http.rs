@@ -1,0 +1,471 @@
+//! The console's HTTP rules without a socket (`Router::oneshot` on the console merged with the
+//! control plane, as `rolewright serve` serves them): the redirect from `/`, sign-in with an
+//! access key pair, the session cookie's flags, expiry and revocation, CSRF refusals, and a denied
+//! principal's 403 page with AWS's AccessDenied text.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail by panicking"
+)]
+
+use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::http::{Request, Response, StatusCode, header};
+use rolewright_console::Settings;
+use rolewright_server::{Config, Server};
+use tower::ServiceExt as _;
+
+const HOST: &str = "127.0.0.1:4566";
+
+struct Fixture {
+    server: Server,
+    router: Router,
+    key_id: String,
+    secret: String,
+    dir: tempfile::TempDir,
+}
+
+async fn fixture(settings: Settings) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::new(dir.path().join("data"));
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    let server = Server::open(config).await.unwrap();
+    let text = std::fs::read_to_string(server.credentials_file()).unwrap();
+    let value = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|v| v.trim_start_matches([' ', '=']).trim().to_string())
+            .unwrap()
+    };
+    let router = rolewright_console::router(server.state(), settings).merge(server.router());
+    Fixture {
+        key_id: value("aws_access_key_id"),
+        secret: value("aws_secret_access_key"),
+        router,
+        server,
+        dir,
+    }
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// A response with its body read.
+struct Answer {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+impl Answer {
+    fn location(&self) -> &str {
+        self.headers[header::LOCATION].to_str().unwrap()
+    }
+
+    fn cookies(&self) -> Vec<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .collect()
+    }
+
+    /// The value of the hidden `csrf` input of the page's first form that has one.
+    fn csrf(&self) -> String {
+        let at = self.body.find("name=\"csrf\" value=\"").unwrap() + 19;
+        self.body[at..].split('"').next().unwrap().to_string()
+    }
+}
+
+/// The `name=value` part of the `Set-Cookie` of `name`.
+fn cookie_pair(answer: &Answer, name: &str) -> String {
+    answer
+        .cookies()
+        .into_iter()
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("no cookie {name} in {:?}", answer.cookies()))
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+fn form(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={}", rolewright_client::client::encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+impl Fixture {
+    async fn send(&self, request: Request<Body>) -> Answer {
+        let response: Response<Body> = self.router.clone().oneshot(request).await.unwrap();
+        let (parts, body) = response.into_parts();
+        let bytes = to_bytes(body, usize::MAX).await.unwrap();
+        Answer {
+            status: parts.status,
+            headers: parts.headers,
+            body: String::from_utf8(bytes.to_vec()).unwrap(),
+        }
+    }
+
+    async fn get(&self, path: &str, cookie: Option<&str>) -> Answer {
+        let mut request = Request::get(path).header(header::HOST, HOST);
+        if let Some(c) = cookie {
+            request = request.header(header::COOKIE, c);
+        }
+        self.send(request.body(Body::empty()).unwrap()).await
+    }
+
+    async fn post(
+        &self,
+        path: &str,
+        cookie: Option<&str>,
+        origin: Option<&str>,
+        body: String,
+    ) -> Answer {
+        let mut request = Request::post(path)
+            .header(header::HOST, HOST)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(c) = cookie {
+            request = request.header(header::COOKIE, c);
+        }
+        if let Some(o) = origin {
+            request = request.header(header::ORIGIN, o);
+        }
+        self.send(request.body(Body::from(body)).unwrap()).await
+    }
+
+    /// Signs in with a key pair; gives the session cookie (`name=value`) and the sign-in answer.
+    async fn sign_in(&self, key_id: &str, secret: &str) -> (Option<String>, Answer) {
+        let page = self.get("/console/signin", None).await;
+        assert_eq!(page.status, StatusCode::OK);
+        let signin_cookie = cookie_pair(&page, "rolewright_console_signin");
+        let answer = self
+            .post(
+                "/console/signin",
+                Some(&signin_cookie),
+                Some("http://127.0.0.1:4566"),
+                form(&[
+                    ("csrf", &page.csrf()),
+                    ("access_key_id", key_id),
+                    ("secret_access_key", secret),
+                ]),
+            )
+            .await;
+        let session = answer
+            .cookies()
+            .into_iter()
+            .find(|c| c.starts_with("rolewright_console=") && !c.starts_with("rolewright_console=;"))
+            .map(|c| c.split(';').next().unwrap().to_string());
+        (session, answer)
+    }
+
+    /// An IAM call signed by the administrator, through the control plane's own front.
+    async fn admin_iam(&self, body: &str) -> String {
+        let headers: Vec<(&str, &[u8])> = vec![
+            ("host", HOST.as_bytes()),
+            ("content-type", b"application/x-www-form-urlencoded"),
+        ];
+        let unsigned = rolewright_sigv4::Request {
+            method: "POST",
+            path: "/",
+            query: "",
+            headers: &headers,
+            body: body.as_bytes(),
+        };
+        let creds = rolewright_sigv4::Credentials::new(&self.key_id, &self.secret);
+        let added = rolewright_sigv4::sign(&unsigned, &creds, "us-east-1", "iam", now());
+        let mut request = Request::post("/")
+            .header("host", HOST)
+            .header("content-type", "application/x-www-form-urlencoded");
+        for (k, v) in &added {
+            request = request.header(k.as_str(), v.as_str());
+        }
+        let answer = self
+            .send(request.body(Body::from(body.to_string())).unwrap())
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        answer.body
+    }
+}
+
+fn between<'t>(text: &'t str, open: &str, close: &str) -> &'t str {
+    let start = text.find(open).unwrap() + open.len();
+    &text[start..start + text[start..].find(close).unwrap()]
+}
+
+#[tokio::test]
+async fn a_browser_at_the_root_is_sent_to_the_console_and_clients_reach_the_api() {
+    let f = fixture(Settings::default()).await;
+    let request = Request::get("/")
+        .header(header::ACCEPT, "text/html,application/xhtml+xml")
+        .body(Body::empty())
+        .unwrap();
+    let answer = f.send(request).await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER);
+    assert_eq!(answer.location(), "/console/");
+
+    let api = f.get("/", None).await;
+    assert_eq!(api.status, StatusCode::FORBIDDEN);
+    assert!(api.body.contains("<Code>MissingAuthenticationToken</Code>"), "{}", api.body);
+
+    let signed = f.admin_iam("Action=ListRoles&Version=2010-05-08").await;
+    assert!(signed.contains("<ListRolesResult>"), "{signed}");
+
+    let page = f.get("/console/roles", None).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(page.location(), "/console/signin?next=/console/roles");
+}
+
+#[tokio::test]
+async fn signing_in_sets_an_http_only_strict_expiring_cookie_and_signing_out_revokes_it() {
+    let f = fixture(Settings::default()).await;
+    let (session, answer) = f.sign_in(&f.key_id, &f.secret).await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+    assert_eq!(answer.location(), "/console/");
+    let set = answer
+        .cookies()
+        .into_iter()
+        .find(|c| c.starts_with("rolewright_console=") && !c.starts_with("rolewright_console=;"))
+        .unwrap();
+    let token = session.unwrap();
+    assert_eq!(
+        set,
+        format!("{token}; Path=/console/; HttpOnly; SameSite=Strict; Max-Age=28800")
+    );
+    let home = f.get("/console/", Some(&token)).await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.body.contains(":user/admin"), "{}", home.body);
+
+    // Sign-out is a form too: refused without its token or from another site.
+    let csrf = home.csrf();
+    let refused = f
+        .post("/console/signout", Some(&token), None, String::new())
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let foreign = f
+        .post(
+            "/console/signout",
+            Some(&token),
+            Some("http://evil.example"),
+            form(&[("csrf", &csrf)]),
+        )
+        .await;
+    assert_eq!(foreign.status, StatusCode::FORBIDDEN);
+    assert!(foreign.body.contains("sent from another site"), "{}", foreign.body);
+    let out = f
+        .post("/console/signout", Some(&token), None, form(&[("csrf", &csrf)]))
+        .await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert_eq!(out.location(), "/console/signin?signed_out=1");
+    assert!(
+        out.cookies()
+            .iter()
+            .any(|c| c == "rolewright_console=; Path=/console/; HttpOnly; SameSite=Strict; Max-Age=0"),
+        "{:?}",
+        out.cookies()
+    );
+    // The cookie is dead on the server, whatever the browser keeps.
+    let after = f.get("/console/roles", Some(&token)).await;
+    assert_eq!(after.status, StatusCode::SEE_OTHER);
+    assert!(after.location().starts_with("/console/signin"));
+}
+
+#[tokio::test]
+async fn a_session_expires() {
+    let settings = Settings {
+        session_seconds: 1,
+        ..Settings::default()
+    };
+    let f = fixture(settings).await;
+    let (session, answer) = f.sign_in(&f.key_id, &f.secret).await;
+    assert!(answer.cookies().iter().any(|c| c.ends_with("Max-Age=1")));
+    let token = session.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let after = f.get("/console/", Some(&token)).await;
+    assert_eq!(after.status, StatusCode::SEE_OTHER);
+    assert!(after.location().starts_with("/console/signin"));
+}
+
+#[tokio::test]
+async fn sign_in_refuses_a_wrong_secret_a_missing_token_and_a_foreign_origin() {
+    let f = fixture(Settings::default()).await;
+    let (session, answer) = f.sign_in(&f.key_id, "wrong").await;
+    assert!(session.is_none());
+    assert_eq!(answer.status, StatusCode::FORBIDDEN);
+    assert!(
+        answer
+            .body
+            .contains("The access key ID, secret access key or session token is not valid."),
+        "{}",
+        answer.body
+    );
+    let (session, _) = f.sign_in("AKIAUNKNOWNKEY000000", &f.secret).await;
+    assert!(session.is_none());
+
+    let page = f.get("/console/signin", None).await;
+    let signin_cookie = cookie_pair(&page, "rolewright_console_signin");
+    let keys = [
+        ("access_key_id", f.key_id.as_str()),
+        ("secret_access_key", f.secret.as_str()),
+    ];
+    // No token in the form.
+    let no_token = f
+        .post("/console/signin", Some(&signin_cookie), None, form(&keys))
+        .await;
+    assert_eq!(no_token.status, StatusCode::FORBIDDEN);
+    assert!(no_token.body.contains("security token is missing or wrong"), "{}", no_token.body);
+    // The form's token without the cookie it was issued with.
+    let csrf = page.csrf();
+    let mut with_token = keys.to_vec();
+    with_token.push(("csrf", &csrf));
+    let no_cookie = f
+        .post("/console/signin", None, None, form(&with_token))
+        .await;
+    assert_eq!(no_cookie.status, StatusCode::FORBIDDEN);
+    // From another site.
+    let foreign = f
+        .post(
+            "/console/signin",
+            Some(&signin_cookie),
+            Some("http://evil.example"),
+            form(&with_token),
+        )
+        .await;
+    assert_eq!(foreign.status, StatusCode::FORBIDDEN);
+    // And right.
+    let ok = f
+        .post(
+            "/console/signin",
+            Some(&signin_cookie),
+            Some("http://127.0.0.1:4566"),
+            form(&with_token),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn a_console_action_without_the_forms_token_is_refused() {
+    let f = fixture(Settings::default()).await;
+    let (session, _) = f.sign_in(&f.key_id, &f.secret).await;
+    let token = session.unwrap();
+    f.admin_iam(&form(&[
+        ("Action", "CreateRole"),
+        ("Version", "2010-05-08"),
+        ("RoleName", "keep-me"),
+        (
+            "AssumeRolePolicyDocument",
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"sagemaker.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+        ),
+    ]))
+    .await;
+    let refused = f
+        .post("/console/roles/keep-me/delete", Some(&token), None, String::new())
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let wrong = f
+        .post(
+            "/console/roles/keep-me/delete",
+            Some(&token),
+            None,
+            form(&[("csrf", "0000")]),
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+    let wizard = f
+        .post(
+            "/console/create-role/details",
+            Some(&token),
+            None,
+            form(&[("name_suffix", "x"), ("go", "next")]),
+        )
+        .await;
+    assert_eq!(wizard.status, StatusCode::FORBIDDEN);
+    let still = f.get("/console/roles/keep-me", Some(&token)).await;
+    assert_eq!(still.status, StatusCode::OK, "{}", still.body);
+
+    // With the token, the role is deleted through DeleteRole.
+    let csrf = still.csrf();
+    let deleted = f
+        .post(
+            "/console/roles/keep-me/delete",
+            Some(&token),
+            Some("http://127.0.0.1:4566"),
+            form(&[("csrf", &csrf)]),
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER, "{}", deleted.body);
+    assert_eq!(deleted.location(), "/console/roles?deleted=keep-me");
+    let gone = f.get("/console/roles/keep-me", Some(&token)).await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND);
+    assert!(gone.body.contains("The role with name keep-me cannot be found."), "{}", gone.body);
+}
+
+#[tokio::test]
+async fn a_user_without_iam_permissions_gets_a_403_page_with_the_access_denied_text() {
+    let f = fixture(Settings::default()).await;
+    f.admin_iam("Action=CreateUser&Version=2010-05-08&UserName=dana")
+        .await;
+    f.admin_iam(&form(&[
+        ("Action", "PutUserPolicy"),
+        ("Version", "2010-05-08"),
+        ("UserName", "dana"),
+        ("PolicyName", "studio"),
+        (
+            "PolicyDocument",
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sagemaker:*","Resource":"*"}]}"#,
+        ),
+    ]))
+    .await;
+    let key = f
+        .admin_iam("Action=CreateAccessKey&Version=2010-05-08&UserName=dana")
+        .await;
+    let (id, secret) = (
+        between(&key, "<AccessKeyId>", "<"),
+        between(&key, "<SecretAccessKey>", "<"),
+    );
+    let (session, _) = f.sign_in(id, secret).await;
+    let token = session.unwrap();
+    let page = f.get("/console/roles", Some(&token)).await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert!(
+        page.body.contains(
+            "User: arn:aws:iam::123456789012:user/dana is not authorized to perform: \
+             iam:ListRoles on resource: arn:aws:iam::123456789012:role/ because no \
+             identity-based policy allows the iam:ListRoles action"
+        ),
+        "{}",
+        page.body
+    );
+    let wizard = f.get("/console/create-role/policies", Some(&token)).await;
+    assert_eq!(wizard.status, StatusCode::FORBIDDEN);
+    assert!(wizard.body.contains("iam:ListPolicies"), "{}", wizard.body);
+
+    // The denial is in the audit log, as the console's call by dana.
+    let query = rolewright_server::audit::AuditQuery {
+        principal: Some("arn:aws:iam::123456789012:user/dana".into()),
+        action: Some("iam:ListRoles".into()),
+        decision: Some("denied".into()),
+        since_ms: None,
+        limit: 10,
+    };
+    let mut records = Vec::new();
+    for _ in 0..50 {
+        records = rolewright_server::audit::query(&f.dir.path().join("data"), &query).unwrap();
+        if !records.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0].user_agent.as_deref(), Some("rolewright-console"));
+    drop(f.server);
+}
