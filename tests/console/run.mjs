@@ -1,0 +1,315 @@
+// The console in a real browser: Debian's chromium, driven by playwright-core, against a real
+// `rolewright serve` on 127.0.0.1 with a fresh data directory. The administrator signs in with the
+// keys from DATA_DIR/credentials, creates a SageMaker Compute role and a Data Scientist role with
+// the wizard, lists, searches, opens and deletes roles, and signs out; a data scientist user is
+// denied the roles page with AWS's AccessDenied text.
+//
+//   ROLEWRIGHT=target/debug/rolewright node tests/console/run.mjs
+//
+// Environment: ROLEWRIGHT (the binary; default <repo>/target/debug/rolewright), CHROMIUM (default
+// /usr/bin/chromium), ARTIFACTS (where screenshots go; default <repo>/target/console-artifacts).
+// The last line is `N passed, N failed`.
+
+import { spawn } from "node:child_process";
+import { createHash, createHmac } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, "../..");
+const binary = process.env.ROLEWRIGHT || join(repo, "target/debug/rolewright");
+const browserPath = process.env.CHROMIUM || "/usr/bin/chromium";
+const artifacts = process.env.ARTIFACTS || join(repo, "target/console-artifacts");
+mkdirSync(artifacts, { recursive: true });
+
+// --- the server -------------------------------------------------------------------------------
+
+function startServer(dataDir) {
+  const child = spawn(binary, ["serve", "--data-dir", dataDir, "--listen", "127.0.0.1:0"], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  return new Promise((done, fail) => {
+    const lines = [];
+    const timer = setTimeout(() => fail(new Error("rolewright serve printed no console line in 30 s")), 30000);
+    child.on("exit", (code) => fail(new Error(`rolewright serve exited with ${code}: ${lines.join("\n")}`)));
+    createInterface({ input: child.stdout }).on("line", (line) => {
+      lines.push(line);
+      if (lines.length === 2) {
+        clearTimeout(timer);
+        const listening = lines[0].match(/^listening on (http:\/\/\S+)$/);
+        const console_ = lines[1].match(/^console: (http:\/\/\S+\/console\/)$/);
+        if (!listening || !console_) fail(new Error(`unexpected first lines: ${lines.join(" | ")}`));
+        else done({ child, endpoint: listening[1], consoleUrl: console_[1] });
+      }
+    });
+  });
+}
+
+function credentials(dataDir) {
+  const text = readFileSync(join(dataDir, "credentials"), "utf8");
+  const value = (key) => text.match(new RegExp(`^${key}\\s*=\\s*(\\S+)`, "m"))[1];
+  return { id: value("aws_access_key_id"), secret: value("aws_secret_access_key") };
+}
+
+// --- a small SigV4 IAM client, to set up the data scientist user ------------------------------
+
+const sha256 = (data) => createHash("sha256").update(data).digest("hex");
+const hmac = (key, data) => createHmac("sha256", key).update(data).digest();
+
+async function iam(endpoint, keys, action, params) {
+  const body = new URLSearchParams({ Action: action, Version: "2010-05-08", ...params }).toString();
+  const url = new URL(endpoint);
+  const amzDate = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+  const date = amzDate.slice(0, 8);
+  const scope = `${date}/us-east-1/iam/aws4_request`;
+  const headers = {
+    "content-type": "application/x-www-form-urlencoded; charset=utf-8",
+    host: url.host,
+    "x-amz-date": amzDate,
+  };
+  const signed = Object.keys(headers).sort();
+  const canonical = [
+    "POST",
+    "/",
+    "",
+    ...signed.map((h) => `${h}:${headers[h]}`),
+    "",
+    signed.join(";"),
+    sha256(body),
+  ].join("\n");
+  const toSign = ["AWS4-HMAC-SHA256", amzDate, scope, sha256(canonical)].join("\n");
+  let key = hmac(`AWS4${keys.secret}`, date);
+  for (const part of ["us-east-1", "iam", "aws4_request"]) key = hmac(key, part);
+  const signature = createHmac("sha256", key).update(toSign).digest("hex");
+  const reply = await fetch(`${endpoint}/`, {
+    method: "POST",
+    headers: {
+      ...headers,
+      authorization: `AWS4-HMAC-SHA256 Credential=${keys.id}/${scope}, SignedHeaders=${signed.join(";")}, Signature=${signature}`,
+    },
+    body,
+  });
+  const text = await reply.text();
+  if (!reply.ok) throw new Error(`${action}: ${reply.status} ${text}`);
+  return text;
+}
+
+// --- the tests --------------------------------------------------------------------------------
+
+const results = [];
+async function test(name, body) {
+  try {
+    await body();
+    results.push([name, true]);
+    console.log(`ok - ${name}`);
+  } catch (error) {
+    results.push([name, false]);
+    console.log(`not ok - ${name}\n  ${String(error.stack || error).split("\n").join("\n  ")}`);
+  }
+}
+
+function expect(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+let shot = 0;
+async function screenshot(page, what) {
+  shot += 1;
+  await page.screenshot({ path: join(artifacts, `${String(shot).padStart(2, "0")}-${what}.png`), fullPage: true });
+}
+
+async function signIn(page, consoleUrl, keys) {
+  await page.goto(`${consoleUrl}signin`);
+  await page.getByLabel("Access key ID").fill(keys.id);
+  await page.getByLabel("Secret access key").fill(keys.secret);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForLoadState();
+}
+
+const dataDir = mkdtempSync(join(tmpdir(), "rolewright-console-"));
+let server;
+let browser;
+try {
+  server = await startServer(join(dataDir, "data"));
+  const { endpoint, consoleUrl } = server;
+  const admin = credentials(join(dataDir, "data"));
+  browser = await chromium.launch({ executablePath: browserPath, args: ["--headless", "--no-sandbox"] });
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.setDefaultTimeout(10000);
+  const account = "123456789012";
+  const computeArn = `arn:aws:iam::${account}:role/SageMaker-compute-jobs`;
+
+  await test("a browser opening / is sent to the console's sign-in", async () => {
+    await page.goto(`${endpoint}/`);
+    expect(new URL(page.url()).pathname === "/console/signin", `landed on ${page.url()}`);
+    expect(await page.getByRole("heading", { level: 1 }).textContent() === "Sign in to the rolewright console", "no sign-in heading");
+    await screenshot(page, "sign-in");
+  });
+
+  await test("a wrong secret is refused", async () => {
+    await signIn(page, consoleUrl, { id: admin.id, secret: "x".repeat(40) });
+    expect(await page.getByRole("alert").textContent().then((t) => t.includes("is not valid")), "no error summary");
+    expect(new URL(page.url()).pathname === "/console/signin", "not on the sign-in page");
+  });
+
+  await test("the administrator signs in with the keys from the credentials file", async () => {
+    await signIn(page, consoleUrl, admin);
+    expect(new URL(page.url()).pathname === "/console/", `landed on ${page.url()}`);
+    const header = await page.locator("header").textContent();
+    expect(header.includes(`arn:aws:iam::${account}:user/admin`), `header: ${header}`);
+    const cookies = await context.cookies();
+    const session = cookies.find((c) => c.name === "rolewright_console");
+    expect(session && session.httpOnly && session.sameSite === "Strict", `cookie: ${JSON.stringify(session)}`);
+    await screenshot(page, "home");
+  });
+
+  await test("the wizard creates a SageMaker Compute role", async () => {
+    await page.getByRole("link", { name: "Create role" }).first().click();
+    await page.getByLabel("Role name suffix").fill("compute-jobs");
+    await page.getByLabel(/SageMaker Compute/).check();
+    await screenshot(page, "wizard-compute-details");
+    await page.getByRole("button", { name: "Next", exact: true }).click();
+    expect(await page.getByRole("checkbox", { name: /Access Required AWS Services/ }).isChecked(), "access-aws-services not preselected");
+    await page.getByLabel("S3 bucket names").fill("ml-data");
+    await page.getByLabel("ECR repository ARNs").fill(`arn:aws:ecr:us-east-1:${account}:repository/ml`);
+    await screenshot(page, "wizard-compute-activities");
+    await page.getByRole("button", { name: "Next", exact: true }).click();
+    await page.getByRole("heading", { name: "Add additional policies & tags" }).waitFor();
+    await page.getByRole("button", { name: "Next", exact: true }).click();
+    await page.getByRole("heading", { name: "Review role" }).waitFor();
+    expect(await page.locator("#review-role-name").textContent() === "SageMaker-compute-jobs", "wrong name on review");
+    await screenshot(page, "wizard-compute-review");
+    await page.getByRole("button", { name: "Submit" }).click();
+    expect(new URL(page.url()).pathname === "/console/roles", `landed on ${page.url()}`);
+    expect((await page.getByRole("status").textContent()).includes("Role SageMaker-compute-jobs created"), "no success banner");
+  });
+
+  await test("the wizard creates a Data Scientist role: Back keeps answers, values are checked as typed, roles to pass come from the account", async () => {
+    await page.goto(`${consoleUrl}create-role`);
+    await page.getByLabel("Role name suffix").fill("ds");
+    await page.getByLabel("Description (optional)").fill("Data scientists of team ml");
+    await page.getByLabel(/^Data Scientist: processes S3 data/).check();
+    await page.getByRole("button", { name: "Next", exact: true }).click();
+    for (const activity of ["Run Studio Applications:", "Manage ML Jobs:", "Amazon S3 Bucket Access:"]) {
+      expect(await page.getByRole("checkbox", { name: new RegExp(`^${activity}`) }).isChecked(), `${activity} not preselected`);
+    }
+    await page.getByRole("button", { name: "Back" }).click();
+    expect(await page.getByLabel("Role name suffix").inputValue() === "ds", "Back lost the name suffix");
+    expect(await page.getByLabel(/^Data Scientist: processes S3 data/).isChecked(), "Back lost the persona");
+    expect(await page.getByLabel("Description (optional)").inputValue() === "Data scientists of team ml", "Back lost the description");
+    await page.getByRole("button", { name: "Next", exact: true }).click();
+    // Nothing filled in: the error summary names what each activity needs.
+    await page.getByRole("button", { name: "Next", exact: true }).click();
+    const summary = await page.locator(".error-summary").textContent();
+    expect(summary.includes("Manage ML Jobs needs at least one IAM role ARN"), `summary: ${summary}`);
+    await screenshot(page, "wizard-ds-errors");
+    const buckets = page.getByLabel("S3 bucket names");
+    await buckets.fill("ML_Data");
+    await page.locator("#S3Buckets-live").filter({ hasText: "is not an S3 bucket name" }).waitFor({ timeout: 5000 });
+    await buckets.fill("ml-data");
+    await page.getByRole("checkbox", { name: computeArn }).check();
+    await page.getByRole("button", { name: "Next", exact: true }).click();
+    await page.getByRole("heading", { name: "Add additional policies & tags" }).waitFor();
+    await page.getByLabel("Search policies").fill("S3ReadOnly");
+    await page.getByRole("button", { name: "Search" }).click();
+    await page.getByRole("checkbox", { name: "Attach AmazonS3ReadOnlyAccess" }).check();
+    await page.getByLabel("Key").fill("team");
+    await page.getByLabel("Value (optional)").fill("ml");
+    await page.getByRole("button", { name: "Add new tag" }).click();
+    expect(await page.getByLabel("Key").first().inputValue() === "team", "tag lost after Add new tag");
+    expect((await page.getByRole("heading", { name: /Policies \(1 selected\)/ }).count()) === 1, "policy selection lost");
+    await screenshot(page, "wizard-ds-policies");
+    await page.getByRole("button", { name: "Next", exact: true }).click();
+    await page.getByRole("heading", { name: "Review role" }).waitFor();
+    const review = await page.locator("main").textContent();
+    for (const part of ["SageMaker-ds", "Lint findings", "Persona test", "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess", "CloudFormation (JSON)", "Terraform", "AWS CLI script"]) {
+      expect(review.includes(part), `review lacks ${part}`);
+    }
+    const rows = await page.locator("#persona-test tbody tr").count();
+    expect(rows > 0, "empty persona test table");
+    expect((await page.locator("#persona-test .fail").count()) === 0, "a persona test row fails");
+    await screenshot(page, "wizard-ds-review");
+    await page.getByRole("button", { name: "Submit" }).click();
+    expect((await page.getByRole("status").textContent()).includes("Role SageMaker-ds created"), "no success banner");
+  });
+
+  await test("roles: search and open one with its trust policy, policies and tags", async () => {
+    await page.getByLabel("Search roles").fill("ds");
+    await page.getByRole("button", { name: "Search" }).click();
+    const names = await page.locator("tbody tr td:first-child").allTextContents();
+    expect(names.length === 1 && names[0] === "SageMaker-ds", `search found ${names}`);
+    await screenshot(page, "roles-search");
+    await page.getByRole("link", { name: "SageMaker-ds" }).click();
+    await page.getByRole("heading", { level: 1, name: "SageMaker-ds" }).waitFor();
+    const detail = await page.locator("main").textContent();
+    for (const part of ["sagemaker.amazonaws.com", "SageMaker-ds-", "AmazonS3ReadOnlyAccess", "team", "Never", "Not set", "run-studio-apps"]) {
+      expect(detail.includes(part), `detail lacks ${part}`);
+    }
+    await screenshot(page, "role-detail");
+  });
+
+  await test("deleting a role with policies explains DeleteConflict, then deletes it with its policies", async () => {
+    await page.getByRole("link", { name: "Delete role" }).click();
+    await page.getByRole("button", { name: "Delete role" }).click();
+    const alert = await page.getByRole("alert").textContent();
+    expect(alert.includes("DeleteConflict") && alert.includes("Cannot delete entity"), `alert: ${alert}`);
+    await screenshot(page, "delete-conflict");
+    await page.getByLabel(/Delete its inline policies and detach its managed policies first/).check();
+    await page.getByRole("button", { name: "Delete role" }).click();
+    expect((await page.getByRole("status").textContent()).includes("Role SageMaker-ds deleted"), "no deleted banner");
+    const names = await page.locator("tbody tr td:first-child").allTextContents();
+    expect(!names.includes("SageMaker-ds") && names.includes("SageMaker-compute-jobs"), `roles: ${names}`);
+  });
+
+  await test("signing out ends the session", async () => {
+    await page.getByRole("button", { name: "Sign out" }).click();
+    expect((await page.getByRole("status").textContent()).includes("You have signed out"), "no signed-out notice");
+    await page.goto(`${consoleUrl}roles`);
+    expect(new URL(page.url()).pathname === "/console/signin", `after sign-out: ${page.url()}`);
+  });
+
+  await test("a data scientist is denied the roles page with AWS's AccessDenied text", async () => {
+    await iam(endpoint, admin, "CreateUser", { UserName: "dana" });
+    await iam(endpoint, admin, "PutUserPolicy", {
+      UserName: "dana",
+      PolicyName: "studio",
+      PolicyDocument: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Action: ["sagemaker:*", "s3:GetObject"], Resource: "*" }],
+      }),
+    });
+    const created = await iam(endpoint, admin, "CreateAccessKey", { UserName: "dana" });
+    const dana = {
+      id: created.match(/<AccessKeyId>([^<]+)</)[1],
+      secret: created.match(/<SecretAccessKey>([^<]+)</)[1],
+    };
+    await signIn(page, consoleUrl, dana);
+    expect(new URL(page.url()).pathname === "/console/", `landed on ${page.url()}`);
+    const reply = await page.goto(`${consoleUrl}roles`);
+    expect(reply.status() === 403, `status ${reply.status()}`);
+    const text = await page.locator("main").textContent();
+    expect(
+      text.includes(`User: arn:aws:iam::${account}:user/dana is not authorized to perform: iam:ListRoles on resource: arn:aws:iam::${account}:role/ because no identity-based policy allows the iam:ListRoles action`),
+      `page: ${text}`,
+    );
+    expect(!text.includes("SageMaker-compute-jobs"), "the denied page shows roles");
+    await screenshot(page, "data-scientist-denied");
+  });
+} catch (error) {
+  results.push(["the console test run", false]);
+  console.log(`not ok - the console test run\n  ${error.stack || error}`);
+} finally {
+  if (browser) await browser.close();
+  if (server) server.child.kill("SIGTERM");
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
+const passed = results.filter(([, ok]) => ok).length;
+const failed = results.length - passed;
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
