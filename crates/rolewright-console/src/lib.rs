@@ -13,7 +13,10 @@
 // A library prints nothing: results are data, and the binary decides what reaches the terminal.
 #![cfg_attr(not(test), deny(clippy::print_stdout, clippy::print_stderr))]
 // A refusal is the page a request is answered with, made once and returned at once.
-#![expect(clippy::result_large_err, reason = "refusals are whole responses, returned once")]
+#![expect(
+    clippy::result_large_err,
+    reason = "refusals are whole responses, returned once"
+)]
 
 mod call;
 mod page;

@@ -37,9 +37,9 @@ impl Form {
                     "The form sent is larger than the console accepts.",
                 )
             })?;
-        parse_form(&bytes).map(Form).map_err(|e| {
-            error_page(StatusCode::BAD_REQUEST, "Form not readable", &e.message)
-        })
+        parse_form(&bytes)
+            .map(Form)
+            .map_err(|e| error_page(StatusCode::BAD_REQUEST, "Form not readable", &e.message))
     }
 
     /// The first value of `name`.
@@ -133,7 +133,10 @@ fn with_headers(status: StatusCode, body: Body, content_type: &'static str) -> R
             "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
         ),
     );
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     r
 }
 
@@ -222,8 +225,10 @@ pub async fn not_found() -> Response<Body> {
 /// The embedded style sheet.
 pub async fn css() -> Response<Body> {
     let mut r = with_headers(StatusCode::OK, Body::from(CSS), "text/css; charset=utf-8");
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("max-age=300"));
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("max-age=300"),
+    );
     r
 }
 
@@ -234,8 +239,10 @@ pub async fn js() -> Response<Body> {
         Body::from(JS),
         "text/javascript; charset=utf-8",
     );
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("max-age=300"));
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("max-age=300"),
+    );
     r
 }
 

@@ -48,9 +48,9 @@ pub fn trusted_entities(document: &str) -> String {
                 for values in map.values() {
                     match values {
                         Value::String(v) => out.push(v.clone()),
-                        Value::Array(list) => out.extend(
-                            list.iter().filter_map(|v| v.as_str().map(String::from)),
-                        ),
+                        Value::Array(list) => {
+                            out.extend(list.iter().filter_map(|v| v.as_str().map(String::from)))
+                        }
                         _ => {}
                     }
                 }
@@ -63,7 +63,9 @@ pub fn trusted_entities(document: &str) -> String {
 }
 
 /// Every role the principal may list, through `ListRoles` pages.
-pub async fn all_roles(principal: &Principal<'_>) -> Result<Vec<(String, String, String)>, ApiError> {
+pub async fn all_roles(
+    principal: &Principal<'_>,
+) -> Result<Vec<(String, String, String)>, ApiError> {
     let mut roles = Vec::new();
     let mut marker: Option<String> = None;
     loop {

@@ -45,7 +45,9 @@ pub struct Sessions(Mutex<HashMap<String, Session>>);
 
 impl Sessions {
     fn lock(&self) -> MutexGuard<'_, HashMap<String, Session>> {
-        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Runs `f` on the session of `token`, if it is still there.
@@ -104,7 +106,10 @@ impl Console {
         let now = now_unix();
         let refuse = |why: &str| {
             if parts.method == axum::http::Method::GET {
-                let next = parts.uri.path_and_query().map_or(crate::PATH, |p| p.as_str());
+                let next = parts
+                    .uri
+                    .path_and_query()
+                    .map_or(crate::PATH, |p| p.as_str());
                 page::redirect(&format!(
                     "/console/signin?next={}",
                     page::encode_query(next)
@@ -143,7 +148,9 @@ impl Console {
             Err(e) => {
                 drop(state);
                 self.sessions.lock().remove(token);
-                Err(refuse(&format!("Your access key can no longer be used: {e}")))
+                Err(refuse(&format!(
+                    "Your access key can no longer be used: {e}"
+                )))
             }
         }
     }
@@ -184,7 +191,10 @@ pub fn check_origin(parts: &Parts) -> Result<(), Response<Body>> {
 /// Checks a signed-in form: its origin and its CSRF token.
 pub fn check_form(parts: &Parts, form: &Form, signed: &Signed) -> Result<(), Response<Body>> {
     check_origin(parts)?;
-    if !form.get("csrf").is_some_and(|t| same_secret(t, &signed.csrf)) {
+    if !form
+        .get("csrf")
+        .is_some_and(|t| same_secret(t, &signed.csrf))
+    {
         return Err(page::forbidden(
             "Request refused",
             "The form's security token is missing or wrong. Go back, reload the page and try again.",
@@ -244,15 +254,8 @@ pub async fn sign_in_form(State(console): State<Arc<Console>>, request: Request)
     if cookie(&parts.headers, COOKIE).is_some() && console.signed_in(&parts).is_ok() {
         return page::redirect(&next_path(query.get("next")));
     }
-    let notice = query
-        .get("signed_out")
-        .map(|_| "You have signed out.");
-    fresh_sign_in(
-        StatusCode::OK,
-        &next_path(query.get("next")),
-        None,
-        notice,
-    )
+    let notice = query.get("signed_out").map(|_| "You have signed out.");
+    fresh_sign_in(StatusCode::OK, &next_path(query.get("next")), None, notice)
 }
 
 fn fresh_sign_in(
@@ -268,7 +271,9 @@ fn fresh_sign_in(
     );
     set_cookie(
         &mut response,
-        &format!("{SIGN_IN_COOKIE}={csrf}; Path=/console/signin; HttpOnly; SameSite=Strict; Max-Age=3600"),
+        &format!(
+            "{SIGN_IN_COOKIE}={csrf}; Path=/console/signin; HttpOnly; SameSite=Strict; Max-Age=3600"
+        ),
     );
     response
 }
@@ -374,7 +379,9 @@ pub async fn sign_in(State(console): State<Arc<Console>>, request: Request) -> R
             );
             set_cookie(
                 &mut response,
-                &format!("{SIGN_IN_COOKIE}=; Path=/console/signin; HttpOnly; SameSite=Strict; Max-Age=0"),
+                &format!(
+                    "{SIGN_IN_COOKIE}=; Path=/console/signin; HttpOnly; SameSite=Strict; Max-Age=0"
+                ),
             );
             response
         }

@@ -34,7 +34,11 @@ const MAX_TAGS: usize = 49;
 const POLICY_PAGE: usize = 10;
 /// The parameters step 1 asks for (network and encryption); step 2 asks for the others.
 const STEP_ONE_LISTS: [(&str, &str, &str); 4] = [
-    ("VpcSubnets", "VPC subnets", "Subnet ids, such as subnet-0123456789abcdef0, one a line."),
+    (
+        "VpcSubnets",
+        "VPC subnets",
+        "Subnet ids, such as subnet-0123456789abcdef0, one a line.",
+    ),
     (
         "VpcSecurityGroups",
         "VPC security groups",
@@ -252,20 +256,28 @@ pub async fn save(
     }
     keep(&console, &signed, draft.clone());
     match go.as_str() {
-        "back" if index > 0 => page::redirect(&format!("/console/create-role/{}", STEPS[index - 1].0)),
+        "back" if index > 0 => {
+            page::redirect(&format!("/console/create-role/{}", STEPS[index - 1].0))
+        }
         "next" => {
             let problems = validate(&console, &principal, index, &draft).await;
             if problems.is_empty() && index + 1 < STEPS.len() {
                 page::redirect(&format!("/console/create-role/{}", STEPS[index + 1].0))
             } else {
-                let mut r = render(&console, &signed, &principal, &parts, index, &draft, &problems).await;
+                let mut r = render(
+                    &console, &signed, &principal, &parts, index, &draft, &problems,
+                )
+                .await;
                 if !problems.is_empty() {
                     *r.status_mut() = StatusCode::BAD_REQUEST;
                 }
                 r
             }
         }
-        _ => page::redirect(&format!("/console/create-role/{}{target_query}", STEPS[index].0)),
+        _ => page::redirect(&format!(
+            "/console/create-role/{}{target_query}",
+            STEPS[index].0
+        )),
     }
 }
 
@@ -274,9 +286,10 @@ fn save_details(draft: &mut Draft, form: &Form) {
     draft.description = form.get("description").unwrap_or("").trim().to_string();
     draft.persona = form.get("persona").unwrap_or("").to_string();
     for (placeholder, _, _) in STEP_ONE_LISTS {
-        draft
-            .lists
-            .insert(placeholder.into(), lines(form.get(placeholder).unwrap_or("")));
+        draft.lists.insert(
+            placeholder.into(),
+            lines(form.get(placeholder).unwrap_or("")),
+        );
     }
 }
 
@@ -309,7 +322,9 @@ fn save_activities(console: &Console, draft: &mut Draft, form: &Form) {
 fn save_policies(draft: &mut Draft, form: &Form) {
     let shown: BTreeSet<&str> = form.all("shown").into_iter().collect();
     let checked: BTreeSet<&str> = form.all("policy").into_iter().collect();
-    draft.managed.retain(|a| !shown.contains(a.as_str()) || checked.contains(a.as_str()));
+    draft
+        .managed
+        .retain(|a| !shown.contains(a.as_str()) || checked.contains(a.as_str()));
     for arn in checked {
         if !draft.managed.iter().any(|a| a == arn) {
             draft.managed.push(arn.to_string());
@@ -373,7 +388,11 @@ async fn validate(
                 let name = format!("{NAME_PREFIX}{}", draft.name_suffix);
                 if let Err(e) = rolewright_iam::size::check_role_name(&name) {
                     problems.push(problem("name_suffix", format!("Role name `{name}`: {e}")));
-                } else if principal.iam("GetRole", &[("RoleName", &name)]).await.is_ok() {
+                } else if principal
+                    .iam("GetRole", &[("RoleName", &name)])
+                    .await
+                    .is_ok()
+                {
                     problems.push(problem(
                         "name_suffix",
                         format!("A role named {name} already exists: choose another suffix"),
@@ -456,7 +475,10 @@ async fn validate(
                 } else if key.to_ascii_lowercase().starts_with("aws:") || key == ACTIVITIES_TAG {
                     problems.push(problem(&field, format!("The tag key `{key}` is reserved")));
                 } else if !seen.insert(key.to_ascii_lowercase()) {
-                    problems.push(problem(&field, format!("The tag key `{key}` is used twice")));
+                    problems.push(problem(
+                        &field,
+                        format!("The tag key `{key}` is used twice"),
+                    ));
                 }
                 if value.chars().count() > 256 {
                     problems.push(problem(
@@ -753,7 +775,9 @@ async fn policies(
         .take(POLICY_PAGE)
         .copied()
         .collect();
-    let rows = draft.tags.len() + draft.extra_tag_rows + usize::from(draft.tags.is_empty() && draft.extra_tag_rows == 0);
+    let rows = draft.tags.len()
+        + draft.extra_tag_rows
+        + usize::from(draft.tags.is_empty() && draft.extra_tag_rows == 0);
     let rows = rows.min(MAX_TAGS);
     let page_numbers: Vec<usize> = (1..=pages)
         .filter(|n| *n <= 2 || n.abs_diff(current) <= 2 || *n + 1 >= pages)
@@ -870,7 +894,12 @@ impl Checks {
             .findings
             .iter()
             .filter(|(_, f)| matches!(f.severity, Severity::Error | Severity::SecurityWarning))
-            .map(|(p, f)| format!("policy {p}: {} [{}] at {}: {}", f.severity, f.code, f.path, f.message))
+            .map(|(p, f)| {
+                format!(
+                    "policy {p}: {} [{}] at {}: {}",
+                    f.severity, f.code, f.path, f.message
+                )
+            })
             .collect();
         match &self.tests {
             Ok(rows) => out.extend(rows.iter().filter(|r| !r.holds()).map(|r| {
@@ -1044,9 +1073,7 @@ fn check_values(form: &Form) -> Response<Body> {
     } else {
         Vec::new()
     };
-    let mut r = Response::new(Body::from(
-        serde_json::Value::from(problems).to_string(),
-    ));
+    let mut r = Response::new(Body::from(serde_json::Value::from(problems).to_string()));
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
@@ -1089,7 +1116,10 @@ async fn submit(
         create.push((format!("Tags.member.{}.Key", i + 1), k.clone()));
         create.push((format!("Tags.member.{}.Value", i + 1), v.clone()));
     }
-    let pairs: Vec<(&str, &str)> = create.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let pairs: Vec<(&str, &str)> = create
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     if let Err(e) = principal.iam("CreateRole", &pairs).await {
         return review(console, signed, principal, &draft, Some(&e));
     }
@@ -1101,7 +1131,11 @@ async fn submit(
             principal
                 .iam(
                     "PutRolePolicy",
-                    &[("RoleName", name), ("PolicyName", &p.name), ("PolicyDocument", &document)],
+                    &[
+                        ("RoleName", name),
+                        ("PolicyName", &p.name),
+                        ("PolicyDocument", &document),
+                    ],
                 )
                 .await
                 .map(|_| ()),
@@ -1110,13 +1144,19 @@ async fn submit(
     for p in &role.managed_policies {
         let document = p.document.to_string();
         let created = principal
-            .iam("CreatePolicy", &[("PolicyName", &p.name), ("PolicyDocument", &document)])
+            .iam(
+                "CreatePolicy",
+                &[("PolicyName", &p.name), ("PolicyDocument", &document)],
+            )
             .await;
         steps.push(match created {
             Ok(answer) => {
                 let arn = xml::text(&answer, "Arn").unwrap_or_default();
                 principal
-                    .iam("AttachRolePolicy", &[("RoleName", name), ("PolicyArn", &arn)])
+                    .iam(
+                        "AttachRolePolicy",
+                        &[("RoleName", name), ("PolicyArn", &arn)],
+                    )
                     .await
                     .map(|_| ())
             }
@@ -1126,7 +1166,10 @@ async fn submit(
     for arn in &role.attached_policy_arns {
         steps.push(
             principal
-                .iam("AttachRolePolicy", &[("RoleName", name), ("PolicyArn", arn)])
+                .iam(
+                    "AttachRolePolicy",
+                    &[("RoleName", name), ("PolicyArn", arn)],
+                )
                 .await
                 .map(|_| ()),
         );

@@ -162,7 +162,9 @@ impl Fixture {
         let session = answer
             .cookies()
             .into_iter()
-            .find(|c| c.starts_with("rolewright_console=") && !c.starts_with("rolewright_console=;"))
+            .find(|c| {
+                c.starts_with("rolewright_console=") && !c.starts_with("rolewright_console=;")
+            })
             .map(|c| c.split(';').next().unwrap().to_string());
         (session, answer)
     }
@@ -214,7 +216,11 @@ async fn a_browser_at_the_root_is_sent_to_the_console_and_clients_reach_the_api(
 
     let api = f.get("/", None).await;
     assert_eq!(api.status, StatusCode::FORBIDDEN);
-    assert!(api.body.contains("<Code>MissingAuthenticationToken</Code>"), "{}", api.body);
+    assert!(
+        api.body.contains("<Code>MissingAuthenticationToken</Code>"),
+        "{}",
+        api.body
+    );
 
     let signed = f.admin_iam("Action=ListRoles&Version=2010-05-08").await;
     assert!(signed.contains("<ListRolesResult>"), "{signed}");
@@ -259,16 +265,26 @@ async fn signing_in_sets_an_http_only_strict_expiring_cookie_and_signing_out_rev
         )
         .await;
     assert_eq!(foreign.status, StatusCode::FORBIDDEN);
-    assert!(foreign.body.contains("sent from another site"), "{}", foreign.body);
+    assert!(
+        foreign.body.contains("sent from another site"),
+        "{}",
+        foreign.body
+    );
     let out = f
-        .post("/console/signout", Some(&token), None, form(&[("csrf", &csrf)]))
+        .post(
+            "/console/signout",
+            Some(&token),
+            None,
+            form(&[("csrf", &csrf)]),
+        )
         .await;
     assert_eq!(out.status, StatusCode::SEE_OTHER);
     assert_eq!(out.location(), "/console/signin?signed_out=1");
     assert!(
         out.cookies()
             .iter()
-            .any(|c| c == "rolewright_console=; Path=/console/; HttpOnly; SameSite=Strict; Max-Age=0"),
+            .any(|c| c
+                == "rolewright_console=; Path=/console/; HttpOnly; SameSite=Strict; Max-Age=0"),
         "{:?}",
         out.cookies()
     );
@@ -321,7 +337,11 @@ async fn sign_in_refuses_a_wrong_secret_a_missing_token_and_a_foreign_origin() {
         .post("/console/signin", Some(&signin_cookie), None, form(&keys))
         .await;
     assert_eq!(no_token.status, StatusCode::FORBIDDEN);
-    assert!(no_token.body.contains("security token is missing or wrong"), "{}", no_token.body);
+    assert!(
+        no_token.body.contains("security token is missing or wrong"),
+        "{}",
+        no_token.body
+    );
     // The form's token without the cookie it was issued with.
     let csrf = page.csrf();
     let mut with_token = keys.to_vec();
@@ -368,7 +388,12 @@ async fn a_console_action_without_the_forms_token_is_refused() {
     ]))
     .await;
     let refused = f
-        .post("/console/roles/keep-me/delete", Some(&token), None, String::new())
+        .post(
+            "/console/roles/keep-me/delete",
+            Some(&token),
+            None,
+            String::new(),
+        )
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     let wrong = f
@@ -406,7 +431,12 @@ async fn a_console_action_without_the_forms_token_is_refused() {
     assert_eq!(deleted.location(), "/console/roles?deleted=keep-me");
     let gone = f.get("/console/roles/keep-me", Some(&token)).await;
     assert_eq!(gone.status, StatusCode::NOT_FOUND);
-    assert!(gone.body.contains("The role with name keep-me cannot be found."), "{}", gone.body);
+    assert!(
+        gone.body
+            .contains("The role with name keep-me cannot be found."),
+        "{}",
+        gone.body
+    );
 }
 
 #[tokio::test]
