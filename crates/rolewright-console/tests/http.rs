@@ -144,6 +144,16 @@ impl Fixture {
 
     /// Signs in with a key pair; gives the session cookie (`name=value`) and the sign-in answer.
     async fn sign_in(&self, key_id: &str, secret: &str) -> (Option<String>, Answer) {
+        self.sign_in_with(key_id, secret, "").await
+    }
+
+    /// [`Fixture::sign_in`] with an STS session token.
+    async fn sign_in_with(
+        &self,
+        key_id: &str,
+        secret: &str,
+        session_token: &str,
+    ) -> (Option<String>, Answer) {
         let page = self.get("/console/signin", None).await;
         assert_eq!(page.status, StatusCode::OK);
         let signin_cookie = cookie_pair(&page, "rolewright_console_signin");
@@ -156,6 +166,7 @@ impl Fixture {
                     ("csrf", &page.csrf()),
                     ("access_key_id", key_id),
                     ("secret_access_key", secret),
+                    ("session_token", session_token),
                 ]),
             )
             .await;
@@ -171,6 +182,11 @@ impl Fixture {
 
     /// An IAM call signed by the administrator, through the control plane's own front.
     async fn admin_iam(&self, body: &str) -> String {
+        self.admin_call("iam", body).await
+    }
+
+    /// A query-protocol call to `service` signed by the administrator.
+    async fn admin_call(&self, service: &str, body: &str) -> String {
         let headers: Vec<(&str, &[u8])> = vec![
             ("host", HOST.as_bytes()),
             ("content-type", b"application/x-www-form-urlencoded"),
@@ -183,7 +199,7 @@ impl Fixture {
             body: body.as_bytes(),
         };
         let creds = rolewright_sigv4::Credentials::new(&self.key_id, &self.secret);
-        let added = rolewright_sigv4::sign(&unsigned, &creds, "us-east-1", "iam", now());
+        let added = rolewright_sigv4::sign(&unsigned, &creds, "us-east-1", service, now());
         let mut request = Request::post("/")
             .header("host", HOST)
             .header("content-type", "application/x-www-form-urlencoded");
@@ -498,4 +514,46 @@ async fn a_user_without_iam_permissions_gets_a_403_page_with_the_access_denied_t
     assert_eq!(records.len(), 1, "{records:?}");
     assert_eq!(records[0].user_agent.as_deref(), Some("rolewright-console"));
     drop(f.server);
+}
+
+#[tokio::test]
+async fn an_sts_session_signs_in_with_its_token_and_only_with_it() {
+    let f = fixture(Settings::default()).await;
+    f.admin_iam(&form(&[
+        ("Action", "CreateRole"),
+        ("Version", "2010-05-08"),
+        ("RoleName", "operator"),
+        (
+            "AssumeRolePolicyDocument",
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:user/admin"},"Action":"sts:AssumeRole"}]}"#,
+        ),
+    ]))
+    .await;
+    let assumed = f
+        .admin_call(
+            "sts",
+            &form(&[
+                ("Action", "AssumeRole"),
+                ("Version", "2011-06-15"),
+                ("RoleArn", "arn:aws:iam::123456789012:role/operator"),
+                ("RoleSessionName", "console"),
+            ]),
+        )
+        .await;
+    let id = between(&assumed, "<AccessKeyId>", "<");
+    let secret = between(&assumed, "<SecretAccessKey>", "<");
+    let token = between(&assumed, "<SessionToken>", "<");
+    let (none, refused) = f.sign_in(id, secret).await;
+    assert!(none.is_none());
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let (session, answer) = f.sign_in_with(id, secret, token).await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+    let home = f.get("/console/", Some(&session.unwrap())).await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(
+        home.body
+            .contains("arn:aws:sts::123456789012:assumed-role/operator/console"),
+        "{}",
+        home.body
+    );
 }
