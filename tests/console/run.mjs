@@ -2,7 +2,8 @@
 // `rolewright serve` on 127.0.0.1 with a fresh data directory. The administrator signs in with the
 // keys from DATA_DIR/credentials, creates a SageMaker Compute role and a Data Scientist role with
 // the wizard, lists, searches, opens and deletes roles, and signs out; a data scientist user is
-// denied the roles page with AWS's AccessDenied text.
+// denied the roles page with AWS's AccessDenied text. Every page screenshotted is checked with
+// axe-core.
 //
 //   ROLEWRIGHT=target/debug/rolewright node tests/console/run.mjs
 //
@@ -116,10 +117,24 @@ function expect(condition, message) {
   if (!condition) throw new Error(message);
 }
 
+// Each page screenshotted is also checked with axe-core; serious and critical violations are
+// collected and fail the accessibility test at the end.
+const axeSource = readFileSync(join(here, "node_modules/axe-core/axe.min.js"), "utf8");
+const violations = [];
+const lesser = [];
 let shot = 0;
 async function screenshot(page, what) {
   shot += 1;
   await page.screenshot({ path: join(artifacts, `${String(shot).padStart(2, "0")}-${what}.png`), fullPage: true });
+  await page.addScriptTag({ content: axeSource });
+  const report = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
+  for (const v of report.violations) {
+    if (v.impact === "serious" || v.impact === "critical") {
+      violations.push(`${what}: ${v.id} (${v.impact}): ${v.help}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+    } else {
+      lesser.push(`${what}: ${v.id} (${v.impact})`);
+    }
+  }
 }
 
 async function signIn(page, consoleUrl, keys) {
@@ -138,7 +153,8 @@ try {
   const { endpoint, consoleUrl } = server;
   const admin = credentials(join(dataDir, "data"));
   browser = await chromium.launch({ executablePath: browserPath, args: ["--headless", "--no-sandbox"] });
-  const context = await browser.newContext();
+  // The console's content security policy allows only its own script: axe is injected past it.
+  const context = await browser.newContext({ bypassCSP: true });
   const page = await context.newPage();
   page.setDefaultTimeout(10000);
   const account = "123456789012";
@@ -238,6 +254,38 @@ try {
     expect((await page.getByRole("status").textContent()).includes("Role SageMaker-ds created"), "no success banner");
   });
 
+  await test("the wizard creates an MLOps role and a Custom role", async () => {
+    await page.goto(`${consoleUrl}create-role`);
+    await page.getByLabel("Role name suffix").fill("mlops");
+    await page.getByLabel(/^MLOps: manages models, endpoints and pipelines/).check();
+    await page.getByRole("button", { name: "Next", exact: true }).click();
+    for (const activity of ["Manage Models:", "Manage Endpoints:", "Manage Pipelines:"]) {
+      expect(await page.getByRole("checkbox", { name: new RegExp(`^${activity}`) }).isChecked(), `${activity} not preselected`);
+    }
+    await page.getByRole("checkbox", { name: computeArn }).check();
+    await page.getByRole("button", { name: "Next", exact: true }).click();
+    await page.getByRole("button", { name: "Next", exact: true }).click();
+    await page.getByRole("heading", { name: "Review role" }).waitFor();
+    expect((await page.locator("#persona-test .fail").count()) === 0, "a persona test row fails");
+    await page.getByRole("button", { name: "Submit" }).click();
+    expect((await page.getByRole("status").textContent()).includes("Role SageMaker-mlops created"), "no success banner for MLOps");
+
+    await page.goto(`${consoleUrl}create-role`);
+    await page.getByLabel("Role name suffix").fill("experiments");
+    await page.getByLabel(/^Custom Role Settings/).check();
+    await page.getByRole("button", { name: "Next", exact: true }).click();
+    expect((await page.locator("input[name=activity]:checked").count()) === 0, "Custom preselects activities");
+    await page.getByRole("button", { name: "Next", exact: true }).click();
+    expect((await page.locator(".error-summary").textContent()).includes("Choose at least one ML activity"), "no error for no activity");
+    await page.getByRole("checkbox", { name: /^Manage Experiments:/ }).check();
+    await page.getByRole("button", { name: "Next", exact: true }).click();
+    await page.getByRole("button", { name: "Next", exact: true }).click();
+    await page.getByRole("heading", { name: "Review role" }).waitFor();
+    await screenshot(page, "wizard-custom-review");
+    await page.getByRole("button", { name: "Submit" }).click();
+    expect((await page.getByRole("status").textContent()).includes("Role SageMaker-experiments created"), "no success banner for Custom");
+  });
+
   await test("roles: search and open one with its trust policy, policies and tags", async () => {
     await page.getByLabel("Search roles").fill("ds");
     await page.getByRole("button", { name: "Search" }).click();
@@ -263,7 +311,7 @@ try {
     await page.getByRole("button", { name: "Delete role" }).click();
     expect((await page.getByRole("status").textContent()).includes("Role SageMaker-ds deleted"), "no deleted banner");
     const names = await page.locator("tbody tr td:first-child").allTextContents();
-    expect(!names.includes("SageMaker-ds") && names.includes("SageMaker-compute-jobs"), `roles: ${names}`);
+    expect(!names.includes("SageMaker-ds") && names.includes("SageMaker-compute-jobs") && names.length === 3, `roles: ${names}`);
   });
 
   await test("signing out ends the session", async () => {
@@ -299,6 +347,11 @@ try {
     );
     expect(!text.includes("SageMaker-compute-jobs"), "the denied page shows roles");
     await screenshot(page, "data-scientist-denied");
+  });
+  await test("no page has a serious or critical accessibility violation (axe-core)", async () => {
+    expect(shot > 0, "no page was checked");
+    console.log(`  axe-core checked ${shot} pages; minor or moderate: ${lesser.length ? lesser.join(", ") : "none"}`);
+    expect(violations.length === 0, violations.join("\n"));
   });
 } catch (error) {
   results.push(["the console test run", false]);
