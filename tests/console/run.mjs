@@ -250,6 +250,9 @@ try {
     expect(rows > 0, "empty persona test table");
     expect((await page.locator("#persona-test .fail").count()) === 0, "a persona test row fails");
     await screenshot(page, "wizard-ds-review");
+    const terraform = await context.request.get(`${consoleUrl}create-role/export/role.tf`);
+    expect(terraform.status() === 200 && (await terraform.text()).includes('resource "aws_iam_role"'), "no Terraform download");
+    expect(terraform.headers()["content-disposition"] === 'attachment; filename="SageMaker-ds.tf"', "wrong file name");
     await page.getByRole("button", { name: "Submit" }).click();
     expect((await page.getByRole("status").textContent()).includes("Role SageMaker-ds created"), "no success banner");
   });

@@ -98,6 +98,7 @@ pub fn router(app: Arc<App>, settings: Settings) -> Router {
             "/console/create-role/{step}",
             get(wizard::show).post(wizard::save),
         )
+        .route("/console/create-role/export/{file}", get(wizard::export))
         .route("/console/{*rest}", any(page::not_found))
         .with_state(console)
 }

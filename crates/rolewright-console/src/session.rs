@@ -93,6 +93,17 @@ pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
         .map(|(_, v)| v)
 }
 
+/// `; Secure` when the browser reached the console over HTTPS (through a proxy that terminates
+/// TLS and says so in `X-Forwarded-Proto`): the cookie then never travels in the clear.
+fn secure(parts: &Parts) -> &'static str {
+    let https = parts
+        .headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|p| p.eq_ignore_ascii_case("https"));
+    if https { "; Secure" } else { "" }
+}
+
 fn set_cookie(response: &mut Response<Body>, value: &str) {
     if let Ok(v) = HeaderValue::from_str(value) {
         response.headers_mut().append(header::SET_COOKIE, v);
@@ -226,6 +237,7 @@ fn sign_in_page(csrf: &str, next: &str, error: Option<&str>, notice: Option<&str
             }
         }
         p { "Sign in with an access key pair of this server: a user's, or an STS session's with its session token. The administrator's keys are in the data directory's " code { "credentials" } " file." }
+        p { "Studio users sign in with the presigned domain URL their administrator creates (" code { "CreatePresignedDomainUrl" } "), which opens their own Studio page." }
         form method="post" action="/console/signin" {
             input type="hidden" name="csrf" value=(csrf);
             input type="hidden" name="next" value=(next);
@@ -255,10 +267,17 @@ pub async fn sign_in_form(State(console): State<Arc<Console>>, request: Request)
         return page::redirect(&next_path(query.get("next")));
     }
     let notice = query.get("signed_out").map(|_| "You have signed out.");
-    fresh_sign_in(StatusCode::OK, &next_path(query.get("next")), None, notice)
+    fresh_sign_in(
+        &parts,
+        StatusCode::OK,
+        &next_path(query.get("next")),
+        None,
+        notice,
+    )
 }
 
 fn fresh_sign_in(
+    parts: &Parts,
     status: StatusCode,
     next: &str,
     error: Option<&str>,
@@ -272,7 +291,8 @@ fn fresh_sign_in(
     set_cookie(
         &mut response,
         &format!(
-            "{SIGN_IN_COOKIE}={csrf}; Path=/console/signin; HttpOnly; SameSite=Strict; Max-Age=3600"
+            "{SIGN_IN_COOKIE}={csrf}; Path=/console/signin; HttpOnly; SameSite=Strict; Max-Age=3600{}",
+            secure(parts)
         ),
     );
     response
@@ -335,6 +355,7 @@ pub async fn sign_in(State(console): State<Arc<Console>>, request: Request) -> R
             record.reason = Some(format!("console sign-in refused: {why}"));
             console.app.store.audit(record);
             fresh_sign_in(
+                &parts,
                 StatusCode::FORBIDDEN,
                 &next,
                 Some("The access key ID, secret access key or session token is not valid."),
@@ -374,7 +395,8 @@ pub async fn sign_in(State(console): State<Arc<Console>>, request: Request) -> R
             set_cookie(
                 &mut response,
                 &format!(
-                    "{COOKIE}={session_token}; Path=/console/; HttpOnly; SameSite=Strict; Max-Age={seconds}"
+                    "{COOKIE}={session_token}; Path=/console/; HttpOnly; SameSite=Strict; Max-Age={seconds}{}",
+                    secure(&parts)
                 ),
             );
             set_cookie(
@@ -408,7 +430,10 @@ pub async fn sign_out(State(console): State<Arc<Console>>, request: Request) -> 
     let mut response = page::redirect("/console/signin?signed_out=1");
     set_cookie(
         &mut response,
-        &format!("{COOKIE}=; Path=/console/; HttpOnly; SameSite=Strict; Max-Age=0"),
+        &format!(
+            "{COOKIE}=; Path=/console/; HttpOnly; SameSite=Strict; Max-Age=0{}",
+            secure(&parts)
+        ),
     );
     response
 }

@@ -1056,6 +1056,13 @@ fn review_content(
             }
         }
         h2 { "The same role as code" }
+        p {
+            "Download: "
+            a href="/console/create-role/export/role.cloudformation.json" download { "CloudFormation (JSON)" } ", "
+            a href="/console/create-role/export/role.cloudformation.yaml" download { "CloudFormation (YAML)" } ", "
+            a href="/console/create-role/export/role.tf" download { "Terraform" } ", "
+            a href="/console/create-role/export/role.sh" download { "AWS CLI script" } "."
+        }
         details { summary { "CloudFormation (JSON)" } pre tabindex="0" { (cloudformation) } }
         details { summary { "Terraform" } pre tabindex="0" { (terraform) } }
         details { summary { "AWS CLI script" } pre tabindex="0" { (cli) } }
@@ -1190,4 +1197,53 @@ async fn submit(
     }
     keep(console, signed, Draft::default());
     page::redirect(&format!("/console/roles?created={}", encode_query(name)))
+}
+
+/// `GET /console/create-role/export/{file}`: the role being built as a file to download
+/// (`role.cloudformation.json`, `role.cloudformation.yaml`, `role.tf`, `role.sh`).
+pub async fn export(
+    State(console): State<Arc<Console>>,
+    Path(file): Path<String>,
+    request: Request,
+) -> Response<Body> {
+    let (parts, _) = request.into_parts();
+    let signed = match console.signed_in(&parts) {
+        Ok(s) => s,
+        Err(page) => return page,
+    };
+    let draft = draft_of(&console, &signed);
+    let account = signed.caller.account.clone();
+    let role = match build(&console, &account, &draft) {
+        Ok(role) => role,
+        Err(e) => {
+            return page::error_page(
+                StatusCode::CONFLICT,
+                "The role cannot be built yet",
+                &e.to_string(),
+            );
+        }
+    };
+    let (text, content_type) = match file.as_str() {
+        "role.cloudformation.json" => (emit::cloudformation_json(&role), "application/json"),
+        "role.cloudformation.yaml" => (emit::cloudformation_yaml(&role), "application/yaml"),
+        "role.tf" => (emit::terraform(&role), "text/plain; charset=utf-8"),
+        "role.sh" => (emit::aws_cli(&role, "aws", &account), "text/x-shellscript"),
+        _ => return page::not_found().await,
+    };
+    let mut r = Response::new(Body::from(text));
+    let headers = r.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"{}.{}\"",
+        role.name,
+        file.trim_start_matches("role.")
+    )) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    r
 }

@@ -557,3 +557,22 @@ async fn an_sts_session_signs_in_with_its_token_and_only_with_it() {
         home.body
     );
 }
+
+#[tokio::test]
+async fn behind_a_tls_proxy_the_cookies_are_secure() {
+    let f = fixture(Settings::default()).await;
+    let request = Request::get("/console/signin")
+        .header(header::HOST, HOST)
+        .header("x-forwarded-proto", "https")
+        .body(Body::empty())
+        .unwrap();
+    let page = f.send(request).await;
+    let cookie = page
+        .cookies()
+        .into_iter()
+        .find(|c| c.starts_with("rolewright_console_signin="))
+        .unwrap();
+    assert!(cookie.ends_with("; Max-Age=3600; Secure"), "{cookie}");
+    let plain = f.get("/console/signin", None).await;
+    assert!(!plain.cookies().iter().any(|c| c.contains("Secure")));
+}
