@@ -217,7 +217,7 @@ pub fn check_form(parts: &Parts, form: &Form, signed: &Signed) -> Result<(), Res
 /// A `next` that stays inside the console.
 fn next_path(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with("/console/") && !n.starts_with("//") && !n.contains('\\') => {
+        Some(n) if n.starts_with("/console/") && !n.contains("..") && !n.contains('\\') => {
             n.to_string()
         }
         _ => crate::PATH.to_string(),
@@ -454,6 +454,7 @@ mod tests {
         assert_eq!(next_path(Some("/console/roles")), "/console/roles");
         assert_eq!(next_path(Some("https://evil.example/")), "/console/");
         assert_eq!(next_path(Some("//evil.example/console/")), "/console/");
+        assert_eq!(next_path(Some("/console/..//evil.example")), "/console/");
         assert_eq!(next_path(None), "/console/");
     }
 }
