@@ -107,13 +107,25 @@ pub async fn list(State(console): State<Arc<Console>>, request: Request) -> Resp
         Err(e) => return page::api_error(&signed, &e),
     };
     let needle = search.to_lowercase();
-    let rows: Vec<RoleRow> = roles
+    let matching: Vec<&(String, String, String)> = roles
         .iter()
         .filter(|(name, arn, _)| {
             needle.is_empty()
                 || name.to_lowercase().contains(&needle)
                 || arn.to_lowercase().contains(&needle)
         })
+        .collect();
+    let pages = matching.len().div_ceil(PAGE_SIZE).max(1);
+    let current = query
+        .get("page")
+        .and_then(|p| p.parse::<usize>().ok())
+        .unwrap_or(1)
+        .clamp(1, pages);
+    // Only the page shown is read further (its trust policies decoded and parsed).
+    let shown: Vec<RoleRow> = matching
+        .iter()
+        .skip((current - 1) * PAGE_SIZE)
+        .take(PAGE_SIZE)
         .map(|(name, _, member)| RoleRow {
             name: name.clone(),
             description: xml::text(member, "Description").unwrap_or_default(),
@@ -123,13 +135,7 @@ pub async fn list(State(console): State<Arc<Console>>, request: Request) -> Resp
             ),
         })
         .collect();
-    let pages = rows.len().div_ceil(PAGE_SIZE).max(1);
-    let current = query
-        .get("page")
-        .and_then(|p| p.parse::<usize>().ok())
-        .unwrap_or(1)
-        .clamp(1, pages);
-    let shown = rows.iter().skip((current - 1) * PAGE_SIZE).take(PAGE_SIZE);
+    let total = matching.len();
     let link = |n: usize| {
         if search.is_empty() {
             format!("/console/roles?page={n}")
@@ -158,7 +164,7 @@ pub async fn list(State(console): State<Arc<Console>>, request: Request) -> Resp
             }
             button.secondary type="submit" { "Search" }
         }
-        @if rows.is_empty() {
+        @if total == 0 {
             p {
                 @if search.is_empty() { "There are no roles in this account yet. " a href="/console/create-role" { "Create one" } "." }
                 @else { "No role matches " strong { (search) } ". " a href="/console/roles" { "Show all roles" } }
@@ -166,12 +172,12 @@ pub async fn list(State(console): State<Arc<Console>>, request: Request) -> Resp
         } @else {
             table {
                 caption {
-                    "Roles (" (rows.len()) ")"
+                    "Roles (" (total) ")"
                     @if pages > 1 { ", page " (current) " of " (pages) }
                 }
                 thead { tr { th scope="col" { "Role name" } th scope="col" { "Trusted entities" } th scope="col" { "Description" } th scope="col" { "Created" } } }
                 tbody {
-                    @for row in shown {
+                    @for row in &shown {
                         tr {
                             td { a href={ "/console/roles/" (encode_query(&row.name)) } { (row.name) } }
                             td { (row.trusted) }
