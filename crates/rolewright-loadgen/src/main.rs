@@ -76,6 +76,9 @@ struct Args {
     /// User profiles --setup creates in the domain of the SageMaker workloads.
     #[arg(long, default_value_t = 1000)]
     users: usize,
+    /// `MaxResults` of each `list-user-profiles` request (SageMaker's default page is 10).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100))]
+    page_size: u32,
     /// Who sends the measured requests: the credentials given, or a session of a Data
     /// Scientist shaped role that they assume first.
     #[arg(long, value_enum, default_value_t = Caller::Given)]
@@ -176,5 +179,6 @@ fn resolve(args: &Args) -> anyhow::Result<Plan> {
         setup: args.setup,
         caller: args.caller,
         users: args.users,
+        page_size: args.page_size,
     })
 }

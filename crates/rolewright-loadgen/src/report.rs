@@ -117,7 +117,7 @@ impl Summary {
             Workload::AssumeRole => "AssumeRole",
             Workload::DescribeDomain => "DescribeDomain",
             Workload::DescribeUserProfile => "DescribeUserProfile",
-            Workload::ListUserProfiles => "ListUserProfiles (pages of 100)",
+            Workload::ListUserProfiles => "ListUserProfiles pages",
             Workload::CreateUserProfile => "CreateUserProfile",
         };
         let l = &self.latency_micros;

@@ -52,6 +52,8 @@ pub struct Plan {
     pub caller: Caller,
     /// User profiles --setup puts in the domain of the SageMaker workloads.
     pub users: usize,
+    /// `MaxResults` of each `ListUserProfiles`.
+    pub page_size: u32,
 }
 
 /// Who sends the measured requests.
@@ -216,18 +218,18 @@ async fn run_async(plan: &Plan) -> anyhow::Result<Outcome> {
         let workload = plan.workload;
         let role_name = plan.role_name.clone();
         let assumable_arn = assumable_arn.clone();
-        let domain_id = domain_id.clone();
-        let users = plan.users.max(1);
+        let studio = Studio {
+            domain_id: domain_id.clone(),
+            users: plan.users.max(1),
+            page_size: plan.page_size,
+        };
         handles.push(tokio::spawn(async move {
             match workload {
                 Workload::DescribeDomain
                 | Workload::DescribeUserProfile
                 | Workload::ListUserProfiles
                 | Workload::CreateUserProfile => {
-                    studio_worker(
-                        &shared, &signer, &target, workload, &domain_id, users, worker,
-                    )
-                    .await
+                    studio_worker(&shared, &signer, &target, workload, &studio, worker).await
                 }
                 Workload::GetRole => get_role_worker(&shared, &signer, &target, &role_name).await,
                 Workload::CreateRolePutPolicy => {
@@ -479,15 +481,22 @@ async fn create_users(plan: &Plan, domain_id: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The domain the Studio workloads read, its size, and the page size of its listing.
+struct Studio {
+    domain_id: String,
+    users: usize,
+    page_size: u32,
+}
+
 async fn studio_worker(
     shared: &Shared,
     signer: &Signer,
     target: &Target,
     workload: Workload,
-    domain_id: &str,
-    users: usize,
+    studio: &Studio,
     worker: usize,
 ) -> anyhow::Result<Tally> {
+    let (domain_id, users) = (studio.domain_id.as_str(), studio.users);
     drive(shared, target, |sequence, batch| {
         let sequence = worker + sequence as usize;
         let (operation, body) = match workload {
@@ -503,7 +512,7 @@ async fn studio_worker(
             ),
             Workload::ListUserProfiles => (
                 "ListUserProfiles",
-                serde_json::json!({"DomainIdEquals": domain_id, "MaxResults": 100}),
+                serde_json::json!({"DomainIdEquals": domain_id, "MaxResults": studio.page_size}),
             ),
             _ => (
                 "CreateUserProfile",

@@ -33,7 +33,8 @@ pub enum Workload {
     DescribeDomain,
     /// One `sagemaker:DescribeUserProfile` of a user among --users of the domain.
     DescribeUserProfile,
-    /// One `sagemaker:ListUserProfiles` page (100 profiles) of the domain.
+    /// One `sagemaker:ListUserProfiles` page (`--page-size` profiles, 100 by default) of the
+    /// domain.
     ListUserProfiles,
     /// One durable `sagemaker:CreateUserProfile` of a fresh user in the domain.
     CreateUserProfile,
