@@ -301,15 +301,26 @@ impl PolicySet {
     fn decide(&self, request: &Request, record: bool) -> Decision {
         let decision = self.evaluate_exactly(request, record);
         // Narrowing a set can only turn an allowed decision into a denied one, and only when a
-        // Deny reaches part of the set.
+        // Deny reaches part of the set, or when a policy that must allow too (a boundary, a
+        // session policy, an SCP or RCP, an endpoint policy) may allow a part the grant does
+        // not reach: each overlapping the set is not both allowing one part of it.
         if decision.outcome == Outcome::Allowed
             && request.resource_is_pattern
             && !request.wildcard_only_action
-            && self.all_policies().any(|p| p.denies_part_of(request))
+            && (self.has_guards() || self.all_policies().any(|p| p.denies_part_of(request)))
         {
             return self.evaluate_subsets(request, record);
         }
         decision
+    }
+
+    /// Whether a policy besides the grants must allow the request too.
+    fn has_guards(&self) -> bool {
+        !self.boundaries.is_empty()
+            || self.session.is_some()
+            || !self.endpoints.is_empty()
+            || self.scp_levels.iter().any(|level| !level.is_empty())
+            || self.rcp_levels.iter().any(|level| !level.is_empty())
     }
 
     fn all_policies(&self) -> impl Iterator<Item = &CompiledPolicy> {

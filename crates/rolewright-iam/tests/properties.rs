@@ -709,3 +709,35 @@ fn generators_reach_every_outcome() {
         "{object} {negated} {conditions}"
     );
 }
+
+/// Found by `adding_a_deny_never_grants`: a request on a set of resources is allowed only where
+/// the grant and the boundary both reach. Here the identity policy reaches training jobs and the
+/// boundary one bucket, so no resource of `*` is allowed by both; before the fix this was
+/// `Allowed`, and turned `ImplicitlyDenied` once an unrelated `Deny` was added anywhere.
+#[test]
+fn a_set_of_resources_is_allowed_only_where_the_grant_and_the_boundary_meet() {
+    let parse = |text: &str| PolicyDocument::parse(text).unwrap();
+    let identity = parse(
+        r#"{"Statement": [{"Effect": "Allow", "NotAction": "s3:GetObject",
+            "Resource": "arn:aws:sagemaker:*:123456789012:training-job/*"}]}"#,
+    );
+    let boundary = parse(
+        r#"{"Statement": [{"Effect": "Allow", "NotAction": "s3:GetObject",
+            "Resource": "arn:aws:s3:::ml-data"}]}"#,
+    );
+    let alice = rolewright_iam::Principal::parse("arn:aws:iam::123456789012:user/alice").unwrap();
+    let set = PolicySet::new()
+        .with_identity(CompiledPolicy::new(&identity))
+        .with_boundary(CompiledPolicy::new(&boundary));
+    let on_all = Request::new(alice.clone(), "s3:PutObject", "*");
+    assert_eq!(set.evaluate(&on_all).outcome, Outcome::ImplicitlyDenied);
+    // Where both reach, it is allowed.
+    let both =
+        parse(r#"{"Statement": [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}]}"#);
+    let set = PolicySet::new()
+        .with_identity(CompiledPolicy::new(&both))
+        .with_boundary(CompiledPolicy::new(&boundary));
+    assert_eq!(set.evaluate(&on_all).outcome, Outcome::Allowed);
+    let on_bucket = Request::new(alice, "s3:PutObject", "arn:aws:s3:::ml-data");
+    assert_eq!(set.evaluate(&on_bucket).outcome, Outcome::Allowed);
+}
