@@ -13,6 +13,7 @@ use rolewright_server::authz::RequestFacts;
 use rolewright_server::error::ApiError;
 use rolewright_server::server::{Cx, IAM_NAMESPACE, Reply, STS_NAMESPACE};
 use rolewright_server::wire::query::Params;
+use serde_json::Value;
 
 use crate::Console;
 
@@ -148,6 +149,53 @@ impl<'c> Principal<'c> {
         result.map(|reply| render(reply, op, STS_NAMESPACE, &request_id))
     }
 
+    /// Runs one CloudFormation operation; gives its XML answer.
+    pub async fn cloudformation(
+        &self,
+        op: &str,
+        pairs: &[(&str, &str)],
+    ) -> Result<String, ApiError> {
+        let (mut cx, request_id) = self.cx("cloudformation", op);
+        let mut params = Params::new(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        );
+        let result = rolewright_server::cloudformation::dispatch(&mut cx, op, &mut params).await;
+        self.finish(cx, &result);
+        result.map(|reply| {
+            render(
+                reply,
+                op,
+                rolewright_server::cloudformation::NAMESPACE,
+                &request_id,
+            )
+        })
+    }
+
+    /// Runs one SageMaker operation on its JSON input; gives its JSON answer (`null` for an
+    /// operation without output).
+    pub async fn sagemaker(&self, op: &str, input: Value) -> Result<Value, ApiError> {
+        let (mut cx, _) = self.cx("sagemaker", op);
+        let result = rolewright_server::sagemaker::dispatch(&mut cx, op, input).await;
+        self.finish(cx, &result);
+        result.map(json_of)
+    }
+
+    /// Runs one Service Catalog operation on its JSON input; gives its JSON answer.
+    pub async fn servicecatalog(&self, op: &str, input: Value) -> Result<Value, ApiError> {
+        let (mut cx, _) = self.cx("servicecatalog", op);
+        let result = rolewright_server::servicecatalog::dispatch(&mut cx, op, input).await;
+        self.finish(cx, &result);
+        result.map(json_of)
+    }
+
+    /// The control plane's state as it is now, to read after an authorized call.
+    pub fn state(&self) -> impl std::ops::Deref<Target = rolewright_server::model::State> + '_ {
+        self.console.app.store.read()
+    }
+
     /// Records a console event that is no API call (signing out) in the audit log.
     pub fn note(&self, action: &str, reason: &str) {
         let (service, _) = action.split_once(':').unwrap_or((action, ""));
@@ -164,5 +212,13 @@ fn render(reply: Reply, op: &str, namespace: &str, request_id: &str) -> String {
         Reply::Xml(writer) => writer.wrap(op, namespace, request_id),
         Reply::Json(value) => value.to_string(),
         Reply::Empty => String::new(),
+    }
+}
+
+/// A JSON operation's answer.
+fn json_of(reply: Reply) -> Value {
+    match reply {
+        Reply::Json(value) => value,
+        Reply::Xml(_) | Reply::Empty => Value::Null,
     }
 }

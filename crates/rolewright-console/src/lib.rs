@@ -19,9 +19,12 @@
 )]
 
 mod call;
+mod catalog;
 mod page;
 mod roles;
 mod session;
+mod stacks;
+mod studio;
 mod wizard;
 mod xml;
 
@@ -99,6 +102,26 @@ pub fn router(app: Arc<App>, settings: Settings) -> Router {
             get(wizard::show).post(wizard::save),
         )
         .route("/console/create-role/export/{file}", get(wizard::export))
+        .route("/console/stacks", get(stacks::list))
+        .route("/console/stacks/{name}", get(stacks::detail))
+        .route("/console/stacks/{name}/delete", post(stacks::delete))
+        .route("/console/studio", get(studio::domains))
+        .route("/console/studio/{domain}", get(studio::domain))
+        .route(
+            "/console/studio/{domain}/users/{name}",
+            get(studio::profile),
+        )
+        .route(
+            "/console/studio/{domain}/users/{name}/edit",
+            get(studio::edit_form_page).post(studio::edit),
+        )
+        .route("/console/catalog", get(catalog::portfolios))
+        .route("/console/catalog/portfolios/{id}", get(catalog::portfolio))
+        .route("/console/catalog/provisioned", get(catalog::provisioned))
+        .route(
+            "/console/catalog/provisioned/{id}/terminate",
+            post(catalog::terminate),
+        )
         .route("/console/{*rest}", any(page::not_found))
         .with_state(console)
 }

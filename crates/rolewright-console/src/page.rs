@@ -100,6 +100,9 @@ pub fn layout(title: &str, signed: Option<&Signed>, body: Markup) -> Markup {
                             ul {
                                 li { a href="/console/roles" { "Roles" } }
                                 li { a href="/console/create-role" { "Create role" } }
+                                li { a href="/console/studio" { "Studio" } }
+                                li { a href="/console/catalog" { "Service Catalog" } }
+                                li { a href="/console/stacks" { "Stacks" } }
                             }
                         }
                         form.signout method="post" action="/console/signout" {
@@ -273,6 +276,12 @@ pub async fn home(State(console): State<Arc<Console>>, request: Request) -> Resp
                 ul.actions {
                     li { a href="/console/create-role" { "Create a role" } " from a persona and its ML activities (SageMaker Role Manager's four steps)." }
                     li { a href="/console/roles" { "Roles" } ": search, open, delete." }
+                }
+                h2 { "Studio, Service Catalog and CloudFormation" }
+                ul.actions {
+                    li { a href="/console/studio" { "Studio domains" } ": settings, user profiles, apps, JumpStart status." }
+                    li { a href="/console/catalog" { "Service Catalog" } ": portfolios, products, constraints, principals, provisioned products." }
+                    li { a href="/console/stacks" { "Stacks" } ": status, events, resources, outputs, delete." }
                 }
             },
         ),

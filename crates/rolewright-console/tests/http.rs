@@ -14,6 +14,7 @@ use axum::body::{Body, to_bytes};
 use axum::http::{Request, Response, StatusCode, header};
 use rolewright_console::Settings;
 use rolewright_server::{Config, Server};
+use serde_json::{Value, json};
 use tower::ServiceExt as _;
 
 const HOST: &str = "127.0.0.1:4566";
@@ -211,6 +212,48 @@ impl Fixture {
             .await;
         assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
         answer.body
+    }
+}
+
+impl Fixture {
+    /// A JSON-protocol call (`X-Amz-Target: {target}.{op}`) to `service`, signed by the
+    /// administrator.
+    async fn admin_json(&self, service: &str, target: &str, op: &str, input: Value) -> Value {
+        let body = input.to_string();
+        let target = format!("{target}.{op}");
+        let headers: Vec<(&str, &[u8])> = vec![
+            ("host", HOST.as_bytes()),
+            ("content-type", b"application/x-amz-json-1.1"),
+            ("x-amz-target", target.as_bytes()),
+        ];
+        let unsigned = rolewright_sigv4::Request {
+            method: "POST",
+            path: "/",
+            query: "",
+            headers: &headers,
+            body: body.as_bytes(),
+        };
+        let creds = rolewright_sigv4::Credentials::new(&self.key_id, &self.secret);
+        let added = rolewright_sigv4::sign(&unsigned, &creds, "us-east-1", service, now());
+        let mut request = Request::post("/")
+            .header("host", HOST)
+            .header("content-type", "application/x-amz-json-1.1")
+            .header("x-amz-target", target.as_str());
+        for (k, v) in &added {
+            request = request.header(k.as_str(), v.as_str());
+        }
+        let answer = self.send(request.body(Body::from(body)).unwrap()).await;
+        assert_eq!(answer.status, StatusCode::OK, "{op}: {}", answer.body);
+        serde_json::from_str(&answer.body).unwrap_or(Value::Null)
+    }
+
+    async fn sagemaker(&self, op: &str, input: Value) -> Value {
+        self.admin_json("sagemaker", "SageMaker", op, input).await
+    }
+
+    async fn catalog(&self, op: &str, input: Value) -> Value {
+        self.admin_json("servicecatalog", "AWS242ServiceCatalogService", op, input)
+            .await
     }
 }
 
@@ -575,4 +618,479 @@ async fn behind_a_tls_proxy_the_cookies_are_secure() {
     assert!(cookie.ends_with("; Max-Age=3600; Secure"), "{cookie}");
     let plain = f.get("/console/signin", None).await;
     assert!(!plain.cookies().iter().any(|c| c.contains("Secure")));
+}
+
+const SAGEMAKER_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"sagemaker.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+
+/// What the Studio, Service Catalog and stacks pages show: a stack with an output, a domain with
+/// alice (who has a running app) and bob, and a portfolio with a product, a launch constraint,
+/// a principal and a provisioned product.
+struct Resources {
+    domain: String,
+    provisioned: String,
+}
+
+async fn resources(f: &Fixture) -> Resources {
+    f.admin_iam(&form(&[
+        ("Action", "CreateRole"),
+        ("Version", "2010-05-08"),
+        ("RoleName", "StudioRole"),
+        ("AssumeRolePolicyDocument", SAGEMAKER_TRUST),
+    ]))
+    .await;
+    let role = "arn:aws:iam::123456789012:role/StudioRole";
+    let template = r#"{"Description":"A role for the console's tests","Resources":{"AppRole":{"Type":"AWS::IAM::Role","Properties":{"RoleName":"stack-made-role","AssumeRolePolicyDocument":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"sagemaker.amazonaws.com"},"Action":"sts:AssumeRole"}]}}}},"Outputs":{"RoleArn":{"Value":{"Fn::GetAtt":["AppRole","Arn"]},"Description":"The role made"}}}"#;
+    f.admin_call(
+        "cloudformation",
+        &form(&[
+            ("Action", "CreateStack"),
+            ("Version", "2010-05-15"),
+            ("StackName", "team-roles"),
+            ("TemplateBody", template),
+            ("Capabilities.member.1", "CAPABILITY_NAMED_IAM"),
+        ]),
+    )
+    .await;
+
+    let created = f
+        .sagemaker(
+            "CreateDomain",
+            json!({
+                "DomainName": "team",
+                "AuthMode": "IAM",
+                "DefaultUserSettings": {"ExecutionRole": role},
+                "SubnetIds": ["subnet-0123456789abcdef0"],
+                "VpcId": "vpc-0123456789abcdef0",
+            }),
+        )
+        .await;
+    let domain = created["DomainArn"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    for user in ["alice", "bob"] {
+        f.sagemaker(
+            "CreateUserProfile",
+            json!({"DomainId": domain, "UserProfileName": user, "UserSettings": {"ExecutionRole": role}}),
+        )
+        .await;
+    }
+    f.sagemaker(
+        "CreateApp",
+        json!({"DomainId": domain, "UserProfileName": "alice", "AppType": "JupyterServer", "AppName": "default"}),
+    )
+    .await;
+
+    let portfolio = f
+        .catalog(
+            "CreatePortfolio",
+            json!({"DisplayName": "ML templates", "ProviderName": "Platform team", "IdempotencyToken": "p1"}),
+        )
+        .await["PortfolioDetail"]["Id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = f.dir.path().join("product.json");
+    std::fs::write(
+        &path,
+        r#"{"Resources":{"R":{"Type":"AWS::IAM::Role","Properties":{"AssumeRolePolicyDocument":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"sagemaker.amazonaws.com"},"Action":"sts:AssumeRole"}]}}}}}"#,
+    )
+    .unwrap();
+    let product = f
+        .catalog(
+            "CreateProduct",
+            json!({
+                "Name": "Notebook role", "Owner": "Platform team", "ProductType": "CLOUD_FORMATION_TEMPLATE",
+                "IdempotencyToken": "t1",
+                "ProvisioningArtifactParameters": {"Name": "v1", "Type": "CLOUD_FORMATION_TEMPLATE",
+                    "Info": {"LoadTemplateFromURL": format!("file://{}", path.display())}},
+            }),
+        )
+        .await;
+    let product_id = product["ProductViewDetail"]["ProductViewSummary"]["ProductId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let artifact = product["ProvisioningArtifactDetail"]["Id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    f.catalog(
+        "AssociateProductWithPortfolio",
+        json!({"ProductId": product_id, "PortfolioId": portfolio}),
+    )
+    .await;
+    let me = f
+        .admin_call("sts", "Action=GetCallerIdentity&Version=2011-06-15")
+        .await;
+    let me = between(&me, "<Arn>", "<").to_string();
+    f.catalog(
+        "AssociatePrincipalWithPortfolio",
+        json!({"PortfolioId": portfolio, "PrincipalARN": me, "PrincipalType": "IAM"}),
+    )
+    .await;
+    f.admin_iam(&form(&[
+        ("Action", "CreateRole"),
+        ("Version", "2010-05-08"),
+        ("RoleName", "LaunchRole"),
+        (
+            "AssumeRolePolicyDocument",
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"servicecatalog.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+        ),
+    ]))
+    .await;
+    f.admin_iam(&form(&[
+        ("Action", "PutRolePolicy"),
+        ("Version", "2010-05-08"),
+        ("RoleName", "LaunchRole"),
+        ("PolicyName", "all"),
+        (
+            "PolicyDocument",
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+        ),
+    ]))
+    .await;
+    f.catalog(
+        "CreateConstraint",
+        json!({
+            "PortfolioId": portfolio, "ProductId": product_id, "Type": "LAUNCH",
+            "Parameters": "{\"RoleArn\":\"arn:aws:iam::123456789012:role/LaunchRole\"}",
+            "Description": "Role used for provisioning", "IdempotencyToken": "c1",
+        }),
+    )
+    .await;
+    let provisioned = f
+        .catalog(
+            "ProvisionProduct",
+            json!({
+                "ProductId": product_id, "ProvisioningArtifactId": artifact,
+                "ProvisionedProductName": "notebook-role", "ProvisionToken": "pp1",
+            }),
+        )
+        .await["RecordDetail"]["ProvisionedProductId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for _ in 0..100 {
+        let status = f
+            .catalog("DescribeProvisionedProduct", json!({"Id": provisioned}))
+            .await["ProvisionedProductDetail"]["Status"]
+            .clone();
+        if status != "UNDER_CHANGE" {
+            assert_eq!(status, "AVAILABLE");
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    Resources {
+        domain,
+        provisioned,
+    }
+}
+
+#[tokio::test]
+async fn the_stacks_studio_and_service_catalog_pages_render_for_the_administrator() {
+    let f = fixture(Settings::default()).await;
+    let made = resources(&f).await;
+    let (session, _) = f.sign_in(&f.key_id, &f.secret).await;
+    let token = session.unwrap();
+
+    let home = f.get("/console/", Some(&token)).await;
+    for link in ["/console/stacks", "/console/studio", "/console/catalog"] {
+        assert!(home.body.contains(&format!("href=\"{link}\"")), "{link}");
+    }
+
+    let stacks = f.get("/console/stacks", Some(&token)).await;
+    assert_eq!(stacks.status, StatusCode::OK, "{}", stacks.body);
+    assert!(stacks.body.contains("team-roles"), "{}", stacks.body);
+    assert!(stacks.body.contains("CREATE_COMPLETE"), "{}", stacks.body);
+    let stack = f.get("/console/stacks/team-roles", Some(&token)).await;
+    assert_eq!(stack.status, StatusCode::OK, "{}", stack.body);
+    for text in [
+        "arn:aws:iam::123456789012:role/stack-made-role",
+        "AWS::IAM::Role",
+        "AppRole",
+        "The role made",
+        "Delete stack",
+    ] {
+        assert!(stack.body.contains(text), "{text}: {}", stack.body);
+    }
+
+    let studio = f.get("/console/studio", Some(&token)).await;
+    assert_eq!(studio.status, StatusCode::OK, "{}", studio.body);
+    assert!(studio.body.contains(&made.domain), "{}", studio.body);
+    let domain = f
+        .get(&format!("/console/studio/{}", made.domain), Some(&token))
+        .await;
+    assert_eq!(domain.status, StatusCode::OK, "{}", domain.body);
+    for text in [
+        "alice",
+        "bob",
+        "arn:aws:iam::123456789012:role/StudioRole",
+        "JupyterServer",
+        "InService",
+    ] {
+        assert!(domain.body.contains(text), "{text}: {}", domain.body);
+    }
+    let alice = f
+        .get(
+            &format!("/console/studio/{}/users/alice", made.domain),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(alice.status, StatusCode::OK, "{}", alice.body);
+    assert!(alice.body.contains("JupyterServer"), "{}", alice.body);
+    assert!(
+        alice
+            .body
+            .contains("JumpStart and project templates: <strong>disabled</strong>"),
+        "{}",
+        alice.body
+    );
+    assert!(
+        alice
+            .body
+            .contains("SageMaker Service Catalog portfolio is disabled"),
+        "{}",
+        alice.body
+    );
+    assert!(
+        alice
+            .body
+            .contains("disabled aria-describedby=\"edit-reason\""),
+        "{}",
+        alice.body
+    );
+    assert!(
+        alice
+            .body
+            .contains("The user profile has apps that are not Deleted: JupyterServer default"),
+        "{}",
+        alice.body
+    );
+    let refused = f
+        .get(
+            &format!("/console/studio/{}/users/alice/edit", made.domain),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+    let bob = f
+        .get(
+            &format!("/console/studio/{}/users/bob", made.domain),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(bob.status, StatusCode::OK, "{}", bob.body);
+    assert!(bob.body.contains("No apps."), "{}", bob.body);
+    let edit_path = format!("/console/studio/{}/users/bob/edit", made.domain);
+    assert!(bob.body.contains(&edit_path), "{}", bob.body);
+    let edit = f.get(&edit_path, Some(&token)).await;
+    assert_eq!(edit.status, StatusCode::OK, "{}", edit.body);
+    let saved = f
+        .post(
+            &edit_path,
+            Some(&token),
+            Some("http://127.0.0.1:4566"),
+            form(&[
+                ("csrf", &edit.csrf()),
+                (
+                    "execution_role",
+                    "arn:aws:iam::123456789012:role/LaunchRole",
+                ),
+            ]),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let described = f
+        .sagemaker(
+            "DescribeUserProfile",
+            json!({"DomainId": made.domain, "UserProfileName": "bob"}),
+        )
+        .await;
+    assert_eq!(
+        described["UserSettings"]["ExecutionRole"],
+        "arn:aws:iam::123456789012:role/LaunchRole"
+    );
+
+    let catalog = f.get("/console/catalog", Some(&token)).await;
+    assert_eq!(catalog.status, StatusCode::OK, "{}", catalog.body);
+    assert!(catalog.body.contains("ML templates"), "{}", catalog.body);
+    let at = catalog.body.find("/console/catalog/portfolios/").unwrap();
+    let link = catalog.body[at..].split('"').next().unwrap().to_string();
+    let portfolio = f.get(&link, Some(&token)).await;
+    assert_eq!(portfolio.status, StatusCode::OK, "{}", portfolio.body);
+    for text in [
+        "Notebook role",
+        "LAUNCH",
+        "Role used for provisioning",
+        "LaunchRole",
+        "arn:aws:iam::123456789012:user/",
+    ] {
+        assert!(portfolio.body.contains(text), "{text}: {}", portfolio.body);
+    }
+    let provisioned = f.get("/console/catalog/provisioned", Some(&token)).await;
+    assert_eq!(provisioned.status, StatusCode::OK, "{}", provisioned.body);
+    assert!(
+        provisioned.body.contains("notebook-role"),
+        "{}",
+        provisioned.body
+    );
+    assert!(
+        provisioned.body.contains(&made.provisioned),
+        "{}",
+        provisioned.body
+    );
+
+    // Terminate and delete, with the form's token.
+    let csrf = provisioned.csrf();
+    let terminated = f
+        .post(
+            &format!(
+                "/console/catalog/provisioned/{}/terminate",
+                made.provisioned
+            ),
+            Some(&token),
+            Some("http://127.0.0.1:4566"),
+            form(&[("csrf", &csrf), ("name", "notebook-role")]),
+        )
+        .await;
+    assert_eq!(
+        terminated.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        terminated.body
+    );
+    assert_eq!(
+        terminated.location(),
+        "/console/catalog/provisioned?terminated=notebook-role"
+    );
+    let deleted = f
+        .post(
+            "/console/stacks/team-roles/delete",
+            Some(&token),
+            Some("http://127.0.0.1:4566"),
+            form(&[("csrf", &csrf)]),
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER, "{}", deleted.body);
+    let gone = f.get("/console/stacks", Some(&token)).await;
+    assert!(
+        !gone.body.contains("/console/stacks/team-roles\""),
+        "{}",
+        gone.body
+    );
+    drop(f.server);
+}
+
+#[tokio::test]
+async fn stacks_studio_and_catalog_refuse_the_unauthorized_and_forms_without_the_token() {
+    let f = fixture(Settings::default()).await;
+    let made = resources(&f).await;
+    f.admin_iam("Action=CreateUser&Version=2010-05-08&UserName=erin")
+        .await;
+    let key = f
+        .admin_iam("Action=CreateAccessKey&Version=2010-05-08&UserName=erin")
+        .await;
+    let (id, secret) = (
+        between(&key, "<AccessKeyId>", "<"),
+        between(&key, "<SecretAccessKey>", "<"),
+    );
+    let (session, _) = f.sign_in(id, secret).await;
+    let erin = session.unwrap();
+    let denied = |action: &str, resource: &str| {
+        format!(
+            "User: arn:aws:iam::123456789012:user/erin is not authorized to perform: {action} \
+             on resource: {resource} because no identity-based policy allows the {action} action"
+        )
+    };
+    let domain_arn = format!(
+        "arn:aws:sagemaker:us-east-1:123456789012:domain/{}",
+        made.domain
+    );
+    for (path, action, resource) in [
+        (
+            "/console/stacks".to_string(),
+            "cloudformation:DescribeStacks",
+            None,
+        ),
+        (
+            "/console/stacks/team-roles".to_string(),
+            "cloudformation:DescribeStacks",
+            None,
+        ),
+        (
+            "/console/studio".to_string(),
+            "sagemaker:ListDomains",
+            Some("*".to_string()),
+        ),
+        (
+            format!("/console/studio/{}", made.domain),
+            "sagemaker:DescribeDomain",
+            Some(domain_arn.clone()),
+        ),
+        (
+            format!("/console/studio/{}/users/alice", made.domain),
+            "sagemaker:DescribeUserProfile",
+            None,
+        ),
+        (
+            "/console/catalog".to_string(),
+            "servicecatalog:ListPortfolios",
+            None,
+        ),
+        (
+            "/console/catalog/provisioned".to_string(),
+            "servicecatalog:SearchProvisionedProducts",
+            None,
+        ),
+    ] {
+        let page = f.get(&path, Some(&erin)).await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "{path}: {}", page.body);
+        assert!(page.body.contains("Access denied"), "{path}: {}", page.body);
+        match resource {
+            Some(resource) => assert!(
+                page.body.contains(&denied(action, &resource)),
+                "{path}: {}",
+                page.body
+            ),
+            None => assert!(
+                page.body
+                    .contains(&format!("is not authorized to perform: {action}")),
+                "{path}: {}",
+                page.body
+            ),
+        }
+    }
+
+    // The administrator's forms without their token are refused, and nothing changes.
+    let (session, _) = f.sign_in(&f.key_id, &f.secret).await;
+    let admin = session.unwrap();
+    for path in [
+        "/console/stacks/team-roles/delete".to_string(),
+        format!(
+            "/console/catalog/provisioned/{}/terminate",
+            made.provisioned
+        ),
+        format!("/console/studio/{}/users/bob/edit", made.domain),
+    ] {
+        let refused = f.post(&path, Some(&admin), None, String::new()).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{path}");
+        let wrong = f
+            .post(&path, Some(&admin), None, form(&[("csrf", "0000")]))
+            .await;
+        assert_eq!(wrong.status, StatusCode::FORBIDDEN, "{path}");
+    }
+    let stack = f.get("/console/stacks/team-roles", Some(&admin)).await;
+    assert!(stack.body.contains("CREATE_COMPLETE"), "{}", stack.body);
+    let provisioned = f.get("/console/catalog/provisioned", Some(&admin)).await;
+    assert!(
+        provisioned.body.contains("AVAILABLE"),
+        "{}",
+        provisioned.body
+    );
+    drop(f.server);
 }

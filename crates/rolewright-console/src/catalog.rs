@@ -1,0 +1,297 @@
+//! Service Catalog: the portfolios (`ListPortfolios`), a portfolio's products
+//! (`SearchProductsAsAdmin`), constraints (`ListConstraintsForPortfolio`, each described for its
+//! parameters) and principals (`ListPrincipalsForPortfolio`), and the provisioned products
+//! (`SearchProvisionedProducts`) with terminate (`TerminateProvisionedProduct`, a form with the
+//! session's CSRF token).
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path, Request, State};
+use axum::http::{Response, StatusCode};
+use maud::html;
+use rand::Rng as _;
+use serde_json::json;
+
+use crate::Console;
+use crate::call::Principal;
+use crate::page::{self, Form, encode_query};
+use crate::session::check_form;
+use crate::stacks::status_tag;
+use crate::studio::{all_pages, s, when};
+
+/// `GET /console/catalog`.
+pub async fn portfolios(State(console): State<Arc<Console>>, request: Request) -> Response<Body> {
+    let (parts, _) = request.into_parts();
+    let signed = match console.signed_in(&parts) {
+        Ok(s) => s,
+        Err(page) => return page,
+    };
+    let principal = Principal::new(&console, signed.caller.clone(), &parts);
+    let list = match all_pages(
+        &principal,
+        "servicecatalog",
+        "ListPortfolios",
+        json!({"PageSize": 20}),
+        "PortfolioDetails",
+    )
+    .await
+    {
+        Ok(l) => l,
+        Err(e) => return page::api_error(&signed, &e),
+    };
+    let body = html! {
+        h1 { "Service Catalog portfolios" }
+        p { a href="/console/catalog/provisioned" { "Provisioned products" } }
+        @if list.is_empty() {
+            p { "There are no portfolios in this account. Create one with " code { "aws servicecatalog create-portfolio" } "." }
+        } @else {
+            table {
+                caption { "Portfolios (" (list.len()) ")" }
+                thead { tr { th scope="col" { "Name" } th scope="col" { "ID" } th scope="col" { "Provider" } th scope="col" { "Description" } } }
+                tbody {
+                    @for p in &list {
+                        tr {
+                            td { a href={ "/console/catalog/portfolios/" (encode_query(&s(p, "Id"))) } { (s(p, "DisplayName")) } }
+                            td { code { (s(p, "Id")) } }
+                            td { (s(p, "ProviderName")) }
+                            td { (s(p, "Description")) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    page::html(
+        StatusCode::OK,
+        page::layout("Portfolios", Some(&signed), body),
+    )
+}
+
+/// `GET /console/catalog/portfolios/{id}`.
+pub async fn portfolio(
+    State(console): State<Arc<Console>>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Response<Body> {
+    let (parts, _) = request.into_parts();
+    let signed = match console.signed_in(&parts) {
+        Ok(s) => s,
+        Err(page) => return page,
+    };
+    let principal = Principal::new(&console, signed.caller.clone(), &parts);
+    let described = match principal
+        .servicecatalog("DescribePortfolio", json!({"Id": id}))
+        .await
+    {
+        Ok(d) => d,
+        Err(e) => return page::api_error(&signed, &e),
+    };
+    let products = match all_pages(
+        &principal,
+        "servicecatalog",
+        "SearchProductsAsAdmin",
+        json!({"PortfolioId": id, "PageSize": 20}),
+        "ProductViewDetails",
+    )
+    .await
+    {
+        Ok(l) => l,
+        Err(e) => return page::api_error(&signed, &e),
+    };
+    let constraints = match all_pages(
+        &principal,
+        "servicecatalog",
+        "ListConstraintsForPortfolio",
+        json!({"PortfolioId": id, "PageSize": 20}),
+        "ConstraintDetails",
+    )
+    .await
+    {
+        Ok(l) => l,
+        Err(e) => return page::api_error(&signed, &e),
+    };
+    let principals = match all_pages(
+        &principal,
+        "servicecatalog",
+        "ListPrincipalsForPortfolio",
+        json!({"PortfolioId": id, "PageSize": 20}),
+        "Principals",
+    )
+    .await
+    {
+        Ok(l) => l,
+        Err(e) => return page::api_error(&signed, &e),
+    };
+    let mut parameters = Vec::new();
+    for c in &constraints {
+        let text = match principal
+            .servicecatalog("DescribeConstraint", json!({"Id": s(c, "ConstraintId")}))
+            .await
+        {
+            Ok(d) => s(&d, "ConstraintParameters"),
+            Err(e) => format!("(not shown: {})", e.code),
+        };
+        parameters.push(text);
+    }
+    let product_name = |product: &str| {
+        products
+            .iter()
+            .map(|p| &p["ProductViewSummary"])
+            .find(|v| s(v, "ProductId") == product)
+            .map_or_else(|| product.to_string(), |v| s(v, "Name"))
+    };
+    let detail = &described["PortfolioDetail"];
+    let name = s(detail, "DisplayName");
+    let body = html! {
+        p { a href="/console/catalog" { "Portfolios" } " › " (name) }
+        h1 { (name) }
+        dl.summary {
+            dt { "ID" } dd { code { (s(detail, "Id")) } }
+            dt { "ARN" } dd { code { (s(detail, "ARN")) } }
+            dt { "Provider" } dd { (s(detail, "ProviderName")) }
+            dt { "Description" } dd { @if s(detail, "Description").is_empty() { "None" } @else { (s(detail, "Description")) } }
+            dt { "Created" } dd { (when(detail, "CreatedTime")) }
+        }
+        h2 { "Products" }
+        @if products.is_empty() { p { "No products in this portfolio." } } @else {
+            table {
+                thead { tr { th scope="col" { "Name" } th scope="col" { "ID" } th scope="col" { "Owner" } th scope="col" { "Type" } } }
+                tbody {
+                    @for p in &products {
+                        @let v = &p["ProductViewSummary"];
+                        tr { td { (s(v, "Name")) } td { code { (s(v, "ProductId")) } } td { (s(v, "Owner")) } td { (s(v, "Type")) } }
+                    }
+                }
+            }
+        }
+        h2 { "Constraints" }
+        @if constraints.is_empty() { p { "No constraints." } } @else {
+            table {
+                thead { tr { th scope="col" { "Type" } th scope="col" { "Product" } th scope="col" { "Parameters" } th scope="col" { "Description" } } }
+                tbody {
+                    @for (c, params) in constraints.iter().zip(&parameters) {
+                        tr {
+                            td { (s(c, "Type")) }
+                            td { (product_name(&s(c, "ProductId"))) }
+                            td { code { (params) } }
+                            td { (s(c, "Description")) }
+                        }
+                    }
+                }
+            }
+        }
+        h2 { "Principals" }
+        @if principals.is_empty() { p { "No principals have access to this portfolio." } } @else {
+            table {
+                thead { tr { th scope="col" { "Principal" } th scope="col" { "Type" } } }
+                tbody {
+                    @for p in &principals {
+                        tr { td { code { (s(p, "PrincipalARN")) } } td { (s(p, "PrincipalType")) } }
+                    }
+                }
+            }
+        }
+    };
+    page::html(StatusCode::OK, page::layout(&name, Some(&signed), body))
+}
+
+/// `GET /console/catalog/provisioned`.
+pub async fn provisioned(State(console): State<Arc<Console>>, request: Request) -> Response<Body> {
+    let (parts, _) = request.into_parts();
+    let signed = match console.signed_in(&parts) {
+        Ok(s) => s,
+        Err(page) => return page,
+    };
+    let principal = Principal::new(&console, signed.caller.clone(), &parts);
+    let list = match all_pages(
+        &principal,
+        "servicecatalog",
+        "SearchProvisionedProducts",
+        json!({"AccessLevelFilter": {"Key": "Account", "Value": "self"}, "PageSize": 20}),
+        "ProvisionedProducts",
+    )
+    .await
+    {
+        Ok(l) => l,
+        Err(e) => return page::api_error(&signed, &e),
+    };
+    let query = page::query(&parts);
+    let body = html! {
+        p { a href="/console/catalog" { "Portfolios" } " › Provisioned products" }
+        h1 { "Provisioned products" }
+        @if let Some(name) = query.get("terminated") {
+            div.notice role="status" { p { "Termination of " (name) " started." } }
+        }
+        @if list.is_empty() {
+            p { "No products are provisioned in this account." }
+        } @else {
+            table {
+                caption { "Provisioned products (" (list.len()) ")" }
+                thead { tr { th scope="col" { "Name" } th scope="col" { "Product" } th scope="col" { "Status" } th scope="col" { "Created" } th scope="col" { "Stack" } th scope="col" { span.visually-hidden { "Actions" } } } }
+                tbody {
+                    @for p in &list {
+                        tr {
+                            td { (s(p, "Name")) br; code { (s(p, "Id")) } }
+                            td { (s(p, "ProductName")) }
+                            td {
+                                (status_tag(&s(p, "Status")))
+                                @if !s(p, "StatusMessage").is_empty() { br; (s(p, "StatusMessage")) }
+                            }
+                            td { (when(p, "CreatedTime")) }
+                            td { code { (s(p, "PhysicalId")) } }
+                            td {
+                                @if s(p, "Status") != "UNDER_CHANGE" {
+                                    form method="post" action={ "/console/catalog/provisioned/" (encode_query(&s(p, "Id"))) "/terminate" } {
+                                        input type="hidden" name="csrf" value=(signed.csrf);
+                                        input type="hidden" name="name" value=(s(p, "Name"));
+                                        button.warning type="submit" aria-label={ "Terminate " (s(p, "Name")) } { "Terminate" }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    page::html(
+        StatusCode::OK,
+        page::layout("Provisioned products", Some(&signed), body),
+    )
+}
+
+/// `POST /console/catalog/provisioned/{id}/terminate`: `TerminateProvisionedProduct`.
+pub async fn terminate(
+    State(console): State<Arc<Console>>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Response<Body> {
+    let (parts, body) = request.into_parts();
+    let signed = match console.signed_in(&parts) {
+        Ok(s) => s,
+        Err(page) => return page,
+    };
+    let form = match Form::read(body).await {
+        Ok(f) => f,
+        Err(refused) => return refused,
+    };
+    if let Err(refused) = check_form(&parts, &form, &signed) {
+        return refused;
+    }
+    let principal = Principal::new(&console, signed.caller.clone(), &parts);
+    let token: String = format!("{:032x}", rand::rng().random::<u128>());
+    match principal
+        .servicecatalog(
+            "TerminateProvisionedProduct",
+            json!({"ProvisionedProductId": id, "TerminateToken": token}),
+        )
+        .await
+    {
+        Ok(_) => page::redirect(&format!(
+            "/console/catalog/provisioned?terminated={}",
+            encode_query(form.get("name").unwrap_or(&id))
+        )),
+        Err(e) => page::api_error(&signed, &e),
+    }
+}
