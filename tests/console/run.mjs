@@ -1,7 +1,9 @@
 // The console in a real browser: Debian's chromium, driven by playwright-core, against a real
 // `rolewright serve` on 127.0.0.1 with a fresh data directory. The administrator signs in with the
 // keys from DATA_DIR/credentials, creates a SageMaker Compute role and a Data Scientist role with
-// the wizard, lists, searches, opens and deletes roles, and signs out; a data scientist user is
+// the wizard, lists, searches, opens and deletes roles, creates a stack, a Studio domain and a
+// provisioned product through the API and opens (deletes, terminates) them in the stacks, Studio
+// and Service Catalog pages, and signs out; a data scientist user is
 // denied the roles page with AWS's AccessDenied text. Every page screenshotted is checked with
 // axe-core.
 //
@@ -13,7 +15,7 @@
 
 import { spawn } from "node:child_process";
 import { createHash, createHmac } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
@@ -61,16 +63,17 @@ function credentials(dataDir) {
 const sha256 = (data) => createHash("sha256").update(data).digest("hex");
 const hmac = (key, data) => createHmac("sha256", key).update(data).digest();
 
-async function iam(endpoint, keys, action, params) {
-  const body = new URLSearchParams({ Action: action, Version: "2010-05-08", ...params }).toString();
+// A SigV4-signed POST to `service`: a query-protocol form, or JSON with its X-Amz-Target.
+async function signedPost(endpoint, keys, service, body, extra) {
   const url = new URL(endpoint);
   const amzDate = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
   const date = amzDate.slice(0, 8);
-  const scope = `${date}/us-east-1/iam/aws4_request`;
+  const scope = `${date}/us-east-1/${service}/aws4_request`;
   const headers = {
     "content-type": "application/x-www-form-urlencoded; charset=utf-8",
     host: url.host,
     "x-amz-date": amzDate,
+    ...extra,
   };
   const signed = Object.keys(headers).sort();
   const canonical = [
@@ -84,9 +87,9 @@ async function iam(endpoint, keys, action, params) {
   ].join("\n");
   const toSign = ["AWS4-HMAC-SHA256", amzDate, scope, sha256(canonical)].join("\n");
   let key = hmac(`AWS4${keys.secret}`, date);
-  for (const part of ["us-east-1", "iam", "aws4_request"]) key = hmac(key, part);
+  for (const part of ["us-east-1", service, "aws4_request"]) key = hmac(key, part);
   const signature = createHmac("sha256", key).update(toSign).digest("hex");
-  const reply = await fetch(`${endpoint}/`, {
+  return fetch(`${endpoint}/`, {
     method: "POST",
     headers: {
       ...headers,
@@ -94,9 +97,31 @@ async function iam(endpoint, keys, action, params) {
     },
     body,
   });
+}
+
+async function query(endpoint, keys, service, version, action, params) {
+  const body = new URLSearchParams({ Action: action, Version: version, ...params }).toString();
+  const reply = await signedPost(endpoint, keys, service, body, {});
   const text = await reply.text();
   if (!reply.ok) throw new Error(`${action}: ${reply.status} ${text}`);
   return text;
+}
+
+async function iam(endpoint, keys, action, params) {
+  return query(endpoint, keys, "iam", "2010-05-08", action, params);
+}
+
+// A JSON-protocol call: SageMaker (`SageMaker.Op`) or Service Catalog
+// (`AWS242ServiceCatalogService.Op`).
+async function json(endpoint, keys, service, operation, input) {
+  const prefix = service === "sagemaker" ? "SageMaker" : "AWS242ServiceCatalogService";
+  const reply = await signedPost(endpoint, keys, service, JSON.stringify(input), {
+    "content-type": "application/x-amz-json-1.1",
+    "x-amz-target": `${prefix}.${operation}`,
+  });
+  const text = await reply.text();
+  if (!reply.ok) throw new Error(`${operation}: ${reply.status} ${text}`);
+  return text ? JSON.parse(text) : {};
 }
 
 // --- the tests --------------------------------------------------------------------------------
@@ -315,6 +340,129 @@ try {
     expect((await page.getByRole("status").textContent()).includes("Role SageMaker-ds deleted"), "no deleted banner");
     const names = await page.locator("tbody tr td:first-child").allTextContents();
     expect(!names.includes("SageMaker-ds") && names.includes("SageMaker-compute-jobs") && names.length === 3, `roles: ${names}`);
+  });
+
+  // Resources made through the API, then seen (and deleted) in the console.
+  const trust = (service) => JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }],
+  });
+  let domainId;
+  await test("the API creates a stack, a Studio domain with users and an app, and a provisioned product", async () => {
+    const template = {
+      Description: "Roles of team ml",
+      Resources: { AppRole: { Type: "AWS::IAM::Role", Properties: { RoleName: "stack-made-role", AssumeRolePolicyDocument: JSON.parse(trust("sagemaker.amazonaws.com")) } } },
+      Outputs: { RoleArn: { Value: { "Fn::GetAtt": ["AppRole", "Arn"] }, Description: "The role made" } },
+    };
+    await query(endpoint, admin, "cloudformation", "2010-05-15", "CreateStack", {
+      StackName: "team-roles",
+      TemplateBody: JSON.stringify(template),
+      "Capabilities.member.1": "CAPABILITY_NAMED_IAM",
+    });
+    const domain = await json(endpoint, admin, "sagemaker", "CreateDomain", {
+      DomainName: "team",
+      AuthMode: "IAM",
+      DefaultUserSettings: { ExecutionRole: computeArn },
+      SubnetIds: ["subnet-0123456789abcdef0"],
+      VpcId: "vpc-0123456789abcdef0",
+    });
+    domainId = domain.DomainArn.split("/").pop();
+    for (const user of ["alice", "bob"]) {
+      await json(endpoint, admin, "sagemaker", "CreateUserProfile", { DomainId: domainId, UserProfileName: user, UserSettings: { ExecutionRole: computeArn } });
+    }
+    await json(endpoint, admin, "sagemaker", "CreateApp", { DomainId: domainId, UserProfileName: "alice", AppType: "JupyterServer", AppName: "default" });
+
+    const portfolio = (await json(endpoint, admin, "servicecatalog", "CreatePortfolio", { DisplayName: "ML templates", ProviderName: "Platform team", IdempotencyToken: "p1" })).PortfolioDetail.Id;
+    const templatePath = join(dataDir, "product.json");
+    writeFileSync(templatePath, JSON.stringify({ Resources: { R: { Type: "AWS::IAM::Role", Properties: { AssumeRolePolicyDocument: JSON.parse(trust("sagemaker.amazonaws.com")) } } } }));
+    const product = await json(endpoint, admin, "servicecatalog", "CreateProduct", {
+      Name: "Notebook role",
+      Owner: "Platform team",
+      ProductType: "CLOUD_FORMATION_TEMPLATE",
+      IdempotencyToken: "t1",
+      ProvisioningArtifactParameters: { Name: "v1", Type: "CLOUD_FORMATION_TEMPLATE", Info: { LoadTemplateFromURL: `file://${templatePath}` } },
+    });
+    const productId = product.ProductViewDetail.ProductViewSummary.ProductId;
+    await json(endpoint, admin, "servicecatalog", "AssociateProductWithPortfolio", { ProductId: productId, PortfolioId: portfolio });
+    await json(endpoint, admin, "servicecatalog", "AssociatePrincipalWithPortfolio", { PortfolioId: portfolio, PrincipalARN: `arn:aws:iam::${account}:user/admin`, PrincipalType: "IAM" });
+    await iam(endpoint, admin, "CreateRole", { RoleName: "LaunchRole", AssumeRolePolicyDocument: trust("servicecatalog.amazonaws.com") });
+    await iam(endpoint, admin, "PutRolePolicy", {
+      RoleName: "LaunchRole",
+      PolicyName: "all",
+      PolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] }),
+    });
+    await json(endpoint, admin, "servicecatalog", "CreateConstraint", {
+      PortfolioId: portfolio,
+      ProductId: productId,
+      Type: "LAUNCH",
+      Parameters: JSON.stringify({ RoleArn: `arn:aws:iam::${account}:role/LaunchRole` }),
+      Description: "Role used for provisioning",
+      IdempotencyToken: "c1",
+    });
+    const record = await json(endpoint, admin, "servicecatalog", "ProvisionProduct", {
+      ProductId: productId,
+      ProvisioningArtifactId: product.ProvisioningArtifactDetail.Id,
+      ProvisionedProductName: "notebook-role",
+      ProvisionToken: "pp1",
+    });
+    for (let i = 0; i < 100; i += 1) {
+      const pp = await json(endpoint, admin, "servicecatalog", "DescribeProvisionedProduct", { Id: record.RecordDetail.ProvisionedProductId });
+      if (pp.ProvisionedProductDetail.Status !== "UNDER_CHANGE") break;
+      await new Promise((done) => setTimeout(done, 50));
+    }
+  });
+
+  await test("stacks: the list with status, a stack's outputs, resources and events, and delete", async () => {
+    await page.getByRole("link", { name: "Stacks" }).first().click();
+    await page.getByRole("heading", { level: 1, name: "Stacks" }).waitFor();
+    const row = await page.locator("tbody tr").filter({ hasText: "team-roles" }).textContent();
+    expect(row.includes("CREATE_COMPLETE"), `row: ${row}`);
+    await screenshot(page, "stacks");
+    await page.getByRole("link", { name: "team-roles" }).click();
+    const detail = await page.locator("main").textContent();
+    for (const part of [`arn:aws:iam::${account}:role/stack-made-role`, "The role made", "AWS::IAM::Role", "AppRole", "CREATE_COMPLETE"]) {
+      expect(detail.includes(part), `stack page lacks ${part}`);
+    }
+    await screenshot(page, "stack-detail");
+    await page.getByRole("button", { name: "Delete stack" }).click();
+    expect((await page.getByRole("status").textContent()).includes("Deletion of stack team-roles started"), "no deletion banner");
+  });
+
+  await test("Studio: a domain's settings, users with their roles and apps; a user's JumpStart status and Edit refused while an app runs", async () => {
+    await page.getByRole("link", { name: "Studio" }).first().click();
+    await page.getByRole("heading", { level: 1, name: "Studio domains" }).waitFor();
+    await screenshot(page, "studio-domains");
+    await page.getByRole("link", { name: "team" }).click();
+    const domain = await page.locator("main").textContent();
+    for (const part of [domainId, "alice", "bob", computeArn, "JupyterServer", "IAM"]) {
+      expect(domain.includes(part), `domain page lacks ${part}`);
+    }
+    await screenshot(page, "studio-domain");
+    await page.getByRole("link", { name: "alice" }).first().click();
+    await page.getByRole("heading", { level: 1, name: "alice" }).waitFor();
+    const jumpstart = await page.locator("#jumpstart").textContent();
+    expect(jumpstart.includes("disabled"), `jumpstart: ${jumpstart}`);
+    expect(await page.getByRole("button", { name: "Edit user profile" }).isDisabled(), "Edit is enabled while an app runs");
+    expect((await page.locator("#edit-reason").textContent()).includes("apps that are not Deleted"), "no reason for the disabled Edit");
+    await screenshot(page, "studio-user");
+  });
+
+  await test("Service Catalog: a portfolio's products, constraints and principals; provisioned products with terminate", async () => {
+    await page.getByRole("link", { name: "Service Catalog" }).first().click();
+    await page.getByRole("heading", { level: 1, name: "Service Catalog portfolios" }).waitFor();
+    await screenshot(page, "catalog-portfolios");
+    await page.getByRole("link", { name: "ML templates" }).click();
+    const portfolio = await page.locator("main").textContent();
+    for (const part of ["Notebook role", "LAUNCH", "LaunchRole", "Role used for provisioning", `arn:aws:iam::${account}:user/admin`]) {
+      expect(portfolio.includes(part), `portfolio page lacks ${part}`);
+    }
+    await screenshot(page, "catalog-portfolio");
+    await page.goto(`${consoleUrl}catalog/provisioned`);
+    const row = await page.locator("tbody tr").filter({ hasText: "notebook-role" }).textContent();
+    expect(row.includes("AVAILABLE"), `row: ${row}`);
+    await screenshot(page, "catalog-provisioned");
+    await page.getByRole("button", { name: "Terminate notebook-role" }).click();
+    expect((await page.getByRole("status").textContent()).includes("Termination of notebook-role started"), "no termination banner");
   });
 
   await test("signing out ends the session", async () => {
