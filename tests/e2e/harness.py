@@ -97,8 +97,99 @@ def trust(principal):
     return policy({"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"})
 
 
+# `E2E_DATABASE=postgres` runs every Server as two replicas sharing one database on a throwaway
+# PostgreSQL cluster (one per run, a database per data directory), behind a proxy that sends each
+# request to the replicas in turn; the tests that are about SQLite's files skip themselves.
+POSTGRES = os.environ.get("E2E_DATABASE") == "postgres"
+E2E_MASTER_KEY = "8f3a5c7e9b1d2f4a6c8e0b2d4f6a8c0e1f3b5d7a9c2e4f6b8d0a1c3e5f7b9d2a"
+_cluster = None
+_databases = {}
+
+
+def skip_on_postgres(what):
+    """Skips a test that is about SQLite's files when the suite runs on PostgreSQL replicas."""
+    if POSTGRES:
+        raise unittest.SkipTest(f"about SQLite ({what}); the suite runs on PostgreSQL replicas")
+
+
+def _database_for(data_dir):
+    """The PostgreSQL database of a data directory (the same on every start), made on first use."""
+    global _cluster
+    import atexit
+    import pgcluster
+    if _cluster is None:
+        _cluster = pgcluster.Cluster()
+        atexit.register(_cluster.cleanup)
+    key = os.path.realpath(data_dir)
+    if key not in _databases:
+        _databases[key] = _cluster.create_database(f"e2e_{len(_databases)}")
+    return _databases[key]
+
+
+class _RoundRobin:
+    """An HTTP proxy on a loopback port that sends each request to the next of its backends."""
+
+    def __init__(self, backends):
+        import http.server
+        self.backends = backends
+        self.turn = 0
+        self.lock = threading.Lock()
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def forward(self):
+                length = int(self.headers.get("content-length") or 0)
+                body = self.rfile.read(length) if length else None
+                with proxy.lock:
+                    host, port = proxy.backends[proxy.turn % len(proxy.backends)]
+                    proxy.turn += 1
+                conn = http.client.HTTPConnection(host, port, timeout=120)
+                try:
+                    conn.putrequest(self.command, self.path, skip_host=True,
+                                    skip_accept_encoding=True)
+                    for k, v in self.headers.items():
+                        if k.lower() not in ("connection", "keep-alive"):
+                            conn.putheader(k, v)
+                    conn.endheaders(body)
+                    resp = conn.getresponse()
+                    data = resp.read()
+                except OSError:
+                    self.send_error(502)
+                    return
+                finally:
+                    conn.close()
+                self.send_response_only(resp.status, resp.reason)
+                for k, v in resp.getheaders():
+                    if k.lower() not in ("connection", "keep-alive", "transfer-encoding",
+                                         "content-length"):
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = forward
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
 class Server:
-    """One `rolewright serve` process."""
+    """One `rolewright serve` process (two replicas behind a proxy with E2E_DATABASE=postgres)."""
 
     def __init__(self, data_dir=None, account_id=None, extra_args=(), env=None):
         self.owns_dir = data_dir is None
@@ -117,6 +208,43 @@ class Server:
     # ---- process ----------------------------------------------------------------------------
 
     def start(self):
+        if POSTGRES and not any(a == "--database-url" for a in self.extra_args):
+            return self._start_replicas()
+        return self._start_one()
+
+    def _start_replicas(self):
+        """Two replicas on the data directory's database, behind a round-robin proxy; this object
+        is the first, `self.replica` the second."""
+        os.makedirs(self.data_dir, mode=0o700, exist_ok=True)
+        key_file = os.path.join(self.data_dir, "master.key")
+        if not os.path.exists(key_file):
+            with open(key_file, "w") as f:
+                f.write(E2E_MASTER_KEY + "\n")
+            os.chmod(key_file, 0o600)
+        shared = ["--database-url", _database_for(self.data_dir), "--master-key-file", key_file]
+        plain_args = self.extra_args
+        self.extra_args = plain_args + shared
+        try:
+            self._start_one()
+        finally:
+            self.extra_args = plain_args
+        if getattr(self, "replica", None) is None:
+            self.replica = Server(data_dir=self.data_dir + "-replica", account_id=self.account_id,
+                                  extra_args=plain_args + shared, env=self.env)
+        self.replica._start_one(wait_for_credentials=False)
+        self.direct_url = self.url
+        self.proxy = _RoundRobin([self.host_port, self.replica.host_port])
+        self.url = self.proxy.url
+        return self
+
+    def audit_args(self):
+        """How `rolewright audit` and `admin credentials` name this server's database."""
+        if POSTGRES:
+            return ["--database-url", _database_for(self.data_dir)]
+        return ["--data-dir", self.data_dir]
+
+    def _start_one(self, wait_for_credentials=True):
+        self.direct_url = None
         args = [binary(), "serve", "--data-dir", self.data_dir, "--listen", "127.0.0.1:0"]
         if self.account_id:
             args += ["--account-id", self.account_id]
@@ -142,7 +270,7 @@ class Server:
         self._drain = threading.Thread(target=self._drain_stdout, daemon=True)
         self._drain.start()
         # The bootstrap administrator's keys are written on first start, before serving.
-        deadline = time.time() + 10
+        deadline = time.time() + (10 if wait_for_credentials else 0)
         while not os.path.exists(self.credentials_path) and time.time() < deadline:
             time.sleep(0.05)
         return self
@@ -182,8 +310,26 @@ class Server:
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 
+    def _stop_replica(self, sig=None):
+        if getattr(self, "proxy", None) is not None:
+            self.proxy.close()
+            self.proxy = None
+            self.url = self.direct_url
+        replica = getattr(self, "replica", None)
+        if replica is None:
+            return 0
+        if sig is None:
+            replica.kill()
+            return 0
+        return replica.stop(sig)
+
     def stop(self, sig=signal.SIGTERM):
         """Stops the server with `sig` and returns its exit code (None if it had to be killed)."""
+        replica_code = self._stop_replica(sig)
+        code = self._stop_one(sig)
+        return code if replica_code == 0 else replica_code
+
+    def _stop_one(self, sig):
         if self.proc is None:
             return None
         if self.proc.poll() is None:
@@ -198,6 +344,7 @@ class Server:
 
     def kill(self):
         """kill -9."""
+        self._stop_replica()
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait()
@@ -218,6 +365,7 @@ class Server:
             return
         if self.owns_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
+            shutil.rmtree(self.data_dir + "-replica", ignore_errors=True)
         try:
             os.unlink(self.log_path)
         except OSError:
@@ -234,7 +382,9 @@ class Server:
 
     @property
     def host_port(self):
-        parsed = urllib.parse.urlsplit(self.url)
+        """Where raw requests go: the server (with replicas, the first one itself, not the proxy,
+        so that malformed requests reach a server as sent)."""
+        parsed = urllib.parse.urlsplit(getattr(self, "direct_url", None) or self.url)
         return parsed.hostname, parsed.port
 
     # ---- credentials and clients ------------------------------------------------------------
@@ -316,7 +466,8 @@ class Server:
             hdrs.update(headers)
         hdrs = {k: v for k, v in hdrs.items() if v is not None}
         data = body.encode("utf-8") if isinstance(body, str) else body
-        req = AWSRequest(method=method, url=self.url + target, data=data, headers=hdrs)
+        base = getattr(self, "direct_url", None) or self.url
+        req = AWSRequest(method=method, url=base + target, data=data, headers=hdrs)
         FixedTimeSigV4(Credentials(key_id, secret, token), service, region, when).add_auth(req)
         return method, target, dict(req.headers.items()), data
 
@@ -539,7 +690,7 @@ def audit_records(server, *args, until=None, timeout=10):
     the answers a little."""
     deadline = time.time() + timeout
     while True:
-        out = subprocess.run([binary(), "audit", "--data-dir", server.data_dir, "--format", "json",
+        out = subprocess.run([binary(), "audit", *server.audit_args(), "--format", "json",
                               *args], capture_output=True, text=True, check=False, timeout=60,
                              env={**os.environ, "NO_COLOR": "1"})
         if out.returncode != 0:

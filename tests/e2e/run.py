@@ -6,9 +6,13 @@
 MODULE is a test module name (test_iam_boto3, test_sts_authz, test_cli, test_protocol,
 test_malformed, test_crash, test_audit, test_permissions_change, test_store_faults, test_sagemaker,
 test_servicecatalog, test_servicecatalog_cbor, test_seed_flows, test_botocore_parse,
-test_cloudformation_api, test_cloudformation, test_provisioning), with or without `test_`,
+test_cloudformation_api, test_cloudformation, test_provisioning, test_replicas), with or without `test_`,
 optionally narrowed to a class or test: test_iam_boto3.RoleTests.test_tags. Without arguments
 every module in MODULES runs.
+
+With E2E_DATABASE=postgres every server is two replicas sharing one database on a throwaway
+PostgreSQL cluster, behind a proxy that sends each request to the next replica (harness.py);
+the tests about SQLite's files skip themselves.
 
 PENDING modules (acceptance tests written before the server implements what they test) run only
 when named; they are not run by default, nor by crates/rolewright/tests/e2e_clients.rs, until the
@@ -29,7 +33,7 @@ MODULES = ["test_iam_boto3", "test_sts_authz", "test_cli", "test_protocol", "tes
            "test_crash", "test_audit", "test_permissions_change", "test_store_faults", "test_sagemaker",
            "test_servicecatalog", "test_servicecatalog_cbor", "test_seed_flows",
            "test_botocore_parse", "test_cloudformation_api", "test_cloudformation",
-           "test_provisioning"]
+           "test_provisioning", "test_replicas"]
 # Acceptance tests of work in progress: accepted by name, not run by default (see the docstring).
 PENDING = []
 INSTALL = ("python3 -m venv target/ci-venv && "

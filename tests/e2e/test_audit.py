@@ -105,7 +105,7 @@ class AuditTests(E2ETestCase):
 
     @classmethod
     def run_audit(cls, *args):
-        return subprocess.run([binary(), "audit", "--data-dir", cls.server.data_dir, *args],
+        return subprocess.run([binary(), "audit", *cls.server.audit_args(), *args],
                               capture_output=True, text=True, check=False, timeout=60,
                               env={**os.environ, "NO_COLOR": "1"})
 
@@ -194,7 +194,7 @@ class DecisionTrailTests(E2ETestCase):
             policy_doc=policy(allow("iam:CreateRole")))
 
     def run_audit(self, *args):
-        out = subprocess.run([binary(), "audit", "--data-dir", self.server.data_dir, *args],
+        out = subprocess.run([binary(), "audit", *self.server.audit_args(), *args],
                              capture_output=True, text=True, check=False, timeout=60,
                              env={**os.environ, "NO_COLOR": "1"})
         self.assertEqual(out.returncode, 0, out.stderr)

@@ -17,6 +17,7 @@ import subprocess
 from botocore.exceptions import ClientError
 
 from harness import (
+    skip_on_postgres,
     ACCOUNT,
     E2ETestCase,
     Server,
@@ -133,6 +134,7 @@ class LifecycleTests(E2ETestCase):
             srv.cleanup()
 
     def test_one_server_per_data_directory(self):
+        skip_on_postgres("its lock file")
         second = subprocess.run(
             [binary(), "serve", "--data-dir", self.server.data_dir, "--listen", "127.0.0.1:0"],
             capture_output=True, text=True, timeout=30,

@@ -232,7 +232,7 @@ class CborClientTests(CborTestCase):
         deadline = time.time() + 10
         while True:
             out = subprocess.run(
-                [binary(), "audit", "--data-dir", self.server.data_dir,
+                [binary(), "audit", *self.server.audit_args(),
                  "--action", "servicecatalog:ListPortfolios", "--format", "json"],
                 capture_output=True, text=True, check=False, timeout=60)
             self.assertEqual(out.returncode, 0, out.stderr)

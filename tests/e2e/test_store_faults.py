@@ -13,7 +13,7 @@ import sqlite3
 import threading
 import time
 
-from harness import E2ETestCase, Server, trust, unique
+from harness import E2ETestCase, Server, skip_on_postgres, trust, unique
 
 EC2_TRUST = json.dumps(trust({"Service": "ec2.amazonaws.com"}))
 
@@ -32,6 +32,11 @@ class WriteLock:
 
 
 class RefusedCommitTests(E2ETestCase):
+    @classmethod
+    def setUpClass(cls):
+        skip_on_postgres("a write lock held on the SQLite file; test_replicas stops PostgreSQL")
+        super().setUpClass()
+
     # Log collectors read one JSON object per line, each event with its request's id.
     server_args = {"extra_args": ["--log-format", "json"]}
 

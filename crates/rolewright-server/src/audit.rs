@@ -44,7 +44,7 @@ pub struct AuditRecord {
 }
 
 /// One authorization decision within a request.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct AuditDecision {
     /// `iam:PassRole`.
     pub action: String,
@@ -77,7 +77,7 @@ impl AuditRecord {
     }
 
     /// The decision the record's own line states, when it states one.
-    fn headline(&self) -> Option<AuditDecision> {
+    pub(crate) fn headline(&self) -> Option<AuditDecision> {
         if self.decision != "allowed" && self.decision != "denied" {
             return None;
         }

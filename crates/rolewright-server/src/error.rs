@@ -84,6 +84,18 @@ impl ApiError {
         }
     }
 
+    /// `ServiceUnavailable` (503): the database cannot be reached (a PostgreSQL replica cut off
+    /// from it, or it is restarting). Nothing was changed; the request may be retried.
+    pub fn service_unavailable() -> ApiError {
+        ApiError {
+            code: "ServiceUnavailable",
+            status: 503,
+            receiver: true,
+            message: "Service is unavailable: the database cannot be reached. Retry the request."
+                .into(),
+        }
+    }
+
     /// The HTTP status in the JSON protocols: AWS answers every client error of SageMaker and
     /// Service Catalog with 400 (their modeled errors carry no status), authentication failures
     /// with 400 or 403 as the query protocol does, and server faults with 500.

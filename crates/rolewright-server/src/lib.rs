@@ -46,6 +46,7 @@ use crate::model::{AccessKey, Change, KeyStatus, State, kind};
 pub use crate::router::app;
 use crate::server::App;
 pub use crate::server::Quotas;
+pub use crate::store::Database;
 use crate::store::{DB_FILE, Store, StoreError, create_private_file};
 
 /// The bootstrap administrator's user name.
@@ -56,8 +57,13 @@ pub const PROFILE: &str = "rolewright";
 /// How to run the server.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Where the database and the credentials file live.
+    /// Where the SQLite database (unless `database` names another) and the credentials file
+    /// live.
     pub data_dir: PathBuf,
+    /// The database: `None` is SQLite in `data_dir`; `Database::Sqlite(DIR)` makes `DIR` the
+    /// data directory; `Database::Postgres(URL)` shares a PostgreSQL database with other
+    /// replicas (it needs `master_key_file`, the same for every replica).
+    pub database: Option<Database>,
     /// The address to listen on (`127.0.0.1:4566`; port 0 picks a free one).
     pub listen: SocketAddr,
     /// The account id used when the data directory is new.
@@ -74,6 +80,7 @@ impl Config {
     pub fn new(data_dir: impl Into<PathBuf>) -> Config {
         Config {
             data_dir: data_dir.into(),
+            database: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 4566)),
             account_id: "123456789012".into(),
             quotas: Quotas::default(),
@@ -107,8 +114,8 @@ pub enum ServeError {
 /// A server bound to its address, ready to run.
 pub struct Server {
     app: Arc<App>,
-    /// Held while serving: one server per data directory.
-    _lock: std::fs::File,
+    /// Held while serving: one server per SQLite data directory.
+    _lock: Option<std::fs::File>,
     listener: tokio::net::TcpListener,
     local_addr: SocketAddr,
     credentials_file: PathBuf,
@@ -118,24 +125,33 @@ pub struct Server {
 impl Server {
     /// Opens the data directory (creating it, the account and the bootstrap administrator on
     /// first start), writes the administrator's credentials file if it is missing, and binds.
-    pub async fn open(config: Config) -> Result<Server, ServeError> {
+    pub async fn open(mut config: Config) -> Result<Server, ServeError> {
         if config.account_id.len() != 12 || !config.account_id.bytes().all(|b| b.is_ascii_digit()) {
             return Err(ServeError::Config(format!(
                 "--account-id must be 12 digits, not `{}`",
                 config.account_id
             )));
         }
+        if let Some(Database::Sqlite(dir)) = &config.database {
+            config.data_dir = dir.clone();
+            config.database = None;
+        }
         create_private_dir(&config.data_dir)?;
-        let lock = lock_data_dir(&config.data_dir)?;
-        let store = open_store(&config)?;
+        let lock = match &config.database {
+            None => Some(lock_data_dir(&config.data_dir)?),
+            Some(_) => None,
+        };
+        let store = open_store(&config).await?;
         {
             let state = store.read();
             if state.account != config.account_id && config.account_id != "123456789012" {
+                let database = match &config.database {
+                    Some(d) => d.describe(),
+                    None => config.data_dir.display().to_string(),
+                };
                 return Err(ServeError::Config(format!(
                     "{} holds account {}; it cannot be served as account {}",
-                    config.data_dir.display(),
-                    state.account,
-                    config.account_id
+                    database, state.account, config.account_id
                 )));
             }
         }
@@ -158,9 +174,23 @@ impl Server {
         install_managed_policies(&app);
         let created = bootstrap(&app).await?;
         ensure_studio_key(&app).await?;
-        recover_interrupted(&app).await?;
+        if app.store.is_shared() {
+            // Another replica may be running what looks interrupted from here.
+            tracing::debug!(
+                "stacks and provisioning records in progress are left to the replica running them"
+            );
+        } else {
+            recover_interrupted(&app).await?;
+        }
         let credentials_file = config.data_dir.join("credentials");
-        if !credentials_file.exists() {
+        // On a shared database, the administrator's keys go to the replica that created them;
+        // `rolewright admin credentials --database-url` prints them for the others.
+        let write = if app.store.is_shared() {
+            created
+        } else {
+            !credentials_file.exists()
+        };
+        if write {
             write_credentials(&app, &credentials_file)?;
         }
         let listener = tokio::net::TcpListener::bind(config.listen)
@@ -235,9 +265,12 @@ impl Server {
         let persister = {
             let app = self.app.clone();
             tokio::spawn(async move {
-                let mut every_minute = tokio::time::interval(std::time::Duration::from_secs(60));
+                // Every minute alone; every second on a shared database, where another replica
+                // answers GetRole from the stored role.
+                let period = if app.store.is_shared() { 1 } else { 60 };
+                let mut every = tokio::time::interval(std::time::Duration::from_secs(period));
                 loop {
-                    every_minute.tick().await;
+                    every.tick().await;
                     app.persist_last_used().await;
                 }
             })
@@ -279,10 +312,17 @@ enum KeySource<'p> {
 /// Opens the store with the configured master key, or with `DATA_DIR/master.key` (made when
 /// missing). A key made now that cannot open the database is removed again, so that a later
 /// start does not take it for the right one.
-fn open_store(config: &Config) -> Result<Store, ServeError> {
-    let (key, source) = match &config.master_key_file {
-        Some(file) => (MasterKey::read_file(file)?, KeySource::Given(file)),
-        None => {
+async fn open_store(config: &Config) -> Result<Store, ServeError> {
+    let (key, source) = match (&config.master_key_file, &config.database) {
+        (Some(file), _) => (MasterKey::read_file(file)?, KeySource::Given(file)),
+        (None, Some(database)) => {
+            return Err(ServeError::Config(format!(
+                "{} is shared by every replica, so each must be given the same master key: \
+                 pass --master-key-file FILE (make one with `rolewright admin new-master-key`)",
+                database.describe()
+            )));
+        }
+        (None, None) => {
             let (key, created) = MasterKey::load_or_create(&config.data_dir)?;
             let path = config.data_dir.join(KEY_FILE);
             if created {
@@ -292,7 +332,11 @@ fn open_store(config: &Config) -> Result<Store, ServeError> {
             }
         }
     };
-    match Store::open(&config.data_dir, &config.account_id, key) {
+    let database = config
+        .database
+        .clone()
+        .unwrap_or_else(|| Database::Sqlite(config.data_dir.clone()));
+    match Store::open_database(&database, &config.account_id, key).await {
         Ok(store) => {
             if let KeySource::Created(file) = &source {
                 tracing::info!(
@@ -368,6 +412,40 @@ pub fn admin_credentials(
     })
 }
 
+/// [`admin_credentials`] for any database: for PostgreSQL, `master_key_file` is required.
+pub async fn admin_credentials_of(
+    database: &Database,
+    master_key_file: Option<&Path>,
+) -> Result<String, ServeError> {
+    let url = match database {
+        Database::Sqlite(dir) => return admin_credentials(dir, master_key_file),
+        Database::Postgres(url) => url,
+    };
+    let Some(file) = master_key_file else {
+        return Err(ServeError::Config(format!(
+            "{}: pass the --master-key-file its replicas are given",
+            database.describe()
+        )));
+    };
+    let key = MasterKey::read_file(file)?;
+    let state = match store::read_database_state(database, Some(&key)).await {
+        Ok(state) => state,
+        Err(StoreError::WrongMasterKey { path } | StoreError::NoMasterKey { path }) => {
+            return Err(ServeError::Config(wrong_key_message(
+                &path,
+                &KeySource::Given(file),
+            )));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    credentials_text(&state).ok_or_else(|| {
+        ServeError::Config(format!(
+            "{}: the administrator `{ADMIN_USER}` has no active access key",
+            store::redact(url)
+        ))
+    })
+}
+
 /// Takes the data directory's lock file, so that two servers never write one database.
 fn lock_data_dir(dir: &Path) -> Result<std::fs::File, ServeError> {
     let path = dir.join("rolewright.lock");
@@ -419,14 +497,19 @@ fn install_managed_policies(app: &App) {
 /// Creates the administrator on a new data directory: user `admin` with AdministratorAccess
 /// and one access key.
 async fn bootstrap(app: &App) -> Result<bool, ServeError> {
-    if app.store.read().bootstrapped {
+    if app.store.read().bootstrapped && !app.store.is_shared() {
         return Ok(false);
     }
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
+    // Decided in the write, against the latest state: of replicas starting together on one
+    // database, one creates the administrator.
     app.store
         .write(None, |state| {
+            if state.bootstrapped {
+                return Ok((false, Vec::new()));
+            }
             let mut user = iam::new_user(ADMIN_USER, "/", now, Vec::new(), None);
             user.attached
                 .push("arn:aws:iam::aws:policy/AdministratorAccess".into());
@@ -449,11 +532,10 @@ async fn bootstrap(app: &App) -> Result<bool, ServeError> {
             state.users.insert(ADMIN_USER.into(), user);
             state.access_keys.insert(key.id.clone(), key);
             state.bootstrapped = true;
-            Ok(((), changes))
+            Ok((true, changes))
         })
         .await
-        .map_err(|e| ServeError::Config(format!("cannot create the administrator: {e}")))?;
-    Ok(true)
+        .map_err(|e| ServeError::Config(format!("cannot create the administrator: {e}")))
 }
 
 /// Ends what a stopped server left half done: stacks in an `*_IN_PROGRESS` status and Service
@@ -478,6 +560,9 @@ async fn ensure_studio_key(app: &App) -> Result<(), ServeError> {
     let key = ids::hex_secret(32);
     app.store
         .write(None, |state| {
+            if state.studio_url_key.is_some() {
+                return Ok(((), Vec::new()));
+            }
             state.studio_url_key = Some(key.clone());
             let change = Change::Put {
                 kind: kind::META,

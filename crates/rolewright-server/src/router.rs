@@ -161,6 +161,10 @@ pub async fn handle(
         user_agent: header_str(&parts.headers, "user-agent").map(|s| s.chars().take(256).collect()),
         ..AuditRecord::default()
     };
+    if parts.method == axum::http::Method::GET && parts.uri.path() == "/health" {
+        // For load balancers: not audited, no authentication, no secrets.
+        return health(&app);
+    }
     if parts.method == axum::http::Method::GET && parts.uri.path().starts_with("/studio/") {
         let response = studio::serve_page(&app, &parts, &mut audit);
         audit.status = response.status().as_u16();
@@ -240,6 +244,31 @@ async fn read_body(body: Body, headers: &HeaderMap) -> Result<Vec<u8>, ApiError>
     }
 }
 
+/// `GET /health`: `{"status": "ok"|"degraded", "database": "up"|"down", "applied_seq": N,
+/// "lag_ms": N}`, 200 when ok, 503 when degraded (the database cannot be reached, so writes are
+/// refused; reads from memory go on).
+fn health(app: &App) -> Response<Body> {
+    let health = app.store.health();
+    let ok = health.database_up;
+    let body = serde_json::json!({
+        "status": if ok { "ok" } else { "degraded" },
+        "database": if health.database_up { "up" } else { "down" },
+        "applied_seq": health.applied_seq,
+        "lag_ms": health.lag_ms,
+    });
+    let mut response = Response::new(Body::from(body.to_string()));
+    *response.status_mut() = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    response.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
 /// The signing scope and caller of a request whose signature verified.
 struct Authenticated {
     caller: Caller,
@@ -249,8 +278,10 @@ struct Authenticated {
     region: String,
 }
 
-/// Verifies the request's SigV4 signature with the secret of its access key or session.
-fn authenticate(
+/// Verifies the request's SigV4 signature with the secret of its access key or session. A key
+/// this replica does not know may have been made on another a moment ago: it catches up from
+/// the database before refusing (and answers `ServiceUnavailable` when it cannot ask).
+async fn authenticate(
     app: &App,
     parts: &Parts,
     body: &[u8],
@@ -270,9 +301,21 @@ fn authenticate(
     };
     let authorization = rolewright_sigv4::parse_authorization(&signed)
         .map_err(|e| auth_error(e.kind(), e.to_string()))?;
-    let (secret, caller) = {
+    let looked_up = {
         let state = app.store.read();
-        auth::lookup(&state, &authorization, now)?
+        auth::lookup(&state, &authorization, now)
+    };
+    let (secret, caller) = match looked_up {
+        Err(error) if error.code == "InvalidClientTokenId" && app.store.is_shared() => {
+            // Looked up again even when the catch-up found nothing new: the replica may have
+            // caught up between the first look and this one.
+            if app.store.catch_up().await.is_err() {
+                return Err(ApiError::service_unavailable());
+            }
+            let state = app.store.read();
+            auth::lookup(&state, &authorization, now)?
+        }
+        other => other?,
     };
     let key = app.signing_keys.get(
         &secret,
@@ -324,6 +367,39 @@ struct Routed {
     service: &'static str,
     operation: String,
     input: Input,
+}
+
+/// The errors that say an entity does not exist, after which a replica catches up and serves
+/// the request again.
+const NOT_FOUND: &[&str] = &[
+    "NoSuchEntity",
+    "ResourceNotFound",
+    "ResourceNotFoundException",
+];
+
+/// Runs an operation of a service.
+async fn dispatch(
+    cx: &mut Cx<'_>,
+    operation: &str,
+    service: &str,
+    input: Input,
+) -> Result<Reply, ApiError> {
+    match (service, input) {
+        ("iam", Input::Query(mut params)) => iam::dispatch(cx, operation, &mut params).await,
+        ("sts", Input::Query(mut params)) => sts::dispatch(cx, operation, &mut params).await,
+        ("cloudformation", Input::Query(mut params)) => {
+            cloudformation::dispatch(cx, operation, &mut params).await
+        }
+        ("sagemaker", Input::Json(value)) => sagemaker::dispatch(cx, operation, value).await,
+        ("servicecatalog", Input::Json(value)) => {
+            servicecatalog::dispatch(cx, operation, value).await
+        }
+        (service, _) => Err(ApiError::new(
+            "UnknownOperationException",
+            400,
+            format!("The operation {operation} is not served for `{service}` by this endpoint"),
+        )),
+    }
 }
 
 /// An operation's input as its protocol carries it.
@@ -448,51 +524,48 @@ async fn serve(
 ) -> Result<(Vec<u8>, bool), ApiError> {
     let body = read_body(body, &parts.headers).await?;
     let now = now_unix();
-    let signed = authenticate(app, parts, &body, now)?;
+    // A change another replica announced a moment ago is applied before this request is served.
+    app.store.settle().await;
+    let signed = authenticate(app, parts, &body, now).await?;
     audit.principal = Some(signed.caller.arn.clone());
     if let auth::Identity::Session { role, .. } = &signed.caller.identity {
         app.note_role_used(role, now, &signed.region);
     }
     audit.service = Some(signed.service.clone());
-    let routed = route(parts, &body, &signed.service, protocol)?;
+    let mut routed = route(parts, &body, &signed.service, protocol)?;
     audit.action = Some(format!("{}:{}", routed.service, routed.operation));
-    let mut cx = Cx::new(
-        app,
-        signed.caller,
-        RequestFacts {
-            now,
-            source_ip: audit.source_ip.clone(),
-            region: signed.region,
-        },
-        audit.request_id.clone(),
-        routed.operation.clone(),
-        header_str(&parts.headers, "host").unwrap_or("127.0.0.1"),
-        std::mem::take(audit),
-    );
-    let reply = match (routed.service, routed.input) {
-        ("iam", Input::Query(mut params)) => {
-            iam::dispatch(&mut cx, &routed.operation, &mut params).await
+    let facts = RequestFacts {
+        now,
+        source_ip: audit.source_ip.clone(),
+        region: signed.region,
+    };
+    let host = header_str(&parts.headers, "host").unwrap_or("127.0.0.1");
+    let base_audit = std::mem::take(audit);
+    let mut retried = false;
+    let (reply, cx) = loop {
+        let seen = app.store.health().applied_seq;
+        let mut cx = Cx::new(
+            app,
+            signed.caller.clone(),
+            facts.clone(),
+            base_audit.request_id.clone(),
+            routed.operation.clone(),
+            host,
+            base_audit.clone(),
+        );
+        let reply = dispatch(&mut cx, &routed.operation, routed.service, routed.input).await;
+        // On a shared database, an entity made on another replica a moment ago may not be here
+        // yet: catch up, and when that brought anything, serve the request again (once). A
+        // request refused as not found has changed nothing.
+        let not_found = matches!(&reply, Err(e) if NOT_FOUND.contains(&e.code));
+        if retried || !not_found || !app.store.is_shared() {
+            break (reply, cx);
         }
-        ("sts", Input::Query(mut params)) => {
-            sts::dispatch(&mut cx, &routed.operation, &mut params).await
+        retried = true;
+        if app.store.catch_up().await.is_err() || app.store.health().applied_seq == seen {
+            break (reply, cx);
         }
-        ("cloudformation", Input::Query(mut params)) => {
-            cloudformation::dispatch(&mut cx, &routed.operation, &mut params).await
-        }
-        ("sagemaker", Input::Json(value)) => {
-            sagemaker::dispatch(&mut cx, &routed.operation, value).await
-        }
-        ("servicecatalog", Input::Json(value)) => {
-            servicecatalog::dispatch(&mut cx, &routed.operation, value).await
-        }
-        (service, _) => Err(ApiError::new(
-            "UnknownOperationException",
-            400,
-            format!(
-                "The operation {} is not served for `{service}` by this endpoint",
-                routed.operation
-            ),
-        )),
+        routed = route(parts, &body, &signed.service, protocol)?;
     };
     // Keep what authorization recorded, whatever the outcome.
     let audited = cx.audited();

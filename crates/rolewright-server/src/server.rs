@@ -182,8 +182,17 @@ impl App {
             .store
             .write(None, |state| {
                 let mut changes = Vec::new();
+                // Against the latest stored role (on a shared database, another replica may
+                // have written it since): only this field changes, and never to an older time.
                 for (key, used) in noted {
                     if let Some(role) = state.roles.get_mut(&key) {
+                        if role
+                            .last_used
+                            .as_ref()
+                            .is_some_and(|(when, _)| *when > used.0)
+                        {
+                            continue;
+                        }
                         role.last_used = Some(used);
                         changes.push(Change::put(crate::model::kind::ROLE, key, role));
                     }

@@ -1,63 +1,98 @@
-//! Durable state. Readers see the committed state only: a write is validated and applied to a
-//! working copy, committed to SQLite (WAL, `synchronous=FULL`) by one writer thread in batches
-//! (group commit), and only then applied to the committed state and acknowledged. A refused
-//! commit leaves the committed state as it was, resets the working copy to it, and refuses the
-//! writes queued behind it, which may have been validated against the refused one; the next
-//! batch tries the database again, so the store recovers once the disk takes writes again.
+//! Durable state, on one of two backends: SQLite (the default, embedded, one process per data
+//! directory; [`sqlite`]) or PostgreSQL (several replicas sharing one database; `postgres`,
+//! behind the cargo feature of that name), chosen by a [`Database`] URL.
 //!
-//! Secrets are sealed under the master key on their way to SQLite and opened on their way back
-//! (`master_key`); a database whose key check value the key does not open is refused, and
-//! plaintext secrets of earlier versions are sealed in place at open.
+//! Readers see the committed state only, from memory, on both backends: a write is validated
+//! against a working copy, made durable, and only then applied to the committed state and
+//! acknowledged. A refused commit leaves the committed state as it was and resets the working
+//! copy to it.
+//!
+//! - SQLite validates each write against the working copy at once and commits the queued writes
+//!   in batches from one writer thread (group commit); one process serves the file, so the
+//!   working copy is never behind the database.
+//! - PostgreSQL replicas share the database, so a write takes the database's write lock first,
+//!   catches up from its ordered change log, validates against that latest state, commits the
+//!   change and its log entries, and only then changes memory and answers. Other replicas are
+//!   woken by `NOTIFY` and catch up by sequence number; an unknown access key or session token
+//!   makes a replica catch up before it refuses the request.
+//!
+//! Secrets are sealed under the master key on their way to either database and opened on their
+//! way back (`master_key`); a database whose key check value the key does not open is refused.
+//! Each backend records its schema version and migrates older schemas at start; a database of a
+//! newer version than this build knows is refused, saying so.
+
+pub mod sqlite;
+
+#[cfg(feature = "postgres")]
+pub mod postgres;
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension as _, params};
 use tokio::sync::oneshot;
 
-use crate::audit::{AuditDecision, AuditRecord};
+use crate::audit::{AuditQuery, AuditRecord};
 use crate::error::ApiError;
-use crate::master_key::{CHECK_ID, MasterKey, open_row};
-use crate::model::{Change, State, kind};
+use crate::master_key::{MasterKey, open_row};
+use crate::model::{Change, State};
 
-/// The database file inside the data directory.
-pub const DB_FILE: &str = "rolewright.db";
+pub use sqlite::{DB_FILE, open_read_only};
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS entities (
-    kind TEXT NOT NULL,
-    id TEXT NOT NULL,
-    body TEXT NOT NULL,
-    PRIMARY KEY (kind, id)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS audit (
-    seq INTEGER PRIMARY KEY,
-    time_ms INTEGER NOT NULL,
-    request_id TEXT NOT NULL,
-    principal TEXT,
-    source_ip TEXT,
-    service TEXT,
-    action TEXT,
-    resource TEXT,
-    decision TEXT NOT NULL,
-    reason TEXT,
-    error_code TEXT,
-    status INTEGER NOT NULL,
-    user_agent TEXT
-);
-CREATE INDEX IF NOT EXISTS audit_time ON audit (time_ms);
-CREATE TABLE IF NOT EXISTS audit_decision (
-    audit_seq INTEGER NOT NULL REFERENCES audit (seq),
-    position INTEGER NOT NULL,
-    action TEXT NOT NULL,
-    resource TEXT NOT NULL,
-    decision TEXT NOT NULL,
-    reason TEXT NOT NULL,
-    PRIMARY KEY (audit_seq, position)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS audit_decision_action ON audit_decision (action, decision);
-";
+/// Where the state lives: `sqlite:DIR` (a data directory) or `postgres://USER@HOST:PORT/DB`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    /// The SQLite database in this data directory.
+    Sqlite(PathBuf),
+    /// A PostgreSQL connection URL (`postgres://` or `postgresql://`).
+    Postgres(String),
+}
+
+impl Database {
+    /// Reads a `--database-url`: `sqlite:DIR`, `sqlite://DIR`, or a PostgreSQL URL.
+    pub fn parse(url: &str) -> Result<Database, String> {
+        if let Some(rest) = url.strip_prefix("sqlite:") {
+            let dir = rest.strip_prefix("//").unwrap_or(rest);
+            if dir.is_empty() {
+                return Err(format!(
+                    "--database-url `{url}` names no directory; write sqlite:DIR"
+                ));
+            }
+            return Ok(Database::Sqlite(PathBuf::from(dir)));
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Database::Postgres(url.to_string()));
+        }
+        Err(format!(
+            "--database-url `{}` is neither sqlite:DIR nor postgres://USER@HOST:PORT/DATABASE",
+            redact(url)
+        ))
+    }
+
+    /// How messages name it: the directory, or the URL without its password.
+    pub fn describe(&self) -> String {
+        match self {
+            Database::Sqlite(dir) => format!("sqlite:{}", dir.display()),
+            Database::Postgres(url) => redact(url),
+        }
+    }
+}
+
+/// A URL with its password (the text between `:` and `@` of its authority) replaced by `***`.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
 
 /// Why the store could not start or write.
 #[derive(Debug, thiserror::Error)]
@@ -70,10 +105,31 @@ pub enum StoreError {
         /// The cause.
         source: rusqlite::Error,
     },
+    /// PostgreSQL could not be reached or said no.
+    #[error("database {database}: {message}")]
+    Postgres {
+        /// The database's URL, without its password.
+        database: String,
+        /// What failed, with the cause.
+        message: String,
+    },
+    /// The database was written by a newer rolewright.
+    #[error(
+        "database {database}: its schema is version {found}, newer than the {known} this \
+         rolewright knows; a newer rolewright migrated it, so run that version (or newer)"
+    )]
+    SchemaTooNew {
+        /// The database.
+        database: String,
+        /// The version found.
+        found: i64,
+        /// The newest version this build knows.
+        known: i64,
+    },
     /// A stored entity no longer parses.
     #[error("database {path}: stored {kind} `{id}` is unreadable: {message}")]
     Corrupt {
-        /// The database file.
+        /// The database file (or PostgreSQL URL, without its password).
         path: PathBuf,
         /// Entity kind.
         kind: String,
@@ -86,13 +142,13 @@ pub enum StoreError {
     /// another key.
     #[error("database {path}: its secrets are sealed under another master key")]
     WrongMasterKey {
-        /// The database file.
+        /// The database file (or PostgreSQL URL, without its password).
         path: PathBuf,
     },
     /// The database's secrets are sealed and no master key was given.
     #[error("database {path}: its secrets are sealed and no master key was given")]
     NoMasterKey {
-        /// The database file.
+        /// The database file (or PostgreSQL URL, without its password).
         path: PathBuf,
     },
     /// Filesystem trouble.
@@ -103,10 +159,16 @@ pub enum StoreError {
         /// The cause.
         source: std::io::Error,
     },
+    /// The backend was not built in.
+    #[error(
+        "database {0}: this rolewright was built without PostgreSQL support (cargo feature \
+         `postgres`)"
+    )]
+    Unsupported(String),
 }
 
 /// Why a write was not acknowledged.
-type Refusal = String;
+pub(crate) type Refusal = String;
 
 /// How soon a write must be on stable storage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,109 +178,105 @@ pub enum Durability {
     /// Committed (readers see it, and a killed process keeps it), synced with the next `Sync`
     /// write: the steps of a longer operation whose last write is `Sync`. The log is a prefix
     /// on stable storage, so a power loss forgets the last steps, never a step in the middle.
+    /// On PostgreSQL, committed with `synchronous_commit` off.
     Relaxed,
-}
-
-enum Job {
-    Write {
-        changes: Vec<Change>,
-        audit: Option<Box<AuditRecord>>,
-        /// Whether the commit must be synced before the write is acknowledged.
-        durable: bool,
-        /// The working copy's epoch the write was validated in.
-        epoch: u64,
-        ack: oneshot::Sender<Result<(), Refusal>>,
-    },
-    Flush(oneshot::Sender<Result<(), Refusal>>),
-    /// Wakes the writer to commit buffered audit records.
-    Nudge,
 }
 
 /// The state writes are validated against: the committed state plus the writes queued but not
 /// yet committed. Its epoch moves each time it is reset to the committed state after a refused
 /// commit.
-struct Working {
-    state: State,
-    epoch: u64,
+pub(crate) struct Working {
+    pub(crate) state: State,
+    pub(crate) epoch: u64,
+}
+
+/// What makes the state durable.
+enum Backend {
+    Sqlite {
+        jobs: std::sync::mpsc::Sender<sqlite::Job>,
+        failing: Arc<std::sync::atomic::AtomicBool>,
+        dir: PathBuf,
+    },
+    #[cfg(feature = "postgres")]
+    Postgres(Arc<postgres::Replica>),
+}
+
+/// How the store stands with its database, for `GET /health`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Health {
+    /// Whether the database answers (SQLite: whether its last commit succeeded).
+    pub database_up: bool,
+    /// The newest change-log entry applied to memory (always 0 on SQLite, which has no log).
+    pub applied_seq: i64,
+    /// Milliseconds since the replica last confirmed with the database that it had every
+    /// change (0 on SQLite, where memory is never behind).
+    pub lag_ms: i64,
 }
 
 /// The state and its writer.
 pub struct Store {
     committed: Arc<RwLock<State>>,
     working: Arc<Mutex<Working>>,
-    jobs: mpsc::Sender<Job>,
     audits: Arc<Mutex<Vec<AuditRecord>>>,
+    backend: Backend,
     path: PathBuf,
 }
 
 impl Store {
-    /// Opens (creating if needed) the database in `dir` and loads the state, its secrets opened
-    /// with `key`. `account` is used only when the database is new. A database sealed under
-    /// another key is refused ([`StoreError::WrongMasterKey`]); one with plaintext secrets
-    /// (written before sealing) has them sealed in place, and the old plaintext scrubbed from
-    /// the file, before anything is served.
+    /// Opens (creating if needed) the SQLite database in `dir` and loads the state, its secrets
+    /// opened with `key`. `account` is used only when the database is new. A database sealed
+    /// under another key is refused ([`StoreError::WrongMasterKey`]); one with plaintext
+    /// secrets (written before sealing) has them sealed in place, and the old plaintext
+    /// scrubbed from the file, before anything is served.
     pub fn open(dir: &Path, account: &str, key: MasterKey) -> Result<Store, StoreError> {
-        let path = dir.join(DB_FILE);
-        let mut conn = open_connection(&path)?;
-        let sqlite = |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        };
-        conn.execute_batch(SCHEMA).map_err(sqlite)?;
-        let check = check_key(&conn, &path, Some(&key))?;
-        let (mut state, plaintext) = load(&conn, &path, Some(&key))?;
-        if check.is_none() || !plaintext.is_empty() {
-            seal_in_place(&mut conn, &path, &key, check.is_none(), &plaintext)?;
-        }
-        scrub(&conn, &path)?;
-        if state.account.is_empty() {
-            state.account = account.to_string();
-            conn.execute(
-                "INSERT OR REPLACE INTO entities (kind, id, body) VALUES (?1, 'account', ?2)",
-                params![kind::META, account],
-            )
-            .map_err(sqlite)?;
-        }
-        let working = Arc::new(Mutex::new(Working {
-            state: state.clone(),
-            epoch: 0,
-        }));
-        let committed = Arc::new(RwLock::new(state));
-        let (jobs, receiver) = mpsc::channel();
-        let audits = Arc::new(Mutex::new(Vec::new()));
-        {
-            let writer = Writer {
-                conn,
-                key,
-                jobs: receiver,
-                audits: audits.clone(),
-                committed: committed.clone(),
-                working: working.clone(),
-                path: path.clone(),
-                epoch: 0,
-                failing: false,
-                synchronous_full: true,
-            };
-            std::thread::Builder::new()
-                .name("rolewright-store".into())
-                .spawn(move || writer.run())
-                .map_err(|source| StoreError::Io {
-                    path: dir.to_path_buf(),
-                    source,
-                })?;
-        }
+        let opened = sqlite::open(dir, account, key)?;
         Ok(Store {
-            committed,
-            working,
-            jobs,
-            audits,
-            path,
+            committed: opened.committed,
+            working: opened.working,
+            audits: opened.audits,
+            backend: Backend::Sqlite {
+                jobs: opened.jobs,
+                failing: opened.failing,
+                dir: dir.to_path_buf(),
+            },
+            path: dir.join(DB_FILE),
         })
     }
 
-    /// The database file.
+    /// Opens the store on `database`: [`Store::open`] for SQLite; for PostgreSQL, connects,
+    /// migrates the schema, checks the master key, loads the state and starts following the
+    /// change log (which needs a Tokio runtime).
+    pub async fn open_database(
+        database: &Database,
+        account: &str,
+        key: MasterKey,
+    ) -> Result<Store, StoreError> {
+        match database {
+            Database::Sqlite(dir) => Store::open(dir, account, key),
+            #[cfg(feature = "postgres")]
+            Database::Postgres(url) => {
+                let replica = postgres::Replica::open(url, account, key).await?;
+                Ok(Store {
+                    committed: replica.committed.clone(),
+                    working: replica.working.clone(),
+                    audits: replica.audits.clone(),
+                    path: PathBuf::from(replica.name()),
+                    backend: Backend::Postgres(replica),
+                })
+            }
+            #[cfg(not(feature = "postgres"))]
+            Database::Postgres(url) => Err(StoreError::Unsupported(redact(url))),
+        }
+    }
+
+    /// The database: the SQLite file, or the PostgreSQL URL without its password.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Whether several replicas may share the database (PostgreSQL).
+    pub fn is_shared(&self) -> bool {
+        !matches!(self.backend, Backend::Sqlite { .. })
     }
 
     /// Reads the committed state: everything acknowledged, nothing that was not.
@@ -245,7 +303,8 @@ impl Store {
     /// visible to readers and returns. `apply` must validate before it mutates: when it returns
     /// an error, the state must be untouched. The audit record, when given, is committed in
     /// the same transaction as the change. When the commit is refused, readers never see the
-    /// change and the caller gets `ServiceFailure`.
+    /// change and the caller gets `ServiceFailure` (SQLite) or `ServiceUnavailable`
+    /// (PostgreSQL unreachable).
     pub async fn write<T>(
         &self,
         audit: Option<AuditRecord>,
@@ -262,20 +321,28 @@ impl Store {
         audit: Option<AuditRecord>,
         apply: impl FnOnce(&mut State) -> Result<(T, Vec<Change>), ApiError>,
     ) -> Result<T, ApiError> {
+        let jobs = match &self.backend {
+            Backend::Sqlite { jobs, .. } => jobs,
+            #[cfg(feature = "postgres")]
+            // Boxed: the database's future is large, and writes nest deeply in a stack's work.
+            Backend::Postgres(replica) => {
+                return Box::pin(replica.write(durability, audit, apply)).await;
+            }
+        };
         let (ack, done) = oneshot::channel();
         let value = {
             let mut working = lock(&self.working);
             let epoch = working.epoch;
             let (value, changes) = apply(&mut working.state)?;
             // Sent under the lock so that the disk sees changes in the order the working copy did.
-            let job = Job::Write {
+            let job = sqlite::Job::Write {
                 changes,
                 audit: audit.map(Box::new),
                 durable: durability == Durability::Sync,
                 epoch,
                 ack,
             };
-            if self.jobs.send(job).is_err() {
+            if jobs.send(job).is_err() {
                 return Err(ApiError::service_failure());
             }
             value
@@ -300,45 +367,94 @@ impl Store {
             audits.push(record);
             audits.len()
         };
-        if buffered == AUDIT_NUDGE {
-            let _ = self.jobs.send(Job::Nudge);
+        if buffered == sqlite::AUDIT_NUDGE
+            && let Backend::Sqlite { jobs, .. } = &self.backend
+        {
+            let _ = jobs.send(sqlite::Job::Nudge);
         }
     }
 
     /// Waits until everything queued so far is on disk; an error says why it is not.
     pub async fn flush(&self) -> Result<(), String> {
-        let (ack, done) = oneshot::channel();
-        if self.jobs.send(Job::Flush(ack)).is_err() {
-            return Err("the store's writer has stopped".into());
+        match &self.backend {
+            Backend::Sqlite { jobs, .. } => {
+                let (ack, done) = oneshot::channel();
+                if jobs.send(sqlite::Job::Flush(ack)).is_err() {
+                    return Err("the store's writer has stopped".into());
+                }
+                done.await
+                    .unwrap_or_else(|_| Err("the store's writer has stopped".into()))
+            }
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(replica) => replica.flush_audits().await,
         }
-        done.await
-            .unwrap_or_else(|_| Err("the store's writer has stopped".into()))
+    }
+
+    /// Brings memory up to date with the database's change log, for a read that missed (an
+    /// access key or session token this replica has not seen). Says whether anything new was
+    /// applied; an error when the database cannot be asked. Nothing to do on SQLite.
+    pub async fn catch_up(&self) -> Result<bool, String> {
+        match &self.backend {
+            Backend::Sqlite { .. } => Ok(false),
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(replica) => Box::pin(replica.catch_up()).await.map(|n| n > 0),
+        }
+    }
+
+    /// Waits (briefly) until the changes this replica has been notified of are applied, so that
+    /// a request arriving just after another replica's write sees it. Nothing to do on SQLite.
+    pub async fn settle(&self) {
+        #[cfg(feature = "postgres")]
+        if let Backend::Postgres(replica) = &self.backend {
+            replica.settle().await;
+        }
+    }
+
+    /// Removes the change log's entries older than `retention` (replicas prune it every minute,
+    /// keeping 10 minutes); a replica further behind reloads the whole state. Says how many
+    /// entries went; nothing to do on SQLite, which has no log.
+    pub async fn prune_log(&self, retention: std::time::Duration) -> Result<u64, String> {
+        match &self.backend {
+            Backend::Sqlite { .. } => {
+                let _ = retention;
+                Ok(0)
+            }
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(replica) => replica.prune_log(retention).await,
+        }
+    }
+
+    /// How the store stands with its database.
+    pub fn health(&self) -> Health {
+        match &self.backend {
+            Backend::Sqlite { failing, .. } => Health {
+                database_up: !failing.load(Ordering::Relaxed),
+                applied_seq: 0,
+                lag_ms: 0,
+            },
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(replica) => replica.health(),
+        }
+    }
+
+    /// Reads audit records from this store's database, oldest first (what `rolewright audit`
+    /// prints). Flush first to see the records just buffered.
+    pub async fn query_audit(&self, q: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError> {
+        match &self.backend {
+            Backend::Sqlite { dir, .. } => crate::audit::query(dir, q),
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(replica) => replica.query_audit(q).await,
+        }
     }
 }
 
-/// Opens the database with the durability settings: WAL and a full sync on every commit. The
-/// file is created owner-only, since it holds secret keys.
-fn open_connection(path: &Path) -> Result<Connection, StoreError> {
-    if !path.exists() {
-        create_private_file(path)?;
+#[cfg(feature = "postgres")]
+impl Drop for Store {
+    fn drop(&mut self) {
+        if let Backend::Postgres(replica) = &self.backend {
+            replica.stop();
+        }
     }
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
-    )
-    .map_err(|source| StoreError::Sqlite {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    conn.pragma_update(None, "journal_mode", "WAL")
-        .and_then(|_| conn.pragma_update(None, "synchronous", "FULL"))
-        .and_then(|_| conn.pragma_update(None, "foreign_keys", "ON"))
-        .and_then(|_| conn.busy_timeout(std::time::Duration::from_secs(5)))
-        .map_err(|source| StoreError::Sqlite {
-            path: path.to_path_buf(),
-            source,
-        })?;
-    Ok(conn)
 }
 
 /// Creates an empty file readable and writable by its owner only.
@@ -363,167 +479,40 @@ pub fn create_private_file(path: &Path) -> Result<(), StoreError> {
 /// credentials`, also beside a running server). Its secrets are opened with `key`; without one,
 /// only a database that holds no sealed secret can be read.
 pub fn read_state(dir: &Path, key: Option<&MasterKey>) -> Result<State, StoreError> {
-    let conn = open_read_only(dir)?;
-    let path = dir.join(DB_FILE);
-    check_key(&conn, &path, key)?;
-    load(&conn, &path, key).map(|(state, _)| state)
+    sqlite::read_state(dir, key)
 }
 
-/// Checks the key against the database's key check value, and returns that value (`None` when
-/// the database has none yet: it is new, or was written before sealing).
-fn check_key(
-    conn: &Connection,
-    path: &Path,
+/// Reads the state of `database` without serving it (for `rolewright admin credentials`),
+/// its secrets opened with `key`.
+pub async fn read_database_state(
+    database: &Database,
     key: Option<&MasterKey>,
-) -> Result<Option<String>, StoreError> {
-    let stored: Option<String> = conn
-        .query_row(
-            "SELECT body FROM entities WHERE kind = ?1 AND id = ?2",
-            params![kind::META, CHECK_ID],
-            |row| row.get(0),
-        )
-        .optional()
-        .map_err(|source| StoreError::Sqlite {
-            path: path.to_path_buf(),
-            source,
-        })?;
-    match (&stored, key) {
-        (Some(check), Some(key)) if !key.opens_check_value(check) => {
-            Err(StoreError::WrongMasterKey {
-                path: path.to_path_buf(),
-            })
-        }
-        (Some(_), None) => Err(StoreError::NoMasterKey {
-            path: path.to_path_buf(),
-        }),
-        _ => Ok(stored),
+) -> Result<State, StoreError> {
+    match database {
+        Database::Sqlite(dir) => read_state(dir, key),
+        #[cfg(feature = "postgres")]
+        Database::Postgres(url) => postgres::read_state(url, key).await,
+        #[cfg(not(feature = "postgres"))]
+        Database::Postgres(url) => Err(StoreError::Unsupported(redact(url))),
     }
 }
 
 /// A row read with a secret in plaintext: its kind, id and body.
-type PlaintextRow = (String, String, String);
+pub(crate) type PlaintextRow = (String, String, String);
 
-/// The `meta` row that says plaintext secrets were sealed but the file may still hold their old
-/// copies; [`scrub`] removes it once they are gone, so that a crash between the two is scrubbed
-/// at the next open.
-const SCRUB_PENDING: &str = "plaintext_scrub_pending";
-
-/// Records the key check value when there is none and seals the plaintext rows, in one
-/// transaction that also marks the file for [`scrub`] when rows were sealed.
-fn seal_in_place(
-    conn: &mut Connection,
-    path: &Path,
-    key: &MasterKey,
-    record_check: bool,
-    rows: &[PlaintextRow],
-) -> Result<(), StoreError> {
-    let sqlite = |source| StoreError::Sqlite {
-        path: path.to_path_buf(),
-        source,
-    };
-    let sealing = |e: crate::master_key::SealError| StoreError::Sqlite {
-        path: path.to_path_buf(),
-        source: rusqlite::Error::ToSqlConversionFailure(e.into()),
-    };
-    let tx = conn.transaction().map_err(sqlite)?;
-    {
-        let mut put = tx
-            .prepare("INSERT OR REPLACE INTO entities (kind, id, body) VALUES (?1, ?2, ?3)")
-            .map_err(sqlite)?;
-        if record_check {
-            let check = key.check_value().map_err(sealing)?;
-            put.execute(params![kind::META, CHECK_ID, check])
-                .map_err(sqlite)?;
-        }
-        for (entity_kind, id, body) in rows {
-            let sealed = key.seal_row(entity_kind, id, body).map_err(sealing)?;
-            put.execute(params![entity_kind, id, sealed.as_ref()])
-                .map_err(sqlite)?;
-        }
-        if !rows.is_empty() {
-            put.execute(params![kind::META, SCRUB_PENDING, "true"])
-                .map_err(sqlite)?;
-        }
-    }
-    tx.commit().map_err(sqlite)?;
-    if !rows.is_empty() {
-        tracing::info!(
-            database = %path.display(),
-            sealed = rows.len(),
-            "secrets stored in plaintext by an earlier version are now sealed under the master key"
-        );
-    }
-    Ok(())
-}
-
-/// When the file is marked, rewrites it and empties the write-ahead log, so that the plaintext
-/// of sealed secrets is left neither in free pages nor in old log frames; then removes the mark.
-fn scrub(conn: &Connection, path: &Path) -> Result<(), StoreError> {
-    let sqlite = |source| StoreError::Sqlite {
-        path: path.to_path_buf(),
-        source,
-    };
-    let pending = conn
-        .query_row(
-            "SELECT 1 FROM entities WHERE kind = ?1 AND id = ?2",
-            params![kind::META, SCRUB_PENDING],
-            |_| Ok(()),
-        )
-        .optional()
-        .map_err(sqlite)?
-        .is_some();
-    if !pending {
-        return Ok(());
-    }
-    conn.execute_batch("VACUUM").map_err(sqlite)?;
-    let busy: i64 = conn
-        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| row.get(0))
-        .map_err(sqlite)?;
-    if busy != 0 {
-        tracing::warn!(
-            database = %path.display(),
-            "another connection kept the write-ahead log from being emptied; old plaintext \
-             secrets may stay in it until the next start"
-        );
-        return Ok(());
-    }
-    conn.execute(
-        "DELETE FROM entities WHERE kind = ?1 AND id = ?2",
-        params![kind::META, SCRUB_PENDING],
-    )
-    .map_err(sqlite)?;
-    Ok(())
-}
-
-/// Loads every entity, opening sealed secrets with `key`, and returns the rows whose secrets
-/// were found in plaintext (with the plaintext body, to be sealed).
-fn load(
-    conn: &Connection,
-    path: &Path,
+/// Builds the state from stored rows (kind, id, body), opening sealed secrets with `key`, and
+/// returns the rows whose secrets were found in plaintext (with the plaintext body, to be
+/// sealed). `database` names the database in errors.
+pub(crate) fn load_rows(
+    rows: impl IntoIterator<Item = (String, String, String)>,
+    database: &Path,
     key: Option<&MasterKey>,
 ) -> Result<(State, Vec<PlaintextRow>), StoreError> {
-    let sqlite = |source| StoreError::Sqlite {
-        path: path.to_path_buf(),
-        source,
-    };
     let mut state = State::default();
     let mut plaintext = Vec::new();
-    let mut statement = conn
-        .prepare("SELECT kind, id, body FROM entities")
-        .map_err(sqlite)?;
-    let rows = statement
-        .query_map([], |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, String>(2)?,
-            ))
-        })
-        .map_err(sqlite)?;
-    for row in rows {
-        let (entity_kind, id, body) = row.map_err(sqlite)?;
+    for (entity_kind, id, body) in rows {
         let corrupt = |message| StoreError::Corrupt {
-            path: path.to_path_buf(),
+            path: database.to_path_buf(),
             kind: entity_kind.clone(),
             id: id.clone(),
             message,
@@ -539,181 +528,6 @@ fn load(
     Ok((state, plaintext))
 }
 
-/// Audit records wait in memory at most this long before they are committed (sooner when a
-/// write commits).
-const AUDIT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(25);
-/// Above this many buffered records the writer is woken at once.
-const AUDIT_NUDGE: usize = 8192;
-/// While the database refuses commits, audit records wait for it, up to this many; older ones
-/// are then dropped (and the loss logged), so that a long outage cannot exhaust memory.
-const AUDIT_BACKLOG: usize = 1_000_000;
-/// The most jobs committed in one transaction.
-const MAX_BATCH: usize = 4096;
-
-/// The writer thread: commits batches, then publishes them to the committed state.
-struct Writer {
-    conn: Connection,
-    /// Seals secrets on their way to the database.
-    key: MasterKey,
-    jobs: mpsc::Receiver<Job>,
-    audits: Arc<Mutex<Vec<AuditRecord>>>,
-    committed: Arc<RwLock<State>>,
-    working: Arc<Mutex<Working>>,
-    path: PathBuf,
-    /// The working copy's epoch as of the last refused commit.
-    epoch: u64,
-    /// Whether the last commit was refused (to log the recovery once).
-    failing: bool,
-    /// Whether the connection syncs every commit (`synchronous=FULL`, as it is opened).
-    synchronous_full: bool,
-}
-
-impl Writer {
-    fn run(mut self) {
-        loop {
-            // A write someone waits for wakes the thread at once; audit records only accumulate
-            // in the buffer, so a busy read load costs a few commits per second and no wake-ups.
-            let first = match self.jobs.recv_timeout(AUDIT_INTERVAL) {
-                Ok(job) => Some(job),
-                Err(mpsc::RecvTimeoutError::Timeout) => None,
-                Err(mpsc::RecvTimeoutError::Disconnected) => break,
-            };
-            let mut batch: Vec<Job> = first.into_iter().collect();
-            while batch.len() < MAX_BATCH {
-                match self.jobs.try_recv() {
-                    Ok(job) => batch.push(job),
-                    Err(_) => break,
-                }
-            }
-            let records = std::mem::take(&mut *lock(&self.audits));
-            if batch.is_empty() && records.is_empty() {
-                continue;
-            }
-            self.commit_batch(batch, records);
-        }
-    }
-
-    fn commit_batch(&mut self, batch: Vec<Job>, records: Vec<AuditRecord>) {
-        // Writes validated before the last reset may depend on a refused write: refuse them too.
-        let (live, stale): (Vec<Job>, Vec<Job>) = batch
-            .into_iter()
-            .partition(|job| !matches!(job, Job::Write { epoch, .. } if *epoch != self.epoch));
-        for job in stale {
-            if let Job::Write { ack, .. } = job {
-                let _ = ack.send(Err("an earlier write it may depend on was refused".into()));
-            }
-        }
-        // A batch of relaxed writes and audit records only is committed without a sync; the
-        // next synced commit syncs it too (one log, written in order).
-        let sync = live
-            .iter()
-            .any(|job| matches!(job, Job::Write { durable: true, .. } | Job::Flush(_)));
-        let outcome = self
-            .synchronous(sync)
-            .and_then(|()| commit(&mut self.conn, &self.key, &live, &records))
-            .map_err(|e| e.to_string());
-        match &outcome {
-            Ok(()) => {
-                self.publish(&live);
-                if self.failing {
-                    self.failing = false;
-                    tracing::warn!(database = %self.path.display(), "the database takes writes again");
-                }
-            }
-            Err(error) => {
-                let writes = live
-                    .iter()
-                    .filter(|j| matches!(j, Job::Write { .. }))
-                    .count();
-                tracing::error!(
-                    database = %self.path.display(),
-                    %error,
-                    refused_writes = writes,
-                    "cannot commit to the database; the writes are refused and nothing of them is visible"
-                );
-                self.failing = true;
-                self.reset_working();
-                self.requeue_audits(records);
-            }
-        }
-        for job in live {
-            match job {
-                Job::Write { ack, .. } | Job::Flush(ack) => {
-                    let _ = ack.send(outcome.clone());
-                }
-                Job::Nudge => {}
-            }
-        }
-    }
-
-    /// Sets SQLite's `synchronous` to FULL (a sync at every commit) or NORMAL (none until the
-    /// next FULL commit or checkpoint), when it is not set so already.
-    fn synchronous(&mut self, full: bool) -> rusqlite::Result<()> {
-        if self.synchronous_full != full {
-            let mode = if full { "FULL" } else { "NORMAL" };
-            self.conn.pragma_update(None, "synchronous", mode)?;
-            self.synchronous_full = full;
-        }
-        Ok(())
-    }
-
-    /// Applies committed changes to the readers' state, moving its generation when a change can
-    /// alter a decision.
-    fn publish(&self, jobs: &[Job]) {
-        let mut committed = match self.committed.write() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        let mut permissions_changed = false;
-        for job in jobs {
-            let Job::Write { changes, .. } = job else {
-                continue;
-            };
-            for change in changes {
-                match committed.apply_change(change) {
-                    Ok(changed) => permissions_changed |= changed,
-                    Err(error) => {
-                        // The working copy produced the body; it always reads back.
-                        tracing::error!(%error, "a committed change does not read back");
-                        permissions_changed = true;
-                    }
-                }
-            }
-        }
-        if permissions_changed {
-            committed.generation += 1;
-        }
-    }
-
-    /// Forgets the refused writes: the working copy becomes the committed state again, in a new
-    /// epoch.
-    fn reset_working(&mut self) {
-        let mut working = lock(&self.working);
-        let committed = match self.committed.read() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        working.state = committed.clone();
-        working.epoch += 1;
-        self.epoch = working.epoch;
-    }
-
-    /// Puts audit records that could not be committed back at the head of the buffer.
-    fn requeue_audits(&self, mut records: Vec<AuditRecord>) {
-        let mut audits = lock(&self.audits);
-        records.append(&mut audits);
-        if records.len() > AUDIT_BACKLOG {
-            let dropped = records.len() - AUDIT_BACKLOG;
-            records.drain(..dropped);
-            tracing::error!(
-                dropped,
-                "audit records dropped: the database has refused commits for too long"
-            );
-        }
-        *audits = records;
-    }
-}
-
 /// Locks a mutex; a panic elsewhere while it was held does not make its data unusable here.
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     match mutex.lock() {
@@ -722,114 +536,41 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     }
 }
 
-fn commit(
-    conn: &mut Connection,
-    key: &MasterKey,
-    batch: &[Job],
-    records: &[AuditRecord],
-) -> rusqlite::Result<()> {
-    let tx = conn.transaction()?;
-    {
-        let mut put = tx.prepare_cached(
-            "INSERT OR REPLACE INTO entities (kind, id, body) VALUES (?1, ?2, ?3)",
-        )?;
-        let mut delete = tx.prepare_cached("DELETE FROM entities WHERE kind = ?1 AND id = ?2")?;
-        let mut audit = tx.prepare_cached(
-            "INSERT INTO audit (time_ms, request_id, principal, source_ip, service, action, \
-             resource, decision, reason, error_code, status, user_agent) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-        )?;
-        let mut decision = tx.prepare_cached(
-            "INSERT INTO audit_decision (audit_seq, position, action, resource, decision, reason) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )?;
-        let mut insert = |r: &AuditRecord| -> rusqlite::Result<()> {
-            let seq = insert_audit(&mut audit, r)?;
-            insert_decisions(&mut decision, seq, r.decisions_to_store())
-        };
-        for job in batch {
-            let Job::Write {
-                changes,
-                audit: record,
-                ..
-            } = job
-            else {
-                continue;
-            };
-            for change in changes {
-                match change {
-                    Change::Put { kind, id, body } => {
-                        let stored = key
-                            .seal_row(kind, id, body)
-                            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
-                        put.execute(params![kind, id, stored.as_ref()])?;
-                    }
-                    Change::Delete { kind, id } => {
-                        delete.execute(params![kind, id])?;
-                    }
-                }
-            }
-            if let Some(r) = record {
-                insert(r)?;
-            }
-        }
-        for r in records {
-            insert(r)?;
-        }
-    }
-    tx.commit()
-}
+#[cfg(test)]
+mod tests {
+    use super::{Database, redact};
 
-fn insert_audit(
-    statement: &mut rusqlite::CachedStatement<'_>,
-    r: &AuditRecord,
-) -> rusqlite::Result<i64> {
-    statement.insert(params![
-        r.time_ms,
-        r.request_id,
-        r.principal,
-        r.source_ip,
-        r.service,
-        r.action,
-        r.resource,
-        r.decision,
-        r.reason,
-        r.error_code,
-        r.status,
-        r.user_agent,
-    ])
-}
-
-fn insert_decisions(
-    statement: &mut rusqlite::CachedStatement<'_>,
-    seq: i64,
-    decisions: &[AuditDecision],
-) -> rusqlite::Result<()> {
-    for (position, d) in decisions.iter().enumerate() {
-        statement.execute(params![
-            seq,
-            position as i64,
-            d.action,
-            d.resource,
-            d.decision,
-            d.reason
-        ])?;
+    #[test]
+    fn database_urls_name_sqlite_directories_or_postgres() {
+        assert_eq!(
+            Database::parse("sqlite:/var/lib/rw").unwrap(),
+            Database::Sqlite("/var/lib/rw".into())
+        );
+        assert_eq!(
+            Database::parse("sqlite://data").unwrap(),
+            Database::Sqlite("data".into())
+        );
+        assert!(matches!(
+            Database::parse("postgresql://u@h/db").unwrap(),
+            Database::Postgres(_)
+        ));
+        assert_eq!(
+            Database::parse("mysql://root:hunter2@h/db").unwrap_err(),
+            "--database-url `mysql://root:***@h/db` is neither sqlite:DIR nor \
+             postgres://USER@HOST:PORT/DATABASE"
+        );
+        assert_eq!(
+            Database::parse("sqlite:").unwrap_err(),
+            "--database-url `sqlite:` names no directory; write sqlite:DIR"
+        );
     }
-    Ok(())
-}
 
-/// Opens the database read-only (for `rolewright audit` beside a running server).
-pub fn open_read_only(dir: &Path) -> Result<Connection, StoreError> {
-    let path = dir.join(DB_FILE);
-    if !path.exists() {
-        return Err(StoreError::Io {
-            path,
-            source: std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                "no database here; start `rolewright serve --data-dir` on this directory first",
-            ),
-        });
+    #[test]
+    fn a_redacted_url_shows_no_password() {
+        assert_eq!(
+            redact("postgres://rw:s3cret@db.internal:5432/rw?sslmode=disable"),
+            "postgres://rw:***@db.internal:5432/rw?sslmode=disable"
+        );
+        assert_eq!(redact("postgres://rw@db/rw"), "postgres://rw@db/rw");
     }
-    Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .map_err(|source| StoreError::Sqlite { path, source })
 }

@@ -245,3 +245,17 @@ async fn every_listed_operation_is_routed_to_a_handler() {
         }
     }
 }
+
+#[tokio::test]
+async fn health_answers_without_authentication_and_says_the_database_is_up() {
+    let f = fixture().await;
+    let request = Request::get("/health").body(Body::empty()).unwrap();
+    let (response, body) = f.send(request).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let value: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        value,
+        serde_json::json!({"status": "ok", "database": "up", "applied_seq": 0, "lag_ms": 0})
+    );
+}

@@ -39,6 +39,10 @@ pub struct CredentialsArgs {
     /// The server's data directory.
     #[arg(long, default_value = "./rolewright-data")]
     data_dir: PathBuf,
+    /// The server's database instead: `sqlite:DIR` or `postgres://USER@HOST:PORT/DATABASE`
+    /// (which needs --master-key-file).
+    #[arg(long, value_name = "URL")]
+    database_url: Option<String>,
     /// The master key file the server was started with (`rolewright serve --master-key-file`);
     /// DATA_DIR/master.key when not given.
     #[arg(long, value_name = "FILE")]
@@ -59,10 +63,30 @@ pub fn run(command: &AdminCommand) -> u8 {
             }
         },
         AdminCommand::Credentials(args) => {
-            match rolewright_server::admin_credentials(
-                &args.data_dir,
-                args.master_key_file.as_deref(),
-            ) {
+            let database = match crate::serve::parse_database(args.database_url.as_deref()) {
+                Ok(d) => d,
+                Err(code) => return code,
+            };
+            let text = match &database {
+                None => rolewright_server::admin_credentials(
+                    &args.data_dir,
+                    args.master_key_file.as_deref(),
+                ),
+                Some(database) => match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime.block_on(rolewright_server::admin_credentials_of(
+                        database,
+                        args.master_key_file.as_deref(),
+                    )),
+                    Err(e) => {
+                        eprintln!("error: cannot start the runtime: {e}");
+                        return exit::ERROR;
+                    }
+                },
+            };
+            match text {
                 Ok(text) => {
                     print!("{text}");
                     exit::OK

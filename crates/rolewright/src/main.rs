@@ -67,7 +67,9 @@ enum Command {
     /// Run the control plane: an AWS-compatible IAM and STS endpoint for boto3, the AWS CLI and
     /// the AWS SDKs (`--endpoint-url http://127.0.0.1:4566`).
     ///
-    /// State lives in SQLite under --data-dir. On first start it creates the account and a
+    /// State lives in SQLite under --data-dir, or in PostgreSQL with --database-url
+    /// postgres://USER@HOST:PORT/DATABASE, which several replicas can share (each with the same
+    /// --master-key-file). On first start it creates the account and a
     /// bootstrap administrator (user `admin` with AdministratorAccess) whose keys are written to
     /// DATA_DIR/credentials (profile `rolewright`, readable by its owner only). Every request
     /// must be SigV4-signed and is authorized by the policy engine; every call is written to the

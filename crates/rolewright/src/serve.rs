@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use rolewright_server::audit::{AuditQuery, query};
-use rolewright_server::{Config, Quotas, Server};
+use rolewright_server::{Config, Database, Quotas, Server};
 
 use crate::{Format, exit};
 
@@ -15,6 +15,16 @@ pub struct ServeArgs {
     /// Where the database and the administrator's credentials file live.
     #[arg(long, default_value = "./rolewright-data")]
     data_dir: PathBuf,
+    /// The database: `sqlite:DIR` (the same as --data-dir DIR) or
+    /// `postgres://USER[:PASSWORD]@HOST:PORT/DATABASE`. Several replicas may share one
+    /// PostgreSQL database: each keeps the state in memory, caught up from the database's
+    /// change log, and every write is checked against the latest state under the database's
+    /// lock. With PostgreSQL, --master-key-file is required (the same file for every replica),
+    /// and --data-dir only holds the credentials file, written by the replica that created the
+    /// administrator. The schema is created or migrated at start; a database migrated by a
+    /// newer rolewright is refused. GET /health tells whether the database is reachable.
+    #[arg(long, value_name = "URL")]
+    database_url: Option<String>,
     /// The master key that seals secret access keys and session secrets in the database: a
     /// file of 64 hexadecimal characters (32 random bytes; a trailing newline is allowed), as
     /// `rolewright admin new-master-key` writes. Without it, DATA_DIR/master.key is used, and
@@ -86,12 +96,27 @@ fn init_logging(format: LogFormat) -> Result<(), String> {
     installed.map_err(|e| format!("cannot set up logging: {e}"))
 }
 
+/// Reads `--database-url` (not through clap, whose errors would echo a password in it); an
+/// error is printed, and the exit code returned.
+pub fn parse_database(text: Option<&str>) -> Result<Option<Database>, u8> {
+    match text.map(Database::parse).transpose() {
+        Ok(database) => Ok(database),
+        Err(e) => {
+            eprintln!("error: {e}");
+            Err(exit::INVALID)
+        }
+    }
+}
+
 /// Arguments of `rolewright audit`.
 #[derive(Args)]
 pub struct AuditArgs {
     /// The server's data directory.
     #[arg(long, default_value = "./rolewright-data")]
     data_dir: PathBuf,
+    /// The server's database instead: `sqlite:DIR` or `postgres://USER@HOST:PORT/DATABASE`.
+    #[arg(long, value_name = "URL")]
+    database_url: Option<String>,
     /// Only calls by this principal ARN.
     #[arg(long)]
     principal: Option<String>,
@@ -153,7 +178,12 @@ pub fn serve(args: &ServeArgs) -> u8 {
             return exit::ERROR;
         }
     };
+    let database = match parse_database(args.database_url.as_deref()) {
+        Ok(d) => d,
+        Err(code) => return code,
+    };
     let mut config = Config::new(&args.data_dir);
+    config.database = database;
     config.listen = args.listen;
     config.account_id = args.account_id.clone();
     config.master_key_file = args.master_key_file.clone();
@@ -174,16 +204,26 @@ pub fn serve(args: &ServeArgs) -> u8 {
         println!("listening on http://{addr}");
         println!("console: http://{addr}{}", rolewright_console::PATH);
         let credentials = absolute(server.credentials_file());
-        println!(
-            "account {}: administrator keys in {} (profile rolewright{})",
-            server.account(),
-            credentials.display(),
-            if server.created() { ", created now" } else { "" }
-        );
-        println!(
-            "try: AWS_SHARED_CREDENTIALS_FILE={} AWS_PROFILE=rolewright aws --endpoint-url http://{addr} iam list-roles",
-            credentials.display()
-        );
+        if credentials.exists() {
+            println!(
+                "account {}: administrator keys in {} (profile rolewright{})",
+                server.account(),
+                credentials.display(),
+                if server.created() { ", created now" } else { "" }
+            );
+            println!(
+                "try: AWS_SHARED_CREDENTIALS_FILE={} AWS_PROFILE=rolewright aws --endpoint-url http://{addr} iam list-roles",
+                credentials.display()
+            );
+        } else {
+            // On a shared database, a replica that did not create the administrator.
+            println!(
+                "account {}: no credentials file at {} (the administrator's keys are in the one \
+                 of the replica that created them); `rolewright admin credentials` prints them",
+                server.account(),
+                credentials.display()
+            );
+        }
         use std::io::Write as _;
         let _ = std::io::stdout().flush();
         let console = rolewright_console::router(server.state(), console_settings());
@@ -260,7 +300,16 @@ pub fn audit(args: &AuditArgs) -> u8 {
         since_ms,
         limit: args.limit,
     };
-    let records = match query(&args.data_dir, &q) {
+    let database = match parse_database(args.database_url.as_deref()) {
+        Ok(d) => d,
+        Err(code) => return code,
+    };
+    let records = match &database {
+        None => query(&args.data_dir, &q),
+        Some(Database::Sqlite(dir)) => query(dir, &q),
+        Some(Database::Postgres(url)) => query_postgres(url, &q),
+    };
+    let records = match records {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
@@ -303,6 +352,34 @@ pub fn audit(args: &AuditArgs) -> u8 {
         }
     }
     exit::OK
+}
+
+/// Reads the audit log from PostgreSQL.
+#[cfg(feature = "postgres")]
+fn query_postgres(
+    url: &str,
+    q: &AuditQuery,
+) -> Result<Vec<rolewright_server::audit::AuditRecord>, rolewright_server::store::StoreError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| rolewright_server::store::StoreError::Io {
+            path: "tokio runtime".into(),
+            source,
+        })?;
+    runtime.block_on(rolewright_server::store::postgres::query_database_audit(
+        url, q,
+    ))
+}
+
+#[cfg(not(feature = "postgres"))]
+fn query_postgres(
+    url: &str,
+    _: &AuditQuery,
+) -> Result<Vec<rolewright_server::audit::AuditRecord>, rolewright_server::store::StoreError> {
+    Err(rolewright_server::store::StoreError::Unsupported(
+        rolewright_server::store::redact(url),
+    ))
 }
 
 #[cfg(test)]

@@ -68,6 +68,17 @@ fn provision(venv: &std::path::Path, python: &std::path::Path) {
 
 /// Runs `tests/e2e/run.py MODULE` and fails with its whole output unless every test passed.
 fn run_module(module: &str) {
+    run_modules(&[module], &[]);
+}
+
+/// Runs `tests/e2e/run.py MODULES` (every module when empty) with `vars` set, and fails with
+/// its whole output unless every test passed.
+fn run_modules(modules: &[&str], vars: &[(&str, &str)]) {
+    let module = if modules.is_empty() {
+        "(every module)".to_string()
+    } else {
+        modules.join(" ")
+    };
     let python = python();
     assert!(
         python.exists(),
@@ -77,9 +88,10 @@ fn run_module(module: &str) {
     );
     let out = Command::new(&python)
         .arg(workspace().join("tests/e2e/run.py"))
-        .arg(module)
+        .args(modules)
         .env("ROLEWRIGHT_BIN", env!("CARGO_BIN_EXE_rolewright"))
         .env("NO_COLOR", "1")
+        .envs(vars.iter().copied())
         .output()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", python.display()));
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -181,4 +193,23 @@ fn a_role_new_template_deployed_updated_and_deleted_with_aws_cloudformation_depl
 #[test]
 fn seed_002_studio_provisioned_through_service_catalog_as_the_launch_role() {
     run_module("test_provisioning");
+}
+
+#[test]
+fn two_replicas_sharing_postgresql_through_boto3() {
+    run_module("test_replicas");
+}
+
+/// The whole suite again, each server being two replicas sharing one PostgreSQL database behind
+/// a proxy that sends each request to the next (`E2E_DATABASE=postgres`, tests/e2e/harness.py).
+#[test]
+fn the_whole_suite_on_two_replicas_sharing_postgresql() {
+    if rolewright_pgtest::bin_dir().is_none() && std::env::var_os("CI").is_none() {
+        eprintln!(
+            "\n*** SKIPPED the_whole_suite_on_two_replicas_sharing_postgresql: PostgreSQL is not \
+             installed here (apt-get install -y postgresql); replicas are NOT tested ***\n"
+        );
+        return;
+    }
+    run_modules(&[], &[("E2E_DATABASE", "postgres")]);
 }
