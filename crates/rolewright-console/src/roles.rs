@@ -13,8 +13,8 @@ use serde_json::Value;
 
 use crate::Console;
 use crate::call::Principal;
-use crate::page::{self, Form, encode_query};
-use crate::session::{Signed, check_form};
+use crate::page::{self, encode_query};
+use crate::session::Signed;
 use crate::xml;
 
 /// Roles per page of the list.
@@ -462,17 +462,10 @@ pub async fn delete(
     request: Request,
 ) -> Response<Body> {
     let (parts, body) = request.into_parts();
-    let signed = match console.signed_in(&parts) {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
-    let form = match Form::read(body).await {
-        Ok(f) => f,
+    let (signed, form) = match console.signed_form(&parts, body).await {
+        Ok(ok) => ok,
         Err(refused) => return refused,
     };
-    if let Err(refused) = check_form(&parts, &form, &signed) {
-        return refused;
-    }
     let principal = Principal::new(&console, signed.caller.clone(), &parts);
     if form.get("remove_policies") == Some("1") {
         let held = holdings(&principal, &name).await;

@@ -111,6 +111,19 @@ fn set_cookie(response: &mut Response<Body>, value: &str) {
 }
 
 impl Console {
+    /// A form posted in a session: the session, then the form, then its origin and CSRF token
+    /// checked ([`check_form`]); or the page to answer instead.
+    pub async fn signed_form(
+        &self,
+        parts: &Parts,
+        body: Body,
+    ) -> Result<(Signed, Form), Response<Body>> {
+        let signed = self.signed_in(parts)?;
+        let form = Form::read(body).await?;
+        check_form(parts, &form, &signed)?;
+        Ok((signed, form))
+    }
+
     /// The request's session and its principal, or the page to answer instead: the sign-in
     /// page for a `GET`, a 403 for anything else.
     pub fn signed_in(&self, parts: &Parts) -> Result<Signed, Response<Body>> {
@@ -413,17 +426,10 @@ pub async fn sign_in(State(console): State<Arc<Console>>, request: Request) -> R
 /// `POST /console/signout`: ends the session, here and in the browser.
 pub async fn sign_out(State(console): State<Arc<Console>>, request: Request) -> Response<Body> {
     let (parts, body) = request.into_parts();
-    let signed = match console.signed_in(&parts) {
-        Ok(s) => s,
+    let (signed, _) = match console.signed_form(&parts, body).await {
+        Ok(ok) => ok,
         Err(refused) => return refused,
     };
-    let form = match Form::read(body).await {
-        Ok(f) => f,
-        Err(refused) => return refused,
-    };
-    if let Err(refused) = check_form(&parts, &form, &signed) {
-        return refused;
-    }
     console.sessions.lock().remove(&signed.token);
     let principal = Principal::new(&console, signed.caller, &parts);
     principal.note("signin:ConsoleLogout", "console sign-out");

@@ -11,8 +11,7 @@ use maud::{Markup, html};
 
 use crate::Console;
 use crate::call::Principal;
-use crate::page::{self, Form, encode_query};
-use crate::session::check_form;
+use crate::page::{self, encode_query};
 use crate::xml;
 
 /// A status as a tag whose class tells success, progress and failure apart.
@@ -213,17 +212,10 @@ pub async fn delete(
     request: Request,
 ) -> Response<Body> {
     let (parts, body) = request.into_parts();
-    let signed = match console.signed_in(&parts) {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
-    let form = match Form::read(body).await {
-        Ok(f) => f,
+    let (signed, _) = match console.signed_form(&parts, body).await {
+        Ok(ok) => ok,
         Err(refused) => return refused,
     };
-    if let Err(refused) = check_form(&parts, &form, &signed) {
-        return refused;
-    }
     let principal = Principal::new(&console, signed.caller.clone(), &parts);
     match principal
         .cloudformation("DeleteStack", &[("StackName", &name)])

@@ -15,8 +15,7 @@ use serde_json::{Value, json};
 
 use crate::Console;
 use crate::call::Principal;
-use crate::page::{self, Form, encode_query};
-use crate::session::check_form;
+use crate::page::{self, encode_query};
 use crate::stacks::status_tag;
 
 /// User profiles per page of a domain.
@@ -545,17 +544,10 @@ pub async fn edit(
     request: Request,
 ) -> Response<Body> {
     let (parts, body) = request.into_parts();
-    let signed = match console.signed_in(&parts) {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
-    let form = match Form::read(body).await {
-        Ok(f) => f,
+    let (signed, form) = match console.signed_form(&parts, body).await {
+        Ok(ok) => ok,
         Err(refused) => return refused,
     };
-    if let Err(refused) = check_form(&parts, &form, &signed) {
-        return refused;
-    }
     let principal = Principal::new(&console, signed.caller.clone(), &parts);
     let profile = match read_profile(&principal, &domain, &name).await {
         Ok(p) => p,

@@ -21,7 +21,7 @@ use crate::Console;
 use crate::call::Principal;
 use crate::page::{self, Form, encode_query};
 use crate::roles::{all_roles, pretty};
-use crate::session::{Signed, check_form};
+use crate::session::Signed;
 use crate::xml;
 
 /// The tag that records which activities a role was built from (shown on the role's page).
@@ -204,17 +204,10 @@ pub async fn save(
     request: Request,
 ) -> Response<Body> {
     let (parts, body) = request.into_parts();
-    let signed = match console.signed_in(&parts) {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
-    let form = match Form::read(body).await {
-        Ok(f) => f,
+    let (signed, form) = match console.signed_form(&parts, body).await {
+        Ok(ok) => ok,
         Err(refused) => return refused,
     };
-    if let Err(refused) = check_form(&parts, &form, &signed) {
-        return refused;
-    }
     let principal = Principal::new(&console, signed.caller.clone(), &parts);
     match step.as_str() {
         "check" => return check_values(&form),
