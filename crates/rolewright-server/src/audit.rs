@@ -149,40 +149,80 @@ pub fn query(dir: &Path, q: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError>
     };
     let mut statement = conn.prepare(&sql).map_err(sqlite)?;
     let rows = statement
-        .query_map(params_from_iter(args.iter()), |row| {
-            let seq: i64 = row.get(12)?;
-            let record = AuditRecord {
-                time_ms: row.get(0)?,
-                request_id: row.get(1)?,
-                principal: row.get(2)?,
-                source_ip: row.get(3)?,
-                service: row.get(4)?,
-                action: row.get(5)?,
-                resource: row.get(6)?,
-                decision: row.get(7)?,
-                reason: row.get(8)?,
-                error_code: row.get(9)?,
-                status: row.get(10)?,
-                user_agent: row.get(11)?,
-                decisions: Vec::new(),
-            };
-            Ok((seq, record))
-        })
+        .query_map(params_from_iter(args.iter()), record_of)
         .map_err(sqlite)?;
     let mut out = Vec::new();
     for row in rows {
         let (seq, mut record) = row.map_err(sqlite)?;
-        if has_decisions {
-            record.decisions = decisions_of(&conn, seq).map_err(sqlite)?;
-        }
-        if record.decisions.is_empty() {
-            // A lone decision is stored only in the record's own line.
-            record.decisions.extend(record.headline());
-        }
+        complete(&conn, has_decisions, seq, &mut record).map_err(sqlite)?;
         out.push(record);
     }
     out.reverse();
     Ok(out)
+}
+
+/// Up to `limit` records after sequence number `after`, oldest first, each with its sequence
+/// number: the whole log in pages (what `rolewright migrate` copies).
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+pub(crate) fn read_after(
+    conn: &Connection,
+    after: i64,
+    limit: usize,
+) -> rusqlite::Result<Vec<(i64, AuditRecord)>> {
+    let has_decisions = conn.prepare("SELECT 1 FROM audit_decision LIMIT 0").is_ok();
+    let mut statement = conn.prepare_cached(
+        "SELECT time_ms, request_id, principal, source_ip, service, action, resource, decision, \
+         reason, error_code, status, user_agent, seq FROM audit WHERE seq > ? ORDER BY seq \
+         LIMIT ?",
+    )?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows = statement
+        .query_map(rusqlite::params![after, limit], record_of)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (seq, mut record) in rows {
+        complete(conn, has_decisions, seq, &mut record)?;
+        out.push((seq, record));
+    }
+    Ok(out)
+}
+
+/// A record's own line (the columns `time_ms` to `user_agent`, then `seq`).
+fn record_of(row: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, AuditRecord)> {
+    let seq: i64 = row.get(12)?;
+    let record = AuditRecord {
+        time_ms: row.get(0)?,
+        request_id: row.get(1)?,
+        principal: row.get(2)?,
+        source_ip: row.get(3)?,
+        service: row.get(4)?,
+        action: row.get(5)?,
+        resource: row.get(6)?,
+        decision: row.get(7)?,
+        reason: row.get(8)?,
+        error_code: row.get(9)?,
+        status: row.get(10)?,
+        user_agent: row.get(11)?,
+        decisions: Vec::new(),
+    };
+    Ok((seq, record))
+}
+
+/// Adds a record's decisions: those stored beside it, or the lone one its line states.
+fn complete(
+    conn: &Connection,
+    has_decisions: bool,
+    seq: i64,
+    record: &mut AuditRecord,
+) -> rusqlite::Result<()> {
+    if has_decisions {
+        record.decisions = decisions_of(conn, seq)?;
+    }
+    if record.decisions.is_empty() {
+        // A lone decision is stored only in the record's own line.
+        record.decisions.extend(record.headline());
+    }
+    Ok(())
 }
 
 fn decisions_of(conn: &Connection, seq: i64) -> rusqlite::Result<Vec<AuditDecision>> {

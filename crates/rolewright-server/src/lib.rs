@@ -262,16 +262,19 @@ impl Server {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServeError> {
         let router = extra.merge(app(self.app.clone()));
+        let (stop_persister, mut persister_stopped) = tokio::sync::watch::channel(false);
         let persister = {
             let app = self.app.clone();
             tokio::spawn(async move {
                 // Every minute alone; every second on a shared database, where another replica
-                // answers GetRole from the stored role.
+                // answers GetRole from the stored role. Stopped between writes, never in one.
                 let period = if app.store.is_shared() { 1 } else { 60 };
                 let mut every = tokio::time::interval(std::time::Duration::from_secs(period));
                 loop {
-                    every.tick().await;
-                    app.persist_last_used().await;
+                    tokio::select! {
+                        _ = every.tick() => app.persist_last_used().await,
+                        _ = persister_stopped.changed() => break,
+                    }
                 }
             })
         };
@@ -287,7 +290,8 @@ impl Server {
         )
         .with_graceful_shutdown(shutdown)
         .await;
-        persister.abort();
+        let _ = stop_persister.send(true);
+        let _ = persister.await;
         self.app.persist_last_used().await;
         if let Err(error) = self.app.store.flush().await {
             tracing::error!(%error, "the last writes could not be stored at shutdown");
@@ -444,6 +448,47 @@ pub async fn admin_credentials_of(
             store::redact(url)
         ))
     })
+}
+
+/// `rolewright migrate`: copies the single-node deployment in `from_dir` (its secrets opened
+/// with `from_key_file`, or `DIR/master.key` when there is one) into the PostgreSQL database
+/// `to` (sealed under the key in `to_key_file`, which its replicas are then given), and reads
+/// it back to compare (see [`store::migration`]). Holds the data directory's lock meanwhile, so
+/// no server writes the source during the copy; refuses while one does.
+#[cfg(feature = "postgres")]
+pub async fn migrate_to_postgres(
+    from_dir: &Path,
+    from_key_file: Option<&Path>,
+    to: &str,
+    to_key_file: &Path,
+    force: bool,
+) -> Result<store::migration::MigrationReport, ServeError> {
+    if !from_dir.join(DB_FILE).exists() {
+        return Err(ServeError::Config(format!(
+            "{}: no rolewright database here (looked for {DB_FILE})",
+            from_dir.display()
+        )));
+    }
+    let _lock = lock_data_dir(from_dir)?;
+    let default_file = from_dir.join(KEY_FILE);
+    let (from_key, source) = match from_key_file {
+        Some(file) => (Some(MasterKey::read_file(file)?), KeySource::Given(file)),
+        None if default_file.exists() => (
+            Some(MasterKey::read_file(&default_file)?),
+            KeySource::DataDir(default_file),
+        ),
+        None => (None, KeySource::Created(default_file)),
+    };
+    let to_key = MasterKey::read_file(to_key_file)?;
+    match store::migration::sqlite_to_postgres(from_dir, from_key.as_ref(), to, &to_key, force)
+        .await
+    {
+        Ok(report) => Ok(report),
+        Err(StoreError::WrongMasterKey { path } | StoreError::NoMasterKey { path }) => {
+            Err(ServeError::Config(wrong_key_message(&path, &source)))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Takes the data directory's lock file, so that two servers never write one database.

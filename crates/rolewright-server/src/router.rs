@@ -556,13 +556,17 @@ async fn serve(
         let reply = dispatch(&mut cx, &routed.operation, routed.service, routed.input).await;
         // On a shared database, an entity made on another replica a moment ago may not be here
         // yet: catch up, and when that brought anything, serve the request again (once). A
-        // request refused as not found has changed nothing.
+        // request refused as not found has changed nothing. When the database cannot be asked,
+        // "not found" may be wrong, so the answer is that the service is unavailable.
         let not_found = matches!(&reply, Err(e) if NOT_FOUND.contains(&e.code));
         if retried || !not_found || !app.store.is_shared() {
             break (reply, cx);
         }
         retried = true;
-        if app.store.catch_up().await.is_err() || app.store.health().applied_seq == seen {
+        if app.store.catch_up().await.is_err() {
+            break (Err(ApiError::service_unavailable()), cx);
+        }
+        if app.store.health().applied_seq == seen {
             break (reply, cx);
         }
         routed = route(parts, &body, &signed.service, protocol)?;

@@ -169,16 +169,19 @@ impl App {
         }
     }
 
-    /// Writes the noted last-used times into the roles (every minute and at shutdown).
+    /// Writes the noted last-used times into the roles (every minute and at shutdown). A time
+    /// stays noted until a write that holds it is acknowledged, so a refused write (the
+    /// database is down) loses nothing: the next one carries it.
     pub async fn persist_last_used(&self) {
         let noted: Vec<(String, (i64, String))> = {
-            let mut map = lock(&self.last_used);
-            map.drain().collect()
+            let map = lock(&self.last_used);
+            map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
         };
         if noted.is_empty() {
             return;
         }
-        let _ = self
+        let written = noted.clone();
+        let stored = self
             .store
             .write(None, |state| {
                 let mut changes = Vec::new();
@@ -200,7 +203,17 @@ impl App {
                 Ok(((), changes))
             })
             .await;
+        if stored.is_ok() {
+            let mut map = lock(&self.last_used);
+            for (key, used) in written {
+                // A use noted while the write was on its way stays for the next one.
+                if map.get(&key).is_some_and(|now| now.0 <= used.0) {
+                    map.remove(&key);
+                }
+            }
+        }
     }
+
     /// The shortest `DurationSeconds` accepted by `AssumeRole` (900 unless configured for tests).
     pub fn quotas_min_session(&self) -> i64 {
         self.quotas.min_session_seconds

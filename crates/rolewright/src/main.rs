@@ -7,6 +7,7 @@ mod aws;
 mod bench;
 mod jumpstart;
 mod lint;
+mod migrate;
 mod render;
 mod role;
 mod serve;
@@ -88,6 +89,11 @@ enum Command {
     /// resource and reason of every call, and each authorization decision a call needed
     /// (listed beneath it when there were several; `decisions` in --format json).
     Audit(serve::AuditArgs),
+    /// Move a single-node deployment (SQLite data directory) into PostgreSQL for replicas:
+    /// every entity and the audit log, secrets sealed under the given master key, verified
+    /// after by counts and a checksum.
+    #[command(long_about = migrate::LONG_ABOUT)]
+    Migrate(migrate::MigrateArgs),
     /// Check policy files against IAM's grammar and the rules of a policy type.
     ///
     /// Prints every problem with its JSON path, line, column and the offending line. Exits 3 when
@@ -248,6 +254,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::serve(&args),
         Command::Audit(args) => serve::audit(&args),
         Command::Admin(command) => admin::run(&command),
+        Command::Migrate(args) => migrate::run(&args),
         Command::Validate {
             policy_type,
             format,

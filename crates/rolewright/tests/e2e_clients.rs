@@ -200,14 +200,15 @@ fn two_replicas_sharing_postgresql_through_boto3() {
     run_module("test_replicas");
 }
 
-/// The whole suite again, each server being two replicas sharing one PostgreSQL database behind
-/// a proxy that sends each request to the next (`E2E_DATABASE=postgres`, tests/e2e/harness.py).
-/// Not yet run by default: in CI on 2026-12-04 it ended 252 passed, 2 failed (a role's last-used
-/// region missing after a restart of both replicas, and a role acknowledged on one replica not
-/// found on the other in the PostgreSQL-down test); issue 12 stays open on them. Run it with
-/// `cargo test -p rolewright --test e2e_clients -- --ignored`.
 #[test]
-#[ignore = "issue 12: two known failures on replicas (see the comment above)"]
+fn a_single_node_moved_into_postgresql_with_rolewright_migrate() {
+    run_module("test_migrate");
+}
+
+/// The whole suite again, each server being two replicas sharing one PostgreSQL database behind
+/// a proxy that sends each request to the next (`E2E_DATABASE=postgres`, tests/e2e/harness.py);
+/// the tests about SQLite's files skip themselves.
+#[test]
 fn the_whole_suite_on_two_replicas_sharing_postgresql() {
     if rolewright_pgtest::bin_dir().is_none() && std::env::var_os("CI").is_none() {
         eprintln!(

@@ -77,7 +77,7 @@ CREATE INDEX change_log_time ON change_log (time_ms);
 ];
 
 /// The advisory lock every write (and the schema migration) holds until it commits.
-const WRITE_LOCK: i64 = 0x726f_6c65_7772_6974;
+pub(super) const WRITE_LOCK: i64 = 0x726f_6c65_7772_6974;
 /// The channel writes notify.
 const CHANNEL: &str = "rolewright_changes";
 /// The channel on which each replica says how far it has applied the log (`ID SEQ`), after each
@@ -159,7 +159,7 @@ pub(crate) struct Replica {
 }
 
 /// The text of an error and its causes, each once.
-fn cause(error: &(dyn std::error::Error + 'static)) -> String {
+pub(super) fn cause(error: &(dyn std::error::Error + 'static)) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(s) = source {
@@ -174,7 +174,7 @@ fn cause(error: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// `HOST:PORT` of the first host the configuration names.
-fn address(config: &tokio_postgres::Config) -> String {
+pub(super) fn address(config: &tokio_postgres::Config) -> String {
     let host = match config.get_hosts().first() {
         Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
         #[cfg(unix)]
@@ -872,7 +872,10 @@ impl Replica {
 }
 
 /// Creates or migrates the schema (the write lock held); refuses a newer one.
-async fn migrate(tx: &deadpool_postgres::Transaction<'_>, name: &str) -> Result<(), StoreError> {
+pub(super) async fn migrate(
+    tx: &tokio_postgres::Transaction<'_>,
+    name: &str,
+) -> Result<(), StoreError> {
     let db = |e: tokio_postgres::Error| StoreError::Postgres {
         database: name.to_string(),
         message: cause(&e),
@@ -914,7 +917,7 @@ async fn migrate(tx: &deadpool_postgres::Transaction<'_>, name: &str) -> Result<
 }
 
 /// Inserts audit records in one statement, in their order.
-async fn insert_audits(
+pub(super) async fn insert_audits(
     client: &impl tokio_postgres::GenericClient,
     records: &[&AuditRecord],
 ) -> Result<u64, tokio_postgres::Error> {
@@ -1014,35 +1017,35 @@ async fn query_audit(
             database: name.to_string(),
             message: cause(&e),
         })?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows.iter().rev() {
-        let status: i32 = row.get(10);
-        let mut record = AuditRecord {
-            time_ms: row.get(0),
-            request_id: row.get(1),
-            principal: row.get(2),
-            source_ip: row.get(3),
-            service: row.get(4),
-            action: row.get(5),
-            resource: row.get(6),
-            decision: row.get(7),
-            reason: row.get(8),
-            error_code: row.get(9),
-            status: u16::try_from(status).unwrap_or_default(),
-            user_agent: row.get(11),
-            decisions: Vec::new(),
-        };
-        if let Some(text) = row.get::<_, Option<String>>(12) {
-            record.decisions =
-                serde_json::from_str::<Vec<AuditDecision>>(&text).unwrap_or_default();
-        }
-        if record.decisions.is_empty() {
-            // A lone decision is stored only in the record's own line.
-            record.decisions.extend(record.headline());
-        }
-        out.push(record);
+    Ok(rows.iter().rev().map(record_from_row).collect())
+}
+
+/// An audit record from its row (the columns `time_ms` to `decisions`).
+pub(super) fn record_from_row(row: &tokio_postgres::Row) -> AuditRecord {
+    let status: i32 = row.get(10);
+    let mut record = AuditRecord {
+        time_ms: row.get(0),
+        request_id: row.get(1),
+        principal: row.get(2),
+        source_ip: row.get(3),
+        service: row.get(4),
+        action: row.get(5),
+        resource: row.get(6),
+        decision: row.get(7),
+        reason: row.get(8),
+        error_code: row.get(9),
+        status: u16::try_from(status).unwrap_or_default(),
+        user_agent: row.get(11),
+        decisions: Vec::new(),
+    };
+    if let Some(text) = row.get::<_, Option<String>>(12) {
+        record.decisions = serde_json::from_str::<Vec<AuditDecision>>(&text).unwrap_or_default();
     }
-    Ok(out)
+    if record.decisions.is_empty() {
+        // A lone decision is stored only in the record's own line.
+        record.decisions.extend(record.headline());
+    }
+    record
 }
 
 /// Follows the change log: a `LISTEN` connection wakes the replica on every commit; it also

@@ -195,7 +195,7 @@ fn open_connection(path: &Path) -> Result<Connection, StoreError> {
 
 /// Checks the key against the database's key check value, and returns that value (`None` when
 /// the database has none yet: it is new, or was written before sealing).
-fn check_key(
+pub(super) fn check_key(
     conn: &Connection,
     path: &Path,
     key: Option<&MasterKey>,
@@ -230,7 +230,7 @@ use super::PlaintextRow;
 /// The `meta` row that says plaintext secrets were sealed but the file may still hold their old
 /// copies; [`scrub`] removes it once they are gone, so that a crash between the two is scrubbed
 /// at the next open.
-const SCRUB_PENDING: &str = "plaintext_scrub_pending";
+pub(super) const SCRUB_PENDING: &str = "plaintext_scrub_pending";
 
 /// Records the key check value when there is none and seals the plaintext rows, in one
 /// transaction that also marks the file for [`scrub`] when rows were sealed.
