@@ -31,6 +31,10 @@ struct Args {
     /// The server, `http://HOST:PORT`; only loopback hosts are accepted.
     #[arg(long)]
     url: String,
+    /// Another replica of the same server (repeatable): the connections are spread over --url
+    /// and these in turn. Set-up and the caller's session go to --url.
+    #[arg(long = "also-url", value_name = "URL")]
+    also_urls: Vec<String>,
     /// What each operation sends.
     #[arg(long, value_enum, default_value_t = Workload::GetRole)]
     workload: Workload,
@@ -147,6 +151,11 @@ fn main() -> ExitCode {
 /// Turns the raw arguments into a plan, checking everything before any load is sent.
 fn resolve(args: &Args) -> anyhow::Result<Plan> {
     let target = Target::parse(&args.url)?;
+    let replicas = args
+        .also_urls
+        .iter()
+        .map(|url| Target::parse(url))
+        .collect::<Result<Vec<_>, _>>()?;
     let credentials = match (&args.credentials, &args.access_key, &args.secret_key) {
         (Some(path), _, _) => credentials::load(path, &args.profile)?,
         (None, Some(key), Some(secret)) => Credentials {
@@ -169,6 +178,7 @@ fn resolve(args: &Args) -> anyhow::Result<Plan> {
     Ok(Plan {
         signer: Signer::new(target.clone(), credentials, args.region.clone()),
         target,
+        replicas,
         workload: args.workload,
         concurrency: usize::try_from(args.concurrency)?,
         threads: usize::try_from(args.threads)?,

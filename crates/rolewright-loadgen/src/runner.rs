@@ -30,6 +30,8 @@ const MAX_LATENCY_NANOS: u64 = 3_600_000_000_000;
 pub struct Plan {
     /// The server.
     pub target: Target,
+    /// Other replicas of it: connection `i` goes to `[target, replicas...][i % n]`.
+    pub replicas: Vec<Target>,
     /// What each operation sends.
     pub workload: Workload,
     /// Number of connections, each with one operation in flight.
@@ -209,12 +211,15 @@ async fn run_async(plan: &Plan) -> anyhow::Result<Outcome> {
         trust_policy,
         identity_policy: form_encode(IDENTITY_POLICY),
     });
-    let signer = Arc::new(signer);
+    let signers: Vec<(Arc<Signer>, Target)> = std::iter::once(plan.target.clone())
+        .chain(plan.replicas.iter().cloned())
+        .map(|target| (Arc::new(signer.with_target(target.clone())), target))
+        .collect();
     let mut handles = Vec::with_capacity(plan.concurrency);
     for worker in 0..plan.concurrency {
         let shared = Arc::clone(&shared);
-        let signer = Arc::clone(&signer);
-        let target = plan.target.clone();
+        let (signer, target) = &signers[worker % signers.len()];
+        let (signer, target) = (Arc::clone(signer), target.clone());
         let workload = plan.workload;
         let role_name = plan.role_name.clone();
         let assumable_arn = assumable_arn.clone();

@@ -84,6 +84,14 @@ impl Signer {
         }
     }
 
+    /// The same credentials and region, for another server (a replica of the same database).
+    pub fn with_target(&self, target: Target) -> Self {
+        Self {
+            target,
+            ..self.clone()
+        }
+    }
+
     /// Signs the IAM query-protocol `body` at time `now_unix` and returns the whole HTTP request.
     pub fn build(&self, body: &str, now_unix: i64, out: &mut Vec<u8>) {
         self.build_for("iam", body, now_unix, out);

@@ -121,12 +121,24 @@ struct Entry {
 
 /// Why a write was not made.
 enum WriteError {
-    /// The write itself was refused (a name taken, a quota): the caller's error.
-    Refused(ApiError),
     /// The database could not be asked or said no; nothing was committed.
     Database(String),
     /// The commit was sent but its outcome is unknown (the connection failed).
     Unknown(String),
+}
+
+/// How a write waiting for a batch is let in: with where to report its changes, or why the
+/// batch cannot be had.
+type Admit =
+    tokio::sync::oneshot::Sender<Result<tokio::sync::mpsc::UnboundedSender<Pending>, String>>;
+
+/// A write validated and applied to the working copy, waiting for its batch's commit.
+struct Pending {
+    changes: Vec<Change>,
+    audit: Option<AuditRecord>,
+    durability: super::Durability,
+    /// Told the batch's newest log entry once it is committed and in memory.
+    committed: tokio::sync::oneshot::Sender<Option<i64>>,
 }
 
 /// One replica's handle on the shared database.
@@ -148,8 +160,12 @@ pub(crate) struct Replica {
     peers: Mutex<std::collections::HashMap<String, (i64, std::time::Instant)>>,
     /// Woken when a peer says how far it is.
     peer_progress: tokio::sync::Notify,
-    /// One write or catch-up at a time in this replica (the database lock orders replicas).
+    /// One batch or catch-up at a time in this replica (the database lock orders replicas).
     turn: tokio::sync::Mutex<()>,
+    /// Writes waiting for the next batch.
+    waiting: Mutex<Vec<Admit>>,
+    /// Wakes the committer when a write waits.
+    queued: Arc<tokio::sync::Notify>,
     /// One audit insert at a time.
     audit_turn: tokio::sync::Mutex<()>,
     up: AtomicBool,
@@ -323,14 +339,24 @@ impl Replica {
             peers: Mutex::new(std::collections::HashMap::new()),
             peer_progress: tokio::sync::Notify::new(),
             turn: tokio::sync::Mutex::new(()),
+            waiting: Mutex::new(Vec::new()),
+            queued: Arc::new(tokio::sync::Notify::new()),
             audit_turn: tokio::sync::Mutex::new(()),
             up: AtomicBool::new(true),
             synced_ms: AtomicI64::new(now_ms()),
             tasks: Mutex::new(Vec::new()),
         });
         let follower = tokio::spawn(follow(Arc::downgrade(&replica)));
+        let committer = tokio::spawn(commit_batches(
+            Arc::downgrade(&replica),
+            replica.queued.clone(),
+        ));
         let auditor = tokio::spawn(insert_audits_every(Arc::downgrade(&replica)));
-        lock(&replica.tasks).extend([follower.abort_handle(), auditor.abort_handle()]);
+        lock(&replica.tasks).extend([
+            follower.abort_handle(),
+            committer.abort_handle(),
+            auditor.abort_handle(),
+        ]);
         Ok(replica)
     }
 
@@ -625,19 +651,81 @@ impl Replica {
         Ok(entries.len())
     }
 
-    /// See [`super::Store::write`]: lock, catch up, validate, commit, then apply and answer.
+    /// See [`super::Store::write`]. The write waits to be let into the next group commit:
+    /// the committer ([`commit_batches`]) takes the database's write lock and catches up, then
+    /// lets in every write waiting; each validates against that latest state and applies to the
+    /// working copy here, in its own task; the committer commits them all in one transaction,
+    /// and only then do they change memory and answer.
     pub(super) async fn write<T>(
         &self,
         durability: super::Durability,
         audit: Option<AuditRecord>,
         apply: impl FnOnce(&mut State) -> Result<(T, Vec<Change>), ApiError>,
     ) -> Result<T, ApiError> {
-        // One deadline for the wait behind other writes and for this one's work, so that a
+        // One deadline for the wait behind other writes and for this one's commit, so that a
         // request never waits long on a database that does not answer.
         let deadline = tokio::time::Instant::now() + WRITE_DEADLINE;
-        let Ok(_turn) = tokio::time::timeout_at(deadline, self.turn.lock()).await else {
-            tracing::error!(database = %self.name, "the write waited too long behind others; it is refused");
-            return Err(ApiError::service_unavailable());
+        let (admit, admitted) = tokio::sync::oneshot::channel();
+        lock(&self.waiting).push(admit);
+        self.queued.notify_one();
+        let report = match tokio::time::timeout_at(deadline, admitted).await {
+            Ok(Ok(Ok(report))) => report,
+            Ok(Ok(Err(why))) => {
+                tracing::error!(database = %self.name, error = %why, "the change was not stored; it is not visible");
+                return Err(ApiError::service_unavailable());
+            }
+            Ok(Err(_)) => return Err(ApiError::service_unavailable()),
+            Err(_) => {
+                tracing::error!(database = %self.name, "the write waited too long behind others; it is refused");
+                return Err(ApiError::service_unavailable());
+            }
+        };
+        let (committed, done) = tokio::sync::oneshot::channel();
+        let value = {
+            let mut working = lock(&self.working);
+            let (value, changes) = apply(&mut working.state)?;
+            if changes.is_empty() && audit.is_none() {
+                return Ok(value);
+            }
+            // Reported under the lock, so that the batch holds the writes in the order the
+            // working copy took them.
+            let pending = Pending {
+                changes,
+                audit,
+                durability,
+                committed,
+            };
+            if report.send(pending).is_err() {
+                return Err(ApiError::service_unavailable());
+            }
+            value
+        };
+        drop(report);
+        match tokio::time::timeout_at(deadline, done).await {
+            Ok(Ok(seq)) => {
+                if let Some(seq) = seq {
+                    self.wait_for_peers(seq).await;
+                }
+                Ok(value)
+            }
+            // The batch failed (the committer said why in the log) or outlived the deadline.
+            _ => Err(ApiError::service_unavailable()),
+        }
+    }
+
+    /// Commits one batch: the writes in `waiting` are let in once the lock is held and memory
+    /// caught up, and committed together. On any failure every write of the batch is refused
+    /// (its sender dropped) and the working copy is reset to the committed state.
+    async fn commit_batch(&self, waiting: Vec<Admit>) {
+        let deadline = tokio::time::Instant::now() + WRITE_DEADLINE;
+        let refuse = |waiting: Vec<Admit>, why: &str| {
+            for admit in waiting {
+                let _ = admit.send(Err(why.to_string()));
+            }
+        };
+        let Ok(turn) = tokio::time::timeout_at(deadline, self.turn.lock()).await else {
+            refuse(waiting, "waited too long behind other writes");
+            return;
         };
         let mut client = match tokio::time::timeout_at(deadline, client(&self.pool, &self.config))
             .await
@@ -646,25 +734,17 @@ impl Replica {
             Ok(c) => c,
             Err(e) => {
                 self.mark_down(&e);
-                return Err(ApiError::service_unavailable());
+                refuse(waiting, &e);
+                return;
             }
         };
-        let outcome = tokio::time::timeout_at(
-            deadline,
-            self.write_in(&mut client, durability, audit.as_ref(), apply),
-        )
-        .await;
+        let outcome =
+            tokio::time::timeout_at(deadline, self.commit_batch_in(&mut client, waiting)).await;
         let failure = match outcome {
-            Ok(Ok((value, changes, seq))) => {
-                self.publish(&changes, seq);
+            Ok(Ok(())) => {
                 self.mark_up();
-                drop(_turn);
-                if let Some(seq) = seq {
-                    self.wait_for_peers(seq).await;
-                }
-                return Ok(value);
+                return;
             }
-            Ok(Err(WriteError::Refused(error))) => return Err(error),
             Ok(Err(WriteError::Database(e))) => e,
             Ok(Err(WriteError::Unknown(e))) => format!("{e} (the commit's outcome is unknown)"),
             Err(_) => {
@@ -672,47 +752,69 @@ impl Replica {
                 "the database did not answer in time".to_string()
             }
         };
-        // The working copy may hold the refused change: make it the committed state again. A
+        // The working copy may hold the batch's changes: make it the committed state again. A
         // commit whose outcome is unknown is found in the log by the next catch-up.
         self.reset_working();
+        drop(turn);
         self.mark_down(&failure);
-        tracing::error!(database = %self.name, error = %failure, "the change was not stored; it is not visible");
-        Err(ApiError::service_unavailable())
+        tracing::error!(database = %self.name, error = %failure, "the changes were not stored; they are not visible");
     }
 
-    async fn write_in<T>(
+    async fn commit_batch_in(
         &self,
         client: &mut deadpool_postgres::Object,
-        durability: super::Durability,
-        audit: Option<&AuditRecord>,
-        apply: impl FnOnce(&mut State) -> Result<(T, Vec<Change>), ApiError>,
-    ) -> Result<(T, Vec<Change>, Option<i64>), WriteError> {
+        waiting: Vec<Admit>,
+    ) -> Result<(), WriteError> {
         let db = |e: tokio_postgres::Error| WriteError::Database(cause(&e));
-        let tx = client.transaction().await.map_err(db)?;
-        let since = self.applied.load(Ordering::Relaxed);
-        // Pipelined: the log is read once the lock is held.
-        let lock_params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&WRITE_LOCK];
-        let since_params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&since];
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &lock_params)
-            .await
-            .map_err(db)?;
-        let rows = tx.query(LOG_SINCE, &since_params).await.map_err(db)?;
-        let (horizon, entries) = self.entries(rows).map_err(WriteError::Database)?;
-        if horizon > since {
-            self.reload(&tx).await.map_err(WriteError::Database)?;
-        } else {
-            self.apply_entries(&entries);
+        let mut waiting = Some(waiting);
+        // Until the writes are let in, a failure refuses them saying why.
+        let caught_up = async {
+            let tx = client.transaction().await.map_err(db)?;
+            let since = self.applied.load(Ordering::Relaxed);
+            let lock_params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&WRITE_LOCK];
+            let since_params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&since];
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &lock_params)
+                .await
+                .map_err(db)?;
+            let rows = tx.query(LOG_SINCE, &since_params).await.map_err(db)?;
+            let (horizon, entries) = self.entries(rows).map_err(WriteError::Database)?;
+            if horizon > since {
+                self.reload(&tx).await.map_err(WriteError::Database)?;
+            } else {
+                self.apply_entries(&entries);
+            }
+            Ok::<_, WriteError>(tx)
         }
-        let (value, changes) = {
-            let mut working = lock(&self.working);
-            apply(&mut working.state).map_err(WriteError::Refused)?
+        .await;
+        let tx = match caught_up {
+            Ok(tx) => tx,
+            Err(e) => {
+                let why = match &e {
+                    WriteError::Database(why) | WriteError::Unknown(why) => why.clone(),
+                };
+                for admit in waiting.take().unwrap_or_default() {
+                    let _ = admit.send(Err(why.clone()));
+                }
+                return Err(e);
+            }
         };
-        if changes.is_empty() && audit.is_none() {
-            return Ok((value, changes, None));
+        // Let the writes in; each reports its changes (or nothing, when it was refused or its
+        // caller went away) by dropping its sender, and the batch closes when all have.
+        let (report, mut reports) = tokio::sync::mpsc::unbounded_channel();
+        for admit in waiting.take().unwrap_or_default() {
+            let _ = admit.send(Ok(report.clone()));
+        }
+        drop(report);
+        let mut batch: Vec<Pending> = Vec::new();
+        while let Some(pending) = reports.recv().await {
+            batch.push(pending);
+        }
+        if batch.is_empty() {
+            return Ok(());
         }
         // The last change of an entity is the one that counts.
         let mut last: BTreeMap<(&str, &str), Option<&str>> = BTreeMap::new();
-        for change in &changes {
+        for change in batch.iter().flat_map(|p| &p.changes) {
             match change {
                 Change::Put { kind, id, body } => last.insert((kind, id), Some(body)),
                 Change::Delete { kind, id } => last.insert((kind, id), None),
@@ -736,7 +838,7 @@ impl Replica {
             bodies.push(sealed);
         }
         let now = now_ms();
-        let audits: Vec<&AuditRecord> = audit.into_iter().collect();
+        let audits: Vec<&AuditRecord> = batch.iter().filter_map(|p| p.audit.as_ref()).collect();
         let log_params: [&(dyn tokio_postgres::types::ToSql + Sync); 4] =
             [&kinds, &ids, &bodies, &now];
         let row_params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] = [&kinds, &ids, &bodies];
@@ -774,7 +876,10 @@ impl Replica {
             .await
             .map_err(db)?;
         }
-        if durability == super::Durability::Relaxed {
+        if batch
+            .iter()
+            .all(|p| p.durability == super::Durability::Relaxed)
+        {
             // Committed and visible at once; flushed to disk with the next synced commit.
             tx.batch_execute("SET LOCAL synchronous_commit TO OFF")
                 .await
@@ -783,7 +888,12 @@ impl Replica {
         tx.commit()
             .await
             .map_err(|e| WriteError::Unknown(cause(&e)))?;
-        Ok((value, changes, seq))
+        let changes: Vec<Change> = batch.iter_mut().flat_map(|p| p.changes.drain(..)).collect();
+        self.publish(&changes, seq);
+        for pending in batch {
+            let _ = pending.committed.send(seq);
+        }
+        Ok(())
     }
 
     /// Applies a committed write to the committed state (the working copy has it already).
@@ -1046,6 +1156,26 @@ pub(super) fn record_from_row(row: &tokio_postgres::Row) -> AuditRecord {
         record.decisions.extend(record.headline());
     }
     record
+}
+
+/// Commits the replica's writes in batches, one batch at a time: every write waiting when a
+/// batch starts is in it (group commit, as on SQLite), so that one lock, one catch-up and one
+/// commit serve them all. Ends with the replica.
+async fn commit_batches(replica: std::sync::Weak<Replica>, queued: Arc<tokio::sync::Notify>) {
+    loop {
+        let waiting = match replica.upgrade() {
+            Some(r) => std::mem::take(&mut *lock(&r.waiting)),
+            None => return,
+        };
+        if waiting.is_empty() {
+            queued.notified().await;
+            continue;
+        }
+        let Some(replica) = replica.upgrade() else {
+            return;
+        };
+        replica.commit_batch(waiting).await;
+    }
 }
 
 /// Follows the change log: a `LISTEN` connection wakes the replica on every commit; it also
