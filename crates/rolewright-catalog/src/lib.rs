@@ -25,6 +25,7 @@ pub mod builder;
 pub mod check;
 pub mod diff;
 pub mod emit;
+pub mod jumpstart;
 mod link;
 mod parameter;
 mod persona;

@@ -66,6 +66,46 @@ impl<'c> Principal<'c> {
         }
     }
 
+    /// The principal `caller` calling from `source_ip` through `host`, outside any request (a
+    /// job that goes on after its page has been answered).
+    pub fn detached(
+        console: &'c Console,
+        caller: Caller,
+        source_ip: Option<String>,
+        host: String,
+    ) -> Principal<'c> {
+        Principal {
+            console,
+            caller,
+            source_ip,
+            host,
+        }
+    }
+
+    /// Where the principal calls from and through, to make a [`Principal::detached`] later.
+    pub fn origin(&self) -> (Option<String>, String) {
+        (self.source_ip.clone(), self.host.clone())
+    }
+
+    /// Authorizes a console action that is no operation of the control plane (reading the
+    /// audit log, simulating policies) as the engine authorizes a call: `action` on
+    /// `resource`, decided on the principal's policies and recorded in the audit log.
+    pub fn authorize(&self, action: &str, resource: &str) -> Result<(), ApiError> {
+        let (service, op) = action.split_once(':').unwrap_or((action, action));
+        let (mut cx, _) = self.cx(service, op);
+        let result = {
+            let state = self.console.app.store.read();
+            cx.authorize(&state, action, resource, |_| {})
+        };
+        self.finish(cx, &result);
+        result
+    }
+
+    /// The region the console's calls are made in.
+    pub fn region(&self) -> String {
+        self.console.settings.region.clone()
+    }
+
     /// The account the principal belongs to.
     pub fn account(&self) -> &str {
         &self.caller.account

@@ -4,6 +4,10 @@ document.addEventListener("DOMContentLoaded", () => {
   // Move focus to a page's error summary so that a screen reader announces it.
   const summary = document.querySelector(".error-summary[tabindex]");
   if (summary) summary.focus();
+  // A page of work in progress (a job, a provisioning record) reloads itself until it is done;
+  // without script, its Refresh link does the same.
+  const refresh = document.querySelector("[data-refresh]");
+  if (refresh) setTimeout(() => location.reload(), Number(refresh.dataset.refresh) * 1000);
   // Validation as you type: fields that name a check endpoint are checked with the catalog's messages.
   for (const field of document.querySelectorAll("[data-check]")) {
     const message = document.getElementById(field.id + "-live");

@@ -20,6 +20,9 @@
 
 mod call;
 mod catalog;
+mod job;
+mod jumpstart;
+mod onboarding;
 mod page;
 mod roles;
 mod session;
@@ -67,6 +70,7 @@ pub struct Console {
     settings: Settings,
     sessions: session::Sessions,
     catalog: rolewright_catalog::Catalog,
+    jobs: job::Jobs,
 }
 
 /// The console's routes, to merge with the control plane's router (`Server::run_with`). `/` is
@@ -78,6 +82,7 @@ pub fn router(app: Arc<App>, settings: Settings) -> Router {
         settings,
         sessions: session::Sessions::default(),
         catalog: rolewright_catalog::Catalog::builtin(),
+        jobs: job::Jobs::default(),
     });
     Router::new()
         .route("/", any(root))
@@ -105,8 +110,25 @@ pub fn router(app: Arc<App>, settings: Settings) -> Router {
         .route("/console/stacks", get(stacks::list))
         .route("/console/stacks/{name}", get(stacks::detail))
         .route("/console/stacks/{name}/delete", post(stacks::delete))
+        .route("/console/jobs/{id}", get(job::show))
         .route("/console/studio", get(studio::domains))
+        .route(
+            "/console/studio/new",
+            get(onboarding::new_domain).post(onboarding::create_domain),
+        )
         .route("/console/studio/{domain}", get(studio::domain))
+        .route(
+            "/console/studio/{domain}/users/new",
+            get(onboarding::new_user).post(onboarding::create_user),
+        )
+        .route(
+            "/console/studio/{domain}/jumpstart",
+            post(jumpstart::enable),
+        )
+        .route(
+            "/console/studio/{domain}/apps/delete",
+            post(studio::delete_app),
+        )
         .route(
             "/console/studio/{domain}/users/{name}",
             get(studio::profile),

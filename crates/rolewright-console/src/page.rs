@@ -287,3 +287,102 @@ pub async fn home(State(console): State<Arc<Console>>, request: Request) -> Resp
         ),
     )
 }
+
+/// One problem with what was entered: the field it is about and how to fix it.
+pub struct Problem {
+    /// The `id` of the field.
+    pub field: String,
+    /// How to fix it.
+    pub message: String,
+}
+
+/// A [`Problem`] with `field`.
+pub fn problem(field: &str, message: impl Into<String>) -> Problem {
+    Problem {
+        field: field.to_string(),
+        message: message.into(),
+    }
+}
+
+/// The error summary atop a form: every problem, linking to its field.
+pub fn error_summary(problems: &[Problem]) -> Markup {
+    html! {
+        @if !problems.is_empty() {
+            div.error-summary role="alert" tabindex="-1" aria-labelledby="error-summary-title" {
+                h2 id="error-summary-title" { "There is a problem" }
+                ul {
+                    @for p in problems { li { a href={ "#" (p.field) } { (p.message) } } }
+                }
+            }
+        }
+    }
+}
+
+/// The messages of the problems with `field`.
+pub fn field_errors<'p>(problems: &'p [Problem], field: &str) -> Vec<&'p str> {
+    problems
+        .iter()
+        .filter(|p| p.field == field)
+        .map(|p| p.message.as_str())
+        .collect()
+}
+
+/// A labelled one-line field with its hint and the messages of its problems.
+pub fn text_field(
+    id: &str,
+    label: &str,
+    hint: Option<&str>,
+    value: &str,
+    problems: &[Problem],
+    kind: &str,
+) -> Markup {
+    let errors = field_errors(problems, id);
+    let described = match (hint.is_some(), errors.is_empty()) {
+        (true, true) => format!("{id}-hint"),
+        (true, false) => format!("{id}-hint {id}-error"),
+        (false, false) => format!("{id}-error"),
+        (false, true) => String::new(),
+    };
+    html! {
+        div.field.invalid[!errors.is_empty()] {
+            label for=(id) { (label) }
+            @if let Some(hint) = hint { span.hint id={ (id) "-hint" } { (hint) } }
+            @if !errors.is_empty() {
+                span.field-error id={ (id) "-error" } { @for e in &errors { (e) " " } }
+            }
+            input id=(id) name=(id) type=(kind) value=(value) spellcheck="false"
+                aria-describedby=[(!described.is_empty()).then_some(&described)]
+                aria-invalid=[(!errors.is_empty()).then_some("true")];
+        }
+    }
+}
+
+/// A list shown as a table (a caption, column headers, one row of cells per item), or the
+/// sentence `empty` when there is nothing to list. A header written `""` is the actions
+/// column, named for screen readers only.
+pub fn table<T>(
+    caption: Option<&str>,
+    headers: &[&str],
+    items: &[T],
+    empty: Markup,
+    row: impl Fn(&T) -> Markup,
+) -> Markup {
+    html! {
+        @if items.is_empty() { p.empty { (empty) } } @else {
+            table {
+                @if let Some(c) = caption { caption { (c) } }
+                thead { tr {
+                    @for h in headers {
+                        th scope="col" { @if h.is_empty() { span.visually-hidden { "Actions" } } @else { (h) } }
+                    }
+                } }
+                tbody { @for item in items { tr { (row(item)) } } }
+            }
+        }
+    }
+}
+
+/// A banner saying what was just done.
+pub fn notice(text: &str) -> Markup {
+    html! { div.notice role="status" { p { (text) } } }
+}

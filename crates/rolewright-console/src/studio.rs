@@ -1,8 +1,8 @@
 //! SageMaker Studio: the domains (`ListDomains`), a domain's page with its settings, user
-//! profiles (with their execution roles and status) and apps, a user profile's page with its
-//! apps, spaces and JumpStart and Projects status (the control plane's own
-//! [`rolewright_server::sagemaker::jumpstart_status`]), and the profile's Edit, refused while it
-//! has apps that are not `Deleted`, as Studio refuses it.
+//! profiles (with their execution roles and JumpStart status) and apps, a user profile's page
+//! with its apps, spaces and JumpStart and Projects status (read and decided by
+//! [`crate::jumpstart`], with the button that enables them), apps deleted (`DeleteApp`), and the
+//! profile's Edit, refused while it has apps that are not `Deleted`, as Studio refuses it.
 
 use std::sync::Arc;
 
@@ -10,12 +10,14 @@ use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::http::{Response, StatusCode};
 use maud::{Markup, html};
+use rolewright_catalog::jumpstart::{self as js, UserStatus};
 use rolewright_server::error::ApiError;
 use serde_json::{Value, json};
 
 use crate::Console;
 use crate::call::Principal;
 use crate::page::{self, encode_query};
+use crate::session::Signed;
 use crate::stacks::status_tag;
 
 /// User profiles per page of a domain.
@@ -82,11 +84,13 @@ pub fn when(value: &Value, key: &str) -> String {
     }
 }
 
-fn domain_link(domain: &str) -> String {
+/// A domain's page.
+pub fn domain_link(domain: &str) -> String {
     format!("/console/studio/{}", encode_query(domain))
 }
 
-fn profile_link(domain: &str, name: &str) -> String {
+/// A user profile's page.
+pub fn profile_link(domain: &str, name: &str) -> String {
     format!(
         "/console/studio/{}/users/{}",
         encode_query(domain),
@@ -94,35 +98,43 @@ fn profile_link(domain: &str, name: &str) -> String {
     )
 }
 
-fn apps_table(apps: &[Value], with_owner: bool) -> Markup {
-    html! {
-        @if apps.is_empty() { p { "No apps." } } @else {
-            table {
-                thead { tr {
-                    th scope="col" { "App type" } th scope="col" { "Name" }
-                    @if with_owner { th scope="col" { "User profile or space" } }
-                    th scope="col" { "Status" } th scope="col" { "Created" }
-                } }
-                tbody {
-                    @for app in apps {
-                        tr {
-                            td { (s(app, "AppType")) }
-                            td { (s(app, "AppName")) }
-                            @if with_owner {
-                                td {
-                                    @if !s(app, "UserProfileName").is_empty() {
-                                        a href=(profile_link(&s(app, "DomainId"), &s(app, "UserProfileName"))) { (s(app, "UserProfileName")) }
-                                    } @else { "space " (s(app, "SpaceName")) }
-                                }
-                            }
-                            td { (status_tag(&s(app, "Status"))) }
-                            td { (when(app, "CreationTime")) }
-                        }
+/// The apps of a domain or a user profile, each with its status and, while it is not deleted,
+/// a Delete button (`DeleteApp`) that comes back to `back`.
+fn apps_table(signed: &Signed, apps: &[Value], with_owner: bool, back: &str) -> Markup {
+    let mut headers = vec!["App type", "Name"];
+    if with_owner {
+        headers.push("User profile or space");
+    }
+    headers.extend(["Status", "Created", ""]);
+    page::table(None, &headers, apps, html! { "No apps." }, |app| {
+        let deletable = !matches!(s(app, "Status").as_str(), "Deleted" | "Deleting");
+        html! {
+            td { (s(app, "AppType")) }
+            td { (s(app, "AppName")) }
+            @if with_owner {
+                td {
+                    @if !s(app, "UserProfileName").is_empty() {
+                        a href=(profile_link(&s(app, "DomainId"), &s(app, "UserProfileName"))) { (s(app, "UserProfileName")) }
+                    } @else { "space " (s(app, "SpaceName")) }
+                }
+            }
+            td { (status_tag(&s(app, "Status"))) }
+            td { (when(app, "CreationTime")) }
+            td {
+                @if deletable {
+                    form method="post" action={ (domain_link(&s(app, "DomainId"))) "/apps/delete" } {
+                        input type="hidden" name="csrf" value=(signed.csrf);
+                        input type="hidden" name="app_type" value=(s(app, "AppType"));
+                        input type="hidden" name="app_name" value=(s(app, "AppName"));
+                        input type="hidden" name="user_profile" value=(s(app, "UserProfileName"));
+                        input type="hidden" name="space" value=(s(app, "SpaceName"));
+                        input type="hidden" name="back" value=(back);
+                        button.warning type="submit" aria-label={ "Delete app " (s(app, "AppType")) " " (s(app, "AppName")) } { "Delete" }
                     }
                 }
             }
         }
-    }
+    })
 }
 
 /// `GET /console/studio`.
@@ -138,31 +150,38 @@ pub async fn domains(State(console): State<Arc<Console>>, request: Request) -> R
             Ok(d) => d,
             Err(e) => return page::api_error(&signed, &e),
         };
+    let query = page::query(&parts);
     let body = html! {
         h1 { "Studio domains" }
-        @if domains.is_empty() {
-            p { "There are no SageMaker domains in this region. Create one with " code { "aws sagemaker create-domain" } "." }
-        } @else {
-            table {
-                caption { "Domains (" (domains.len()) ")" }
-                thead { tr { th scope="col" { "Name" } th scope="col" { "Domain ID" } th scope="col" { "Status" } th scope="col" { "Created" } } }
-                tbody {
-                    @for d in &domains {
-                        tr {
-                            td { a href=(domain_link(&s(d, "DomainId"))) { (s(d, "DomainName")) } }
-                            td { code { (s(d, "DomainId")) } }
-                            td { (status_tag(&s(d, "Status"))) }
-                            td { (when(d, "CreationTime")) }
-                        }
-                    }
-                }
-            }
-        }
+        @if let Some(name) = query.get("created") { (page::notice(&format!("Domain {name} created."))) }
+        div.buttons { a.button href="/console/studio/new" { "Create domain" } }
+        (page::table(
+            Some(&format!("Domains ({})", domains.len())),
+            &["Name", "Domain ID", "Status", "Created"],
+            &domains,
+            html! { "There are no SageMaker domains in this region yet. " a href="/console/studio/new" { "Create one" } "." },
+            |d| html! {
+                td { a href=(domain_link(&s(d, "DomainId"))) { (s(d, "DomainName")) } }
+                td { code { (s(d, "DomainId")) } }
+                td { (status_tag(&s(d, "Status"))) }
+                td { (when(d, "CreationTime")) }
+            },
+        ))
     };
     page::html(
         StatusCode::OK,
         page::layout("Studio domains", Some(&signed), body),
     )
+}
+
+/// A user's JumpStart and Projects status, in one word.
+fn jumpstart_word(status: &UserStatus) -> &'static str {
+    match (status.jumpstart, status.projects) {
+        (true, true) => "enabled",
+        (false, false) => "disabled",
+        (true, false) => "JumpStart only",
+        (false, true) => "Projects only",
+    }
 }
 
 /// `GET /console/studio/{domain}?page=`.
@@ -208,8 +227,13 @@ pub async fn domain(
         Ok(a) => a,
         Err(e) => return page::api_error(&signed, &e),
     };
+    // The account's JumpStart conditions, read once for the users shown; a principal who may
+    // not read them sees why instead of a status.
+    let account = crate::jumpstart::read_account(&principal).await;
+    let js_domain = crate::jumpstart::domain_of(&id, &principal.region(), &domain);
     let pages = profiles.len().div_ceil(PAGE_SIZE).max(1);
-    let current = page::query(&parts)
+    let query = page::query(&parts);
+    let current = query
         .get("page")
         .and_then(|p| p.parse::<usize>().ok())
         .unwrap_or(1)
@@ -222,25 +246,37 @@ pub async fn domain(
         .take(PAGE_SIZE)
     {
         let name = s(p, "UserProfileName");
-        let role = match principal
+        let (role, jumpstart) = match principal
             .sagemaker(
                 "DescribeUserProfile",
                 json!({"DomainId": id, "UserProfileName": name}),
             )
             .await
         {
-            Ok(d) => d["UserSettings"]["ExecutionRole"]
-                .as_str()
-                .map_or_else(|| "the domain's".to_string(), str::to_string),
-            Err(e) => format!("(not shown: {})", e.code),
+            Ok(d) => {
+                let profile = crate::jumpstart::profile_of(&d);
+                let jumpstart = match &account {
+                    Ok(a) => jumpstart_word(&js::evaluate(&js_domain, &profile, a)).to_string(),
+                    Err(e) => format!("(not shown: {})", e.code),
+                };
+                let role = profile
+                    .own_role
+                    .unwrap_or_else(|| "the domain's".to_string());
+                (role, jumpstart)
+            }
+            Err(e) => (format!("(not shown: {})", e.code), String::new()),
         };
-        shown.push((name, role, s(p, "Status")));
+        shown.push((name, role, s(p, "Status"), jumpstart));
     }
     let defaults = &domain["DefaultUserSettings"];
     let name = s(&domain, "DomainName");
+    let here = domain_link(&id);
     let body = html! {
         p { a href="/console/studio" { "Studio domains" } " › " (name) }
         h1 { (name) }
+        @if query.get("created").is_some() { (page::notice("Domain created. It reads Pending for a moment, then InService.")) }
+        @if let Some(user) = query.get("added") { (page::notice(&format!("User profile {user} added."))) }
+        @if query.get("app_deleted").is_some() { (page::notice("Deletion of the app started.")) }
         h2 { "Settings" }
         dl.summary {
             dt { "Domain ID" } dd { code { (s(&domain, "DomainId")) } }
@@ -261,38 +297,46 @@ pub async fn domain(
             pre tabindex="0" aria-label="Default user settings" { (serde_json::to_string_pretty(defaults).unwrap_or_default()) }
         }
         h2 { "User profiles" }
-        @if shown.is_empty() { p { "This domain has no user profiles yet. Add one with " code { "aws sagemaker create-user-profile" } "." } } @else {
-            table {
-                caption {
-                    "User profiles (" (profiles.len()) ")"
-                    @if pages > 1 { ", page " (current) " of " (pages) }
-                }
-                thead { tr { th scope="col" { "Name" } th scope="col" { "Execution role" } th scope="col" { "Status" } } }
-                tbody {
-                    @for (user, role, status) in &shown {
-                        tr {
-                            td { a href=(profile_link(&id, user)) { (user) } }
-                            td { code { (role) } }
-                            td { (status_tag(status)) }
-                        }
-                    }
-                }
-            }
-            @if pages > 1 {
-                nav.pages aria-label="Pages of user profiles" {
-                    ul {
-                        @for n in 1..=pages {
-                            li {
-                                @if n == current { span aria-current="page" { (n) } }
-                                @else { a href={ (domain_link(&id)) "?page=" (n) } { (n) } }
-                            }
+        div.buttons { a.button href={ (here) "/users/new" } { "Add user" } }
+        (page::table(
+            Some(&if pages > 1 {
+                format!("User profiles ({}), page {current} of {pages}", profiles.len())
+            } else {
+                format!("User profiles ({})", profiles.len())
+            }),
+            &["Name", "Execution role", "Status", "JumpStart and Projects"],
+            &shown,
+            html! { "This domain has no user profiles yet. " a href={ (here) "/users/new" } { "Add the first user" } "." },
+            |(user, role, status, jumpstart)| html! {
+                td { a href=(profile_link(&id, user)) { (user) } }
+                td { code { (role) } }
+                td { (status_tag(status)) }
+                td { (jumpstart) }
+            },
+        ))
+        @if pages > 1 {
+            nav.pages aria-label="Pages of user profiles" {
+                ul {
+                    @for n in 1..=pages {
+                        li {
+                            @if n == current { span aria-current="page" { (n) } }
+                            @else { a href={ (here) "?page=" (n) } { (n) } }
                         }
                     }
                 }
             }
         }
+        @if !profiles.is_empty() {
+            h3 { "JumpStart for users with custom roles" }
+            p { "Users whose execution role differs from the domain's do not get JumpStart and project templates until their role is associated with the SageMaker portfolio. This turns the portfolio switch on, creates the two Service Catalog roles when missing, and associates every user's execution role and the domain's; apps and user settings are not touched." }
+            form method="post" action={ (here) "/jumpstart" } {
+                input type="hidden" name="csrf" value=(signed.csrf);
+                input type="hidden" name="scope" value="all";
+                div.buttons { button type="submit" { "Enable JumpStart for all users with custom roles" } }
+            }
+        }
         h2 { "Apps" }
-        (apps_table(&apps, true))
+        (apps_table(&signed, &apps, true, &here))
     };
     page::html(StatusCode::OK, page::layout(&name, Some(&signed), body))
 }
@@ -394,67 +438,71 @@ pub async fn profile(
         Ok(p) => p,
         Err(e) => return page::api_error(&signed, &e),
     };
-    // The profile was just described as the principal; the status is the control plane's own
-    // reading of it (the Studio page's and `rolewright jumpstart status`'s conditions).
-    let status = {
-        let state = principal.state();
-        match (
-            state.domains.get(&domain),
-            state.user_profiles.get(&format!("{domain}/{name}")),
-        ) {
-            (Some(d), Some(p)) => {
-                Some(rolewright_server::sagemaker::jumpstart_status(&state, d, p))
-            }
-            _ => None,
-        }
+    // The status is decided from what the principal may read: the domain, and the account's
+    // portfolio switch, SageMaker portfolio and Service Catalog roles.
+    let status = match principal
+        .sagemaker("DescribeDomain", json!({"DomainId": domain}))
+        .await
+    {
+        Ok(described) => crate::jumpstart::read_account(&principal)
+            .await
+            .map(|account| {
+                let d = crate::jumpstart::domain_of(&domain, &principal.region(), &described);
+                js::evaluate(
+                    &d,
+                    &crate::jumpstart::profile_of(&profile.described),
+                    &account,
+                )
+            }),
+        Err(e) => Err(e),
     };
     let refusal = profile.edit_refusal();
-    let updated = page::query(&parts).get("updated").is_some();
+    let query = page::query(&parts);
+    let here = profile_link(&domain, &name);
+    let role = s(&profile.described["UserSettings"], "ExecutionRole");
     let body = html! {
         p { a href="/console/studio" { "Studio domains" } " › " a href=(domain_link(&domain)) { (domain) } " › " (name) }
         h1 { (name) }
-        @if updated { div.notice role="status" { p { "User profile updated." } } }
+        @if query.get("updated").is_some() { (page::notice("User profile updated.")) }
+        @if query.get("app_deleted").is_some() { (page::notice("Deletion of the app started.")) }
         dl.summary {
             dt { "Domain" } dd { code { (domain) } }
             dt { "Status" } dd { (status_tag(&s(&profile.described, "Status"))) }
             dt { "Execution role" } dd {
-                @match status.as_ref().and_then(|st| st.execution_role.clone()) {
-                    Some(role) => { code { (role) } }
-                    None => { "None" }
-                }
+                @if role.is_empty() { "The domain's default" } @else { code { (role) } }
             }
             dt { "Created" } dd { (when(&profile.described, "CreationTime")) }
         }
         h2 { "JumpStart and Projects" }
         @match &status {
-            Some(st) if st.reasons.is_empty() => {
+            Ok(st) if st.fully_enabled() => {
                 p id="jumpstart" { "JumpStart and project templates: " strong { "enabled" } "." }
             }
-            Some(st) => {
-                p id="jumpstart" { "JumpStart and project templates: " strong { "disabled" } ", because:" }
-                ul { @for reason in &st.reasons { li { (reason) } } }
-                p { "Run " code { "rolewright jumpstart enable --domain " (domain) " --user " (name) } " to enable them." }
-            }
-            None => { p { "Not known." } }
-        }
-        h2 { "Apps" }
-        (apps_table(&profile.apps, false))
-        h2 { "Spaces" }
-        @if profile.spaces.is_empty() { p { "No spaces." } } @else {
-            table {
-                thead { tr { th scope="col" { "Name" } th scope="col" { "Owner" } th scope="col" { "Sharing" } th scope="col" { "Status" } } }
-                tbody {
-                    @for sp in &profile.spaces {
-                        tr {
-                            td { (s(sp, "SpaceName")) }
-                            td { (s(&sp["OwnershipSettings"], "OwnerUserProfileName")) }
-                            td { (s(&sp["SpaceSharingSettings"], "SharingType")) }
-                            td { (status_tag(&s(sp, "Status"))) }
-                        }
-                    }
+            Ok(st) => {
+                p id="jumpstart" {
+                    "JumpStart: " strong { (if st.jumpstart { "enabled" } else { "disabled" }) } "; project templates: "
+                    strong { (if st.projects { "enabled" } else { "disabled" }) } ", because:"
+                }
+                ul id="jumpstart-reasons" { @for m in &st.missing { li { (m.message()) } } }
+                form method="post" action={ (domain_link(&domain)) "/jumpstart" } {
+                    input type="hidden" name="csrf" value=(signed.csrf);
+                    input type="hidden" name="user" value=(name);
+                    div.buttons { button type="submit" { "Enable JumpStart and Projects for " (name) } }
                 }
             }
+            Err(e) => {
+                p id="jumpstart" { "Not shown: " strong { (e.code) } ": " span.aws-message { (e.message) } }
+            }
         }
+        h2 { "Apps" }
+        (apps_table(&signed, &profile.apps, false, &here))
+        h2 { "Spaces" }
+        (page::table(None, &["Name", "Owner", "Sharing", "Status"], &profile.spaces, html! { "No spaces." }, |sp| html! {
+            td { (s(sp, "SpaceName")) }
+            td { (s(&sp["OwnershipSettings"], "OwnerUserProfileName")) }
+            td { (s(&sp["SpaceSharingSettings"], "SharingType")) }
+            td { (status_tag(&s(sp, "Status"))) }
+        }))
         h2 { "Edit" }
         @match &refusal {
             Some(reason) => {
@@ -464,11 +512,44 @@ pub async fn profile(
                 p id="edit-reason" { (reason) }
             }
             None => {
-                div.buttons { a.button.secondary href={ (profile_link(&domain, &name)) "/edit" } { "Edit user profile" } }
+                div.buttons { a.button.secondary href={ (here) "/edit" } { "Edit user profile" } }
             }
         }
     };
     page::html(StatusCode::OK, page::layout(&name, Some(&signed), body))
+}
+
+/// `POST /console/studio/{domain}/apps/delete`: `DeleteApp`, then back to the page it was
+/// asked from.
+pub async fn delete_app(
+    State(console): State<Arc<Console>>,
+    Path(domain): Path<String>,
+    request: Request,
+) -> Response<Body> {
+    let (parts, body) = request.into_parts();
+    let (signed, form) = match console.signed_form(&parts, body).await {
+        Ok(ok) => ok,
+        Err(refused) => return refused,
+    };
+    let principal = Principal::new(&console, signed.caller.clone(), &parts);
+    let mut input = json!({
+        "DomainId": domain,
+        "AppType": form.get("app_type").unwrap_or(""),
+        "AppName": form.get("app_name").unwrap_or(""),
+    });
+    for (field, member) in [("user_profile", "UserProfileName"), ("space", "SpaceName")] {
+        if let Some(v) = form.get(field).filter(|v| !v.is_empty()) {
+            input[member] = json!(v);
+        }
+    }
+    let back = form
+        .get("back")
+        .filter(|b| b.starts_with("/console/studio/") && !b.contains(".."))
+        .map_or_else(|| domain_link(&domain), str::to_string);
+    match principal.sagemaker("DeleteApp", input).await {
+        Ok(_) => page::redirect(&format!("{back}?app_deleted=1")),
+        Err(e) => page::api_error(&signed, &e),
+    }
 }
 
 fn edit_form(

@@ -19,7 +19,7 @@ use rolewright_server::error::ApiError;
 
 use crate::Console;
 use crate::call::Principal;
-use crate::page::{self, Form, encode_query};
+use crate::page::{self, Form, Problem, encode_query, error_summary, field_errors, problem};
 use crate::roles::{all_roles, pretty};
 use crate::session::Signed;
 use crate::xml;
@@ -78,19 +78,6 @@ pub struct Draft {
     managed: Vec<String>,
     tags: Vec<(String, String)>,
     extra_tag_rows: usize,
-}
-
-/// One problem with what was entered: the field it is about and how to fix it.
-struct Problem {
-    field: String,
-    message: String,
-}
-
-fn problem(field: &str, message: impl Into<String>) -> Problem {
-    Problem {
-        field: field.to_string(),
-        message: message.into(),
-    }
 }
 
 fn lines(text: &str) -> Vec<String> {
@@ -500,27 +487,6 @@ fn steps_nav(index: usize) -> Markup {
             }
         }
     }
-}
-
-fn error_summary(problems: &[Problem]) -> Markup {
-    html! {
-        @if !problems.is_empty() {
-            div.error-summary role="alert" tabindex="-1" aria-labelledby="error-summary-title" {
-                h2 id="error-summary-title" { "There is a problem" }
-                ul {
-                    @for p in problems { li { a href={ "#" (p.field) } { (p.message) } } }
-                }
-            }
-        }
-    }
-}
-
-fn field_errors<'p>(problems: &'p [Problem], field: &str) -> Vec<&'p str> {
-    problems
-        .iter()
-        .filter(|p| p.field == field)
-        .map(|p| p.message.as_str())
-        .collect()
 }
 
 /// A textarea of values, one a line, with its hint, errors and live check.

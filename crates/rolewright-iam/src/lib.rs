@@ -41,6 +41,7 @@ pub mod parser;
 pub mod policy;
 pub mod request;
 pub mod sample;
+pub mod simulation;
 pub mod size;
 pub mod variable;
 pub mod wildcard;

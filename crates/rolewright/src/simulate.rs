@@ -6,9 +6,9 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
+use rolewright_iam::simulation::{SimulatedRequest, decision_json, describe};
 use rolewright_iam::{
-    CompiledPolicy, ContextValue, Decision, Effect, PolicyKind, PolicySet, PolicyType, Principal,
-    Request, parse_policy,
+    CompiledPolicy, Decision, Effect, PolicySet, PolicyType, Request, parse_policy,
 };
 
 use rolewright_reference::Reference;
@@ -146,65 +146,22 @@ fn decide(args: &SimulateArgs) -> Result<u8, u8> {
     if let Some(p) = &args.endpoint_policy {
         set = set.with_endpoint(load(p, PolicyType::Endpoint, "VPC endpoint policy")?);
     }
-    let principal = Principal::parse(&args.principal).map_err(|e| {
-        eprintln!("error: {e}");
-        exit::INVALID
-    })?;
     let Some(action) = &args.action else {
         eprintln!("error: `--action` is required");
         return Err(exit::ERROR);
     };
-    if action != "*" && action.split(':').count() != 2 {
-        eprintln!("error: action `{action}` must be `service:Action`, such as `s3:GetObject`");
-        return Err(exit::INVALID);
-    }
-    let mut request = Request::new(principal.clone(), action, &args.resource);
-    if args.wildcard_only {
-        request = request.with_wildcard_only_action(true);
-    } else {
-        request.infer_wildcard_only_action(Reference::embedded());
-    }
-    let account = args
-        .resource_account
-        .clone()
-        .or_else(|| request.resource_account().map(str::to_string))
-        .or_else(|| principal.account().map(str::to_string));
-    if let Some(account) = account {
-        request = request.with_resource_account(account);
-    }
-    for pair in &args.context {
-        let Some((key, value)) = pair.split_once('=') else {
-            eprintln!(
-                "error: context `{pair}` must be `KEY=VALUE`, such as `aws:SourceIp=10.0.0.1`"
-            );
-            return Err(exit::INVALID);
-        };
-        let key = key.trim();
-        if value.trim_start().starts_with('[') {
-            match serde_json::from_str::<Vec<serde_json::Value>>(value) {
-                Ok(items) => {
-                    let values = items
-                        .into_iter()
-                        .map(|v| match v {
-                            serde_json::Value::String(s) => s,
-                            other => other.to_string(),
-                        })
-                        .collect();
-                    request
-                        .context_mut()
-                        .insert(key, ContextValue::Multi(values));
-                    continue;
-                }
-                Err(e) => {
-                    eprintln!(
-                        "error: context `{pair}`: the value looks like a JSON array but is not one: {e}"
-                    );
-                    return Err(exit::INVALID);
-                }
-            }
-        }
-        request.context_mut().push(key, value);
-    }
+    let simulated = SimulatedRequest {
+        principal: args.principal.clone(),
+        action: action.clone(),
+        resource: args.resource.clone(),
+        resource_account: args.resource_account.clone(),
+        context: args.context.clone(),
+        wildcard_only: args.wildcard_only,
+    };
+    let request = simulated.build(Reference::embedded()).map_err(|e| {
+        eprintln!("error: {e}");
+        exit::INVALID
+    })?;
     let decision = set.evaluate(&request);
     match args.format {
         Format::Human => print_decision(&decision, &request),
@@ -236,46 +193,6 @@ fn print_decision(decision: &Decision, request: &Request) {
             }
         }
     }
-}
-
-fn decision_json(decision: &Decision, request: &Request) -> serde_json::Value {
-    let matched: Vec<serde_json::Value> = decision
-        .matched
-        .iter()
-        .map(|m| {
-            serde_json::json!({
-                "policyType": m.kind.code(),
-                "policy": m.policy_name.as_deref(),
-                "statement": m.statement_index,
-                "sid": m.sid.as_deref(),
-                "effect": m.effect.as_str(),
-            })
-        })
-        .collect();
-    serde_json::json!({
-        "principal": request.principal().display_name(),
-        "action": request.action(),
-        "resource": request.resource(),
-        "decision": decision.outcome.as_str(),
-        "matched": matched,
-        "blockedBy": decision.blocked_by.iter().map(|k| k.code()).collect::<Vec<_>>(),
-        "message": decision.access_denied_message(request),
-    })
-}
-
-fn describe(m: &rolewright_iam::MatchedStatement) -> String {
-    let policy = m
-        .policy_name
-        .as_deref()
-        .map_or_else(|| kind_name(m.kind).to_string(), str::to_string);
-    match &m.sid {
-        Some(sid) => format!("{policy}, statement {} (Sid `{sid}`)", m.statement_index),
-        None => format!("{policy}, statement {}", m.statement_index),
-    }
-}
-
-fn kind_name(kind: PolicyKind) -> &'static str {
-    kind.aws_words()
 }
 
 /// Lists `path` itself when it is a file, else every `.json` and `.jsonl` file under it, sorted.
