@@ -231,11 +231,6 @@ impl<'c> Principal<'c> {
         result.map(json_of)
     }
 
-    /// The control plane's state as it is now, to read after an authorized call.
-    pub fn state(&self) -> impl std::ops::Deref<Target = rolewright_server::model::State> + '_ {
-        self.console.app.store.read()
-    }
-
     /// Records a console event that is no API call (signing out) in the audit log.
     pub fn note(&self, action: &str, reason: &str) {
         let (service, _) = action.split_once(':').unwrap_or((action, ""));

@@ -2,7 +2,7 @@
 //! (`SearchProductsAsAdmin`), constraints (`ListConstraintsForPortfolio`, each described for its
 //! parameters) and principals (`ListPrincipalsForPortfolio`), and the provisioned products
 //! (`SearchProvisionedProducts`) with terminate (`TerminateProvisionedProduct`, a form with the
-//! session's CSRF token).
+//! session's CSRF token). Provisioning a product is [`crate::provision`]'s.
 
 use std::sync::Arc;
 
@@ -42,24 +42,18 @@ pub async fn portfolios(State(console): State<Arc<Console>>, request: Request) -
     let body = html! {
         h1 { "Service Catalog portfolios" }
         p { a href="/console/catalog/provisioned" { "Provisioned products" } }
-        @if list.is_empty() {
-            p { "There are no portfolios in this account. Create one with " code { "aws servicecatalog create-portfolio" } "." }
-        } @else {
-            table {
-                caption { "Portfolios (" (list.len()) ")" }
-                thead { tr { th scope="col" { "Name" } th scope="col" { "ID" } th scope="col" { "Provider" } th scope="col" { "Description" } } }
-                tbody {
-                    @for p in &list {
-                        tr {
-                            td { a href={ "/console/catalog/portfolios/" (encode_query(&s(p, "Id"))) } { (s(p, "DisplayName")) } }
-                            td { code { (s(p, "Id")) } }
-                            td { (s(p, "ProviderName")) }
-                            td { (s(p, "Description")) }
-                        }
-                    }
-                }
-            }
-        }
+        (page::table(
+            Some(&format!("Portfolios ({})", list.len())),
+            &["Name", "ID", "Provider", "Description"],
+            &list,
+            html! { "There are no portfolios in this account. Create one with " code { "aws servicecatalog create-portfolio" } "." },
+            |p| html! {
+                td { a href={ "/console/catalog/portfolios/" (encode_query(&s(p, "Id"))) } { (s(p, "DisplayName")) } }
+                td { code { (s(p, "Id")) } }
+                td { (s(p, "ProviderName")) }
+                td { (s(p, "Description")) }
+            },
+        ))
     };
     page::html(
         StatusCode::OK,
@@ -153,44 +147,24 @@ pub async fn portfolio(
             dt { "Created" } dd { (when(detail, "CreatedTime")) }
         }
         h2 { "Products" }
-        @if products.is_empty() { p { "No products in this portfolio." } } @else {
-            table {
-                thead { tr { th scope="col" { "Name" } th scope="col" { "ID" } th scope="col" { "Owner" } th scope="col" { "Type" } } }
-                tbody {
-                    @for p in &products {
-                        @let v = &p["ProductViewSummary"];
-                        tr { td { (s(v, "Name")) } td { code { (s(v, "ProductId")) } } td { (s(v, "Owner")) } td { (s(v, "Type")) } }
-                    }
-                }
+        (page::table(None, &["Name", "ID", "Owner", "Type", ""], &products, html! { "No products in this portfolio." }, |p| {
+            let v = &p["ProductViewSummary"];
+            html! {
+                td { (s(v, "Name")) } td { code { (s(v, "ProductId")) } } td { (s(v, "Owner")) } td { (s(v, "Type")) }
+                td { a href={ "/console/catalog/products/" (encode_query(&s(v, "ProductId"))) "/provision" } aria-label={ "Provision " (s(v, "Name")) } { "Provision" } }
             }
-        }
+        }))
         h2 { "Constraints" }
-        @if constraints.is_empty() { p { "No constraints." } } @else {
-            table {
-                thead { tr { th scope="col" { "Type" } th scope="col" { "Product" } th scope="col" { "Parameters" } th scope="col" { "Description" } } }
-                tbody {
-                    @for (c, params) in constraints.iter().zip(&parameters) {
-                        tr {
-                            td { (s(c, "Type")) }
-                            td { (product_name(&s(c, "ProductId"))) }
-                            td { code { (params) } }
-                            td { (s(c, "Description")) }
-                        }
-                    }
-                }
-            }
-        }
+        (page::table(None, &["Type", "Product", "Parameters", "Description"], &constraints.iter().zip(&parameters).collect::<Vec<_>>(), html! { "No constraints." }, |(c, params)| html! {
+            td { (s(c, "Type")) }
+            td { (product_name(&s(c, "ProductId"))) }
+            td { code { (params) } }
+            td { (s(c, "Description")) }
+        }))
         h2 { "Principals" }
-        @if principals.is_empty() { p { "No principals have access to this portfolio." } } @else {
-            table {
-                thead { tr { th scope="col" { "Principal" } th scope="col" { "Type" } } }
-                tbody {
-                    @for p in &principals {
-                        tr { td { code { (s(p, "PrincipalARN")) } } td { (s(p, "PrincipalType")) } }
-                    }
-                }
-            }
-        }
+        (page::table(None, &["Principal", "Type"], &principals, html! { "No principals have access to this portfolio." }, |p| html! {
+            td { code { (s(p, "PrincipalARN")) } } td { (s(p, "PrincipalType")) }
+        }))
     };
     page::html(StatusCode::OK, page::layout(&name, Some(&signed), body))
 }
@@ -222,37 +196,31 @@ pub async fn provisioned(State(console): State<Arc<Console>>, request: Request) 
         @if let Some(name) = query.get("terminated") {
             div.notice role="status" { p { "Termination of " (name) " started." } }
         }
-        @if list.is_empty() {
-            p { "No products are provisioned in this account." }
-        } @else {
-            table {
-                caption { "Provisioned products (" (list.len()) ")" }
-                thead { tr { th scope="col" { "Name" } th scope="col" { "Product" } th scope="col" { "Status" } th scope="col" { "Created" } th scope="col" { "Stack" } th scope="col" { span.visually-hidden { "Actions" } } } }
-                tbody {
-                    @for p in &list {
-                        tr {
-                            td { (s(p, "Name")) br; code { (s(p, "Id")) } }
-                            td { (s(p, "ProductName")) }
-                            td {
-                                (status_tag(&s(p, "Status")))
-                                @if !s(p, "StatusMessage").is_empty() { br; (s(p, "StatusMessage")) }
-                            }
-                            td { (when(p, "CreatedTime")) }
-                            td { code { (s(p, "PhysicalId")) } }
-                            td {
-                                @if s(p, "Status") != "UNDER_CHANGE" {
-                                    form method="post" action={ "/console/catalog/provisioned/" (encode_query(&s(p, "Id"))) "/terminate" } {
-                                        input type="hidden" name="csrf" value=(signed.csrf);
-                                        input type="hidden" name="name" value=(s(p, "Name"));
-                                        button.warning type="submit" aria-label={ "Terminate " (s(p, "Name")) } { "Terminate" }
-                                    }
-                                }
-                            }
+        (page::table(
+            Some(&format!("Provisioned products ({})", list.len())),
+            &["Name", "Product", "Status", "Created", "Stack", ""],
+            &list,
+            html! { "No products are provisioned in this account. Provision one from a " a href="/console/catalog" { "portfolio" } "'s products." },
+            |p| html! {
+                td { (s(p, "Name")) br; code { (s(p, "Id")) } }
+                td { (s(p, "ProductName")) }
+                td {
+                    (status_tag(&s(p, "Status")))
+                    @if !s(p, "StatusMessage").is_empty() { br; (s(p, "StatusMessage")) }
+                }
+                td { (when(p, "CreatedTime")) }
+                td { code { (s(p, "PhysicalId")) } }
+                td {
+                    @if s(p, "Status") != "UNDER_CHANGE" {
+                        form method="post" action={ "/console/catalog/provisioned/" (encode_query(&s(p, "Id"))) "/terminate" } {
+                            input type="hidden" name="csrf" value=(signed.csrf);
+                            input type="hidden" name="name" value=(s(p, "Name"));
+                            button.warning type="submit" aria-label={ "Terminate " (s(p, "Name")) } { "Terminate" }
                         }
                     }
                 }
-            }
-        }
+            },
+        ))
     };
     page::html(
         StatusCode::OK,

@@ -24,6 +24,7 @@ mod job;
 mod jumpstart;
 mod onboarding;
 mod page;
+mod provision;
 mod roles;
 mod session;
 mod stacks;
@@ -94,6 +95,8 @@ pub fn router(app: Arc<App>, settings: Settings) -> Router {
             "/console/signin",
             get(session::sign_in_form).post(session::sign_in),
         )
+        .route("/console/signin/studio", post(session::sign_in_presigned))
+        .route("/console/studio/open", get(session::open_presigned))
         .route("/console/signout", post(session::sign_out))
         .route("/console/roles", get(roles::list))
         .route("/console/roles/{name}", get(roles::detail))
@@ -139,6 +142,11 @@ pub fn router(app: Arc<App>, settings: Settings) -> Router {
         )
         .route("/console/catalog", get(catalog::portfolios))
         .route("/console/catalog/portfolios/{id}", get(catalog::portfolio))
+        .route(
+            "/console/catalog/products/{id}/provision",
+            get(provision::form).post(provision::provision),
+        )
+        .route("/console/catalog/records/{id}", get(provision::record))
         .route("/console/catalog/provisioned", get(catalog::provisioned))
         .route(
             "/console/catalog/provisioned/{id}/terminate",

@@ -1,5 +1,7 @@
-//! Signing in and out: an access key pair checked against the server's keys and STS sessions, a
-//! session cookie (`HttpOnly`, `SameSite=Strict`, expiring, revoked by sign-out), and the CSRF
+//! Signing in and out: an access key pair checked against the server's keys and STS sessions,
+//! or a Studio user's presigned domain URL (`CreatePresignedDomainUrl`), whose token is
+//! verified as the server verifies it, used once, and signs the browser in as the user
+//! profile's execution role; a session cookie (`HttpOnly`, `SameSite=Strict`, expiring, revoked by sign-out), and the CSRF
 //! rules every form obeys (the form's token, and no foreign `Origin`).
 
 use std::collections::HashMap;
@@ -25,12 +27,30 @@ const SIGN_IN_COOKIE: &str = "rolewright_console_signin";
 /// The most sessions kept at once; expired ones are dropped first.
 const MAX_SESSIONS: usize = 10_000;
 
+/// What a session signed in with, checked again on every request.
+#[derive(Clone)]
+enum Credential {
+    /// An access key (a user's, or an STS session's with its token).
+    Key {
+        access_key_id: String,
+        security_token: Option<String>,
+    },
+    /// A presigned domain URL: the user profile's execution role, as Studio runs it.
+    Studio {
+        domain: String,
+        profile: String,
+        /// The role's id when signed in: a role deleted and made again is another role.
+        role_id: String,
+        /// Unique to the session, so that its compiled policies are its own.
+        session_key: String,
+        issued: i64,
+    },
+}
+
 /// One signed-in browser.
 pub struct Session {
-    /// The access key the person signed in with (a user's, or an STS session's).
-    access_key_id: String,
-    /// The STS session token, for temporary keys.
-    security_token: Option<String>,
+    /// What it signed in with.
+    credential: Credential,
     /// The token every form of this session carries.
     pub csrf: String,
     /// Unix seconds after which the session is refused.
@@ -39,15 +59,24 @@ pub struct Session {
     pub draft: Draft,
 }
 
-/// The signed-in sessions, by cookie value. Kept in memory: a restart signs everyone out.
+/// The signed-in sessions, by cookie value, and the presigned URL tokens already used (by
+/// their nonce, with their expiry). Kept in memory: a restart signs everyone out.
 #[derive(Default)]
-pub struct Sessions(Mutex<HashMap<String, Session>>);
+pub struct Sessions(Mutex<HashMap<String, Session>>, Mutex<HashMap<String, i64>>);
 
 impl Sessions {
     fn lock(&self) -> MutexGuard<'_, HashMap<String, Session>> {
         self.0
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Marks a presigned URL's token used; `false` when it was used before. Tokens past their
+    /// expiry are forgotten: they are refused as expired anyway.
+    fn spend(&self, nonce: &str, expires: i64, now: i64) -> bool {
+        let mut spent = self.1.lock().unwrap_or_else(|p| p.into_inner());
+        spent.retain(|_, e| *e > now);
+        spent.insert(nonce.to_string(), expires).is_none()
     }
 
     /// Runs `f` on the session of `token`, if it is still there.
@@ -145,15 +174,10 @@ impl Console {
         let Some(token) = cookie(&parts.headers, COOKIE) else {
             return Err(refuse("You are not signed in."));
         };
-        let found = self.sessions.with(token, |s| {
-            (
-                s.access_key_id.clone(),
-                s.security_token.clone(),
-                s.csrf.clone(),
-                s.expires,
-            )
-        });
-        let Some((key_id, security_token, csrf, expires)) = found else {
+        let found = self
+            .sessions
+            .with(token, |s| (s.credential.clone(), s.csrf.clone(), s.expires));
+        let Some((credential, csrf, expires)) = found else {
             return Err(refuse("Your session has ended."));
         };
         if now >= expires {
@@ -163,21 +187,255 @@ impl Console {
         // The key is checked again on every request: a key deactivated or deleted, or an STS
         // session expired, ends the console session with it.
         let state = self.app.store.read();
-        match lookup_key(&state, &key_id, security_token.as_deref(), now) {
-            Ok((_, caller)) => Ok(Signed {
+        let found = match &credential {
+            Credential::Key {
+                access_key_id,
+                security_token,
+            } => lookup_key(&state, access_key_id, security_token.as_deref(), now)
+                .map(|(_, caller)| caller)
+                .map_err(|e| format!("Your access key can no longer be used: {e}")),
+            Credential::Studio {
+                domain,
+                profile,
+                role_id,
+                session_key,
+                issued,
+            } => studio_caller(&state, domain, profile, Some(role_id))
+                .map(|(role, _)| {
+                    let mut caller = Caller::service_session(&state, role, profile, *issued);
+                    if let Some(c) = &mut caller {
+                        c.access_key_id.clone_from(session_key);
+                    }
+                    caller
+                })
+                .and_then(|c| {
+                    c.ok_or_else(|| "the execution role's session cannot be opened".to_string())
+                })
+                .map_err(|e| format!("Your Studio sign-in can no longer be used: {e}.")),
+        };
+        match found {
+            Ok(caller) => Ok(Signed {
                 token: token.to_string(),
                 caller,
                 csrf,
             }),
-            Err(e) => {
+            Err(why) => {
                 drop(state);
                 self.sessions.lock().remove(token);
-                Err(refuse(&format!(
-                    "Your access key can no longer be used: {e}"
-                )))
+                Err(refuse(&why))
             }
         }
     }
+}
+
+impl Console {
+    /// Starts a session signed in with `credential` for `seconds`: the cookie, and a redirect to
+    /// `next`.
+    fn start_session(
+        &self,
+        parts: &Parts,
+        credential: Credential,
+        seconds: i64,
+        next: &str,
+    ) -> Response<Body> {
+        let now = now_unix();
+        let session_token = random_token();
+        {
+            let mut sessions = self.sessions.lock();
+            sessions.retain(|_, s| s.expires > now);
+            if sessions.len() >= MAX_SESSIONS {
+                return page::error_page(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Too many sessions",
+                    "The console has too many signed-in sessions; try again later.",
+                );
+            }
+            sessions.insert(
+                session_token.clone(),
+                Session {
+                    credential,
+                    csrf: random_token(),
+                    expires: now + seconds,
+                    draft: Draft::default(),
+                },
+            );
+        }
+        let mut response = page::redirect(next);
+        set_cookie(
+            &mut response,
+            &format!(
+                "{COOKIE}={session_token}; Path=/console/; HttpOnly; SameSite=Strict; Max-Age={seconds}{}",
+                secure(parts)
+            ),
+        );
+        set_cookie(
+            &mut response,
+            &format!(
+                "{SIGN_IN_COOKIE}=; Path=/console/signin; HttpOnly; SameSite=Strict; Max-Age=0"
+            ),
+        );
+        response
+    }
+}
+
+/// The execution role a Studio user profile runs as (its own, else its domain's), when the
+/// profile and the role exist (and, given `role_id`, the role is still the one signed in with).
+fn studio_caller<'s>(
+    state: &'s rolewright_server::model::State,
+    domain: &str,
+    profile: &str,
+    role_id: Option<&str>,
+) -> Result<(&'s rolewright_server::model::Role, String), String> {
+    let found = state
+        .user_profiles
+        .get(&format!("{domain}/{profile}"))
+        .ok_or_else(|| format!("the user profile {profile} of domain {domain} no longer exists"))?;
+    let defaults = state
+        .domains
+        .get(domain)
+        .and_then(|d| d.settings.get("DefaultUserSettings"));
+    let arn = found
+        .settings
+        .get("ExecutionRole")
+        .or_else(|| defaults.and_then(|d| d.get("ExecutionRole")))
+        .and_then(serde_json::Value::as_str)
+        .ok_or_else(|| {
+            format!("neither the user profile {profile} nor its domain has an execution role")
+        })?;
+    let role = state
+        .roles
+        .values()
+        .find(|r| state.role_arn(r) == arn)
+        .filter(|r| role_id.is_none_or(|id| r.id == id))
+        .ok_or_else(|| format!("the execution role {arn} no longer exists"))?;
+    Ok((role, arn.to_string()))
+}
+
+/// The token of a presigned domain URL, or the token itself.
+fn presigned_token(text: &str) -> &str {
+    let text = text.trim();
+    match text.split_once("token=") {
+        Some((_, rest)) => rest.split('&').next().unwrap_or(rest),
+        None => text,
+    }
+}
+
+/// Signs a Studio user in with a presigned URL's token, as the server's `/studio/open` checks
+/// it (signature, kind, expiry), once.
+fn studio_sign_in(console: &Console, parts: &Parts, token: &str) -> Response<Body> {
+    let now = now_unix();
+    let mut record = AuditRecord {
+        time_ms: now * 1000,
+        request_id: rolewright_server::ids::request_id(),
+        source_ip: crate::call::source_ip(parts),
+        service: Some("signin".into()),
+        action: Some("signin:ConsoleLogin".into()),
+        resource: Some("*".into()),
+        user_agent: parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.chars().take(256).collect()),
+        ..AuditRecord::default()
+    };
+    let outcome = {
+        let state = console.app.store.read();
+        let key = state.studio_url_key.clone().unwrap_or_default();
+        rolewright_server::studio::verify(key.as_bytes(), presigned_token(token), "url", now)
+            .map_err(|e| e.to_string())
+            .and_then(|grant| {
+                if console.sessions.spend(&grant.nonce, grant.expires, now) {
+                    Ok(grant)
+                } else {
+                    Err("the link was used already: a presigned domain URL signs in once; ask for a new one (CreatePresignedDomainUrl)".to_string())
+                }
+            })
+            .and_then(|grant| {
+                let (role, arn) =
+                    studio_caller(&state, &grant.domain_id, &grant.user_profile, None)?;
+                Ok((grant, role.id.clone(), role.name.clone(), arn))
+            })
+    };
+    match outcome {
+        Err(why) => {
+            record.decision = "denied".into();
+            record.status = 403;
+            record.reason = Some(format!("console sign-in refused: {why}"));
+            console.app.store.audit(record);
+            fresh_sign_in(
+                parts,
+                StatusCode::FORBIDDEN,
+                crate::PATH,
+                Some(&format!("The presigned domain URL cannot be used: {why}.")),
+                None,
+            )
+        }
+        Ok((grant, role_id, role_name, role_arn)) => {
+            record.decision = "allowed".into();
+            record.status = 303;
+            record.principal = Some(format!(
+                "arn:aws:sts::{}:assumed-role/{role_name}/{}",
+                console.app.store.read().account,
+                grant.user_profile
+            ));
+            record.reason = Some(format!(
+                "console sign-in with a presigned domain URL for user profile {}/{} as its execution role {role_arn}",
+                grant.domain_id, grant.user_profile
+            ));
+            console.app.store.audit(record);
+            let seconds = grant
+                .session_seconds
+                .clamp(1, console.settings.session_seconds.max(1));
+            let next = format!(
+                "/console/studio/{}/users/{}",
+                page::encode_query(&grant.domain_id),
+                page::encode_query(&grant.user_profile)
+            );
+            let credential = Credential::Studio {
+                domain: grant.domain_id,
+                profile: grant.user_profile,
+                role_id,
+                session_key: rolewright_server::ids::access_key_id("ASIA"),
+                issued: now,
+            };
+            console.start_session(parts, credential, seconds, &next)
+        }
+    }
+}
+
+/// `GET /console/studio/open?token=`: a presigned domain URL opened in the console (the
+/// `AuthorizedUrl` with `/studio/open` written `/console/studio/open`).
+pub async fn open_presigned(
+    State(console): State<Arc<Console>>,
+    request: Request,
+) -> Response<Body> {
+    let (parts, _) = request.into_parts();
+    let query = page::query(&parts);
+    studio_sign_in(&console, &parts, query.get("token").unwrap_or(""))
+}
+
+/// `POST /console/signin/studio`: the sign-in page's second form, a presigned domain URL pasted.
+pub async fn sign_in_presigned(
+    State(console): State<Arc<Console>>,
+    request: Request,
+) -> Response<Body> {
+    let (parts, body) = request.into_parts();
+    if let Err(refused) = check_origin(&parts) {
+        return refused;
+    }
+    let form = match Form::read(body).await {
+        Ok(f) => f,
+        Err(refused) => return refused,
+    };
+    let expected = cookie(&parts.headers, SIGN_IN_COOKIE);
+    let csrf_ok = matches!((form.get("csrf"), expected), (Some(a), Some(b)) if same_secret(a, b));
+    if !csrf_ok {
+        return page::forbidden(
+            "Request refused",
+            "The sign-in form's security token is missing or wrong. Open the sign-in page again and retry.",
+        );
+    }
+    studio_sign_in(&console, &parts, form.get("presigned_url").unwrap_or(""))
 }
 
 /// Refuses a form sent from another site: an `Origin` that is not this server's, or a
@@ -250,7 +508,6 @@ fn sign_in_page(csrf: &str, next: &str, error: Option<&str>, notice: Option<&str
             }
         }
         p { "Sign in with an access key pair of this server: a user's, or an STS session's with its session token. The administrator's keys are in the data directory's " code { "credentials" } " file." }
-        p { "Studio users sign in with the presigned domain URL their administrator creates (" code { "CreatePresignedDomainUrl" } "), which opens their own Studio page." }
         form method="post" action="/console/signin" {
             input type="hidden" name="csrf" value=(csrf);
             input type="hidden" name="next" value=(next);
@@ -268,6 +525,16 @@ fn sign_in_page(csrf: &str, next: &str, error: Option<&str>, notice: Option<&str
                 textarea id="session_token" name="session_token" rows="2" aria-describedby="session_token-hint" spellcheck="false" {}
             }
             button type="submit" { "Sign in" }
+        }
+        h2 { "Studio users" }
+        p { "Studio users sign in with the presigned domain URL their administrator creates (" code { "CreatePresignedDomainUrl" } "): paste it here, or open it with " code { "/studio/open" } " written " code { "/console/studio/open" } ". It opens your own Studio page, signed in as your user profile's execution role. A URL works once, and only until it expires (5 minutes by default)." }
+        form method="post" action="/console/signin/studio" {
+            input type="hidden" name="csrf" value=(csrf);
+            div.field {
+                label for="presigned_url" { "Presigned domain URL" }
+                input id="presigned_url" name="presigned_url" type="url" spellcheck="false" required;
+            }
+            button type="submit" { "Open Studio" }
         }
     }
 }
@@ -381,44 +648,12 @@ pub async fn sign_in(State(console): State<Arc<Console>>, request: Request) -> R
             record.principal = Some(caller.arn.clone());
             record.reason = Some("console sign-in with a valid access key pair".into());
             console.app.store.audit(record);
-            let session_token = random_token();
             let seconds = console.settings.session_seconds.max(1);
-            {
-                let mut sessions = console.sessions.lock();
-                sessions.retain(|_, s| s.expires > now);
-                if sessions.len() >= MAX_SESSIONS {
-                    return page::error_page(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "Too many sessions",
-                        "The console has too many signed-in sessions; try again later.",
-                    );
-                }
-                sessions.insert(
-                    session_token.clone(),
-                    Session {
-                        access_key_id: key_id,
-                        security_token: token.map(String::from),
-                        csrf: random_token(),
-                        expires: now + seconds,
-                        draft: Draft::default(),
-                    },
-                );
-            }
-            let mut response = page::redirect(&next);
-            set_cookie(
-                &mut response,
-                &format!(
-                    "{COOKIE}={session_token}; Path=/console/; HttpOnly; SameSite=Strict; Max-Age={seconds}{}",
-                    secure(&parts)
-                ),
-            );
-            set_cookie(
-                &mut response,
-                &format!(
-                    "{SIGN_IN_COOKIE}=; Path=/console/signin; HttpOnly; SameSite=Strict; Max-Age=0"
-                ),
-            );
-            response
+            let credential = Credential::Key {
+                access_key_id: key_id,
+                security_token: token.map(String::from),
+            };
+            console.start_session(&parts, credential, seconds, &next)
         }
     }
 }

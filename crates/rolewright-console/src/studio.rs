@@ -345,7 +345,8 @@ pub async fn domain(
 struct Profile {
     described: Value,
     apps: Vec<Value>,
-    spaces: Vec<Value>,
+    /// Or why they may not be read (a data scientist's role lists no spaces).
+    spaces: Result<Vec<Value>, ApiError>,
 }
 
 impl Profile {
@@ -392,6 +393,20 @@ async fn read_profile(
         "Apps",
     )
     .await?;
+    let spaces = profile_spaces(principal, domain, name).await;
+    Ok(Profile {
+        described,
+        apps,
+        spaces,
+    })
+}
+
+/// The spaces a profile owns or shares.
+async fn profile_spaces(
+    principal: &Principal<'_>,
+    domain: &str,
+    name: &str,
+) -> Result<Vec<Value>, ApiError> {
     let listed = all_pages(
         principal,
         "sagemaker",
@@ -415,11 +430,7 @@ async fn read_profile(
             spaces.push(space);
         }
     }
-    Ok(Profile {
-        described,
-        apps,
-        spaces,
-    })
+    Ok(spaces)
 }
 
 /// `GET /console/studio/{domain}/users/{name}`.
@@ -497,12 +508,17 @@ pub async fn profile(
         h2 { "Apps" }
         (apps_table(&signed, &profile.apps, false, &here))
         h2 { "Spaces" }
-        (page::table(None, &["Name", "Owner", "Sharing", "Status"], &profile.spaces, html! { "No spaces." }, |sp| html! {
-            td { (s(sp, "SpaceName")) }
-            td { (s(&sp["OwnershipSettings"], "OwnerUserProfileName")) }
-            td { (s(&sp["SpaceSharingSettings"], "SharingType")) }
-            td { (status_tag(&s(sp, "Status"))) }
-        }))
+        @match &profile.spaces {
+            Ok(spaces) => {
+                (page::table(None, &["Name", "Owner", "Sharing", "Status"], spaces, html! { "No spaces." }, |sp| html! {
+                    td { (s(sp, "SpaceName")) }
+                    td { (s(&sp["OwnershipSettings"], "OwnerUserProfileName")) }
+                    td { (s(&sp["SpaceSharingSettings"], "SharingType")) }
+                    td { (status_tag(&s(sp, "Status"))) }
+                }))
+            }
+            Err(e) => { p { "Not shown: " strong { (e.code) } ": " span.aws-message { (e.message) } } }
+        }
         h2 { "Edit" }
         @match &refusal {
             Some(reason) => {
