@@ -8,6 +8,20 @@ document.addEventListener("DOMContentLoaded", () => {
   // without script, its Refresh link does the same.
   const refresh = document.querySelector("[data-refresh]");
   if (refresh) setTimeout(() => location.reload(), Number(refresh.dataset.refresh) * 1000);
+  // The simulator's action completion: the service's actions, once its prefix and a colon are typed.
+  for (const field of document.querySelectorAll("[data-actions]")) {
+    const list = document.getElementById(field.getAttribute("list"));
+    let service = null;
+    field.addEventListener("input", async () => {
+      const prefix = field.value.includes(":") ? field.value.split(":")[0].toLowerCase() : "";
+      if (!prefix || prefix === service || !list) return;
+      service = prefix;
+      const reply = await fetch(`${field.dataset.actions}?service=${encodeURIComponent(prefix)}`);
+      if (!reply.ok) return;
+      const names = (await reply.text()).split("\n").filter(Boolean);
+      list.replaceChildren(...names.map((n) => Object.assign(document.createElement("option"), { value: n })));
+    });
+  }
   // Validation as you type: fields that name a check endpoint are checked with the catalog's messages.
   for (const field of document.querySelectorAll("[data-check]")) {
     const message = document.getElementById(field.id + "-live");

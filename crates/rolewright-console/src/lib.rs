@@ -18,6 +18,7 @@
     reason = "refusals are whole responses, returned once"
 )]
 
+mod audit_log;
 mod call;
 mod catalog;
 mod job;
@@ -27,6 +28,7 @@ mod page;
 mod provision;
 mod roles;
 mod session;
+mod simulator;
 mod stacks;
 mod studio;
 mod wizard;
@@ -110,6 +112,12 @@ pub fn router(app: Arc<App>, settings: Settings) -> Router {
             get(wizard::show).post(wizard::save),
         )
         .route("/console/create-role/export/{file}", get(wizard::export))
+        .route(
+            "/console/simulator",
+            get(simulator::show).post(simulator::ask),
+        )
+        .route("/console/simulator/actions", get(simulator::actions))
+        .route("/console/audit", get(audit_log::list))
         .route("/console/stacks", get(stacks::list))
         .route("/console/stacks/{name}", get(stacks::detail))
         .route("/console/stacks/{name}/delete", post(stacks::delete))

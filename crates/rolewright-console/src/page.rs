@@ -103,6 +103,8 @@ pub fn layout(title: &str, signed: Option<&Signed>, body: Markup) -> Markup {
                                 li { a href="/console/studio" { "Studio" } }
                                 li { a href="/console/catalog" { "Service Catalog" } }
                                 li { a href="/console/stacks" { "Stacks" } }
+                                li { a href="/console/simulator" { "Simulator" } }
+                                li { a href="/console/audit" { "Audit log" } }
                             }
                         }
                         form.signout method="post" action="/console/signout" {
@@ -276,6 +278,11 @@ pub async fn home(State(console): State<Arc<Console>>, request: Request) -> Resp
                 ul.actions {
                     li { a href="/console/create-role" { "Create a role" } " from a persona and its ML activities (SageMaker Role Manager's four steps)." }
                     li { a href="/console/roles" { "Roles" } ": search, open, delete." }
+                }
+                h2 { "Review" }
+                ul.actions {
+                    li { a href="/console/simulator" { "Policy simulator" } ": decide a request for a principal of this account or for pasted policies, with the deciding statements highlighted." }
+                    li { a href="/console/audit" { "Audit log" } ": every request and each of its decisions, filtered by principal, action, decision and time." }
                 }
                 h2 { "Studio, Service Catalog and CloudFormation" }
                 ul.actions {

@@ -57,6 +57,8 @@ pub struct Session {
     expires: i64,
     /// The Create role wizard's answers so far.
     pub draft: Draft,
+    /// The policy simulator's last request.
+    pub simulation: Option<Form>,
 }
 
 /// The signed-in sessions, by cookie value, and the presigned URL tokens already used (by
@@ -257,6 +259,7 @@ impl Console {
                     csrf: random_token(),
                     expires: now + seconds,
                     draft: Draft::default(),
+                    simulation: None,
                 },
             );
         }

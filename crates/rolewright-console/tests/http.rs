@@ -544,6 +544,7 @@ async fn a_user_without_iam_permissions_gets_a_403_page_with_the_access_denied_t
         action: Some("iam:ListRoles".into()),
         decision: Some("denied".into()),
         since_ms: None,
+        until_ms: None,
         limit: 10,
     };
     let mut records = Vec::new();

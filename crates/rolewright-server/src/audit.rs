@@ -101,6 +101,8 @@ pub struct AuditQuery {
     pub decision: Option<String>,
     /// Unix milliseconds; records at or after.
     pub since_ms: Option<i64>,
+    /// Unix milliseconds; records before.
+    pub until_ms: Option<i64>,
     /// At most this many records (the newest).
     pub limit: usize,
 }
@@ -139,6 +141,10 @@ pub fn query(dir: &Path, q: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError>
     }
     if let Some(t) = q.since_ms {
         sql.push_str(" AND time_ms >= ?");
+        args.push(Box::new(t));
+    }
+    if let Some(t) = q.until_ms {
+        sql.push_str(" AND time_ms < ?");
         args.push(Box::new(t));
     }
     sql.push_str(" ORDER BY seq DESC LIMIT ?");

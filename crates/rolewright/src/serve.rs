@@ -298,6 +298,7 @@ pub fn audit(args: &AuditArgs) -> u8 {
         action: args.action.clone(),
         decision: args.decision.clone(),
         since_ms,
+        until_ms: None,
         limit: args.limit,
     };
     let database = match parse_database(args.database_url.as_deref()) {

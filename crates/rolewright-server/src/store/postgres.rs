@@ -1114,6 +1114,9 @@ async fn query_audit(
     if let Some(t) = q.since_ms {
         arg(&mut sql, " AND time_ms >= ?", Box::new(t));
     }
+    if let Some(t) = q.until_ms {
+        arg(&mut sql, " AND time_ms < ?", Box::new(t));
+    }
     let limit = q.limit.min(i64::MAX as usize) as i64;
     arg(&mut sql, " ORDER BY seq DESC LIMIT ?", Box::new(limit));
     let params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = args
