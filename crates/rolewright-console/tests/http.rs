@@ -845,16 +845,16 @@ async fn the_stacks_studio_and_service_catalog_pages_render_for_the_administrato
     assert_eq!(alice.status, StatusCode::OK, "{}", alice.body);
     assert!(alice.body.contains("JupyterServer"), "{}", alice.body);
     assert!(
-        alice
-            .body
-            .contains("JumpStart and project templates: <strong>disabled</strong>"),
+        alice.body.contains(
+            "JumpStart: <strong>disabled</strong>; project templates: <strong>disabled</strong>"
+        ),
         "{}",
         alice.body
     );
     assert!(
         alice
             .body
-            .contains("SageMaker Service Catalog portfolio is disabled"),
+            .contains("SageMaker Service Catalog portfolio switch is off"),
         "{}",
         alice.body
     );
@@ -1094,4 +1094,830 @@ async fn stacks_studio_and_catalog_refuse_the_unauthorized_and_forms_without_the
         provisioned.body
     );
     drop(f.server);
+}
+
+impl Fixture {
+    /// A form posted in a session, from this console's origin.
+    async fn submit(&self, path: &str, token: &str, pairs: &[(&str, &str)]) -> Answer {
+        self.post(
+            path,
+            Some(token),
+            Some("http://127.0.0.1:4566"),
+            form(pairs),
+        )
+        .await
+    }
+
+    /// A user with one inline policy, signed in; gives the session cookie.
+    async fn user_with(&self, name: &str, policy: &str) -> String {
+        self.admin_iam(&format!(
+            "Action=CreateUser&Version=2010-05-08&UserName={name}"
+        ))
+        .await;
+        self.admin_iam(&form(&[
+            ("Action", "PutUserPolicy"),
+            ("Version", "2010-05-08"),
+            ("UserName", name),
+            ("PolicyName", "p"),
+            ("PolicyDocument", policy),
+        ]))
+        .await;
+        let key = self
+            .admin_iam(&format!(
+                "Action=CreateAccessKey&Version=2010-05-08&UserName={name}"
+            ))
+            .await;
+        let (id, secret) = (
+            between(&key, "<AccessKeyId>", "<"),
+            between(&key, "<SecretAccessKey>", "<"),
+        );
+        self.sign_in(id, secret).await.0.unwrap()
+    }
+
+    async fn sagemaker_role(&self, name: &str) {
+        self.admin_iam(&form(&[
+            ("Action", "CreateRole"),
+            ("Version", "2010-05-08"),
+            ("RoleName", name),
+            (
+                "AssumeRolePolicyDocument",
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"sagemaker.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+            ),
+        ]))
+        .await;
+    }
+
+    /// Follows a page that refreshes itself until it no longer does.
+    async fn until_done(&self, path: &str, token: &str) -> Answer {
+        for _ in 0..100 {
+            let page = self.get(path, Some(token)).await;
+            if !page.body.contains("data-refresh") {
+                return page;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("{path} is still in progress")
+    }
+}
+
+#[tokio::test]
+async fn a_domain_and_a_user_are_created_from_forms_and_jumpstart_is_enabled_as_a_job() {
+    let f = fixture(Settings::default()).await;
+    f.sagemaker_role("OtherRole").await;
+    f.sagemaker_role("SageMaker-ds").await;
+    let (session, _) = f.sign_in(&f.key_id, &f.secret).await;
+    let token = session.unwrap();
+
+    let new = f.get("/console/studio/new", Some(&token)).await;
+    assert_eq!(new.status, StatusCode::OK, "{}", new.body);
+    let built = new.body.find("Roles built from a persona").unwrap();
+    let ds = new.body.find(">SageMaker-ds<").unwrap();
+    let other = new.body.find(">OtherRole<").unwrap();
+    assert!(built < ds && ds < other, "the wizard's roles come first");
+    let csrf = new.csrf();
+
+    let refused = f
+        .post(
+            "/console/studio/new",
+            Some(&token),
+            None,
+            form(&[("domain_name", "team")]),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let invalid = f
+        .submit(
+            "/console/studio/new",
+            &token,
+            &[
+                ("csrf", &csrf),
+                ("domain_name", "bad_name"),
+                ("vpc_id", "vpc-1"),
+                ("network", "PublicInternetOnly"),
+            ],
+        )
+        .await;
+    assert_eq!(invalid.status, StatusCode::BAD_REQUEST);
+    for message in [
+        "Domain name `bad_name` may have only letters, digits and hyphens inside, up to 63 characters",
+        "Choose the default execution role",
+        "Give both the VPC ID and its subnets, or neither",
+    ] {
+        assert!(
+            invalid.body.contains(message),
+            "{message}: {}",
+            invalid.body
+        );
+    }
+    let ds_arn = "arn:aws:iam::123456789012:role/SageMaker-ds";
+    let created = f
+        .submit(
+            "/console/studio/new",
+            &token,
+            &[
+                ("csrf", &csrf),
+                ("domain_name", "team"),
+                ("execution_role", "arn:aws:iam::123456789012:role/OtherRole"),
+                ("network", "PublicInternetOnly"),
+                ("vpc_id", "vpc-0123456789abcdef0"),
+                (
+                    "subnets",
+                    "subnet-0123456789abcdef0\nsubnet-0123456789abcdef1",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let domain_page = created.location().split('?').next().unwrap().to_string();
+    let domain = domain_page.rsplit('/').next().unwrap().to_string();
+    let page = f.get(created.location(), Some(&token)).await;
+    assert!(page.body.contains("Domain created."), "{}", page.body);
+    assert!(page.body.contains("Add the first user"), "{}", page.body);
+
+    let add = format!("{domain_page}/users/new");
+    let form_page = f.get(&add, Some(&token)).await;
+    assert_eq!(form_page.status, StatusCode::OK, "{}", form_page.body);
+    assert!(
+        form_page
+            .body
+            .contains("The domain's default execution role"),
+        "{}",
+        form_page.body
+    );
+    let bad = f
+        .submit(&add, &token, &[("csrf", &csrf), ("user_name", "-carol")])
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(
+        bad.body
+            .contains("User profile name `-carol` may have only"),
+        "{}",
+        bad.body
+    );
+    // Bob uses the domain's role; carol a custom one, JumpStart enabled at onboarding.
+    let bob = f
+        .submit(
+            &add,
+            &token,
+            &[
+                ("csrf", &csrf),
+                ("user_name", "bob"),
+                ("execution_role", ""),
+            ],
+        )
+        .await;
+    assert_eq!(bob.status, StatusCode::SEE_OTHER, "{}", bob.body);
+    assert_eq!(bob.location(), format!("{domain_page}?added=bob"));
+    let before = f
+        .get(&format!("{domain_page}/users/bob"), Some(&token))
+        .await;
+    assert!(
+        before
+            .body
+            .contains("switch is off (EnableSagemakerServicecatalogPortfolio)"),
+        "{}",
+        before.body
+    );
+    assert!(
+        before
+            .body
+            .contains("Enable JumpStart and Projects for bob"),
+        "{}",
+        before.body
+    );
+    let carol = f
+        .submit(
+            &add,
+            &token,
+            &[
+                ("csrf", &csrf),
+                ("user_name", "carol"),
+                ("execution_role", ds_arn),
+                ("enable_jumpstart", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(carol.status, StatusCode::SEE_OTHER, "{}", carol.body);
+    assert!(
+        carol.location().starts_with("/console/jobs/"),
+        "{}",
+        carol.location()
+    );
+    let job = f.until_done(carol.location(), &token).await;
+    assert!(job.body.contains("Done."), "{}", job.body);
+    assert!(
+        job.body
+            .contains("1 user profiles in scope: 1 newly enabled"),
+        "{}",
+        job.body
+    );
+    for step in [
+        "Turned the SageMaker Service Catalog portfolio switch on",
+        "Created the role AmazonSageMakerServiceCatalogProductsLaunchRole",
+        "Associated arn:aws:iam::123456789012:role/SageMaker-ds with the SageMaker portfolio",
+    ] {
+        assert!(job.body.contains(step), "{step}: {}", job.body);
+    }
+    let enabled = f
+        .get(&format!("{domain_page}/users/carol"), Some(&token))
+        .await;
+    assert!(
+        enabled
+            .body
+            .contains("JumpStart and project templates: <strong>enabled</strong>"),
+        "{}",
+        enabled.body
+    );
+    // Another principal may not see the job.
+    let other = f.user_with("eve", r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sagemaker:*","Resource":"*"}]}"#).await;
+    assert_eq!(
+        f.get(carol.location(), Some(&other)).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // All users: bob's (the domain's) role is associated too.
+    let all = f
+        .submit(
+            &format!("/console/studio/{domain}/jumpstart"),
+            &token,
+            &[("csrf", &csrf), ("scope", "all")],
+        )
+        .await;
+    assert_eq!(all.status, StatusCode::SEE_OTHER, "{}", all.body);
+    let job = f.until_done(all.location(), &token).await;
+    assert!(
+        job.body.contains(
+            "2 user profiles in scope: 1 newly enabled, 1 already enabled, 0 still disabled"
+        ),
+        "{}",
+        job.body
+    );
+    let list = f.get(&domain_page, Some(&token)).await;
+    assert_eq!(
+        list.body.matches("<td>enabled</td>").count(),
+        2,
+        "{}",
+        list.body
+    );
+}
+
+#[tokio::test]
+async fn apps_are_deleted_from_the_console_and_the_jumpstart_reads_are_the_principals() {
+    let f = fixture(Settings::default()).await;
+    let made = resources(&f).await;
+    let (session, _) = f.sign_in(&f.key_id, &f.secret).await;
+    let token = session.unwrap();
+    let alice = format!("/console/studio/{}/users/alice", made.domain);
+    let page = f.get(&alice, Some(&token)).await;
+    assert!(
+        page.body.contains("Delete app JupyterServer default"),
+        "{}",
+        page.body
+    );
+    let delete = format!("/console/studio/{}/apps/delete", made.domain);
+    let fields = [
+        ("app_type", "JupyterServer"),
+        ("app_name", "default"),
+        ("user_profile", "alice"),
+        ("back", alice.as_str()),
+    ];
+    let refused = f.post(&delete, Some(&token), None, form(&fields)).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let csrf = page.csrf();
+    let mut with_token = vec![("csrf", csrf.as_str())];
+    with_token.extend(fields);
+    let deleted = f.submit(&delete, &token, &with_token).await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER, "{}", deleted.body);
+    assert_eq!(deleted.location(), format!("{alice}?app_deleted=1"));
+    let after = f.get(deleted.location(), Some(&token)).await;
+    assert!(
+        after.body.contains("Deletion of the app started."),
+        "{}",
+        after.body
+    );
+
+    // A principal with SageMaker rights only sees why the status is not shown.
+    let dana = f
+        .user_with("dana", r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sagemaker:*","Resource":"*"}]}"#)
+        .await;
+    let page = f.get(&alice, Some(&dana)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains("User: arn:aws:iam::123456789012:user/dana is not authorized to perform: servicecatalog:ListAcceptedPortfolioShares"),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.body.contains("Enable JumpStart and Projects for"),
+        "{}",
+        page.body
+    );
+    let job = f
+        .submit(
+            &format!("/console/studio/{}/jumpstart", made.domain),
+            &dana,
+            &[("csrf", &page.csrf()), ("user", "alice")],
+        )
+        .await;
+    let stopped = f.until_done(job.location(), &dana).await;
+    assert!(stopped.body.contains("The job stopped"), "{}", stopped.body);
+    assert!(
+        stopped
+            .body
+            .contains("servicecatalog:ListAcceptedPortfolioShares"),
+        "{}",
+        stopped.body
+    );
+}
+
+async fn presigned_url(f: &Fixture, domain: &str) -> String {
+    f.sagemaker(
+        "CreatePresignedDomainUrl",
+        json!({"DomainId": domain, "UserProfileName": "alice"}),
+    )
+    .await["AuthorizedUrl"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_presigned_domain_url_signs_a_studio_user_in_once_as_its_execution_role() {
+    let f = fixture(Settings::default()).await;
+    let made = resources(&f).await;
+    f.admin_iam(&form(&[
+        ("Action", "PutRolePolicy"),
+        ("Version", "2010-05-08"),
+        ("RoleName", "StudioRole"),
+        ("PolicyName", "studio"),
+        (
+            "PolicyDocument",
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sagemaker:Describe*","sagemaker:List*"],"Resource":"*"}]}"#,
+        ),
+    ]))
+    .await;
+    let first = presigned_url(&f, &made.domain).await;
+    let token = first.split("token=").nth(1).unwrap().to_string();
+    let opened = f
+        .get(&format!("/console/studio/open?token={token}"), None)
+        .await;
+    assert_eq!(opened.status, StatusCode::SEE_OTHER, "{}", opened.body);
+    let own = format!("/console/studio/{}/users/alice", made.domain);
+    assert_eq!(opened.location(), own);
+    let cookie = cookie_pair(&opened, "rolewright_console");
+    assert!(
+        opened
+            .cookies()
+            .iter()
+            .any(|c| c.contains("HttpOnly") && c.contains("SameSite=Strict"))
+    );
+    let page = f.get(&own, Some(&cookie)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body
+            .contains("arn:aws:sts::123456789012:assumed-role/StudioRole/alice"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("JupyterServer"), "{}", page.body);
+
+    // Once only; a tampered token is not ours.
+    let again = f
+        .get(&format!("/console/studio/open?token={token}"), None)
+        .await;
+    assert_eq!(again.status, StatusCode::FORBIDDEN);
+    assert!(
+        again.body.contains("the link was used already"),
+        "{}",
+        again.body
+    );
+    assert!(!again.cookies().iter().any(|c| c.starts_with("rolewright_console=") && !c.starts_with("rolewright_console=;")));
+    let tampered = f
+        .get(&format!("/console/studio/open?token=x{token}"), None)
+        .await;
+    assert_eq!(tampered.status, StatusCode::FORBIDDEN);
+    assert!(
+        tampered.body.contains("the link is not valid"),
+        "{}",
+        tampered.body
+    );
+
+    // The data scientist is denied an admin page with AWS's text.
+    let roles = f.get("/console/roles", Some(&cookie)).await;
+    assert_eq!(roles.status, StatusCode::FORBIDDEN);
+    assert!(
+        roles.body.contains(
+            "User: arn:aws:sts::123456789012:assumed-role/StudioRole/alice is not authorized to perform: iam:ListRoles"
+        ),
+        "{}",
+        roles.body
+    );
+
+    // Pasted into the sign-in page's second form, a fresh URL works too; without the form's
+    // token it does not.
+    let signin = f.get("/console/signin", None).await;
+    let signin_cookie = cookie_pair(&signin, "rolewright_console_signin");
+    let fresh = presigned_url(&f, &made.domain).await;
+    let refused = f
+        .post(
+            "/console/signin/studio",
+            Some(&signin_cookie),
+            None,
+            form(&[("presigned_url", &fresh)]),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let pasted = f
+        .post(
+            "/console/signin/studio",
+            Some(&signin_cookie),
+            Some("http://127.0.0.1:4566"),
+            form(&[("csrf", &signin.csrf()), ("presigned_url", &fresh)]),
+        )
+        .await;
+    assert_eq!(pasted.status, StatusCode::SEE_OTHER, "{}", pasted.body);
+    assert_eq!(pasted.location(), own);
+}
+
+#[tokio::test]
+async fn a_product_is_provisioned_from_its_parameters_and_its_record_is_followed() {
+    let f = fixture(Settings::default()).await;
+    let _made = resources(&f).await;
+    let portfolio = f.catalog("ListPortfolios", json!({})).await["PortfolioDetails"][0]["Id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = f.dir.path().join("parameters.json");
+    std::fs::write(
+        &path,
+        r#"{"Parameters":{
+            "RoleName":{"Type":"String","Description":"The role's name","MaxLength":64},
+            "Tier":{"Type":"String","Default":"small","AllowedValues":["small","large"]},
+            "Token":{"Type":"String","NoEcho":true,"Default":"hidden"},
+            "Size":{"Type":"Number","Default":5,"MinValue":1,"MaxValue":10}},
+          "Resources":{"R":{"Type":"AWS::IAM::Role","Properties":{"RoleName":{"Ref":"RoleName"},"AssumeRolePolicyDocument":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"sagemaker.amazonaws.com"},"Action":"sts:AssumeRole"}]}}}},
+          "Outputs":{"RoleArn":{"Value":{"Fn::GetAtt":["R","Arn"]},"Description":"The role made"}}}"#,
+    )
+    .unwrap();
+    let product = f
+        .catalog(
+            "CreateProduct",
+            json!({
+                "Name": "Team role", "Owner": "Platform team", "ProductType": "CLOUD_FORMATION_TEMPLATE",
+                "IdempotencyToken": "t2",
+                "ProvisioningArtifactParameters": {"Name": "v1", "Type": "CLOUD_FORMATION_TEMPLATE",
+                    "Info": {"LoadTemplateFromURL": format!("file://{}", path.display())}},
+            }),
+        )
+        .await;
+    let id = product["ProductViewDetail"]["ProductViewSummary"]["ProductId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    f.catalog(
+        "AssociateProductWithPortfolio",
+        json!({"ProductId": id, "PortfolioId": portfolio}),
+    )
+    .await;
+    f.catalog(
+        "CreateConstraint",
+        json!({
+            "PortfolioId": portfolio, "ProductId": id, "Type": "LAUNCH",
+            "Parameters": "{\"RoleArn\":\"arn:aws:iam::123456789012:role/LaunchRole\"}",
+            "IdempotencyToken": "c2",
+        }),
+    )
+    .await;
+    let (session, _) = f.sign_in(&f.key_id, &f.secret).await;
+    let token = session.unwrap();
+    let listed = f
+        .get(
+            &format!("/console/catalog/portfolios/{portfolio}"),
+            Some(&token),
+        )
+        .await;
+    let link = format!("/console/catalog/products/{id}/provision");
+    assert!(listed.body.contains(&link), "{}", listed.body);
+    let page = f.get(&link, Some(&token)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    for part in [
+        r#"<select id="param-Tier""#,
+        r#"<option value="small" selected>small</option>"#,
+        r#"name="param-Token" type="password""#,
+        "The role&#39;s name Type String. Required. Length at most 64.",
+        r#"name="param-Size" type="text" value="5""#,
+    ] {
+        assert!(
+            page.body.contains(part) || page.body.contains(&part.replace("&#39;", "'")),
+            "{part}: {}",
+            page.body
+        );
+    }
+    let csrf = page.csrf();
+    let refused = f
+        .post(
+            &link,
+            Some(&token),
+            None,
+            form(&[("provisioned_name", "x")]),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let invalid = f
+        .submit(
+            &link,
+            &token,
+            &[
+                ("csrf", &csrf),
+                ("provisioned_name", "-x"),
+                ("param-Size", "20"),
+                ("param-Tier", "huge"),
+            ],
+        )
+        .await;
+    assert_eq!(invalid.status, StatusCode::BAD_REQUEST);
+    for message in [
+        "Provisioned product name `-x` may have only letters",
+        "Enter a value for RoleName: it has no default",
+        "Tier must be one of small, large",
+        "Size must be at most 10",
+    ] {
+        assert!(
+            invalid.body.contains(message),
+            "{message}: {}",
+            invalid.body
+        );
+    }
+    let started = f
+        .submit(
+            &link,
+            &token,
+            &[
+                ("csrf", &csrf),
+                ("provisioned_name", "team-role"),
+                ("param-RoleName", "made-by-form"),
+                ("param-Tier", "large"),
+                ("param-Size", "3"),
+            ],
+        )
+        .await;
+    assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.body);
+    assert!(
+        started.location().starts_with("/console/catalog/records/"),
+        "{}",
+        started.location()
+    );
+    let record = f.until_done(started.location(), &token).await;
+    assert!(record.body.contains("SUCCEEDED"), "{}", record.body);
+    assert!(
+        record
+            .body
+            .contains("arn:aws:iam::123456789012:role/made-by-form"),
+        "{}",
+        record.body
+    );
+    assert!(record.body.contains("The role made"), "{}", record.body);
+}
+
+#[tokio::test]
+async fn the_simulator_decides_with_the_engine_and_highlights_the_deciding_statements() {
+    let f = fixture(Settings::default()).await;
+    f.sagemaker_role("SageMaker-ds").await;
+    f.admin_iam(&form(&[
+        ("Action", "PutRolePolicy"),
+        ("Version", "2010-05-08"),
+        ("RoleName", "SageMaker-ds"),
+        ("PolicyName", "data"),
+        (
+            "PolicyDocument",
+            r#"{"Version":"2012-10-17","Statement":[{"Sid":"List","Effect":"Allow","Action":"s3:ListBucket","Resource":"*"},{"Sid":"Read","Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::ml-data/*"}]}"#,
+        ),
+    ]))
+    .await;
+    let (session, _) = f.sign_in(&f.key_id, &f.secret).await;
+    let token = session.unwrap();
+    let page = f.get("/console/simulator", Some(&token)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("role SageMaker-ds"), "{}", page.body);
+    assert!(
+        page.body.contains(r#"<option value="sagemaker:">"#),
+        "{}",
+        page.body
+    );
+    let csrf = page.csrf();
+    let refused = f
+        .post(
+            "/console/simulator",
+            Some(&token),
+            None,
+            form(&[("action", "s3:GetObject")]),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+    let role = "arn:aws:iam::123456789012:role/SageMaker-ds";
+    let asked = f
+        .submit(
+            "/console/simulator",
+            &token,
+            &[
+                ("csrf", &csrf),
+                ("mode", "principal"),
+                ("principal_arn", role),
+                ("action", "s3:GetObject"),
+                ("resource", "arn:aws:s3:::ml-data/train.csv"),
+            ],
+        )
+        .await;
+    assert_eq!(asked.status, StatusCode::SEE_OTHER);
+    assert_eq!(asked.location(), "/console/simulator#result");
+    let shown = f.get("/console/simulator", Some(&token)).await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.body);
+    assert!(
+        shown
+            .body
+            .contains(r#"<span id="decision" class="pass">Allowed</span>"#),
+        "{}",
+        shown.body
+    );
+    assert!(
+        shown
+            .body
+            .contains("Allowed by role/SageMaker-ds/data, statement 1 (Sid `Read`)"),
+        "{}",
+        shown.body
+    );
+    assert_eq!(
+        shown
+            .body
+            .matches(r#"class="statement matched allow""#)
+            .count(),
+        1,
+        "{}",
+        shown.body
+    );
+    assert!(
+        shown
+            .body
+            .contains("Inline policy data of role SageMaker-ds"),
+        "{}",
+        shown.body
+    );
+    assert!(shown.body.contains("s3:GetObject"));
+    assert!(
+        shown.body.contains(r#"<option value="s3:GetObject">"#),
+        "the service's actions complete"
+    );
+
+    // Pasted policies: an explicit deny, in AWS's words.
+    f.submit(
+        "/console/simulator",
+        &token,
+        &[
+            ("csrf", &csrf),
+            ("mode", "custom"),
+            ("identity_policy", r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#),
+            ("scp_policy", r#"{"Version":"2012-10-17","Statement":[{"Sid":"NoDelete","Effect":"Deny","Action":"s3:DeleteObject","Resource":"*"},{"Effect":"Allow","Action":"*","Resource":"*"}]}"#),
+            ("action", "s3:DeleteObject"),
+            ("resource", "arn:aws:s3:::ml-data/x"),
+            ("context", "aws:SourceIp=10.0.0.1"),
+        ],
+    )
+    .await;
+    let denied = f.get("/console/simulator", Some(&token)).await;
+    assert!(denied.body.contains("Explicitly denied"), "{}", denied.body);
+    assert!(
+        denied.body.contains("User: arn:aws:iam::123456789012:user/simulated is not authorized to perform: s3:DeleteObject on resource: arn:aws:s3:::ml-data/x with an explicit deny in a service control policy"),
+        "{}",
+        denied.body
+    );
+    assert_eq!(
+        denied
+            .body
+            .matches(r#"class="statement matched deny""#)
+            .count(),
+        1,
+        "{}",
+        denied.body
+    );
+
+    // What cannot be read is said beside its field.
+    f.submit(
+        "/console/simulator",
+        &token,
+        &[
+            ("csrf", &csrf),
+            ("mode", "custom"),
+            ("identity_policy", r#"{"Statement":[{"Effect":"Allow"}"#),
+            ("action", "GetObject"),
+            ("context", "aws:SourceIp"),
+        ],
+    )
+    .await;
+    let invalid = f.get("/console/simulator", Some(&token)).await;
+    assert_eq!(invalid.status, StatusCode::BAD_REQUEST);
+    assert!(
+        invalid.body.contains("Identity-based policy: "),
+        "{}",
+        invalid.body
+    );
+    assert!(
+        invalid
+            .body
+            .contains("action `GetObject` must be `service:Action`, such as `s3:GetObject`"),
+        "{}",
+        invalid.body
+    );
+
+    // Simulating is authorized as the principal, with AWS's actions.
+    let dana = f
+        .user_with("dana", r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:List*","Resource":"*"}]}"#)
+        .await;
+    let page = f.get("/console/simulator", Some(&dana)).await;
+    f.submit(
+        "/console/simulator",
+        &dana,
+        &[
+            ("csrf", &page.csrf()),
+            ("mode", "principal"),
+            ("principal_arn", role),
+            ("action", "s3:GetObject"),
+            ("resource", "*"),
+        ],
+    )
+    .await;
+    let refused = f.get("/console/simulator", Some(&dana)).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(
+        refused.body.contains("User: arn:aws:iam::123456789012:user/dana is not authorized to perform: iam:SimulatePrincipalPolicy on resource: role SageMaker-ds because no identity-based policy allows the iam:SimulatePrincipalPolicy action"),
+        "{}",
+        refused.body
+    );
+    f.submit(
+        "/console/simulator",
+        &dana,
+        &[("csrf", &page.csrf()), ("mode", "custom"), ("identity_policy", r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#), ("action", "s3:GetObject")],
+    )
+    .await;
+    let refused = f.get("/console/simulator", Some(&dana)).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(
+        refused.body.contains("iam:SimulateCustomPolicy"),
+        "{}",
+        refused.body
+    );
+}
+
+#[tokio::test]
+async fn the_audit_log_is_filtered_newest_first_with_every_decision_and_authorized() {
+    let f = fixture(Settings::default()).await;
+    let dana = f
+        .user_with("dana", r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sagemaker:*","Resource":"*"}]}"#)
+        .await;
+    assert_eq!(
+        f.get("/console/roles", Some(&dana)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let refused = f.get("/console/audit", Some(&dana)).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(
+        refused.body.contains("User: arn:aws:iam::123456789012:user/dana is not authorized to perform: cloudtrail:LookupEvents on resource: * because no identity-based policy allows the cloudtrail:LookupEvents action"),
+        "{}",
+        refused.body
+    );
+    let (session, _) = f.sign_in(&f.key_id, &f.secret).await;
+    let token = session.unwrap();
+    let all = f.get("/console/audit", Some(&token)).await;
+    assert_eq!(all.status, StatusCode::OK, "{}", all.body);
+    let newest = all.body.find("cloudtrail:LookupEvents").unwrap();
+    let older = all.body.find("iam:CreateUser").unwrap();
+    assert!(newest < older, "newest first");
+    let denied = f
+        .get("/console/audit?principal=arn%3Aaws%3Aiam%3A%3A123456789012%3Auser%2Fdana&decision=denied&action=iam%3AListRoles", Some(&token))
+        .await;
+    assert_eq!(denied.status, StatusCode::OK, "{}", denied.body);
+    assert!(denied.body.contains("Records (1)"), "{}", denied.body);
+    assert!(
+        denied
+            .body
+            .contains("because no identity-based policy allows the iam:ListRoles action"),
+        "{}",
+        denied.body
+    );
+    let later = f
+        .get("/console/audit?since=2999-01-01T00:00", Some(&token))
+        .await;
+    assert!(
+        later.body.contains("No record matches these filters."),
+        "{}",
+        later.body
+    );
+    let bad = f.get("/console/audit?since=yesterday", Some(&token)).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(
+        bad.body
+            .contains("`yesterday` is not a time: write it as 2026-05-01T09:30 (UTC)"),
+        "{}",
+        bad.body
+    );
 }
