@@ -3,9 +3,12 @@
 // keys from DATA_DIR/credentials, creates a SageMaker Compute role and a Data Scientist role with
 // the wizard, lists, searches, opens and deletes roles, creates a stack, a Studio domain and a
 // provisioned product through the API and opens (deletes, terminates) them in the stacks, Studio
-// and Service Catalog pages, and signs out; a data scientist user is
-// denied the roles page with AWS's AccessDenied text. Every page screenshotted is checked with
-// axe-core.
+// and Service Catalog pages; creates a domain and adds a user with a persona's role from the
+// forms, enables JumpStart for that user and for all users, provisions a product from its
+// parameters' form and follows its record, runs the simulator and filters the audit log, and signs
+// out; a data scientist user is denied the roles page with AWS's AccessDenied text, and a Studio
+// user signed in by a presigned domain URL lands on their own page and is denied an admin page.
+// Every page screenshotted is checked with axe-core.
 //
 //   ROLEWRIGHT=target/debug/rolewright node tests/console/run.mjs
 //
@@ -465,6 +468,103 @@ try {
     expect((await page.getByRole("status").textContent()).includes("Termination of notebook-role started"), "no termination banner");
   });
 
+  let onboarding;
+  await test("Studio: a domain created and a user added with a persona's role from forms, JumpStart enabled for the user and for all users", async () => {
+    await page.goto(`${consoleUrl}studio`);
+    await page.getByRole("link", { name: "Create domain" }).click();
+    await page.getByLabel("Domain name").fill("onboarding");
+    await page.getByLabel("Default execution role").selectOption({ label: "SageMaker-compute-jobs" });
+    await screenshot(page, "studio-create-domain");
+    await page.getByRole("button", { name: "Create domain" }).click();
+    expect((await page.getByRole("status").textContent()).includes("Domain created"), "no created banner");
+    onboarding = new URL(page.url()).pathname.split("/").pop();
+    await page.getByRole("link", { name: "Add user" }).first().click();
+    await page.getByLabel("User profile name").fill("dora");
+    const options = await page.locator("#execution_role optgroup").first().getAttribute("label");
+    expect(options === "Roles built from a persona", `first group: ${options}`);
+    await page.getByLabel("Execution role", { exact: true }).selectOption({ label: "SageMaker-mlops" });
+    await page.getByLabel(/Enable JumpStart and project templates/).check();
+    await screenshot(page, "studio-add-user");
+    await page.getByRole("button", { name: "Add user" }).click();
+    await page.getByText("Done.").waitFor({ timeout: 10000 });
+    expect((await page.locator("#jumpstart-report").textContent()).includes("1 newly enabled"), "dora not enabled");
+    await screenshot(page, "studio-jumpstart-user-job");
+    await page.getByRole("link", { name: "Back to dora" }).click();
+    expect((await page.locator("#jumpstart").textContent()).includes("enabled"), "dora's JumpStart");
+    await page.goto(`${consoleUrl}studio/${domainId}/users/bob`);
+    expect((await page.locator("#jumpstart").textContent()).includes("disabled"), "bob enabled already");
+    await page.goto(`${consoleUrl}studio/${domainId}`);
+    await page.getByRole("button", { name: "Enable JumpStart for all users with custom roles" }).click();
+    await page.getByText("Done.").waitFor({ timeout: 10000 });
+    const report = await page.locator("#jumpstart-report").textContent();
+    expect(report.includes("2 user profiles in scope") && report.includes("0 still disabled"), `report: ${report}`);
+    await screenshot(page, "studio-jumpstart-all-job");
+  });
+
+  await test("Service Catalog: a product provisioned from its parameters' form, its record followed until it succeeds", async () => {
+    const portfolio = (await json(endpoint, admin, "servicecatalog", "ListPortfolios", {})).PortfolioDetails[0].Id;
+    const templatePath = join(dataDir, "parameters.json");
+    writeFileSync(templatePath, JSON.stringify({
+      Parameters: {
+        RoleName: { Type: "String", Description: "The role's name" },
+        Tier: { Type: "String", Default: "small", AllowedValues: ["small", "large"] },
+        Token: { Type: "String", NoEcho: true, Default: "hidden" },
+      },
+      Resources: { R: { Type: "AWS::IAM::Role", Properties: { RoleName: { Ref: "RoleName" }, AssumeRolePolicyDocument: JSON.parse(trust("sagemaker.amazonaws.com")) } } },
+      Outputs: { RoleArn: { Value: { "Fn::GetAtt": ["R", "Arn"] }, Description: "The role made" } },
+    }));
+    const product = await json(endpoint, admin, "servicecatalog", "CreateProduct", {
+      Name: "Team role", Owner: "Platform team", ProductType: "CLOUD_FORMATION_TEMPLATE", IdempotencyToken: "t2",
+      ProvisioningArtifactParameters: { Name: "v1", Type: "CLOUD_FORMATION_TEMPLATE", Info: { LoadTemplateFromURL: `file://${templatePath}` } },
+    });
+    const productId = product.ProductViewDetail.ProductViewSummary.ProductId;
+    await json(endpoint, admin, "servicecatalog", "AssociateProductWithPortfolio", { ProductId: productId, PortfolioId: portfolio });
+    await json(endpoint, admin, "servicecatalog", "CreateConstraint", {
+      PortfolioId: portfolio, ProductId: productId, Type: "LAUNCH",
+      Parameters: JSON.stringify({ RoleArn: `arn:aws:iam::${account}:role/LaunchRole` }), IdempotencyToken: "c2",
+    });
+    await page.goto(`${consoleUrl}catalog/portfolios/${portfolio}`);
+    await page.getByRole("link", { name: "Provision Team role" }).click();
+    await page.getByLabel("Provisioned product name").fill("team-role");
+    await page.getByRole("button", { name: "Provision product" }).click();
+    expect((await page.locator(".error-summary").textContent()).includes("Enter a value for RoleName: it has no default"), "no error for RoleName");
+    await screenshot(page, "catalog-provision-errors");
+    await page.getByLabel("RoleName").fill("made-in-browser");
+    await page.getByLabel("Tier").selectOption("large");
+    expect(await page.getByLabel("Token").getAttribute("type") === "password", "NoEcho is not a password field");
+    await page.getByRole("button", { name: "Provision product" }).click();
+    await page.locator("#record-status").filter({ hasText: "SUCCEEDED" }).waitFor({ timeout: 10000 });
+    expect((await page.locator("main").textContent()).includes(`arn:aws:iam::${account}:role/made-in-browser`), "no output");
+    await screenshot(page, "catalog-record");
+  });
+
+  await test("the simulator decides for a role of the account and highlights the deciding statement", async () => {
+    await page.getByRole("link", { name: "Simulator" }).first().click();
+    await page.getByLabel(/^Principal/).selectOption({ label: "role SageMaker-compute-jobs" });
+    await page.getByLabel("Action", { exact: true }).fill("s3:GetObject");
+    await page.getByLabel("Resource", { exact: true }).fill("arn:aws:s3:::ml-data/train.csv");
+    await screenshot(page, "simulator-form");
+    await page.getByRole("button", { name: "Simulate" }).click();
+    expect((await page.locator("#decision").textContent()) === "Allowed", "not allowed");
+    expect((await page.locator(".statement.matched").count()) >= 1, "no statement highlighted");
+    await screenshot(page, "simulator-allowed");
+    await page.getByLabel("Policies I paste").check();
+    await page.locator("summary").filter({ hasText: "Policies to paste" }).click().catch(() => {});
+    await page.getByLabel("Identity-based policy (optional)").fill(JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Deny", Action: "s3:*", Resource: "*" }] }));
+    await page.getByRole("button", { name: "Simulate" }).click();
+    expect((await page.locator("#reason").textContent()).includes("with an explicit deny in an identity-based policy"), "no AWS reason");
+    await screenshot(page, "simulator-denied");
+  });
+
+  await test("the audit log shows denials with their reasons, filtered", async () => {
+    await page.getByRole("link", { name: "Audit log" }).first().click();
+    await page.getByLabel("Decision").selectOption("denied");
+    await page.getByRole("button", { name: "Filter" }).click();
+    const text = await page.locator("main").textContent();
+    expect(text.includes("Records ("), `audit: ${text.slice(0, 400)}`);
+    await screenshot(page, "audit-log");
+  });
+
   await test("signing out ends the session", async () => {
     await page.getByRole("button", { name: "Sign out" }).click();
     expect((await page.getByRole("status").textContent()).includes("You have signed out"), "no signed-out notice");
@@ -498,6 +598,24 @@ try {
     );
     expect(!text.includes("SageMaker-compute-jobs"), "the denied page shows roles");
     await screenshot(page, "data-scientist-denied");
+  });
+  await test("a data scientist signed in by a presigned domain URL lands on their Studio page and is denied an admin page", async () => {
+    const { AuthorizedUrl } = await json(endpoint, admin, "sagemaker", "CreatePresignedDomainUrl", { DomainId: onboarding, UserProfileName: "dora" });
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByLabel("Presigned domain URL").fill(AuthorizedUrl);
+    await page.getByRole("button", { name: "Open Studio" }).click();
+    expect(new URL(page.url()).pathname === `/console/studio/${onboarding}/users/dora`, `landed on ${page.url()}`);
+    expect((await page.locator("header").textContent()).includes(`assumed-role/SageMaker-mlops/dora`), "not the execution role");
+    await screenshot(page, "studio-presigned-own-page");
+    const reply = await page.goto(`${consoleUrl}roles`);
+    expect(reply.status() === 403, `status ${reply.status()}`);
+    const text = await page.locator("main").textContent();
+    expect(text.includes(`User: arn:aws:sts::${account}:assumed-role/SageMaker-mlops/dora is not authorized to perform: iam:ListRoles`), `page: ${text}`);
+    await screenshot(page, "studio-presigned-denied");
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByLabel("Presigned domain URL").fill(AuthorizedUrl);
+    await page.getByRole("button", { name: "Open Studio" }).click();
+    expect((await page.getByRole("alert").textContent()).includes("used already"), "the URL worked twice");
   });
   await test("no page has a serious or critical accessibility violation (axe-core)", async () => {
     expect(shot > 0, "no page was checked");
