@@ -254,7 +254,7 @@ pub async fn create_domain(
             "Enter at least one subnet ID: a VPC-only domain needs subnets",
         ));
     }
-    if (!vpc.is_empty()) != (!subnets.is_empty()) && !vpc_only {
+    if vpc.is_empty() != subnets.is_empty() && !vpc_only {
         problems.push(problem(
             if vpc.is_empty() { "vpc_id" } else { "subnets" },
             "Give both the VPC ID and its subnets, or neither",
