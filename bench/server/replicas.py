@@ -171,6 +171,10 @@ def main():
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--delay-samples", type=int, default=200)
     parser.add_argument("--fsync", choices=["on", "off"], default="on")
+    parser.add_argument("--cluster-jit", choices=["on", "off"], default="on",
+                        help="the cluster's own jit setting (rolewright turns it off for its "
+                             "sessions since 2026-12-04; off here measures older builds "
+                             "without it)")
     parser.add_argument("--format", choices=["table", "json"], default="table")
     args = parser.parse_args()
 
@@ -178,10 +182,9 @@ def main():
     cluster = pgcluster.Cluster()
     deployments = []
     try:
-        if args.fsync == "on":
-            cluster.run("pg_ctl", "-D", cluster.data, "-w", "stop", check=False)
-            cluster.start = _starter(cluster, "on")
-            cluster.start()
+        cluster.run("pg_ctl", "-D", cluster.data, "-w", "stop", check=False)
+        cluster.start = _starter(cluster, args.fsync, args.cluster_jit)
+        cluster.start()
         key_file = os.path.join(work, "shared.key")
         with open(key_file, "w") as f:
             f.write(subprocess.run([args.binary, "admin", "new-master-key"], check=True,
@@ -205,11 +208,11 @@ def main():
     report(args, results, delays, first_try)
 
 
-def _starter(cluster, fsync):
+def _starter(cluster, fsync, jit):
     def start():
         options = (f"-c listen_addresses=127.0.0.1 -c port={cluster.port} "
                    f"-c unix_socket_directories={cluster.dir} -c fsync={fsync} "
-                   f"-c max_connections=200")
+                   f"-c jit={jit} -c max_connections=200")
         cluster.run("pg_ctl", "-D", cluster.data, "-l", os.path.join(cluster.dir, "log"),
                     "-o", options, "-w", "-t", "30", "start")
     return start
@@ -236,7 +239,7 @@ def report(args, results, delays, first_try):
             print(json.dumps(r))
         print(json.dumps({"replicationDelay": delay}))
         return
-    print(f"PostgreSQL fsync={args.fsync}; {args.rounds} rounds of {args.seconds:g} s, "
+    print(f"PostgreSQL fsync={args.fsync}, cluster jit={args.cluster_jit}; {args.rounds} rounds of {args.seconds:g} s, "
           f"concurrency {args.concurrency}; medians over the rounds")
     print(f"{'deployment':<8} {'workload':<24} {'ops/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
           f"{'x sqlite':>9}  errors  rounds")

@@ -5,7 +5,8 @@
 # replication delay between the two replicas. See bench/server/replicas.py.
 #
 # Usage: bench/server/replicas.sh [ROUNDS] [SECS]        (defaults: 3 rounds of 5 s)
-# Environment: CONCURRENCY (32), FSYNC (on; off for a cluster that does not flush), SAMPLES
+# Environment: CONCURRENCY (32), FSYNC (on; off for a cluster that does not flush), JIT (the
+#   cluster's jit setting, on; rolewright turns it off for its own sessions), SAMPLES
 #   (replication-delay samples, 200), FORMAT=json, ROLEWRIGHT_BIN (a rolewright binary to
 #   measure instead of this build), PYTHON (a Python with boto3; target/ci-venv/bin/python),
 #   CARGO_TARGET_DIR. Needs Debian's postgresql package (run as root, it uses `runuser -u
@@ -29,5 +30,5 @@ echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)  machine: $(nproc) cores, $(uname -m)
 # Bounded: every load run stops at its duration, the whole benchmark at 20 minutes.
 timeout 1200 "$python" bench/server/replicas.py --binary "$rolewright" \
   --loadgen "$target_dir/release/rolewright-loadgen" --rounds "${1:-3}" --seconds "${2:-5}" \
-  --concurrency "${CONCURRENCY:-32}" --fsync "${FSYNC:-on}" \
+  --concurrency "${CONCURRENCY:-32}" --fsync "${FSYNC:-on}" --cluster-jit "${JIT:-on}" \
   --delay-samples "${SAMPLES:-200}" --format "${FORMAT:-table}"

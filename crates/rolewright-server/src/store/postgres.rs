@@ -93,9 +93,12 @@ const WRITE_DEADLINE: Duration = Duration::from_secs(8);
 const SETTLE_LIMIT: Duration = Duration::from_millis(100);
 /// How often a replica asks for changes it was not notified of.
 const POLL_INTERVAL: Duration = Duration::from_secs(1);
-/// Server-side limits set on every connection (milliseconds): within the write deadline.
+/// Server-side settings of every connection: limits (milliseconds) within the write deadline,
+/// and no JIT compilation, which costs ~100 ms a query whenever the planner's estimates are
+/// large (tables not yet analyzed, as a new change log is) and never pays off for these small
+/// keyed queries.
 const SESSION_OPTIONS: &str = "-c statement_timeout=6000 -c lock_timeout=6000 \
-                               -c idle_in_transaction_session_timeout=10000";
+                               -c idle_in_transaction_session_timeout=10000 -c jit=off";
 
 /// The log past a sequence number, with the log's horizon (the newest entry pruned), in one
 /// snapshot: a replica behind the horizon reloads instead.
