@@ -174,14 +174,16 @@ impl Server {
         install_managed_policies(&app);
         let created = bootstrap(&app).await?;
         ensure_studio_key(&app).await?;
-        if app.store.is_shared() {
-            // Another replica may be running what looks interrupted from here.
-            tracing::debug!(
-                "stacks and provisioning records in progress are left to the replica running them"
-            );
+        // Alone, everything in progress was interrupted by the stop. On a shared database,
+        // another replica may be running it: only what has stopped moving is.
+        let idle_since = if app.store.is_shared() {
+            server::now_ms() - ABANDONED_AFTER_MS
         } else {
-            recover_interrupted(&app).await?;
-        }
+            i64::MAX
+        };
+        recover_interrupted(&app, idle_since)
+            .await
+            .map_err(|e| ServeError::Config(format!("cannot end interrupted work: {e}")))?;
         let credentials_file = config.data_dir.join("credentials");
         // On a shared database, the administrator's keys go to the replica that created them;
         // `rolewright admin credentials --database-url` prints them for the others.
@@ -270,10 +272,22 @@ impl Server {
                 // answers GetRole from the stored role. Stopped between writes, never in one.
                 let period = if app.store.is_shared() { 1 } else { 60 };
                 let mut every = tokio::time::interval(std::time::Duration::from_secs(period));
+                let mut last_sweep = tokio::time::Instant::now();
                 loop {
                     tokio::select! {
                         _ = every.tick() => app.persist_last_used().await,
                         _ = persister_stopped.changed() => break,
+                    }
+                    // On a shared database, what a stopped replica left in progress is ended
+                    // by whichever replica sees it first.
+                    if app.store.is_shared()
+                        && last_sweep.elapsed() >= std::time::Duration::from_secs(60)
+                    {
+                        last_sweep = tokio::time::Instant::now();
+                        let idle_since = server::now_ms() - ABANDONED_AFTER_MS;
+                        if let Err(error) = recover_interrupted(&app, idle_since).await {
+                            tracing::warn!(%error, "cannot end work left in progress");
+                        }
                     }
                 }
             })
@@ -583,17 +597,35 @@ async fn bootstrap(app: &App) -> Result<bool, ServeError> {
         .map_err(|e| ServeError::Config(format!("cannot create the administrator: {e}")))
 }
 
+/// On a shared database, work in progress that has not moved for this long was left by a
+/// replica that stopped (a live one moves its stacks and records within seconds); every replica
+/// looks for it every minute.
+const ABANDONED_AFTER_MS: i64 = 120_000;
+
 /// Ends what a stopped server left half done: stacks in an `*_IN_PROGRESS` status and Service
-/// Catalog records that had not ended, whose work died with the process.
-async fn recover_interrupted(app: &App) -> Result<(), ServeError> {
-    app.store
+/// Catalog records that had not ended, whose work died with the process, among those that have
+/// not moved since `idle_since_ms`.
+async fn recover_interrupted(app: &App, idle_since_ms: i64) -> Result<(), error::ApiError> {
+    let ended = app
+        .store
         .write(None, |state| {
-            let mut changes = cloudformation::stack::interrupted(state);
-            changes.extend(servicecatalog::provisioning::interrupted(state));
-            Ok(((), changes))
+            let mut changes = cloudformation::stack::interrupted(state, idle_since_ms);
+            changes.extend(servicecatalog::provisioning::interrupted(
+                state,
+                idle_since_ms,
+            ));
+            let ended = changes.len();
+            Ok((ended, changes))
         })
-        .await
-        .map_err(|e| ServeError::Config(format!("cannot end interrupted work: {e}")))
+        .await?;
+    if ended > 0 {
+        tracing::warn!(
+            ended,
+            "stacks and provisioning records left in progress by a stopped server were ended \
+             as failed"
+        );
+    }
+    Ok(())
 }
 
 /// Makes the key presigned Studio URLs are signed with, once per data directory, so that links

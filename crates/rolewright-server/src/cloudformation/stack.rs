@@ -420,25 +420,54 @@ pub fn write_summary(x: &mut XmlWriter, stack: &Stack) {
 }
 
 /// Ends the stacks a stopped server left in an `*_IN_PROGRESS` status with the status their
-/// operation fails with, and a reason saying why; run at start.
-pub fn interrupted(state: &mut State) -> Vec<Change> {
+/// operation fails with, and a reason saying why: those that have not moved since
+/// `idle_since_ms` (at the start of a single server, every one; on a shared database, those a
+/// replica has stopped working on, since a live one moves its stacks within seconds).
+pub fn interrupted(state: &mut State, idle_since_ms: i64) -> Vec<Change> {
     let reason = "rolewright stopped while this stack operation was in progress";
     let mut changes = Vec::new();
     for stack in state.stacks.values_mut() {
-        let failed = match stack.status.as_str() {
-            "CREATE_IN_PROGRESS" => "CREATE_FAILED",
-            "ROLLBACK_IN_PROGRESS" => "ROLLBACK_FAILED",
-            "DELETE_IN_PROGRESS" => "DELETE_FAILED",
-            "UPDATE_IN_PROGRESS" | "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS" => "UPDATE_FAILED",
-            "UPDATE_ROLLBACK_IN_PROGRESS" | "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS" => {
-                "UPDATE_ROLLBACK_FAILED"
-            }
-            _ => continue,
+        let Some(failed) = failed_status(&stack.status) else {
+            continue;
         };
+        if stack.last_activity_ms() > idle_since_ms {
+            continue;
+        }
         stack.stack_event(failed, Some(reason.into()), crate::server::now_ms());
         changes.push(Change::put(kind::STACK, stack.id.clone(), &*stack));
     }
     changes
+}
+
+/// The status an operation in progress ends in when it is interrupted; `None` when `status`
+/// is not in progress.
+fn failed_status(status: &str) -> Option<&'static str> {
+    Some(match status {
+        "CREATE_IN_PROGRESS" => "CREATE_FAILED",
+        "ROLLBACK_IN_PROGRESS" => "ROLLBACK_FAILED",
+        "DELETE_IN_PROGRESS" => "DELETE_FAILED",
+        "UPDATE_IN_PROGRESS" | "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS" => "UPDATE_FAILED",
+        "UPDATE_ROLLBACK_IN_PROGRESS" | "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS" => {
+            "UPDATE_ROLLBACK_FAILED"
+        }
+        _ => return None,
+    })
+}
+
+impl Stack {
+    /// Whether an operation is in progress on the stack.
+    pub fn in_progress(&self) -> bool {
+        failed_status(&self.status).is_some()
+    }
+
+    /// When the stack last moved: its newest event, or its creation.
+    pub fn last_activity_ms(&self) -> i64 {
+        self.events
+            .iter()
+            .map(|e| e.time_ms)
+            .max()
+            .unwrap_or(self.created_ms)
+    }
 }
 
 /// The live stack named `name` in `region`, or the stack (live or deleted) whose id is `name`.
@@ -481,6 +510,39 @@ pub(crate) mod tests {
             change_sets: Vec::new(),
             imports: Vec::new(),
         }
+    }
+
+    #[test]
+    fn only_stacks_idle_since_the_cutoff_are_ended_as_interrupted() {
+        let mut state = State::default();
+        let mut idle = stack();
+        idle.stack_event("CREATE_IN_PROGRESS", None, 1_000);
+        let mut moving = stack();
+        moving.id = "arn:aws:cloudformation:us-east-1:111122223333:stack/m/id".into();
+        moving.stack_event("UPDATE_IN_PROGRESS", None, 5_000);
+        let mut done = stack();
+        done.id = "arn:aws:cloudformation:us-east-1:111122223333:stack/d/id".into();
+        done.stack_event("CREATE_COMPLETE", None, 1_000);
+        for s in [idle, moving, done] {
+            state.stacks.insert(s.id.clone(), s);
+        }
+        let changes = interrupted(&mut state, 2_000);
+        assert_eq!(changes.len(), 1);
+        let status = |state: &State, name: &str| {
+            let id = format!("arn:aws:cloudformation:us-east-1:111122223333:stack/{name}/id");
+            state.stacks[&id].status.clone()
+        };
+        assert_eq!(status(&state, "s"), "CREATE_FAILED");
+        assert_eq!(
+            state.stacks["arn:aws:cloudformation:us-east-1:111122223333:stack/s/id"]
+                .status_reason
+                .as_deref(),
+            Some("rolewright stopped while this stack operation was in progress")
+        );
+        assert_eq!(status(&state, "m"), "UPDATE_IN_PROGRESS");
+        assert_eq!(status(&state, "d"), "CREATE_COMPLETE");
+        assert_eq!(interrupted(&mut state, i64::MAX).len(), 1);
+        assert_eq!(status(&state, "m"), "UPDATE_FAILED");
     }
 
     #[test]

@@ -687,14 +687,24 @@ async fn finish(app: &App, job: &Job, outcome: Outcome) {
 /// Marks the records a stopped server left unfinished as `FAILED`, and their provisioned
 /// products as `ERROR` (a provisioning) or `TAINTED` (an update or termination): their tasks
 /// died with the process. Run at start.
-pub fn interrupted(state: &mut State) -> Vec<Change> {
+pub fn interrupted(state: &mut State, idle_since_ms: i64) -> Vec<Change> {
     let message = "rolewright stopped while this record was in progress; its stack shows how \
                    far it got";
     let mut changes = Vec::new();
+    // A record waits while its stack works: it is idle only when its stack is too.
+    let stack_busy = |state: &State, pp_id: &str| {
+        state
+            .provisioned_products
+            .get(pp_id)
+            .and_then(|pp| pp.stack_id.as_ref())
+            .and_then(|id| state.stacks.get(id))
+            .is_some_and(|s| s.in_progress() && s.last_activity_ms() > idle_since_ms)
+    };
     let open: Vec<String> = state
         .records
         .values()
         .filter(|r| r.status == "CREATED" || r.status == "IN_PROGRESS")
+        .filter(|r| r.updated_ms <= idle_since_ms && !stack_busy(state, &r.provisioned_product_id))
         .map(|r| r.id.clone())
         .collect();
     for id in open {
@@ -1540,10 +1550,22 @@ mod tests {
         ] {
             state.records.insert(r.id.clone(), r);
         }
-        let changes = interrupted(&mut state);
+        let changes = interrupted(&mut state, i64::MAX);
         assert_eq!(changes.len(), 1);
         assert_eq!(state.records["rec-IN_PROGRESS"].status, "FAILED");
         assert_eq!(state.records["rec-IN_PROGRESS"].errors[0].0, "Interrupted");
         assert_eq!(state.records["rec-SUCCEEDED"].status, "SUCCEEDED");
+    }
+
+    #[test]
+    fn a_record_that_moved_after_the_cutoff_is_left_to_the_replica_running_it() {
+        let mut state = State::default();
+        let mut r = record("IN_PROGRESS", "PROVISION_PRODUCT");
+        r.updated_ms = 2_000;
+        state.records.insert(r.id.clone(), r);
+        assert!(interrupted(&mut state, 1_000).is_empty());
+        assert_eq!(state.records["rec-IN_PROGRESS"].status, "IN_PROGRESS");
+        assert_eq!(interrupted(&mut state, 2_000).len(), 1);
+        assert_eq!(state.records["rec-IN_PROGRESS"].status, "FAILED");
     }
 }
