@@ -48,6 +48,32 @@ class Alternating:
         return call
 
 
+def console_sign_in(server, key_id, secret):
+    """Signs in to a replica's web console with an access key pair, as the sign-in form does;
+    returns the answer's status and Location."""
+    import http.client
+    import re
+    import urllib.parse
+    host, port = server.host_port
+    conn = http.client.HTTPConnection(host, port, timeout=30)
+    try:
+        conn.request("GET", "/console/signin")
+        page = conn.getresponse()
+        body = page.read().decode()
+        cookie = page.getheader("Set-Cookie").split(";", 1)[0]
+        csrf = re.search(r'name="csrf" value="([^"]+)"', body).group(1)
+        form = urllib.parse.urlencode({"csrf": csrf, "next": "/console/",
+                                       "access_key_id": key_id, "secret_access_key": secret})
+        conn.request("POST", "/console/signin", body=form, headers={
+            "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie,
+            "Origin": f"http://{host}:{port}"})
+        answer = conn.getresponse()
+        answer.read()
+        return answer.status, answer.getheader("Location")
+    finally:
+        conn.close()
+
+
 def health(server):
     try:
         with urllib.request.urlopen(server.url + "/health", timeout=10) as r:
@@ -194,6 +220,16 @@ class ReplicaTests(unittest.TestCase):
             self.assertGreater(report["applied_seq"], 0)
             self.assertGreaterEqual(report["lag_ms"], 0)
             self.assertEqual(set(report), {"status", "database", "applied_seq", "lag_ms"})
+
+    def test_a_key_made_on_one_replica_signs_in_to_the_console_of_the_other(self):
+        iam = self.a.admin("iam")
+        name = f"console-{time.time_ns()}"
+        iam.create_user(UserName=name)
+        key = iam.create_access_key(UserName=name)["AccessKey"]
+        status, location = console_sign_in(self.b, key["AccessKeyId"], key["SecretAccessKey"])
+        self.assertEqual((status, location), (303, "/console/"))
+        status, _ = console_sign_in(self.b, key["AccessKeyId"], "not-the-secret")
+        self.assertEqual(status, 403)
 
     def test_z_every_acknowledged_write_survives_kill_9_of_a_replica(self):
         stop = threading.Event()

@@ -607,10 +607,27 @@ pub async fn sign_in(State(console): State<Arc<Console>>, request: Request) -> R
         .map(str::trim)
         .filter(|t| !t.is_empty());
     let now = now_unix();
-    let found = {
+    let look_up = || {
         let state = console.app.store.read();
         lookup_key(&state, &key_id, token, now)
     };
+    let mut found = look_up();
+    if found.is_err() && console.app.store.is_shared() {
+        // A key made on another replica a moment ago may not be here yet: catch up first.
+        if console.app.store.catch_up().await.is_err() {
+            return fresh_sign_in(
+                &parts,
+                StatusCode::SERVICE_UNAVAILABLE,
+                &next,
+                Some(
+                    "The service is unavailable: its database cannot be reached to check this \
+                     access key. Try again in a moment.",
+                ),
+                None,
+            );
+        }
+        found = look_up();
+    }
     let caller = match found {
         Ok((real_secret, caller)) if same_secret(&real_secret, secret) => Ok(caller),
         Ok(_) => Err("the secret access key does not match the access key ID".to_string()),
