@@ -24,16 +24,19 @@ pub enum PrincipalMatch {
 }
 
 /// A policy compiled for evaluation. `Send + Sync`; evaluate it from any number of threads.
+/// Clones share the compiled statements, so that one policy attached to many principals (a
+/// managed policy, a role's trust policy) can take part in many policy sets for the price of a
+/// few reference counts.
 #[derive(Debug, Clone)]
 pub struct CompiledPolicy {
     pub(crate) name: Option<Arc<str>>,
-    pub(crate) statements: Vec<CompiledStatement>,
+    pub(crate) statements: Arc<[CompiledStatement]>,
     /// For each service prefix that some statement names, every statement that can match its
     /// actions (those naming it and those matching any service), in document order. A policy names a
     /// handful of services, so a short list scanned in order beats hashing.
-    by_service: Vec<(u64, Box<[u32]>)>,
+    by_service: Arc<[(u64, Box<[u32]>)]>,
     /// Statements whose actions can match any service (`*`, `NotAction`, `s*:Get*`, ...).
-    any_service: Vec<u32>,
+    any_service: Arc<[u32]>,
 }
 
 #[derive(Debug, Clone)]
@@ -132,9 +135,9 @@ impl CompiledPolicy {
             .collect();
         CompiledPolicy {
             name: None,
-            statements,
-            by_service,
-            any_service,
+            statements: statements.into(),
+            by_service: by_service.into(),
+            any_service: any_service.into(),
         }
     }
 
@@ -154,7 +157,7 @@ impl CompiledPolicy {
     /// the request to `bucket/public/*`, an Allow on `*` leaves it as it is.
     pub(crate) fn allowed_subsets(&self, request: &Request, out: &mut Vec<String>) {
         let requested = ArnPattern::new(&request.resource);
-        for statement in &self.statements {
+        for statement in self.statements.iter() {
             if statement.effect != Effect::Allow {
                 continue;
             }
@@ -227,7 +230,7 @@ impl CompiledPolicy {
             .by_service
             .iter()
             .find(|(s, _)| *s == service)
-            .map_or(self.any_service.as_slice(), |(_, v)| v);
+            .map_or(&self.any_service[..], |(_, v)| v);
         for &next in candidates {
             let statement = &self.statements[next as usize];
             if let Some(m) = statement.matches(request, arn, kind) {
