@@ -522,9 +522,13 @@ impl AccessAnalysis {
             if !allowed {
                 // SageMaker sets the source of the job, whose name the caller chooses.
                 let chosen = |key: &str| key.eq_ignore_ascii_case("aws:SourceArn");
-                for candidate in
-                    choice::candidates_with(self.reference, "sts:AssumeRole", &context, &[conditional], &chosen)
-                {
+                for candidate in choice::candidates_with(
+                    self.reference,
+                    "sts:AssumeRole",
+                    &context,
+                    &[conditional],
+                    &chosen,
+                ) {
                     *request.context_mut() = candidate;
                     if set.evaluate_brief(&request).is_allowed() {
                         allowed = true;
@@ -780,7 +784,14 @@ impl AccessAnalysis {
         if !self.sagemaker_roles.is_empty() {
             let passed = key("iam:PassedToService", sagemaker::SERVICE);
             if self
-                .decide(n, "iam:PassRole", &roles, std::slice::from_ref(&passed), None, false)
+                .decide(
+                    n,
+                    "iam:PassRole",
+                    &roles,
+                    std::slice::from_ref(&passed),
+                    None,
+                    false,
+                )
                 .is_some()
                 && let Some(runner) = self.role_runner(n)
             {
@@ -847,7 +858,14 @@ impl AccessAnalysis {
                 }
                 let tags = resource_tags(&target.tags);
                 if self
-                    .decide(n, "iam:UpdateAssumeRolePolicy", &target.arn, &tags, None, false)
+                    .decide(
+                        n,
+                        "iam:UpdateAssumeRolePolicy",
+                        &target.arn,
+                        &tags,
+                        None,
+                        false,
+                    )
                     .is_some()
                     && self
                         .decide(n, "sts:AssumeRole", &target.arn, &tags, Some(grant), false)
@@ -874,9 +892,8 @@ impl AccessAnalysis {
                 .map(|rt| self.arn_pattern(rt.arn_pattern()))
         };
         'runners: for runner in ROLE_RUNNERS {
-            let steps = std::iter::once((runner.action, runner.resource_type)).chain(
-                runner.with.iter().copied(),
-            );
+            let steps = std::iter::once((runner.action, runner.resource_type))
+                .chain(runner.with.iter().copied());
             for (action, resource_type) in steps {
                 let Some(arn) = resource(resource_type) else {
                     continue 'runners;
@@ -901,7 +918,9 @@ impl AccessAnalysis {
         while let Some(start) = rest.find("${") {
             out.push_str(&rest[..start]);
             out.push('*');
-            rest = rest[start..].find('}').map_or("", |end| &rest[start + end + 1..]);
+            rest = rest[start..]
+                .find('}')
+                .map_or("", |end| &rest[start + end + 1..]);
         }
         out.push_str(rest);
         out
@@ -928,16 +947,29 @@ impl AccessAnalysis {
         if self.decide(n, put, &t.arn, &tags, None, false).is_some() {
             return Some(step(Via::PolicyEdit, put, &t.arn));
         }
-        if self.decide(n, attach, &t.arn, &with_admin, None, false).is_some() {
+        if self
+            .decide(n, attach, &t.arn, &with_admin, None, false)
+            .is_some()
+        {
             return Some(step(Via::PolicyEdit, attach, &t.arn));
         }
         for &g in groups {
             let arn = &self.groups[g].arn;
-            if self.decide(n, "iam:PutGroupPolicy", arn, &[], None, false).is_some() {
+            if self
+                .decide(n, "iam:PutGroupPolicy", arn, &[], None, false)
+                .is_some()
+            {
                 return Some(step(Via::PolicyEdit, "iam:PutGroupPolicy", arn));
             }
             if self
-                .decide(n, "iam:AttachGroupPolicy", arn, std::slice::from_ref(&admin), None, false)
+                .decide(
+                    n,
+                    "iam:AttachGroupPolicy",
+                    arn,
+                    std::slice::from_ref(&admin),
+                    None,
+                    false,
+                )
                 .is_some()
             {
                 return Some(step(Via::PolicyEdit, "iam:AttachGroupPolicy", arn));
@@ -950,7 +982,11 @@ impl AccessAnalysis {
                     .decide(n, "iam:CreatePolicyVersion", &policy.arn, &[], None, false)
                     .is_some()
             {
-                return Some(step(Via::PolicyEdit, "iam:CreatePolicyVersion", &policy.arn));
+                return Some(step(
+                    Via::PolicyEdit,
+                    "iam:CreatePolicyVersion",
+                    &policy.arn,
+                ));
             }
         }
         None
@@ -985,7 +1021,11 @@ impl AccessAnalysis {
                 .decide(n, "iam:CreatePolicyVersion", &policy.arn, &[], None, false)
                 .is_some()
         {
-            return Some(step(Via::PolicyEdit, "iam:CreatePolicyVersion", &policy.arn));
+            return Some(step(
+                Via::PolicyEdit,
+                "iam:CreatePolicyVersion",
+                &policy.arn,
+            ));
         }
         None
     }
@@ -997,7 +1037,14 @@ impl AccessAnalysis {
             (policy.customer
                 && policy.others.is_some()
                 && self
-                    .decide(n, "iam:SetDefaultPolicyVersion", &policy.arn, &[], None, false)
+                    .decide(
+                        n,
+                        "iam:SetDefaultPolicyVersion",
+                        &policy.arn,
+                        &[],
+                        None,
+                        false,
+                    )
                     .is_some())
             .then(|| step(Via::PolicyEdit, "iam:SetDefaultPolicyVersion", &policy.arn))
         })
@@ -1007,7 +1054,14 @@ impl AccessAnalysis {
     fn join_steps(&self, n: usize) -> Vec<(usize, Step)> {
         let node = &self.nodes[n];
         if self
-            .decide(n, "iam:AddUserToGroup", &self.pattern("group"), &[], None, false)
+            .decide(
+                n,
+                "iam:AddUserToGroup",
+                &self.pattern("group"),
+                &[],
+                None,
+                false,
+            )
             .is_none()
         {
             return Vec::new();
@@ -1020,7 +1074,12 @@ impl AccessAnalysis {
                 self.decide(n, "iam:AddUserToGroup", &group.arn, &[], None, false)
                     .is_some()
             })
-            .map(|(g, group)| (g, step(Via::GroupMembership, "iam:AddUserToGroup", &group.arn)))
+            .map(|(g, group)| {
+                (
+                    g,
+                    step(Via::GroupMembership, "iam:AddUserToGroup", &group.arn),
+                )
+            })
             .collect()
     }
 
@@ -1084,7 +1143,10 @@ impl AccessAnalysis {
     /// The resource policy that bears on a request: a role's trust policy for
     /// `sts:AssumeRole*`, else the one given for the resource.
     fn grant_for(&self, query: &Query) -> Option<Grant<'_>> {
-        if query.action.to_ascii_lowercase().starts_with("sts:assumerole")
+        if query
+            .action
+            .to_ascii_lowercase()
+            .starts_with("sts:assumerole")
             && let Some(&i) = self.by_arn.get(&query.resource)
             && let Some((compiled, conditional)) = &self.identities[i].trust
         {
@@ -1093,12 +1155,25 @@ impl AccessAnalysis {
                 conditional,
             });
         }
-        self.resource_policies
-            .get(&query.resource)
+        self.resource_policy(&query.resource)
             .map(|(compiled, conditional, _)| Grant {
                 compiled,
                 conditional,
             })
+    }
+
+    /// The resource policy given for `resource`, or for the bucket an S3 object is in.
+    fn resource_policy(
+        &self,
+        resource: &str,
+    ) -> Option<&(CompiledPolicy, Conditional, PolicyDocument)> {
+        self.resource_policies.get(resource).or_else(|| {
+            let bucket = resource.strip_prefix("arn:")?.split_once(":s3:::")?.1;
+            let (bucket, _) = bucket.split_once('/')?;
+            let partition = resource.split(':').nth(1)?;
+            self.resource_policies
+                .get(&format!("arn:{partition}:s3:::{bucket}"))
+        })
     }
 
     /// The keys a request on the query's resource carries: its tags, when it is a principal.
@@ -1187,12 +1262,16 @@ impl AccessAnalysis {
     /// request to. An outside account's own policies are not in the snapshot; it is listed
     /// when the resource policy grants it, since its administrators can pass the grant on.
     fn outside_principals(&self, query: &Query) -> Vec<Access> {
-        let Some((compiled, _, document)) = self.resource_policies.get(&query.resource) else {
+        let Some((compiled, _, document)) = self.resource_policy(&query.resource) else {
             return Vec::new();
         };
         let own_root = format!("arn:{}:iam::{}:root", self.partition, self.account);
         let mut names: Vec<String> = Vec::new();
-        for statement in document.statements.iter().filter(|s| s.effect == Effect::Allow) {
+        for statement in document
+            .statements
+            .iter()
+            .filter(|s| s.effect == Effect::Allow)
+        {
             let Some(principal) = &statement.principal else {
                 continue;
             };
@@ -1205,8 +1284,7 @@ impl AccessAnalysis {
                 } else {
                     text.to_string()
                 };
-                if text != own_root && !self.by_arn.contains_key(&text) && !names.contains(&text)
-                {
+                if text != own_root && !self.by_arn.contains_key(&text) && !names.contains(&text) {
                     names.push(text);
                 }
             };
@@ -1262,9 +1340,8 @@ impl AccessAnalysis {
             .iter()
             .enumerate()
             .filter(|(_, id)| {
-                let tail = id.arn.split_once(':').map_or("", |_| {
-                    id.arn.rsplit(':').next().unwrap_or_default()
-                });
+                // `user/path/name`: the part of the ARN after its fifth colon.
+                let tail = id.arn.splitn(6, ':').nth(5).unwrap_or_default();
                 let name = tail.rsplit('/').next().unwrap_or(tail);
                 let kind = tail.split('/').next().unwrap_or_default();
                 wanted == name || wanted == format!("{kind}/{name}")
@@ -1317,8 +1394,8 @@ impl AccessAnalysis {
                 });
             }
             for (e, edge) in self.edges[n].iter().enumerate() {
-                if !parent.contains_key(&edge.to) {
-                    parent.insert(edge.to, Some((n, e)));
+                if let std::collections::hash_map::Entry::Vacant(slot) = parent.entry(edge.to) {
+                    slot.insert(Some((n, e)));
                     queue.push_back(edge.to);
                 }
             }

@@ -63,7 +63,11 @@ impl Conditional {
                     actions: s.action.as_ref().map(|a| {
                         (
                             a.negated,
-                            a.value.values.iter().map(|p| Wildcard::new(p, true)).collect(),
+                            a.value
+                                .values
+                                .iter()
+                                .map(|p| Wildcard::new(p, true))
+                                .collect(),
                         )
                     }),
                     blocks: blocks.clone(),
@@ -152,7 +156,11 @@ pub fn candidates_with(
     for statement in relevant().filter(|s| s.effect == Effect::Deny) {
         for block in &statement.blocks {
             for entry in &block.entries {
-                if !chosen(&entry.key) || avoid.iter().any(|(k, _)| k.eq_ignore_ascii_case(&entry.key)) {
+                if !chosen(&entry.key)
+                    || avoid
+                        .iter()
+                        .any(|(k, _)| k.eq_ignore_ascii_case(&entry.key))
+                {
                     continue;
                 }
                 let value = pick(block, &entry.values.values, false)
@@ -298,11 +306,26 @@ mod tests {
 
     #[test]
     fn session_keys_are_not_chosen() {
-        assert!(!chosen_by_caller("sts:AssumeRole", "aws:MultiFactorAuthPresent"));
+        assert!(!chosen_by_caller(
+            "sts:AssumeRole",
+            "aws:MultiFactorAuthPresent"
+        ));
         assert!(chosen_by_caller("sts:AssumeRole", "sts:ExternalId"));
-        assert!(chosen_by_caller("sagemaker:CreateTrainingJob", "sagemaker:VolumeKmsKey"));
-        assert!(chosen_by_caller("sagemaker:CreateTrainingJob", "aws:RequestTag/team"));
-        assert!(!chosen_by_caller("sagemaker:StopTrainingJob", "sagemaker:ResourceTag/team"));
-        assert!(!chosen_by_caller("sagemaker:CreateTrainingJob", "s3:prefix"));
+        assert!(chosen_by_caller(
+            "sagemaker:CreateTrainingJob",
+            "sagemaker:VolumeKmsKey"
+        ));
+        assert!(chosen_by_caller(
+            "sagemaker:CreateTrainingJob",
+            "aws:RequestTag/team"
+        ));
+        assert!(!chosen_by_caller(
+            "sagemaker:StopTrainingJob",
+            "sagemaker:ResourceTag/team"
+        ));
+        assert!(!chosen_by_caller(
+            "sagemaker:CreateTrainingJob",
+            "s3:prefix"
+        ));
     }
 }

@@ -37,5 +37,7 @@ pub mod sagemaker;
 pub mod snapshot;
 
 pub use analysis::{AccessAnalysis, Query, QueryError};
-pub use answer::{Access, CanAnswer, Finding, FindingKind, StatementRef, Step, Via, WRITTEN_BY_PATH};
+pub use answer::{
+    Access, CanAnswer, Finding, FindingKind, StatementRef, Step, Via, WRITTEN_BY_PATH,
+};
 pub use snapshot::{AccountSnapshot, SnapshotError};

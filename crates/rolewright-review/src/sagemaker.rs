@@ -26,7 +26,10 @@ pub const ROLE_RUNNERS: &[RoleRunner] = &[
     runner("CreateNotebookInstance", "notebook-instance"),
     runner("CreateAutoMLJob", "automl-job"),
     runner("CreateAutoMLJobV2", "automl-job"),
-    runner("CreateHyperParameterTuningJob", "hyper-parameter-tuning-job"),
+    runner(
+        "CreateHyperParameterTuningJob",
+        "hyper-parameter-tuning-job",
+    ),
     runner("CreateCompilationJob", "compilation-job"),
     runner("CreateMonitoringSchedule", "monitoring-schedule"),
     runner("CreateCluster", "cluster"),

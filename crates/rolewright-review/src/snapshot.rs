@@ -311,11 +311,12 @@ impl AccountSnapshot {
 
     /// Reads an already parsed JSON value of the same shape as [`AccountSnapshot::from_json`].
     pub fn from_value(value: Value) -> Result<AccountSnapshot, SnapshotError> {
-        let wire: WireDetails = serde_json::from_value(value).map_err(|e| SnapshotError::Shape {
-            message: strip_location(&e.to_string()),
-            line: 0,
-            column: 0,
-        })?;
+        let wire: WireDetails =
+            serde_json::from_value(value).map_err(|e| SnapshotError::Shape {
+                message: strip_location(&e.to_string()),
+                line: 0,
+                column: 0,
+            })?;
         Self::from_wire(wire)
     }
 
@@ -578,7 +579,11 @@ fn document(
         Value::String(s) => percent_decode(s).ok_or_else(|| {
             fail("the document is neither JSON nor a URL-encoded JSON string".into())
         })?,
-        _ => return Err(fail("the document must be a JSON object or a string".into())),
+        _ => {
+            return Err(fail(
+                "the document must be a JSON object or a string".into(),
+            ));
+        }
     };
     let outcome = parse_policy(&text, policy_type);
     match outcome.document {
@@ -639,8 +644,13 @@ mod tests {
             let doc = document(&v, PolicyType::Identity, "o", "p").unwrap();
             assert_eq!(doc.version.as_deref(), Some("2012-10-17"));
         }
-        let err = document(&Value::from(3), PolicyType::Identity, "role `x`", "trust policy")
-            .unwrap_err();
+        let err = document(
+            &Value::from(3),
+            PolicyType::Identity,
+            "role `x`",
+            "trust policy",
+        )
+        .unwrap_err();
         assert_eq!(
             err.to_string(),
             "role `x`: trust policy: the document must be a JSON object or a string"
@@ -662,8 +672,8 @@ mod tests {
 
     #[test]
     fn a_shape_error_has_its_line() {
-        let err = AccountSnapshot::from_json("{\n\"RoleDetailList\": [{\"RoleName\": 3}]}")
-            .unwrap_err();
+        let err =
+            AccountSnapshot::from_json("{\n\"RoleDetailList\": [{\"RoleName\": 3}]}").unwrap_err();
         assert_eq!(
             err.to_string(),
             "not the output of `aws iam get-account-authorization-details`: invalid type: integer `3`, expected a string (line 2, column 33)"
