@@ -2,7 +2,9 @@
 //! caller, action, resource and `KEY=VALUE` condition keys read into a [`Request`], and the
 //! decision's matched statements and outcome described in words and as JSON.
 
-use crate::{ActionCatalog, ContextValue, Decision, MatchedStatement, Principal, Request};
+use crate::{
+    ActionCatalog, ContextValue, Decision, MatchedStatement, Principal, Request, RequestContext,
+};
 
 /// Why a simulated request could not be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -72,14 +74,32 @@ impl SimulatedRequest {
             request = request.with_resource_account(account);
         }
         for pair in &self.context {
-            add_context(&mut request, pair)?;
+            add_context(request.context_mut(), pair)?;
         }
         Ok(request)
     }
 }
 
-/// Adds one `KEY=VALUE` condition key to the request.
-fn add_context(request: &mut Request, pair: &str) -> Result<(), SimulationError> {
+/// Reads `KEY=VALUE` condition keys into a context, as [`SimulatedRequest::build`] reads its
+/// `context` (a key repeated is multi-valued; `KEY=["a","b"]` too): for other commands that
+/// take `--context` flags.
+///
+/// ```
+/// use rolewright_iam::simulation::context_from_pairs;
+/// let context = context_from_pairs(&["aws:MultiFactorAuthPresent=true".to_string()])?;
+/// assert_eq!(context.get("aws:multifactorauthpresent").unwrap().values(), ["true"]);
+/// # Ok::<(), rolewright_iam::simulation::SimulationError>(())
+/// ```
+pub fn context_from_pairs(pairs: &[String]) -> Result<RequestContext, SimulationError> {
+    let mut context = RequestContext::new();
+    for pair in pairs {
+        add_context(&mut context, pair)?;
+    }
+    Ok(context)
+}
+
+/// Adds one `KEY=VALUE` condition key to a context.
+fn add_context(context: &mut RequestContext, pair: &str) -> Result<(), SimulationError> {
     let Some((key, value)) = pair.split_once('=') else {
         return Err(SimulationError::ContextPair(pair.to_string()));
     };
@@ -98,12 +118,10 @@ fn add_context(request: &mut Request, pair: &str) -> Result<(), SimulationError>
                 other => other.to_string(),
             })
             .collect();
-        request
-            .context_mut()
-            .insert(key, ContextValue::Multi(values));
+        context.insert(key, ContextValue::Multi(values));
         return Ok(());
     }
-    request.context_mut().push(key, value);
+    context.push(key, value);
     Ok(())
 }
 

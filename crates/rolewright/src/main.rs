@@ -9,6 +9,7 @@ mod jumpstart;
 mod lint;
 mod migrate;
 mod render;
+mod review;
 mod role;
 mod serve;
 mod simulate;
@@ -57,7 +58,8 @@ struct Cli {
 /// Output formats.
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 pub enum Format {
-    /// For people.
+    /// For people (also `text`).
+    #[value(alias = "text")]
     Human,
     /// For programs: JSON on standard output.
     Json,
@@ -119,6 +121,37 @@ enum Command {
     /// and `.jsonl` file under a folder, in the engine case schema of the iam-simulate corpus. The
     /// last line on standard error is `N passed, N failed, N skipped`; exits 1 when any case fails.
     Simulate(Box<simulate::SimulateArgs>),
+    /// Who can perform an action: every IAM user and role that can, directly (with the
+    /// statements that grant it) or through a path of other principals (assuming roles,
+    /// passing a role to a SageMaker job, notebook, pipeline, model or Studio app, writing
+    /// policies, trust policies, group memberships or credentials), each with its shortest
+    /// path.
+    ///
+    /// The account is read from `--account-details FILE` (the output of `aws iam
+    /// get-account-authorization-details`), or from the control plane or AWS with the
+    /// standard AWS configuration. Accounts and services that a `--resource-policy` grants
+    /// are listed as direct. `--format json` prints one object per line: `{"principal",
+    /// "direct", "path": [{"via", "action", "resource"}], "statements": [{"policy", "sid",
+    /// "index"}]}`, `via` being `assume-role`, `pass-role`, `policy-edit`, `trust-edit`,
+    /// `group-membership` or `credentials`. Exits 0, 1 on errors, 3 on invalid input.
+    WhoCan(Box<review::WhoCanArgs>),
+    /// Whether one user or role can perform an action, directly or through a path, with the
+    /// shortest path and the statements that grant the last step.
+    ///
+    /// Exits 0 when it can, 2 when it cannot (as `simulate`), 1 on errors, 3 on invalid input
+    /// (an unknown principal included). `--format json` prints `{"principal", "can", "path",
+    /// "statements"}`.
+    Can(Box<review::CanArgs>),
+    /// The principals that are administrators of the account, and those that can become one,
+    /// with the shortest path.
+    ///
+    /// An administrator is allowed everything on every resource (`"Action": "*"` on
+    /// `"Resource": "*"`, not cut down by a boundary or a Deny). A principal that can give
+    /// itself that, or reach one that has it (e.g. `iam:*` on `*`, which can attach
+    /// AdministratorAccess to itself), is a `can-become-administrator` finding. `--format
+    /// json` prints one object per line: `{"principal", "finding": "administrator" |
+    /// "can-become-administrator", "path"}`.
+    AccessReview(Box<review::AccessReviewArgs>),
     /// Measure decisions per second on a Data Scientist shaped role and on a case corpus.
     Bench(bench::BenchArgs),
     /// List the personas and their activities: the seeds' data-scientist, mlops, compute and
@@ -283,6 +316,9 @@ fn main() -> ExitCode {
         }) => role::test(&file, &account, format),
         Command::Role(RoleCommand::Diff { old, new, format }) => role::diff(&old, &new, format),
         Command::Jumpstart(command) => jumpstart::run(&command),
+        Command::WhoCan(args) => review::who_can(&args),
+        Command::Can(args) => review::can(&args),
+        Command::AccessReview(args) => review::access_review(&args),
     };
     ExitCode::from(code)
 }
