@@ -187,14 +187,10 @@ pub struct ResourcePolicy {
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct WireDetails {
-    #[serde(default)]
-    user_detail_list: Vec<WireUser>,
-    #[serde(default)]
-    group_detail_list: Vec<WireGroup>,
-    #[serde(default)]
-    role_detail_list: Vec<WireRole>,
-    #[serde(default)]
-    policies: Vec<WirePolicy>,
+    user_detail_list: Option<Vec<WireUser>>,
+    group_detail_list: Option<Vec<WireGroup>>,
+    role_detail_list: Option<Vec<WireRole>>,
+    policies: Option<Vec<WirePolicy>>,
 }
 
 #[derive(Deserialize)]
@@ -321,8 +317,20 @@ impl AccountSnapshot {
     }
 
     fn from_wire(wire: WireDetails) -> Result<AccountSnapshot, SnapshotError> {
+        if wire.user_detail_list.is_none()
+            && wire.group_detail_list.is_none()
+            && wire.role_detail_list.is_none()
+            && wire.policies.is_none()
+        {
+            // Some other command's output (`aws iam list-roles`) would read as an empty account.
+            return Err(SnapshotError::Shape {
+                message: "it has none of `UserDetailList`, `GroupDetailList`, `RoleDetailList` and `Policies`".into(),
+                line: 1,
+                column: 1,
+            });
+        }
         let mut snapshot = AccountSnapshot::default();
-        for p in wire.policies {
+        for p in wire.policies.unwrap_or_default() {
             let owner = format!("managed policy `{}`", p.arn);
             check_arn(&p.arn, "in the policy list")?;
             let mut versions = Vec::new();
@@ -353,7 +361,7 @@ impl AccountSnapshot {
                 versions,
             });
         }
-        for g in wire.group_detail_list {
+        for g in wire.group_detail_list.unwrap_or_default() {
             let owner = format!("group `{}`", g.group_name);
             check_arn(&g.arn, "in the group list")?;
             snapshot.groups.push(Group {
@@ -367,7 +375,7 @@ impl AccountSnapshot {
                 arn: g.arn,
             });
         }
-        for u in wire.user_detail_list {
+        for u in wire.user_detail_list.unwrap_or_default() {
             let owner = format!("user `{}`", u.user_name);
             check_arn(&u.arn, "in the user list")?;
             snapshot.users.push(User {
@@ -384,7 +392,7 @@ impl AccountSnapshot {
                 arn: u.arn,
             });
         }
-        for r in wire.role_detail_list {
+        for r in wire.role_detail_list.unwrap_or_default() {
             let owner = format!("role `{}`", r.role_name);
             check_arn(&r.arn, "in the role list")?;
             snapshot.roles.push(Role {
