@@ -53,6 +53,7 @@ use crate::answer::{
     Access, CanAnswer, Finding, FindingKind, StatementRef, Step, Via, WRITTEN_BY_PATH,
 };
 use crate::choice::{self, Conditional};
+use crate::reach::Reach;
 use crate::sagemaker::{self, ROLE_RUNNERS};
 use crate::snapshot::{AccountSnapshot, InlinePolicy};
 
@@ -172,7 +173,7 @@ struct Identity {
     context: RequestContext,
     /// Its tags, which requests on it see as `iam:ResourceTag/*` and `aws:ResourceTag/*`.
     tags: Vec<(String, String)>,
-    inline: Vec<(CompiledPolicy, Conditional)>,
+    inline: Vec<Compiled>,
     groups: Vec<usize>,
     attached: Vec<usize>,
     boundary: Option<usize>,
@@ -180,19 +181,36 @@ struct Identity {
     trust: Option<(CompiledPolicy, Conditional)>,
 }
 
+/// An identity policy, compiled, with what the condition search and the reach filter need.
+#[derive(Clone)]
+struct Compiled {
+    policy: CompiledPolicy,
+    conditional: Conditional,
+    reach: Reach,
+}
+
+impl Compiled {
+    fn new(document: &PolicyDocument, name: String) -> Compiled {
+        Compiled {
+            policy: CompiledPolicy::new(document).with_name(name),
+            conditional: Conditional::of(document),
+            reach: Reach::of(document),
+        }
+    }
+}
+
 struct GroupInfo {
     arn: String,
-    inline: Vec<(CompiledPolicy, Conditional)>,
+    inline: Vec<Compiled>,
     attached: Vec<usize>,
 }
 
 struct Managed {
     arn: String,
     customer: bool,
-    compiled: CompiledPolicy,
-    conditional: Conditional,
+    compiled: Compiled,
     /// The `Allow` statements of the versions that are not the default.
-    others: Option<(CompiledPolicy, Conditional)>,
+    others: Option<Compiled>,
 }
 
 /// What a node has gained on the way.
@@ -209,6 +227,8 @@ struct Node {
     gains: Gains,
     set: PolicySet,
     conditional: Vec<Conditional>,
+    /// What the identity policies' `Allow` statements can reach.
+    reach: Vec<Reach>,
     groups: Vec<usize>,
     /// Managed policies it has, directly or through its groups.
     managed: Vec<usize>,
@@ -263,12 +283,16 @@ pub struct AccessAnalysis {
     managed: Vec<Managed>,
     resource_policies: HashMap<String, (CompiledPolicy, Conditional, PolicyDocument)>,
     allow_all: CompiledPolicy,
+    allow_all_reach: Reach,
     /// A trust policy that delegates to the account: the caller's own policies decide.
     account_trust: CompiledPolicy,
     /// Roles whose trust policy names the principal's ARN, by ARN.
     trusted_by: HashMap<String, Vec<usize>>,
-    /// Roles whose trust policy names the account, everyone, or uses `NotPrincipal`.
+    /// Roles whose trust policy names the account: the caller's own policies must allow too.
     open_roles: Vec<usize>,
+    /// Roles whose trust policy names everyone, or uses `NotPrincipal` or a pattern: the
+    /// trust policy alone may grant.
+    anyone_roles: Vec<usize>,
     /// Roles SageMaker may assume.
     sagemaker_roles: Vec<usize>,
     nodes: Vec<Node>,
@@ -316,15 +340,9 @@ impl AccessAnalysis {
                 Managed {
                     arn: p.arn.clone(),
                     customer: !p.is_aws_managed(),
-                    compiled: CompiledPolicy::new(&default).with_name(p.arn.as_str()),
-                    conditional: Conditional::of(&default),
-                    others: (!others.statements.is_empty()).then(|| {
-                        (
-                            CompiledPolicy::new(&others)
-                                .with_name(format!("{}#other-versions", p.arn)),
-                            Conditional::of(&others),
-                        )
-                    }),
+                    compiled: Compiled::new(&default, p.arn.clone()),
+                    others: (!others.statements.is_empty())
+                        .then(|| Compiled::new(&others, format!("{}#other-versions", p.arn))),
                 }
             })
             .collect();
@@ -338,14 +356,9 @@ impl AccessAnalysis {
                 .filter_map(|a| managed_by_arn.get(a.as_str()).copied())
                 .collect()
         };
-        let inline = |owner: &str, list: &[InlinePolicy]| -> Vec<(CompiledPolicy, Conditional)> {
+        let inline = |owner: &str, list: &[InlinePolicy]| -> Vec<Compiled> {
             list.iter()
-                .map(|p| {
-                    (
-                        CompiledPolicy::new(&p.document).with_name(format!("{owner}#{}", p.name)),
-                        Conditional::of(&p.document),
-                    )
-                })
+                .map(|p| Compiled::new(&p.document, format!("{owner}#{}", p.name)))
                 .collect()
         };
         let groups: Vec<GroupInfo> = snapshot
@@ -432,10 +445,7 @@ impl AccessAnalysis {
                 )
             })
             .collect();
-        let allow_all = compile(
-            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}"#,
-            WRITTEN_BY_PATH,
-        );
+        let allow_all = compile(ALLOW_ALL, WRITTEN_BY_PATH);
         let account_trust = compile(
             &serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
                 "Principal": {"AWS": format!("arn:{partition}:iam::{account}:root")},
@@ -454,9 +464,11 @@ impl AccessAnalysis {
             managed,
             resource_policies,
             allow_all,
+            allow_all_reach: Reach::of(&allow_all_document()),
             account_trust,
             trusted_by: HashMap::new(),
             open_roles: Vec::new(),
+            anyone_roles: Vec::new(),
             sagemaker_roles: Vec::new(),
             nodes: Vec::new(),
             node_index: HashMap::new(),
@@ -477,7 +489,7 @@ impl AccessAnalysis {
         ];
         for (r, role) in snapshot.roles.iter().enumerate() {
             let id = snapshot.users.len() + r;
-            let mut open = false;
+            let (mut account, mut anyone) = (false, false);
             for statement in &role.trust.statements {
                 if statement.effect != Effect::Allow {
                     continue;
@@ -486,28 +498,39 @@ impl AccessAnalysis {
                     continue;
                 };
                 if principal.negated {
-                    open = true;
+                    anyone = true;
                     continue;
                 }
+                let mut names: Vec<&str> = Vec::new();
                 match &principal.value {
-                    PrincipalElement::Wildcard => open = true,
-                    PrincipalElement::Bare(text) => {
-                        self.trust_name(text, id, &root_forms, &mut open);
-                    }
+                    PrincipalElement::Wildcard => anyone = true,
+                    PrincipalElement::Bare(text) => names.push(text),
                     PrincipalElement::Identifiers(list) => {
                         for (kind, values) in list {
-                            if *kind != PrincipalKind::Aws {
-                                continue;
-                            }
-                            for text in &values.values {
-                                self.trust_name(text, id, &root_forms, &mut open);
+                            if *kind == PrincipalKind::Aws {
+                                names.extend(values.values.iter().map(String::as_str));
                             }
                         }
                     }
                 }
+                for text in names {
+                    if text == "*" || text.contains(['*', '?']) {
+                        anyone = true;
+                    } else if root_forms.iter().any(|r| r == text) {
+                        account = true;
+                    } else {
+                        let list = self.trusted_by.entry(text.to_string()).or_default();
+                        if !list.contains(&id) {
+                            list.push(id);
+                        }
+                    }
+                }
             }
-            if open {
+            if account {
                 self.open_roles.push(id);
+            }
+            if anyone {
+                self.anyone_roles.push(id);
             }
             let service = Principal::Service(sagemaker::SERVICE.into());
             let Some((trust, conditional)) = &self.identities[id].trust else {
@@ -542,17 +565,6 @@ impl AccessAnalysis {
         }
     }
 
-    fn trust_name(&mut self, text: &str, role: usize, root_forms: &[String], open: &mut bool) {
-        if text == "*" || text.contains(['*', '?']) || root_forms.iter().any(|r| r == text) {
-            *open = true;
-        } else {
-            let list = self.trusted_by.entry(text.to_string()).or_default();
-            if !list.contains(&role) {
-                list.push(role);
-            }
-        }
-    }
-
     /// The node of an identity with these gains, made when new.
     fn node(&mut self, identity: usize, gains: Gains) -> usize {
         if let Some(&n) = self.node_index.get(&(identity, gains)) {
@@ -567,16 +579,20 @@ impl AccessAnalysis {
         }
         let mut set = PolicySet::new();
         let mut conditional = Vec::new();
+        let mut reach = Vec::new();
         let mut managed: Vec<usize> = id.attached.clone();
-        for (p, c) in &id.inline {
-            set = set.with_identity(p.clone());
-            conditional.push(c.clone());
+        let mut add = |c: &Compiled, set: &mut PolicySet| {
+            *set = std::mem::take(set).with_identity(c.policy.clone());
+            conditional.push(c.conditional.clone());
+            reach.push(c.reach.clone());
+        };
+        for c in &id.inline {
+            add(c, &mut set);
         }
         for &g in &groups {
             let group = &self.groups[g];
-            for (p, c) in &group.inline {
-                set = set.with_identity(p.clone());
-                conditional.push(c.clone());
+            for c in &group.inline {
+                add(c, &mut set);
             }
             for &m in &group.attached {
                 if !managed.contains(&m) {
@@ -586,23 +602,22 @@ impl AccessAnalysis {
         }
         for &m in &managed {
             let policy = &self.managed[m];
-            set = set.with_identity(policy.compiled.clone());
-            conditional.push(policy.conditional.clone());
+            add(&policy.compiled, &mut set);
             if gains.all_versions
-                && let Some((p, c)) = &policy.others
+                && let Some(c) = &policy.others
             {
-                set = set.with_identity(p.clone());
-                conditional.push(c.clone());
+                add(c, &mut set);
             }
         }
         if gains.allow_all {
             set = set.with_identity(self.allow_all.clone());
+            reach.push(self.allow_all_reach.clone());
         }
         if let Some(b) = id.boundary
             && !gains.no_boundary
         {
-            set = set.with_boundary(self.managed[b].compiled.clone());
-            conditional.push(self.managed[b].conditional.clone());
+            set = set.with_boundary(self.managed[b].compiled.policy.clone());
+            conditional.push(self.managed[b].compiled.conditional.clone());
         }
         let n = self.nodes.len();
         self.nodes.push(Node {
@@ -610,6 +625,7 @@ impl AccessAnalysis {
             gains,
             set,
             conditional,
+            reach,
             groups,
             managed,
         });
@@ -660,6 +676,11 @@ impl AccessAnalysis {
         for (target, step) in &act_as {
             out.push((*target, Gains::default(), vec![step.clone()]));
         }
+        // An administrator gains nothing by rewriting permissions; it only becomes others
+        // (whose names resource policies may grant to).
+        if self.is_administrator(n) {
+            return out;
+        }
         // Gains of its own.
         let gains = node.gains;
         if !gains.allow_all
@@ -685,6 +706,10 @@ impl AccessAnalysis {
                 },
                 vec![step],
             ));
+        }
+        if gains.allow_all {
+            // Groups, older versions and others' permissions add nothing to allowing all.
+            return out;
         }
         if !gains.all_versions
             && let Some(step) = self.version_step(n, &node.managed)
@@ -742,11 +767,7 @@ impl AccessAnalysis {
         let mut seen: HashSet<usize> = HashSet::from([me]);
         let roles = self.pattern("role");
         // assume-role
-        let mut candidates: Vec<usize> = self
-            .trusted_by
-            .get(&self.identities[me].arn)
-            .cloned()
-            .unwrap_or_default();
+        let mut candidates: Vec<usize> = Vec::new();
         let account_grant = Grant {
             compiled: &self.account_trust,
             conditional: &Conditional::default(),
@@ -757,6 +778,15 @@ impl AccessAnalysis {
         {
             candidates.extend(&self.open_roles);
         }
+        // A trust policy that names the account needs the caller's own Allow.
+        candidates.retain(|r| self.may(n, "sts:assumerole", &self.identities[*r].arn));
+        candidates.extend(
+            self.trusted_by
+                .get(&self.identities[me].arn)
+                .into_iter()
+                .flatten(),
+        );
+        candidates.extend(&self.anyone_roles);
         candidates.sort_unstable();
         candidates.dedup();
         for role in candidates {
@@ -796,7 +826,9 @@ impl AccessAnalysis {
                 && let Some(runner) = self.role_runner(n)
             {
                 for &role in &self.sagemaker_roles {
-                    if seen.contains(&role) {
+                    if seen.contains(&role)
+                        || !self.may(n, "iam:passrole", &self.identities[role].arn)
+                    {
                         continue;
                     }
                     let target = &self.identities[role];
@@ -822,8 +854,12 @@ impl AccessAnalysis {
             if self.decide(n, action, &users, &[], None, false).is_none() {
                 continue;
             }
+            let folded = action.to_ascii_lowercase();
             for (u, target) in self.identities.iter().enumerate() {
-                if target.kind != IdentityKind::User || seen.contains(&u) {
+                if target.kind != IdentityKind::User
+                    || seen.contains(&u)
+                    || !self.may(n, &folded, &target.arn)
+                {
                     continue;
                 }
                 let tags = resource_tags(&target.tags);
@@ -853,7 +889,10 @@ impl AccessAnalysis {
                 conditional: &Conditional::default(),
             };
             for (r, target) in self.identities.iter().enumerate() {
-                if target.kind != IdentityKind::Role || seen.contains(&r) {
+                if target.kind != IdentityKind::Role
+                    || seen.contains(&r)
+                    || !self.may(n, "iam:updateassumerolepolicy", &target.arn)
+                {
                     continue;
                 }
                 let tags = resource_tags(&target.tags);
@@ -1069,7 +1108,9 @@ impl AccessAnalysis {
         self.groups
             .iter()
             .enumerate()
-            .filter(|(g, _)| !node.groups.contains(g))
+            .filter(|(g, group)| {
+                !node.groups.contains(g) && self.may(n, "iam:addusertogroup", &group.arn)
+            })
             .filter(|(_, group)| {
                 self.decide(n, "iam:AddUserToGroup", &group.arn, &[], None, false)
                     .is_some()
@@ -1081,6 +1122,15 @@ impl AccessAnalysis {
                 )
             })
             .collect()
+    }
+
+    /// Whether some `Allow` of the node's identity policies may grant `action` (lowercase) on
+    /// `resource`: a filter before the engine decides (see [`crate::reach`]).
+    fn may(&self, n: usize, action_folded: &str, resource: &str) -> bool {
+        self.nodes[n]
+            .reach
+            .iter()
+            .any(|r| r.may_reach(action_folded, resource))
     }
 
     /// Decides a request of the node, with the values the caller chooses; the decision when
@@ -1568,6 +1618,12 @@ fn compile(text: &str, name: &str) -> CompiledPolicy {
         Err(_) => CompiledPolicy::new(&empty_document()).with_name(name),
     }
 }
+
+fn allow_all_document() -> PolicyDocument {
+    PolicyDocument::parse(ALLOW_ALL).unwrap_or_else(|_| empty_document())
+}
+
+const ALLOW_ALL: &str = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}"#;
 
 fn empty_document() -> PolicyDocument {
     PolicyDocument {

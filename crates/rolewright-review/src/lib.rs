@@ -33,6 +33,7 @@
 pub mod analysis;
 pub mod answer;
 pub mod choice;
+pub mod reach;
 pub mod sagemaker;
 pub mod snapshot;
 
