@@ -637,18 +637,39 @@ impl AccessAnalysis {
         for i in 0..self.identities.len() {
             self.node(i, Gains::default());
         }
+        // Rounds: the steps of every node not yet expanded are found on all cores (finding
+        // only reads), then the nodes they reach are made, which may need another round.
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
         let mut next = 0;
         while next < self.nodes.len() && self.nodes.len() < MAX_NODES {
-            let found = self.out_edges(next);
-            let mut edges: Vec<Edge> = Vec::new();
-            for (identity, gains, steps) in found {
-                let to = self.node(identity, gains);
-                if to != next && !edges.iter().any(|e| e.to == to) {
-                    edges.push(Edge { to, steps });
+            let batch: Vec<usize> = (next..self.nodes.len()).collect();
+            let chunk = batch.len().div_ceil(threads).max(1);
+            let this = &*self;
+            let found: Vec<Vec<(usize, Gains, Vec<Step>)>> = std::thread::scope(|scope| {
+                let workers: Vec<_> = batch
+                    .chunks(chunk)
+                    .map(|nodes| {
+                        scope.spawn(move || {
+                            nodes.iter().map(|&n| this.out_edges(n)).collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                workers
+                    .into_iter()
+                    .flat_map(|w| w.join().unwrap_or_default())
+                    .collect()
+            });
+            for (n, steps_found) in batch.into_iter().zip(found) {
+                let mut edges: Vec<Edge> = Vec::new();
+                for (identity, gains, steps) in steps_found {
+                    let to = self.node(identity, gains);
+                    if to != n && !edges.iter().any(|e| e.to == to) {
+                        edges.push(Edge { to, steps });
+                    }
                 }
+                self.edges.push(edges);
+                next = n + 1;
             }
-            self.edges.push(edges);
-            next += 1;
         }
         self.edges.resize_with(self.nodes.len(), Vec::new);
         self.reverse = vec![Vec::new(); self.nodes.len()];

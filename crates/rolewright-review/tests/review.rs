@@ -79,7 +79,7 @@ fn written() -> Vec<StatementRef> {
 }
 
 #[test]
-fn a_chain_of_three_assumed_roles_and_an_explicit_deny_that_stops_one() {
+fn a_chain_of_three_assumed_roles_and_a_deny_and_a_boundary_that_stop_one() {
     let analysis = analysis("assume_chain");
     let read = vec![statement(
         &format!("{}#vault", role("hop3")),
@@ -115,6 +115,8 @@ fn a_chain_of_three_assumed_roles_and_an_explicit_deny_that_stops_one() {
             statements: vec![],
         }
     );
+    // `capped` may assume hop1, but its permissions boundary does not allow it.
+    assert!(!analysis.can("capped", &vault_read()).unwrap().can);
     let alice = analysis.can(&user("alice"), &vault_read()).unwrap();
     assert_eq!(alice.path.len(), 3);
     assert!(alice.can);
