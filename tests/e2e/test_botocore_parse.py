@@ -42,6 +42,7 @@ SERVER_SRC = os.path.join(WORKSPACE, "crates", "rolewright-server", "src")
 IAM_FILE = "iam/mod.rs"  # the `match action` of `dispatch`
 IAM_OPERATIONS = [
     "CreateUser", "GetUser", "ListUsers", "DeleteUser", "CreateAccessKey", "ListAccessKeys",
+    "ListMFADevices", "ListVirtualMFADevices",
     "UpdateAccessKey", "DeleteAccessKey", "CreateRole", "GetRole", "ListRoles", "DeleteRole",
     "UpdateRole", "UpdateRoleDescription", "UpdateAssumeRolePolicy", "PutRolePolicy",
     "PutUserPolicy", "GetRolePolicy", "GetUserPolicy", "ListRolePolicies", "ListUserPolicies",
@@ -570,6 +571,8 @@ class IamAndStsParseTests(ParseTestCase):
         c("ListUsers", PathPrefix="/")
         key = c("CreateAccessKey", UserName=user).get("AccessKey", {}).get("AccessKeyId")
         c("ListAccessKeys", UserName=user)
+        c("ListMFADevices", UserName=user)
+        c("ListVirtualMFADevices", AssignmentStatus="Assigned")
         c("GetAccessKeyLastUsed", AccessKeyId=key)
         c("UpdateAccessKey", UserName=user, AccessKeyId=key, Status="Inactive")
         c("CreateRole", RoleName=role, AssumeRolePolicyDocument=trust_doc, Description="d",

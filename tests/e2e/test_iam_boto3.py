@@ -915,6 +915,20 @@ class AccountTests(E2ETestCase):
         self.assertEqual(after["RolesQuota"], 1000)
         self.assertGreaterEqual(after["Users"], 1)
 
+    def test_mfa_devices_are_listed_empty_as_audit_tools_read_them(self):
+        user = unique("mfa")
+        self.iam.create_user(UserName=user)
+        self.assertEqual(self.iam.list_mfa_devices(UserName=user)["MFADevices"], [])
+        self.assertEqual(self.iam.list_mfa_devices()["MFADevices"], [])
+        pages = self.iam.get_paginator("list_virtual_mfa_devices").paginate(AssignmentStatus="Assigned")
+        self.assertEqual([d for page in pages for d in page["VirtualMFADevices"]], [])
+        self.assertError(lambda: self.iam.list_mfa_devices(UserName=unique("nobody")),
+                         "NoSuchEntity", 404)
+        self.assertError(lambda: self.iam.list_virtual_mfa_devices(AssignmentStatus="Some"),
+                         "ValidationError", 400, message_contains=(
+                             "Value 'Some' at 'assignmentStatus' failed to satisfy constraint: "
+                             "Member must satisfy enum value set: [Assigned, Unassigned, Any]"))
+
     def test_account_alias(self):
         self.assertEqual(self.iam.list_account_aliases()["AccountAliases"], [])
         self.iam.create_account_alias(AccountAlias="ml-platform")

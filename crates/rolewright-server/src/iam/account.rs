@@ -66,6 +66,29 @@ pub fn list_aliases(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError> 
     Ok(Reply::Xml(x))
 }
 
+/// `ListVirtualMFADevices`: nothing in the control plane creates MFA devices, so the list is
+/// one empty page, whatever `AssignmentStatus` asks for (checked as IAM checks it). Audit
+/// tools call it while they read the account.
+pub fn list_virtual_mfa_devices(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError> {
+    let status = p.optional("AssignmentStatus", Check::Length(1, 32));
+    if let Some(s) = &status
+        && !matches!(s.as_str(), "Assigned" | "Unassigned" | "Any")
+    {
+        p.fail(format!(
+            "Value '{s}' at 'assignmentStatus' failed to satisfy constraint: Member must satisfy enum value set: [Assigned, Unassigned, Any]"
+        ));
+    }
+    let _ = super::page_params(p);
+    p.finish()?;
+    let state = cx.app.store.read();
+    cx.authorize(&state, "iam:ListVirtualMFADevices", "*", |_| {})?;
+    let mut x = XmlWriter::new();
+    x.open("VirtualMFADevices")
+        .close("VirtualMFADevices")
+        .page(None);
+    Ok(Reply::Xml(x))
+}
+
 /// `CreateAccountAlias`: one alias per account, 3–63 of lowercase letters, digits and hyphens.
 pub async fn create_alias(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError> {
     let alias = p.required("AccountAlias", Check::Length(3, 63));

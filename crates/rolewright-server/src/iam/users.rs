@@ -260,6 +260,20 @@ pub fn list_access_keys(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiErr
     Ok(Reply::Xml(x))
 }
 
+/// `ListMFADevices`: the user's MFA devices. Nothing in the control plane creates them, so the
+/// list is one empty page; the user must exist. Audit tools call it for every user.
+pub fn list_mfa_devices(cx: &mut Cx<'_>, p: &mut Params) -> Result<Reply, ApiError> {
+    let name = target_user(cx, p)?;
+    let _ = page_params(p);
+    p.finish()?;
+    authorize_holder(cx, HolderKind::User, &name, "iam:ListMFADevices")?;
+    let state = cx.app.store.read();
+    state.user(&name).ok_or_else(|| no_such_user(&name))?;
+    let mut x = XmlWriter::new();
+    x.open("MFADevices").close("MFADevices").page(None);
+    Ok(Reply::Xml(x))
+}
+
 fn key_of_user<'s>(
     state: &'s crate::model::State,
     user: &str,
