@@ -35,6 +35,9 @@
 //! * `group-membership`: `iam:AddUserToGroup` on a group, for the user itself: it gains the
 //!   group's policies (one joined group at a time).
 //!
+//! From an administrator, or from a node that already holds a policy allowing everything, only
+//! the steps to other principals are followed: rewriting permissions gains it nothing more.
+//!
 //! The graph does not depend on the question, so it is built once per snapshot; a who-can
 //! decides the request once per node and walks the graph backwards from the nodes that can, so
 //! every principal gets its shortest path (fewest edges) in one pass.
