@@ -4,7 +4,9 @@
 //!
 //! The input is an [`AccountSnapshot`], the shape of IAM's `GetAccountAuthorizationDetails`
 //! (read from what `aws iam get-account-authorization-details` prints), with resource policies
-//! added by ARN. Every decision is the engine's (`rolewright-iam`), with AWS's service data
+//! added by ARN. For one role, [`usage`] tells what it used of each activity and action,
+//! [`trim`] proposes the smallest role that still allows it, and [`drift`] compares a live role
+//! with its spec. Every decision is the engine's (`rolewright-iam`), with AWS's service data
 //! (`rolewright-reference`); this crate does no I/O.
 //!
 //! ```
@@ -32,10 +34,15 @@
 
 pub mod analysis;
 pub mod answer;
+pub mod change;
 pub mod choice;
+pub mod drift;
 pub mod reach;
+pub mod role_state;
 pub mod sagemaker;
 pub mod snapshot;
+pub mod trim;
+pub mod usage;
 
 pub use analysis::{AccessAnalysis, Query, QueryError};
 pub use answer::{

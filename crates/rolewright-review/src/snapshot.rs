@@ -609,7 +609,7 @@ fn document(
 
 /// Decodes `%XX` escapes (RFC 3986, as IAM encodes documents); `None` when the result is not
 /// UTF-8 or an escape is broken.
-fn percent_decode(text: &str) -> Option<String> {
+pub(crate) fn percent_decode(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
