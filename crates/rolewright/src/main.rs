@@ -11,6 +11,7 @@ mod migrate;
 mod render;
 mod review;
 mod role;
+mod role_usage;
 mod serve;
 mod simulate;
 mod validate;
@@ -275,6 +276,21 @@ enum RoleCommand {
         #[arg(long, value_enum, default_value = "human")]
         format: Format,
     },
+    /// Per ML activity and per action the role grants, whether and when the role and its
+    /// sessions used it in the window: from every decision of the control plane's audit log
+    /// (--data-dir, --database-url) or from CloudTrail log files (--cloudtrail).
+    Usage(Box<role_usage::UsageArgs>),
+    /// The smallest role that still allows everything used in the window, as a `role diff`:
+    /// unused activities dropped first, then unused actions (an AWS managed policy's used part
+    /// moved into an inline policy), iam:PassRole narrowed to the roles passed. --apply writes
+    /// it; `role rollback` undoes it. Refuses when the history is shorter than the window.
+    Trim(Box<role_usage::TrimArgs>),
+    /// Undo the last `role trim --apply` of a role, from what the trim recorded on it.
+    Rollback(Box<role_usage::RollbackArgs>),
+    /// Compare the role a spec builds with the live role: grants added and removed, trust
+    /// policy, boundary, attached policies, tags. Exits 1 on drift, 0 when none; --sync makes
+    /// the live role match after showing the drift.
+    Drift(Box<role_usage::DriftArgs>),
 }
 
 fn parse_policy_type(s: &str) -> Result<PolicyType, String> {
@@ -315,6 +331,10 @@ fn main() -> ExitCode {
             format,
         }) => role::test(&file, &account, format),
         Command::Role(RoleCommand::Diff { old, new, format }) => role::diff(&old, &new, format),
+        Command::Role(RoleCommand::Usage(args)) => role_usage::usage_command(&args),
+        Command::Role(RoleCommand::Trim(args)) => role_usage::trim_command(&args),
+        Command::Role(RoleCommand::Rollback(args)) => role_usage::rollback_command(&args),
+        Command::Role(RoleCommand::Drift(args)) => role_usage::drift_command(&args),
         Command::Jumpstart(command) => jumpstart::run(&command),
         Command::WhoCan(args) => review::who_can(&args),
         Command::Can(args) => review::can(&args),

@@ -16,7 +16,7 @@ use rolewright_review::{
 use crate::aws::AwsArgs;
 use crate::{Format, exit};
 
-mod live;
+pub(crate) mod live;
 
 /// Where the account comes from, and how to print: shared by the three commands.
 #[derive(Args, Debug)]

@@ -537,6 +537,17 @@ pub fn diff(old: &std::path::Path, new: &std::path::Path, format: Format) -> u8 
         (Err(c), _) | (_, Err(c)) => return c,
     };
     let (added, removed) = rolewright_catalog::diff::diff(&a, &b, Reference::embedded());
+    print_grant_diff(&added, &removed, format);
+    exit::OK
+}
+
+/// Prints grants added (`+`) and removed (`-`), as `role diff` does: also for `role trim` and
+/// `role drift`.
+pub fn print_grant_diff(
+    added: &[rolewright_catalog::diff::Grant],
+    removed: &[rolewright_catalog::diff::Grant],
+    format: Format,
+) {
     let line = |sign: &str, g: &rolewright_catalog::diff::Grant| {
         format!(
             "{sign} {} on {}{}",
@@ -555,18 +566,17 @@ pub fn diff(old: &std::path::Path, new: &std::path::Path, format: Format) -> u8 
             };
             println!(
                 "{}",
-                serde_json::json!({"added": j(&added), "removed": j(&removed)})
+                serde_json::json!({"added": j(added), "removed": j(removed)})
             );
         }
         Format::Human => {
-            for g in &added {
+            for g in added {
                 println!("{}", line("+", g));
             }
-            for g in &removed {
+            for g in removed {
                 println!("{}", line("-", g));
             }
             eprintln!("{} grants added, {} removed", added.len(), removed.len());
         }
     }
-    exit::OK
 }

@@ -357,7 +357,7 @@ pub fn audit(args: &AuditArgs) -> u8 {
 
 /// Reads the audit log from PostgreSQL.
 #[cfg(feature = "postgres")]
-fn query_postgres(
+pub(crate) fn query_postgres(
     url: &str,
     q: &AuditQuery,
 ) -> Result<Vec<rolewright_server::audit::AuditRecord>, rolewright_server::store::StoreError> {
@@ -374,7 +374,7 @@ fn query_postgres(
 }
 
 #[cfg(not(feature = "postgres"))]
-fn query_postgres(
+pub(crate) fn query_postgres(
     url: &str,
     _: &AuditQuery,
 ) -> Result<Vec<rolewright_server::audit::AuditRecord>, rolewright_server::store::StoreError> {
