@@ -26,6 +26,7 @@ mod jumpstart;
 mod onboarding;
 mod page;
 mod provision;
+mod role_edit;
 mod roles;
 mod session;
 mod simulator;
@@ -102,6 +103,18 @@ pub fn router(app: Arc<App>, settings: Settings) -> Router {
         .route("/console/signout", post(session::sign_out))
         .route("/console/roles", get(roles::list))
         .route("/console/roles/{name}", get(roles::detail))
+        .route(
+            "/console/roles/{name}/activities",
+            get(role_edit::form).post(role_edit::save_form),
+        )
+        .route(
+            "/console/roles/{name}/activities/review",
+            get(role_edit::review),
+        )
+        .route(
+            "/console/roles/{name}/activities/save",
+            post(role_edit::save),
+        )
         .route(
             "/console/roles/{name}/delete",
             get(roles::confirm_delete).post(roles::delete),

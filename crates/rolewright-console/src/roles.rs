@@ -215,12 +215,12 @@ pub fn pretty(document: &str) -> String {
 }
 
 /// What the role holds that `DeleteRole` refuses to delete with it.
-struct Holdings {
-    inline: Result<Vec<(String, String)>, ApiError>,
-    attached: Result<Vec<(String, String)>, ApiError>,
+pub struct Holdings {
+    pub inline: Result<Vec<(String, String)>, ApiError>,
+    pub attached: Result<Vec<(String, String)>, ApiError>,
 }
 
-async fn holdings(principal: &Principal<'_>, name: &str) -> Holdings {
+pub async fn holdings(principal: &Principal<'_>, name: &str) -> Holdings {
     let inline = match principal
         .iam("ListRolePolicies", &[("RoleName", name)])
         .await
@@ -301,8 +301,10 @@ pub async fn detail(
         .iter()
         .find(|(k, _)| k == crate::wizard::ACTIVITIES_TAG)
         .map(|(_, v)| v.clone());
+    let edited = page::query(&parts).get("edited").is_some();
     let body = html! {
         p { a href="/console/roles" { "Roles" } " › " (name) }
+        @if edited { (page::notice("The role's activities were saved.")) }
         h1 { (name) }
         dl.summary {
             dt { "ARN" } dd { code { (field("Arn")) } }
@@ -360,6 +362,7 @@ pub async fn detail(
             }
         }
         div.buttons {
+            a.button href={ "/console/roles/" (encode_query(&name)) "/activities" } { "Edit activities" }
             a.button.secondary href={ "/console/roles/" (encode_query(&name)) "/delete" } { "Delete role" }
         }
     };

@@ -59,6 +59,8 @@ pub struct Session {
     pub draft: Draft,
     /// The policy simulator's last request.
     pub simulation: Option<Form>,
+    /// An edit of a role's activities not saved yet.
+    pub role_edit: Option<crate::role_edit::RoleEdit>,
 }
 
 /// The signed-in sessions, by cookie value, and the presigned URL tokens already used (by
@@ -260,6 +262,7 @@ impl Console {
                     expires: now + seconds,
                     draft: Draft::default(),
                     simulation: None,
+                    role_edit: None,
                 },
             );
         }

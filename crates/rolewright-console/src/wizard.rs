@@ -78,6 +78,8 @@ pub struct Draft {
     managed: Vec<String>,
     tags: Vec<(String, String)>,
     extra_tag_rows: usize,
+    /// The existing role being edited (its whole name), when the draft is no new role's.
+    role_name: Option<String>,
 }
 
 fn lines(text: &str) -> Vec<String> {
@@ -89,6 +91,33 @@ fn lines(text: &str) -> Vec<String> {
 }
 
 impl Draft {
+    /// The draft of an existing role: its name, description, activities, parameter values,
+    /// tags (without the activities tag) and managed policies kept as they are. The persona is
+    /// `custom`, so that only the activities named count.
+    pub fn for_role(
+        name: &str,
+        description: &str,
+        activities: Vec<String>,
+        lists: BTreeMap<String, Vec<String>>,
+        tags: Vec<(String, String)>,
+        managed: Vec<String>,
+    ) -> Draft {
+        Draft {
+            description: description.to_string(),
+            persona: "custom".into(),
+            lists,
+            activities: Some(activities),
+            activities_persona: "custom".into(),
+            managed,
+            tags: tags
+                .into_iter()
+                .filter(|(k, _)| k != ACTIVITIES_TAG)
+                .collect(),
+            role_name: Some(name.to_string()),
+            ..Draft::default()
+        }
+    }
+
     fn customization(&self) -> Customization {
         let has = |p: &str| self.lists.get(p).is_some_and(|v| !v.is_empty());
         Customization {
@@ -98,7 +127,7 @@ impl Draft {
     }
 
     /// The activities chosen, or the persona's while step 2 has not been saved for it.
-    fn chosen(&self, console: &Console) -> Vec<String> {
+    pub fn chosen(&self, console: &Console) -> Vec<String> {
         match &self.activities {
             Some(list) if self.activities_persona == self.persona => list.clone(),
             _ => rolewright_catalog::persona(&self.persona)
@@ -118,6 +147,10 @@ impl Draft {
             &console.settings.region,
         );
         spec.name_prefix = NAME_PREFIX.into();
+        if let Some(name) = &self.role_name {
+            spec.name_prefix = String::new();
+            spec.name_suffix.clone_from(name);
+        }
         spec.description = Some(self.description.clone()).filter(|d| !d.is_empty());
         let persona: Vec<String> = rolewright_catalog::persona(&self.persona)
             .map(|p| p.activities.iter().map(|a| a.to_string()).collect())
@@ -273,7 +306,7 @@ fn save_details(draft: &mut Draft, form: &Form) {
     }
 }
 
-fn save_activities(console: &Console, draft: &mut Draft, form: &Form) {
+pub fn save_activities(console: &Console, draft: &mut Draft, form: &Form) {
     let chosen: BTreeSet<&str> = form.all("activity").into_iter().collect();
     draft.activities = Some(
         console
@@ -353,7 +386,7 @@ fn field_id(placeholder: &str) -> String {
 }
 
 /// The step's problems, each with its field.
-async fn validate(
+pub async fn validate(
     console: &Console,
     principal: &Principal<'_>,
     index: usize,
@@ -490,7 +523,7 @@ fn steps_nav(index: usize) -> Markup {
 }
 
 /// A textarea of values, one a line, with its hint, errors and live check.
-fn list_field(
+pub fn list_field(
     id: &str,
     label: &str,
     hint: &str,
@@ -601,7 +634,7 @@ fn details(draft: &Draft, problems: &[Problem]) -> Markup {
     }
 }
 
-async fn activities(
+pub async fn activities(
     console: &Console,
     principal: &Principal<'_>,
     draft: &Draft,
@@ -625,7 +658,11 @@ async fn activities(
     html! {
         fieldset id="activities" {
             legend { "ML activities" }
-            span.hint { "Preselected for the " (persona_name) " persona. Add or remove activities to fit what the role's users do." }
+            @if draft.role_name.is_some() {
+                span.hint { "Preselected from the activities the role was built from. Add or remove activities to fit what the role's users do." }
+            } @else {
+                span.hint { "Preselected for the " (persona_name) " persona. Add or remove activities to fit what the role's users do." }
+            }
             @for e in &activity_errors { span.field-error { "Error: " (e) } }
             @for a in console.catalog.activities() {
                 div.check {
@@ -814,7 +851,7 @@ async fn policies(
 }
 
 /// The role the draft describes, built by the catalog with the activities tag added.
-fn build(console: &Console, account: &str, draft: &Draft) -> Result<RoleDefinition, RoleError> {
+pub fn build(console: &Console, account: &str, draft: &Draft) -> Result<RoleDefinition, RoleError> {
     let spec = draft.spec(console, account);
     let mut role = console.catalog.build(&spec)?;
     let value = role.activities.join(" ");
@@ -826,13 +863,13 @@ fn build(console: &Console, account: &str, draft: &Draft) -> Result<RoleDefiniti
 
 /// The findings that stop a role from being created: the linter's errors and security
 /// warnings, and persona test rows that do not hold.
-struct Checks {
+pub struct Checks {
     findings: Vec<(String, rolewright_lint::Finding)>,
     tests: Result<Vec<rolewright_catalog::check::TestRow>, String>,
 }
 
 impl Checks {
-    fn of(role: &RoleDefinition, account: &str) -> Checks {
+    pub fn of(role: &RoleDefinition, account: &str) -> Checks {
         let mut findings = Vec::new();
         for policy in role.inline_policies.iter().chain(&role.managed_policies) {
             for f in rolewright_lint::lint(
@@ -848,7 +885,7 @@ impl Checks {
         Checks { findings, tests }
     }
 
-    fn blocking(&self) -> Vec<String> {
+    pub fn blocking(&self) -> Vec<String> {
         let mut out: Vec<String> = self
             .findings
             .iter()

@@ -1921,3 +1921,333 @@ async fn the_audit_log_is_filtered_newest_first_with_every_decision_and_authoriz
         bad.body
     );
 }
+
+/// Makes a SageMaker Compute role through the wizard's forms, as the principal of `token`.
+async fn wizard_compute_role(f: &Fixture, token: &str, suffix: &str) {
+    let page = f.get("/console/create-role/details", Some(token)).await;
+    let csrf = page.csrf();
+    let steps: [(&str, Vec<(&str, &str)>); 3] = [
+        (
+            "details",
+            vec![("name_suffix", suffix), ("persona", "compute")],
+        ),
+        (
+            "activities",
+            vec![
+                ("activity", "access-aws-services"),
+                ("S3Buckets", "ml-data"),
+                (
+                    "ECRRepoArns",
+                    "arn:aws:ecr:us-east-1:123456789012:repository/ml",
+                ),
+            ],
+        ),
+        ("policies", vec![]),
+    ];
+    for (step, fields) in steps {
+        let mut pairs = vec![("csrf", csrf.as_str()), ("go", "next")];
+        pairs.extend(fields);
+        let answer = f
+            .post(
+                &format!("/console/create-role/{step}"),
+                Some(token),
+                None,
+                form(&pairs),
+            )
+            .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::SEE_OTHER,
+            "{step}: {}",
+            answer.body
+        );
+    }
+    let submitted = f
+        .post(
+            "/console/create-role/submit",
+            Some(token),
+            None,
+            form(&[("csrf", &csrf)]),
+        )
+        .await;
+    assert_eq!(
+        submitted.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        submitted.body
+    );
+}
+
+#[tokio::test]
+async fn a_roles_activities_are_edited_with_the_diff_shown_before_saving() {
+    let f = fixture(Settings::default()).await;
+    let (session, _) = f.sign_in(&f.key_id, &f.secret).await;
+    let token = session.unwrap();
+    wizard_compute_role(&f, &token, "edit-me").await;
+    let role = "/console/roles/SageMaker-edit-me";
+
+    // The role's page offers the edit; the form is pre-filled from the role.
+    let detail = f.get(role, Some(&token)).await;
+    assert!(
+        detail.body.contains(&format!("href=\"{role}/activities\"")),
+        "{}",
+        detail.body
+    );
+    let edit = f.get(&format!("{role}/activities"), Some(&token)).await;
+    assert_eq!(edit.status, StatusCode::OK, "{}", edit.body);
+    assert!(
+        edit.body.contains(
+            "id=\"activity-access-aws-services\" type=\"checkbox\" name=\"activity\" value=\"access-aws-services\" checked"
+        ),
+        "{}",
+        edit.body
+    );
+    assert!(
+        !edit.body.contains("value=\"manage-experiments\" checked"),
+        "{}",
+        edit.body
+    );
+    assert!(edit.body.contains(">ml-data</textarea>"), "{}", edit.body);
+    assert!(
+        edit.body
+            .contains(">arn:aws:ecr:us-east-1:123456789012:repository/ml</textarea>"),
+        "{}",
+        edit.body
+    );
+
+    // Without the form's token, nothing is kept or saved.
+    let csrf = edit.csrf();
+    let refused = f
+        .post(
+            &format!("{role}/activities"),
+            Some(&token),
+            None,
+            form(&[("activity", "manage-experiments"), ("go", "review")]),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+    // A missing parameter is said beside its field.
+    let missing = f
+        .post(
+            &format!("{role}/activities"),
+            Some(&token),
+            None,
+            form(&[
+                ("csrf", &csrf),
+                ("activity", "access-aws-services"),
+                ("S3Buckets", ""),
+                ("go", "review"),
+            ]),
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::BAD_REQUEST);
+    assert!(
+        missing
+            .body
+            .contains("Access Required AWS Services needs at least one S3 bucket name"),
+        "{}",
+        missing.body
+    );
+
+    // Another bucket and one more activity: the review shows the grants added and the calls.
+    let changed = f
+        .post(
+            &format!("{role}/activities"),
+            Some(&token),
+            None,
+            form(&[
+                ("csrf", &csrf),
+                ("activity", "access-aws-services"),
+                ("activity", "manage-experiments"),
+                ("S3Buckets", "ml-data\nml-more"),
+                (
+                    "ECRRepoArns",
+                    "arn:aws:ecr:us-east-1:123456789012:repository/ml",
+                ),
+                ("go", "review"),
+            ]),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::SEE_OTHER, "{}", changed.body);
+    assert_eq!(changed.location(), format!("{role}/activities/review"));
+    let review = f.get(changed.location(), Some(&token)).await;
+    assert_eq!(review.status, StatusCode::OK, "{}", review.body);
+    for part in [
+        "<td><code>s3:GetObject</code></td><td><code>arn:aws:s3:::ml-more/*</code></td>",
+        "<td><code>s3:ListBucket</code></td><td><code>arn:aws:s3:::ml-more</code></td>",
+        "sagemaker:CreateExperiment",
+        "Grants removed (0)",
+        "No grant is removed.",
+        "<code>PutRolePolicy</code>: inline policy SageMaker-edit-me-access-aws-services",
+        "<code>PutRolePolicy</code>: inline policy SageMaker-edit-me-manage-experiments",
+        "<code>TagRole</code>: tag rolewright:activities",
+    ] {
+        assert!(review.body.contains(part), "{part}: {}", review.body);
+    }
+    // The grants the role keeps are not listed.
+    assert!(
+        !review.body.contains("<code>arn:aws:s3:::ml-data/*</code>"),
+        "{}",
+        review.body
+    );
+    // Back keeps what was entered.
+    let back = f.get(&format!("{role}/activities"), Some(&token)).await;
+    assert!(
+        back.body.contains(">ml-data\nml-more</textarea>"),
+        "{}",
+        back.body
+    );
+
+    // Save without the token is refused; with it, the calls are made and the role holds them.
+    let no_token = f
+        .post(
+            &format!("{role}/activities/save"),
+            Some(&token),
+            None,
+            String::new(),
+        )
+        .await;
+    assert_eq!(no_token.status, StatusCode::FORBIDDEN);
+    let foreign = f
+        .post(
+            &format!("{role}/activities/save"),
+            Some(&token),
+            Some("http://evil.example"),
+            form(&[("csrf", &csrf)]),
+        )
+        .await;
+    assert_eq!(foreign.status, StatusCode::FORBIDDEN);
+    let saved = f
+        .post(
+            &format!("{role}/activities/save"),
+            Some(&token),
+            Some("http://127.0.0.1:4566"),
+            form(&[("csrf", &csrf)]),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    assert_eq!(saved.location(), format!("{role}?edited=1"));
+    let policy = f
+        .admin_iam(
+            "Action=GetRolePolicy&Version=2010-05-08&RoleName=SageMaker-edit-me&PolicyName=SageMaker-edit-me-access-aws-services",
+        )
+        .await;
+    assert!(policy.contains("ml-more"), "{policy}");
+    let after = f.get(&format!("{role}?edited=1"), Some(&token)).await;
+    assert!(
+        after.body.contains("The role&#39;s activities were saved.")
+            || after.body.contains("The role's activities were saved."),
+        "{}",
+        after.body
+    );
+    assert!(
+        after
+            .body
+            .contains("access-aws-services, manage-experiments"),
+        "{}",
+        after.body
+    );
+    // Edited again, the form starts from the saved role, and a removed activity's policy goes.
+    let again = f.get(&format!("{role}/activities"), Some(&token)).await;
+    assert!(
+        again.body.contains("value=\"manage-experiments\" checked"),
+        "{}",
+        again.body
+    );
+    assert!(
+        again.body.contains(">ml-data\nml-more</textarea>"),
+        "{}",
+        again.body
+    );
+    let removed = f
+        .post(
+            &format!("{role}/activities"),
+            Some(&token),
+            None,
+            form(&[
+                ("csrf", &csrf),
+                ("activity", "access-aws-services"),
+                ("S3Buckets", "ml-data\nml-more"),
+                (
+                    "ECRRepoArns",
+                    "arn:aws:ecr:us-east-1:123456789012:repository/ml",
+                ),
+                ("go", "review"),
+            ]),
+        )
+        .await;
+    let review = f.get(removed.location(), Some(&token)).await;
+    assert!(
+        review.body.contains("Grants added (0)")
+            && review.body.contains(
+                "<code>DeleteRolePolicy</code>: inline policy SageMaker-edit-me-manage-experiments"
+            ),
+        "{}",
+        review.body
+    );
+
+    // A reader who may not write policies gets AWS's AccessDenied text on Save.
+    f.admin_iam("Action=CreateUser&Version=2010-05-08&UserName=rita")
+        .await;
+    f.admin_iam(&form(&[
+        ("Action", "PutUserPolicy"),
+        ("Version", "2010-05-08"),
+        ("UserName", "rita"),
+        ("PolicyName", "read"),
+        (
+            "PolicyDocument",
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:Get*","iam:List*"],"Resource":"*"}]}"#,
+        ),
+    ]))
+    .await;
+    let key = f
+        .admin_iam("Action=CreateAccessKey&Version=2010-05-08&UserName=rita")
+        .await;
+    let (session, _) = f
+        .sign_in(
+            between(&key, "<AccessKeyId>", "<"),
+            between(&key, "<SecretAccessKey>", "<"),
+        )
+        .await;
+    let rita = session.unwrap();
+    let edit = f.get(&format!("{role}/activities"), Some(&rita)).await;
+    assert_eq!(edit.status, StatusCode::OK, "{}", edit.body);
+    let csrf = edit.csrf();
+    let posted = f
+        .post(
+            &format!("{role}/activities"),
+            Some(&rita),
+            None,
+            form(&[
+                ("csrf", &csrf),
+                ("activity", "access-aws-services"),
+                ("S3Buckets", "ml-data"),
+                (
+                    "ECRRepoArns",
+                    "arn:aws:ecr:us-east-1:123456789012:repository/ml",
+                ),
+                ("go", "review"),
+            ]),
+        )
+        .await;
+    assert_eq!(posted.status, StatusCode::SEE_OTHER, "{}", posted.body);
+    let denied = f
+        .post(
+            &format!("{role}/activities/save"),
+            Some(&rita),
+            None,
+            form(&[("csrf", &csrf)]),
+        )
+        .await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN, "{}", denied.body);
+    assert!(
+        denied.body.contains(
+            "User: arn:aws:iam::123456789012:user/rita is not authorized to perform: \
+             iam:PutRolePolicy on resource: role SageMaker-edit-me because no identity-based policy allows the iam:PutRolePolicy action"
+        ),
+        "{}",
+        denied.body
+    );
+    drop(f.server);
+}
