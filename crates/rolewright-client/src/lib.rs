@@ -41,6 +41,7 @@
 //! prints nothing.
 #![cfg_attr(not(test), deny(clippy::print_stdout, clippy::print_stderr))]
 
+pub mod authorization_details;
 pub mod client;
 pub mod config;
 pub mod error;

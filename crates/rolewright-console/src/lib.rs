@@ -32,6 +32,7 @@ mod session;
 mod simulator;
 mod stacks;
 mod studio;
+mod who_can;
 mod wizard;
 mod xml;
 
@@ -131,6 +132,7 @@ pub fn router(app: Arc<App>, settings: Settings) -> Router {
         )
         .route("/console/simulator/actions", get(simulator::actions))
         .route("/console/audit", get(audit_log::list))
+        .route("/console/who-can", get(who_can::show))
         .route("/console/stacks", get(stacks::list))
         .route("/console/stacks/{name}", get(stacks::detail))
         .route("/console/stacks/{name}/delete", post(stacks::delete))

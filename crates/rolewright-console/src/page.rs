@@ -104,6 +104,7 @@ pub fn layout(title: &str, signed: Option<&Signed>, body: Markup) -> Markup {
                                 li { a href="/console/catalog" { "Service Catalog" } }
                                 li { a href="/console/stacks" { "Stacks" } }
                                 li { a href="/console/simulator" { "Simulator" } }
+                                li { a href="/console/who-can" { "Who can" } }
                                 li { a href="/console/audit" { "Audit log" } }
                             }
                         }
@@ -282,6 +283,7 @@ pub async fn home(State(console): State<Arc<Console>>, request: Request) -> Resp
                 h2 { "Review" }
                 ul.actions {
                     li { a href="/console/simulator" { "Policy simulator" } ": decide a request for a principal of this account or for pasted policies, with the deciding statements highlighted." }
+                    li { a href="/console/who-can" { "Who can" } ": every user and role that can make a request, directly or by a path (assuming roles, passing roles, editing policies), with the path drawn." }
                     li { a href="/console/audit" { "Audit log" } ": every request and each of its decisions, filtered by principal, action, decision and time." }
                 }
                 h2 { "Studio, Service Catalog and CloudFormation" }

@@ -97,7 +97,7 @@ pub async fn actions(State(console): State<Arc<Console>>, request: Request) -> R
 
 /// The completions offered for the action typed so far: the service's actions once its prefix
 /// is typed, else the services.
-fn completions(action: &str) -> Vec<String> {
+pub fn completions(action: &str) -> Vec<String> {
     let reference = Reference::embedded();
     match action
         .split_once(':')

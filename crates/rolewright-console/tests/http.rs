@@ -2251,3 +2251,114 @@ async fn a_roles_activities_are_edited_with_the_diff_shown_before_saving() {
     );
     drop(f.server);
 }
+
+#[tokio::test]
+async fn who_can_lists_the_principals_and_their_paths_and_is_authorized_as_the_reader() {
+    let f = fixture(Settings::default()).await;
+    f.admin_iam("Action=CreateUser&Version=2010-05-08&UserName=pat")
+        .await;
+    f.admin_iam(&form(&[
+        ("Action", "PutUserPolicy"),
+        ("Version", "2010-05-08"),
+        ("UserName", "pat"),
+        ("PolicyName", "assume"),
+        (
+            "PolicyDocument",
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"arn:aws:iam::123456789012:role/runner"}]}"#,
+        ),
+    ]))
+    .await;
+    f.admin_iam(&form(&[
+        ("Action", "CreateRole"),
+        ("Version", "2010-05-08"),
+        ("RoleName", "runner"),
+        (
+            "AssumeRolePolicyDocument",
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:user/pat"},"Action":"sts:AssumeRole"}]}"#,
+        ),
+    ]))
+    .await;
+    f.admin_iam(&form(&[
+        ("Action", "PutRolePolicy"),
+        ("Version", "2010-05-08"),
+        ("RoleName", "runner"),
+        ("PolicyName", "train"),
+        (
+            "PolicyDocument",
+            r#"{"Version":"2012-10-17","Statement":[{"Sid":"Train","Effect":"Allow","Action":"sagemaker:CreateTrainingJob","Resource":"*"}]}"#,
+        ),
+    ]))
+    .await;
+    let (session, _) = f.sign_in(&f.key_id, &f.secret).await;
+    let token = session.unwrap();
+    let empty = f.get("/console/who-can", Some(&token)).await;
+    assert_eq!(empty.status, StatusCode::OK, "{}", empty.body);
+    assert!(empty.body.contains("<label for=\"action\">Action</label>"));
+    assert!(
+        empty.body.contains("<option value=\"sagemaker:\">"),
+        "{}",
+        empty.body
+    );
+
+    let answer = f
+        .get(
+            "/console/who-can?action=sagemaker%3ACreateTrainingJob&resource=&context=&ask=1",
+            Some(&token),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    for part in [
+        "3 principals can perform <code>sagemaker:CreateTrainingJob</code> on <code>*</code>",
+        "2 directly, 1 by a path.",
+        "<code>arn:aws:iam::123456789012:user/admin</code> <span class=\"pass\">directly</span>",
+        "<code>arn:aws:iam::123456789012:role/runner</code> <span class=\"pass\">directly</span>",
+        "<code>arn:aws:iam::123456789012:user/pat</code> <span class=\"indirect\">by a path of 1 steps</span>",
+        "<ol class=\"path\" aria-label=\"Path of arn:aws:iam::123456789012:user/pat\"><li class=\"node\"><code>arn:aws:iam::123456789012:user/pat</code></li><li class=\"edge\"><span aria-hidden=\"true\">→ </span><span class=\"via\">assume-role</span> <code>sts:AssumeRole</code></li><li class=\"node\"><code>arn:aws:iam::123456789012:role/runner</code></li>",
+        "<code>arn:aws:iam::123456789012:role/runner#train</code>, statement 0 (<code>Train</code>)",
+    ] {
+        assert!(answer.body.contains(part), "{part}: {}", answer.body);
+    }
+    // The action is one of the service data's, with a suggestion; the context must read.
+    let wrong = f
+        .get(
+            "/console/who-can?action=sagemaker%3ACreateTrainingJobs&context=nokey",
+            Some(&token),
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
+    assert!(
+        wrong.body.contains(
+            "unknown action `sagemaker:CreateTrainingJobs`; did you mean `sagemaker:CreateTrainingJob`?"
+        ),
+        "{}",
+        wrong.body
+    );
+    assert!(wrong.body.contains("href=\"#context\""), "{}", wrong.body);
+
+    // Reading the account is iam:GetAccountAuthorizationDetails, as the signed-in principal.
+    let key = f
+        .admin_iam("Action=CreateAccessKey&Version=2010-05-08&UserName=pat")
+        .await;
+    let (session, _) = f
+        .sign_in(
+            between(&key, "<AccessKeyId>", "<"),
+            between(&key, "<SecretAccessKey>", "<"),
+        )
+        .await;
+    let denied = f
+        .get(
+            "/console/who-can?action=sagemaker%3ACreateTrainingJob",
+            Some(&session.unwrap()),
+        )
+        .await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN, "{}", denied.body);
+    assert!(
+        denied.body.contains(
+            "User: arn:aws:iam::123456789012:user/pat is not authorized to perform: \
+             iam:GetAccountAuthorizationDetails"
+        ),
+        "{}",
+        denied.body
+    );
+    drop(f.server);
+}

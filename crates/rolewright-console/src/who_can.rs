@@ -1,0 +1,180 @@
+//! Who can: every principal of the account that can perform an action on a resource, directly
+//! or by a path (assuming roles, passing a role to SageMaker, editing policies or trust,
+//! joining a group, making credentials), each path drawn as a list of steps with arrows. The
+//! account is read as the signed-in principal (`iam:GetAccountAuthorizationDetails`) and
+//! analysed by `rolewright-review`, as `rolewright who-can` does.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{Response, StatusCode};
+use maud::{Markup, html};
+use rolewright_client::authorization_details::AccountDetails;
+use rolewright_review::{Access, AccessAnalysis, AccountSnapshot, Query};
+use rolewright_server::error::ApiError;
+
+use crate::Console;
+use crate::call::Principal;
+use crate::page::{self, Problem, error_summary, field_errors, problem, text_field};
+use crate::simulator::completions;
+
+/// The account's details, every page, read as the principal.
+async fn account(principal: &Principal<'_>) -> Result<Result<AccountSnapshot, String>, ApiError> {
+    let mut details = AccountDetails::default();
+    let mut marker: Option<String> = None;
+    loop {
+        let mut pairs = vec![("MaxItems", "1000")];
+        if let Some(m) = &marker {
+            pairs.push(("Marker", m.as_str()));
+        }
+        let answer = principal
+            .iam("GetAccountAuthorizationDetails", &pairs)
+            .await?;
+        marker = match details.add_page(&answer) {
+            Ok(m) => m,
+            Err(e) => return Ok(Err(e)),
+        };
+        if marker.is_none() {
+            break;
+        }
+    }
+    Ok(AccountSnapshot::from_value(details.into_value()).map_err(|e| e.to_string()))
+}
+
+/// One principal's path, drawn as nodes joined by arrows: the principal, then each step's
+/// action and what it is taken on, then the request it ends with.
+fn path_markup(access: &Access, query: &Query) -> Markup {
+    html! {
+        ol.path aria-label={ "Path of " (access.principal) } {
+            li.node { code { (access.principal) } }
+            @for step in &access.path {
+                li.edge { span aria-hidden="true" { "→ " } span.via { (step.via.as_str()) } " " code { (step.action) } }
+                li.node { code { (step.resource) } }
+            }
+            li.edge { span aria-hidden="true" { "→ " } span.via { "request" } " " code { (query.action) } }
+            li.node.goal { code { (query.resource) } }
+        }
+    }
+}
+
+fn statements_markup(access: &Access) -> Markup {
+    html! {
+        @if !access.statements.is_empty() {
+            ul.statements {
+                @for s in &access.statements {
+                    li {
+                        code { (s.policy) } ", statement " (s.index)
+                        @if let Some(sid) = &s.sid { " (" code { (sid) } ")" }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `GET /console/who-can?action=&resource=&context=`: the form, and the answer once an action
+/// is given.
+pub async fn show(State(console): State<Arc<Console>>, request: Request) -> Response<Body> {
+    let (parts, _) = request.into_parts();
+    let signed = match console.signed_in(&parts) {
+        Ok(s) => s,
+        Err(page) => return page,
+    };
+    let form = page::query(&parts);
+    let action = form.get("action").unwrap_or("").trim().to_string();
+    let resource = form.get("resource").unwrap_or("").trim().to_string();
+    let context_text = form.get("context").unwrap_or("").to_string();
+    let asked = !action.is_empty() || form.get("ask").is_some();
+    let mut problems: Vec<Problem> = Vec::new();
+    let mut answer: Option<(Query, Vec<Access>)> = None;
+    if asked {
+        let pairs: Vec<String> = context_text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(String::from)
+            .collect();
+        let environment = rolewright_iam::simulation::context_from_pairs(&pairs)
+            .map_err(|e| problems.push(problem("context", e.to_string())))
+            .ok();
+        let query = if action.is_empty() {
+            problems.push(problem(
+                "action",
+                "Enter the action, such as sagemaker:CreateTrainingJob",
+            ));
+            None
+        } else {
+            let resource = (!resource.is_empty()).then_some(resource.as_str());
+            Query::new(&action, resource)
+                .map_err(|e| problems.push(problem("action", e.to_string())))
+                .ok()
+        };
+        if let (Some(environment), Some(query)) = (environment, query) {
+            let principal = Principal::new(&console, signed.caller.clone(), &parts);
+            let snapshot = match account(&principal).await {
+                Ok(Ok(s)) => s,
+                Ok(Err(e)) => {
+                    return page::error_page(
+                        StatusCode::BAD_GATEWAY,
+                        "The account could not be read",
+                        &e,
+                    );
+                }
+                Err(e) => return page::api_error(&signed, &e),
+            };
+            let analysis = AccessAnalysis::new(&snapshot, &environment);
+            let found = analysis.who_can(&query);
+            answer = Some((query, found));
+        }
+    }
+    let action_errors = field_errors(&problems, "action");
+    let context_errors = field_errors(&problems, "context");
+    let status = if problems.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    let body = html! {
+        h1 { "Who can" }
+        p { "Every user and role of the account that can make a request, directly or by a path: assuming roles, passing a role to a SageMaker job, app, notebook, pipeline or endpoint, rewriting policies or trust, joining a group, making credentials. The account is read as you, with " code { "iam:GetAccountAuthorizationDetails" } "." }
+        (error_summary(&problems))
+        form method="get" action="/console/who-can" role="search" novalidate {
+            div.field.invalid[!action_errors.is_empty()] {
+                label for="action" { "Action" }
+                span.hint id="action-hint" { "service:Action, such as sagemaker:CreateTrainingJob; type the service's prefix and a colon for its actions." }
+                @if !action_errors.is_empty() { span.field-error id="action-error" { @for e in &action_errors { (e) " " } } }
+                input id="action" name="action" type="text" list="action-list" value=(action) aria-describedby="action-hint" spellcheck="false" autocomplete="off" data-actions="/console/simulator/actions" aria-invalid=[(!action_errors.is_empty()).then_some("true")];
+                datalist id="action-list" { @for a in completions(&action) { option value=(a) {} } }
+            }
+            (text_field("resource", "Resource (optional)", Some("An ARN; empty for any resource."), &resource, &problems, "text"))
+            div.field.invalid[!context_errors.is_empty()] {
+                label for="context" { "Condition keys (optional)" }
+                span.hint id="context-hint" { "KEY=VALUE, one a line, such as aws:SourceIp=10.0.0.1: every request of every path carries them." }
+                @if !context_errors.is_empty() { span.field-error id="context-error" { @for e in &context_errors { (e) " " } } }
+                textarea id="context" name="context" rows="3" aria-describedby="context-hint" spellcheck="false" { (context_text) }
+            }
+            div.buttons { button type="submit" name="ask" value="1" { "Find who can" } }
+        }
+        @if let Some((query, found)) = &answer {
+            @let direct = found.iter().filter(|a| a.direct).count();
+            h2 id="who-can-answer" { (found.len()) " principals can perform " code { (query.action) } " on " code { (query.resource) } }
+            @if found.is_empty() {
+                p.empty { "No principal of the account can, directly or by a path." }
+            } @else {
+                p { (direct) " directly, " (found.len() - direct) " by a path." }
+                ul.who-can {
+                    @for a in found {
+                        li {
+                            h3 { code { (a.principal) } " " @if a.direct { span.pass { "directly" } } @else { span.indirect { "by a path of " (a.path.len()) " steps" } } }
+                            (path_markup(a, query))
+                            @if !a.statements.is_empty() { p.hint { "Granted at the end by:" } }
+                            (statements_markup(a))
+                        }
+                    }
+                }
+            }
+        }
+    };
+    page::html(status, page::layout("Who can", Some(&signed), body))
+}
