@@ -351,6 +351,38 @@ try {
     Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }],
   });
   let domainId;
+  await test("a role's activities are edited: pre-filled from the role, the diff shown, saved", async () => {
+    await page.goto(`${consoleUrl}roles/SageMaker-compute-jobs`);
+    await page.getByRole("link", { name: "Edit activities" }).click();
+    expect(await page.getByRole("checkbox", { name: /Access Required AWS Services/ }).isChecked(), "access-aws-services not pre-filled");
+    expect((await page.getByLabel("S3 bucket names").inputValue()) === "ml-data", "buckets not pre-filled");
+    await page.getByLabel("S3 bucket names").fill("ml-data\nml-more");
+    await page.getByRole("checkbox", { name: /Manage Experiments/ }).check();
+    await screenshot(page, "role-edit-activities");
+    await page.getByRole("button", { name: "Review changes" }).click();
+    await page.getByRole("heading", { level: 1, name: "Review the changes to SageMaker-compute-jobs" }).waitFor();
+    const text = await page.locator("main").textContent();
+    for (const part of ["arn:aws:s3:::ml-more/*", "sagemaker:CreateExperiment", "Grants removed (0)", "PutRolePolicy"]) {
+      expect(text.includes(part), `review lacks ${part}`);
+    }
+    await screenshot(page, "role-edit-review");
+    await page.getByRole("button", { name: "Save changes" }).click();
+    expect(new URL(page.url()).pathname === "/console/roles/SageMaker-compute-jobs", `landed on ${page.url()}`);
+    expect((await page.getByRole("status").textContent()).includes("activities were saved"), "no saved banner");
+    expect((await page.locator("main").textContent()).includes("access-aws-services, manage-experiments"), "activities not saved");
+  });
+
+  await test("who can: principals and their paths, drawn without script", async () => {
+    await page.getByRole("link", { name: "Who can" }).first().click();
+    await page.getByLabel("Action").fill("sagemaker:CreateExperiment");
+    await page.getByRole("button", { name: "Find who can" }).click();
+    await page.locator("#who-can-answer").waitFor();
+    const text = await page.locator("main").textContent();
+    expect(text.includes(`arn:aws:iam::${account}:user/admin`) && text.includes(computeArn), `answer: ${text.slice(0, 600)}`);
+    expect(await page.locator("ol.path").count() > 0, "no path drawn");
+    await screenshot(page, "who-can");
+  });
+
   await test("the API creates a stack, a Studio domain with users and an app, and a provisioned product", async () => {
     const template = {
       Description: "Roles of team ml",
