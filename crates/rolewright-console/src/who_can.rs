@@ -166,7 +166,7 @@ pub async fn show(State(console): State<Arc<Console>>, request: Request) -> Resp
                 ul.who-can {
                     @for a in found {
                         li {
-                            h3 { code { (a.principal) } " " @if a.direct { span.pass { "directly" } } @else { span.indirect { "by a path of " (a.path.len()) " steps" } } }
+                            h3 { code { (a.principal) } " " @if a.direct { span.pass { "directly" } } @else { span.indirect { "by a path of " (a.path.len()) @if a.path.len() == 1 { " step" } @else { " steps" } } } }
                             (path_markup(a, query))
                             @if !a.statements.is_empty() { p.hint { "Granted at the end by:" } }
                             (statements_markup(a))

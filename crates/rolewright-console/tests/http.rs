@@ -2312,7 +2312,7 @@ async fn who_can_lists_the_principals_and_their_paths_and_is_authorized_as_the_r
         "2 directly, 1 by a path.",
         "<code>arn:aws:iam::123456789012:user/admin</code> <span class=\"pass\">directly</span>",
         "<code>arn:aws:iam::123456789012:role/runner</code> <span class=\"pass\">directly</span>",
-        "<code>arn:aws:iam::123456789012:user/pat</code> <span class=\"indirect\">by a path of 1 steps</span>",
+        "<code>arn:aws:iam::123456789012:user/pat</code> <span class=\"indirect\">by a path of 1 step</span>",
         "<ol class=\"path\" aria-label=\"Path of arn:aws:iam::123456789012:user/pat\"><li class=\"node\"><code>arn:aws:iam::123456789012:user/pat</code></li><li class=\"edge\"><span aria-hidden=\"true\">→ </span><span class=\"via\">assume-role</span> <code>sts:AssumeRole</code></li><li class=\"node\"><code>arn:aws:iam::123456789012:role/runner</code></li>",
         "<code>arn:aws:iam::123456789012:role/runner#train</code>, statement 0 (<code>Train</code>)",
     ] {
