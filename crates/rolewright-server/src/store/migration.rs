@@ -11,7 +11,7 @@ use sha2::{Digest as _, Sha256};
 use tokio_postgres::NoTls;
 
 use super::postgres::{WRITE_LOCK, address, cause, insert_audits, migrate, record_from_row};
-use super::sqlite::{SCHEMA_VERSION, SCRUB_PENDING, check_key};
+use super::sqlite::{SCHEMA_VERSION, SCRUB_PENDING, check_key, stored_rows};
 use super::{DB_FILE, StoreError, open_read_only};
 use crate::audit::AuditRecord;
 use crate::master_key::{CHECK_ID, MasterKey, open_row};
@@ -190,7 +190,7 @@ pub async fn sqlite_to_postgres(
         });
     }
     check_key(&conn, &path, from_key)?;
-    let rows = read_sqlite_entities(&conn, &path, from_key)?;
+    let rows = opened(stored_rows(&conn, &path)?, &path, from_key)?;
 
     // The target: connected without the replicas' statement timeout, which a large copy would
     // outlast.
@@ -302,33 +302,6 @@ pub async fn sqlite_to_postgres(
     driver.abort();
     let target = target?;
     Ok(report(source, target))
-}
-
-/// The source's entities with their secrets open, without the rows that belong to the file.
-fn read_sqlite_entities(
-    conn: &rusqlite::Connection,
-    path: &Path,
-    key: Option<&MasterKey>,
-) -> Result<Vec<(String, String, String)>, StoreError> {
-    let sqlite = |source| StoreError::Sqlite {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut statement = conn
-        .prepare("SELECT kind, id, body FROM entities")
-        .map_err(sqlite)?;
-    let stored = statement
-        .query_map([], |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, String>(2)?,
-            ))
-        })
-        .map_err(sqlite)?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(sqlite)?;
-    opened(stored, path, key)
 }
 
 /// Rows with their secrets opened, without the database's own rows.

@@ -326,6 +326,14 @@ fn load(
     path: &Path,
     key: Option<&MasterKey>,
 ) -> Result<(State, Vec<PlaintextRow>), StoreError> {
+    load_rows(stored_rows(conn, path)?, path, key)
+}
+
+/// Every stored entity row (kind, id, body), its secrets as stored.
+pub(super) fn stored_rows(
+    conn: &Connection,
+    path: &Path,
+) -> Result<Vec<(String, String, String)>, StoreError> {
     let sqlite = |source| StoreError::Sqlite {
         path: path.to_path_buf(),
         source,
@@ -333,7 +341,7 @@ fn load(
     let mut statement = conn
         .prepare("SELECT kind, id, body FROM entities")
         .map_err(sqlite)?;
-    let rows = statement
+    statement
         .query_map([], |row| {
             Ok((
                 row.get::<_, String>(0)?,
@@ -343,8 +351,7 @@ fn load(
         })
         .map_err(sqlite)?
         .collect::<Result<Vec<_>, _>>()
-        .map_err(sqlite)?;
-    load_rows(rows, path, key)
+        .map_err(sqlite)
 }
 /// Audit records wait in memory at most this long before they are committed (sooner when a
 /// write commits).
