@@ -372,6 +372,17 @@ try {
     expect((await page.locator("main").textContent()).includes("access-aws-services, manage-experiments"), "activities not saved");
   });
 
+  await test("a role's usage by activity, with the trim proposal", async () => {
+    await page.goto(`${consoleUrl}roles/SageMaker-compute-jobs`);
+    await page.getByRole("link", { name: "Usage and trim" }).click();
+    await page.getByRole("heading", { level: 1, name: "Usage of SageMaker-compute-jobs" }).waitFor();
+    const text = await page.locator("main").textContent();
+    for (const part of ["access-aws-services", "not used", "Trim proposal", "rolewright role trim SageMaker-compute-jobs"]) {
+      expect(text.includes(part), `usage lacks ${part}`);
+    }
+    await screenshot(page, "role-usage");
+  });
+
   await test("who can: principals and their paths, drawn without script", async () => {
     await page.getByRole("link", { name: "Who can" }).first().click();
     await page.getByLabel("Action").fill("sagemaker:CreateExperiment");

@@ -32,6 +32,7 @@ mod session;
 mod simulator;
 mod stacks;
 mod studio;
+mod usage;
 mod who_can;
 mod wizard;
 mod xml;
@@ -104,6 +105,7 @@ pub fn router(app: Arc<App>, settings: Settings) -> Router {
         .route("/console/signout", post(session::sign_out))
         .route("/console/roles", get(roles::list))
         .route("/console/roles/{name}", get(roles::detail))
+        .route("/console/roles/{name}/usage", get(usage::show))
         .route(
             "/console/roles/{name}/activities",
             get(role_edit::form).post(role_edit::save_form),

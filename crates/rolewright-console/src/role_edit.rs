@@ -595,7 +595,7 @@ async fn new_documents(
     out
 }
 
-fn grants_table(title: &str, grants: &[Grant], empty: &str) -> Markup {
+pub(crate) fn grants_table(title: &str, grants: &[Grant], empty: &str) -> Markup {
     let table = page::table(
         None,
         &["Action", "Resource", "Condition"],

@@ -363,6 +363,7 @@ pub async fn detail(
         }
         div.buttons {
             a.button href={ "/console/roles/" (encode_query(&name)) "/activities" } { "Edit activities" }
+            a.button.secondary href={ "/console/roles/" (encode_query(&name)) "/usage" } { "Usage and trim" }
             a.button.secondary href={ "/console/roles/" (encode_query(&name)) "/delete" } { "Delete role" }
         }
     };

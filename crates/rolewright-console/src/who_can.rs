@@ -19,8 +19,11 @@ use crate::call::Principal;
 use crate::page::{self, Problem, error_summary, field_errors, problem, text_field};
 use crate::simulator::completions;
 
-/// The account's details, every page, read as the principal.
-async fn account(principal: &Principal<'_>) -> Result<Result<AccountSnapshot, String>, ApiError> {
+/// The account's details, every page, read as the principal: the JSON that `aws iam
+/// get-account-authorization-details` prints, or why the answer did not read.
+pub(crate) async fn details(
+    principal: &Principal<'_>,
+) -> Result<Result<serde_json::Value, String>, ApiError> {
     let mut details = AccountDetails::default();
     let mut marker: Option<String> = None;
     loop {
@@ -39,7 +42,15 @@ async fn account(principal: &Principal<'_>) -> Result<Result<AccountSnapshot, St
             break;
         }
     }
-    Ok(AccountSnapshot::from_value(details.into_value()).map_err(|e| e.to_string()))
+    Ok(Ok(details.into_value()))
+}
+
+/// The account, read as the principal.
+async fn account(principal: &Principal<'_>) -> Result<Result<AccountSnapshot, String>, ApiError> {
+    Ok(match details(principal).await? {
+        Ok(value) => AccountSnapshot::from_value(value).map_err(|e| e.to_string()),
+        Err(e) => Err(e),
+    })
 }
 
 /// One principal's path, drawn as nodes joined by arrows: the principal, then each step's

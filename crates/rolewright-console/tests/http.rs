@@ -2362,3 +2362,118 @@ async fn who_can_lists_the_principals_and_their_paths_and_is_authorized_as_the_r
     );
     drop(f.server);
 }
+
+#[tokio::test]
+async fn a_roles_usage_shows_what_its_sessions_used_and_the_trim_that_keeps_only_that() {
+    let f = fixture(Settings::default()).await;
+    f.admin_iam(&form(&[
+        ("Action", "CreateRole"),
+        ("Version", "2010-05-08"),
+        ("RoleName", "reader"),
+        (
+            "AssumeRolePolicyDocument",
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:user/admin"},"Action":"sts:AssumeRole"}]}"#,
+        ),
+    ]))
+    .await;
+    f.admin_iam(&form(&[
+        ("Action", "PutRolePolicy"),
+        ("Version", "2010-05-08"),
+        ("RoleName", "reader"),
+        ("PolicyName", "reads"),
+        (
+            "PolicyDocument",
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:ListRoles","s3:GetObject"],"Resource":"*"}]}"#,
+        ),
+    ]))
+    .await;
+    // The role's session lists roles through the console: a use of iam:ListRoles.
+    let assumed = f
+        .admin_call(
+            "sts",
+            &form(&[
+                ("Action", "AssumeRole"),
+                ("Version", "2011-06-15"),
+                ("RoleArn", "arn:aws:iam::123456789012:role/reader"),
+                ("RoleSessionName", "work"),
+            ]),
+        )
+        .await;
+    let (id, secret, token) = (
+        between(&assumed, "<AccessKeyId>", "<"),
+        between(&assumed, "<SecretAccessKey>", "<"),
+        between(&assumed, "<SessionToken>", "<"),
+    );
+    let (session, _) = f.sign_in_with(id, secret, token).await;
+    let worker = session.unwrap();
+    assert_eq!(
+        f.get("/console/roles", Some(&worker)).await.status,
+        StatusCode::OK
+    );
+    // The session may not read the audit log: AWS's text, as for every refusal.
+    let refused = f.get("/console/roles/reader/usage", Some(&worker)).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    assert!(
+        refused.body.contains("cloudtrail:LookupEvents"),
+        "{}",
+        refused.body
+    );
+
+    let (session, _) = f.sign_in(&f.key_id, &f.secret).await;
+    let admin = session.unwrap();
+    let detail = f.get("/console/roles/reader", Some(&admin)).await;
+    assert!(
+        detail.body.contains("href=\"/console/roles/reader/usage\""),
+        "{}",
+        detail.body
+    );
+    let usage = f.get("/console/roles/reader/usage", Some(&admin)).await;
+    assert_eq!(usage.status, StatusCode::OK, "{}", usage.body);
+    let row =
+        |action: &str| between(&usage.body, &format!("<code>{action}</code>"), "</tr>").to_string();
+    assert!(
+        row("iam:ListRoles").starts_with("</td><td>1</td>"),
+        "{}",
+        usage.body
+    );
+    assert!(
+        row("s3:GetObject").contains("<td>0</td><td>never</td>"),
+        "{}",
+        usage.body
+    );
+    // The trim keeps the used action and drops the other; the log is younger than 90 days.
+    assert!(
+        usage.body.contains("Grants the trim removes"),
+        "{}",
+        usage.body
+    );
+    let removed = between(&usage.body, "Grants the trim removes", "</table>");
+    assert!(removed.contains("s3:GetObject"), "{removed}");
+    assert!(!removed.contains("iam:ListRoles"), "{removed}");
+    assert!(
+        usage
+            .body
+            .contains("The audit log does not reach back to the window"),
+        "{}",
+        usage.body
+    );
+    assert!(
+        usage
+            .body
+            .contains("rolewright role trim reader --since 90d --apply"),
+        "{}",
+        usage.body
+    );
+    let bad = f
+        .get("/console/roles/reader/usage?since=forever", Some(&admin))
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(
+        bad.body
+            .contains("is neither a duration (90d, 12h, 30m, 45s) nor a time"),
+        "{}",
+        bad.body
+    );
+    let missing = f.get("/console/roles/nobody/usage", Some(&admin)).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND, "{}", missing.body);
+}

@@ -316,6 +316,25 @@ pub fn usage(
     }
 }
 
+/// The start of a window in Unix milliseconds: `now_ms` minus a duration (`90d`, `12h`, `30m`,
+/// `45s`), or a time ([`parse_time`]); `None` when `since` is neither.
+pub fn window_start(since: &str, now_ms: i64) -> Option<i64> {
+    let unit = |c: char| match c {
+        's' => Some(1_000),
+        'm' => Some(60_000),
+        'h' => Some(3_600_000),
+        'd' => Some(86_400_000),
+        _ => None,
+    };
+    if let Some(last) = since.chars().last()
+        && let Some(ms) = unit(last)
+        && let Ok(n) = since[..since.len() - 1].parse::<i64>()
+    {
+        return Some(now_ms - n * ms);
+    }
+    parse_time(since)
+}
+
 /// Unix milliseconds of an ISO 8601 UTC time (`2026-11-23T10:00:00Z`, fractions of a second
 /// allowed, or a bare date).
 pub fn parse_time(text: &str) -> Option<i64> {

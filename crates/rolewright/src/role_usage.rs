@@ -161,20 +161,7 @@ fn existing_role(client: &AwsClient, name: &str) -> Outcome<RoleState> {
 
 /// The window's start in Unix milliseconds: `now - 90d`, or a time.
 fn window_start(since: &str, now_ms: i64) -> Outcome<i64> {
-    let unit = |c: char| match c {
-        's' => Some(1_000),
-        'm' => Some(60_000),
-        'h' => Some(3_600_000),
-        'd' => Some(86_400_000),
-        _ => None,
-    };
-    if let Some(last) = since.chars().last()
-        && let Some(ms) = unit(last)
-        && let Ok(n) = since[..since.len() - 1].parse::<i64>()
-    {
-        return Ok(now_ms - n * ms);
-    }
-    rolewright_review::usage::parse_time(since).ok_or_else(|| {
+    rolewright_review::usage::window_start(since, now_ms).ok_or_else(|| {
         Failure(
             format!("--since `{since}` is neither a duration (90d, 12h, 30m, 45s) nor a time (2026-11-23T10:00:00Z)"),
             exit::INVALID,
