@@ -586,14 +586,14 @@ impl Replica {
         self.catch_up_in(turn, deadline).await
     }
 
-    /// [`Replica::catch_up`] unless a write of this replica is under way, which catches up
-    /// itself (and says so at its commit): what the follower does when woken.
-    async fn catch_up_unless_writing(&self) -> Result<usize, String> {
-        let Ok(turn) = self.turn.try_lock() else {
-            return Ok(0);
-        };
-        self.catch_up_in(turn, tokio::time::Instant::now() + WRITE_DEADLINE)
-            .await
+    /// What the follower does when woken: [`Replica::catch_up`], after the batch under way if
+    /// there is one. It waits rather than leaving the entries to the next batch: a batch catches
+    /// up when it starts, so an entry committed by another replica just after this one's batch
+    /// released the lock would otherwise wait for the next wake-up, and every request here
+    /// (`settle`) and every write of the other replica (waiting for this one to apply it) with
+    /// it.
+    async fn catch_up_when_woken(&self) -> Result<usize, String> {
+        self.catch_up().await
     }
 
     async fn catch_up_in(
@@ -1233,7 +1233,7 @@ async fn follow(replica: std::sync::Weak<Replica>) {
                             driver.abort();
                             return;
                         };
-                        if r.catch_up_unless_writing().await.is_err() {
+                        if r.catch_up_when_woken().await.is_err() {
                             break;
                         }
                         let said = format!("{} {}", r.id, r.applied.load(Ordering::Relaxed));
