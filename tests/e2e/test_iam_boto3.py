@@ -161,6 +161,15 @@ class LifecycleTests(E2ETestCase):
         finally:
             srv.cleanup()
 
+    def test_sigterm_as_soon_as_it_listens_stops_it_gracefully(self):
+        for _ in range(5):
+            srv = Server()
+            try:
+                srv.start()
+                srv.stop_and_check()
+            finally:
+                srv.cleanup()
+
     def test_sigint_shuts_down_gracefully(self):
         srv = Server().start()
         try:

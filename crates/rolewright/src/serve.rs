@@ -201,6 +201,7 @@ pub fn serve(args: &ServeArgs) -> u8 {
             }
         };
         let addr = server.local_addr();
+        let shutdown = shutdown_signal();
         println!("listening on http://{addr}");
         println!("console: http://{addr}{}", rolewright_console::PATH);
         let credentials = absolute(server.credentials_file());
@@ -227,7 +228,7 @@ pub fn serve(args: &ServeArgs) -> u8 {
         use std::io::Write as _;
         let _ = std::io::stdout().flush();
         let console = rolewright_console::router(server.state(), console_settings());
-        match server.run_with(console, shutdown_signal()).await {
+        match server.run_with(console, shutdown).await {
             Ok(()) => {
                 eprintln!("rolewright: stopped");
                 exit::OK
@@ -257,25 +258,35 @@ fn absolute(path: &Path) -> PathBuf {
     std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
-async fn shutdown_signal() {
+/// Completes on SIGTERM or SIGINT. The handlers are installed when this is called, not when it
+/// is first polled: a signal sent as soon as `listening on` is printed must stop the server
+/// gracefully, not kill it.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
+        let term = signal(SignalKind::terminate()).ok();
+        let interrupt = signal(SignalKind::interrupt()).ok();
+        async move {
+            match (term, interrupt) {
+                (Some(mut term), Some(mut interrupt)) => {
+                    tokio::select! {
+                        _ = term.recv() => {}
+                        _ = interrupt.recv() => {}
+                    }
                 }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+                (Some(mut only), None) | (None, Some(mut only)) => {
+                    only.recv().await;
+                }
+                (None, None) => std::future::pending::<()>().await,
             }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 
