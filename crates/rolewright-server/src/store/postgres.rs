@@ -671,14 +671,21 @@ impl Replica {
         let (admit, admitted) = tokio::sync::oneshot::channel();
         lock(&self.waiting).push(admit);
         self.queued.notify_one();
+        // Every refusal below says the database is not answering: health says so by the time
+        // the caller hears it (the committer, whose deadline started later, may not have yet).
         let report = match tokio::time::timeout_at(deadline, admitted).await {
             Ok(Ok(Ok(report))) => report,
             Ok(Ok(Err(why))) => {
+                self.mark_down(&why);
                 tracing::error!(database = %self.name, error = %why, "the change was not stored; it is not visible");
                 return Err(ApiError::service_unavailable());
             }
-            Ok(Err(_)) => return Err(ApiError::service_unavailable()),
+            Ok(Err(_)) => {
+                self.mark_down("the write's batch ended without it");
+                return Err(ApiError::service_unavailable());
+            }
             Err(_) => {
+                self.mark_down("the write waited too long behind others");
                 tracing::error!(database = %self.name, "the write waited too long behind others; it is refused");
                 return Err(ApiError::service_unavailable());
             }
@@ -712,7 +719,10 @@ impl Replica {
                 Ok(value)
             }
             // The batch failed (the committer said why in the log) or outlived the deadline.
-            _ => Err(ApiError::service_unavailable()),
+            _ => {
+                self.mark_down("the write's batch was not committed in time");
+                Err(ApiError::service_unavailable())
+            }
         }
     }
 
