@@ -32,7 +32,7 @@ mod session;
 mod simulator;
 mod stacks;
 mod studio;
-mod usage;
+pub mod usage;
 mod who_can;
 mod wizard;
 mod xml;

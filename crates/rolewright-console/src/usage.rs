@@ -20,8 +20,9 @@ use crate::Console;
 use crate::call::Principal;
 use crate::page::{self, encode_query};
 
-/// The calls of the audit log's records: one per authorization decision.
-fn calls(records: &[AuditRecord]) -> Vec<Call> {
+/// The calls of the audit log's records: one per authorization decision (`rolewright role
+/// usage` reads them the same way).
+pub fn calls(records: &[AuditRecord]) -> Vec<Call> {
     records
         .iter()
         .filter_map(|r| r.principal.as_ref().map(|p| (r, p)))

@@ -33,6 +33,7 @@
 #![cfg_attr(not(test), deny(clippy::print_stdout, clippy::print_stderr))]
 
 pub mod analysis;
+pub mod apply;
 pub mod answer;
 pub mod change;
 pub mod choice;

@@ -1,13 +1,7 @@
 //! `rolewright role usage`, `role trim`, `role rollback` and `role drift`: a live role read from
 //! the control plane (or AWS), its calls from the audit log or CloudTrail files; the analysis
-//! is `rolewright-review`'s (`usage`, `trim`, `drift`).
-//!
-//! A trim applied with `--apply` is recorded on the role itself, so that `role rollback` needs
-//! nothing but the account: tags `rolewright:trim` (when), `rolewright:trim:inline:POLICY`
-//! (the ARN of an unattached customer-managed policy under the path `/rolewright-pretrim/`
-//! holding the inline policy's document before the trim, or `-` for an inline policy the trim
-//! added), `rolewright:trim:version:N` (`ARN OLD NEW`: the default version before and the one
-//! the trim created) and `rolewright:trim:detached:N` (an ARN the trim detached).
+//! is `rolewright-review`'s (`usage`, `trim`, `drift`), and so are the writes (`apply`: IAM's
+//! quotas checked first, a failure part-way undone, the trim's undo recorded on the role).
 
 use std::path::PathBuf;
 
@@ -16,20 +10,19 @@ use rolewright_catalog::Catalog;
 use rolewright_catalog::spec::SpecFile;
 use rolewright_client::{AwsClient, IAM_VERSION, xml};
 use rolewright_reference::Reference;
-use rolewright_review::change::Change;
+use rolewright_review::apply::{
+    ApplyError, IamCalls, IamFailure, apply_trim, rollback, write_changes,
+};
 use rolewright_review::drift::{drift, sync_changes};
-use rolewright_review::role_state::{RoleState, RoleStateError, document};
+use rolewright_review::role_state::{RoleState, RoleStateError};
 use rolewright_review::trim::trim;
-use rolewright_review::usage::{Call, History, calls_from_cloudtrail, usage};
+use rolewright_review::usage::{History, calls_from_cloudtrail, usage};
 use rolewright_server::audit::{AuditQuery, query};
 use rolewright_server::wire::xml::iso_time;
 
 use crate::aws::AwsArgs;
 use crate::serve::parse_database;
 use crate::{Format, exit};
-
-/// The tag that marks a trimmed role, and the prefix of the tags that record the trim.
-const TRIM_TAG: &str = "rolewright:trim";
 
 /// Where a role's calls come from.
 #[derive(Args, Debug)]
@@ -216,24 +209,10 @@ fn history(args: &HistoryArgs, since_ms: i64) -> Outcome<(History, bool)> {
         ..AuditQuery::default()
     })
     .map_err(fault)?;
-    let mut out = History {
+    let out = History {
         oldest_ms: before.first().or(records.first()).map(|r| r.time_ms),
-        calls: Vec::new(),
+        calls: rolewright_console::usage::calls(&records),
     };
-    for r in &records {
-        let Some(principal) = &r.principal else {
-            continue;
-        };
-        for d in &r.decisions {
-            out.calls.push(Call {
-                time_ms: r.time_ms,
-                principal: principal.clone(),
-                action: d.action.clone(),
-                resource: d.resource.clone(),
-                allowed: d.decision == "allowed",
-            });
-        }
-    }
     Ok((out, !before.is_empty()))
 }
 
@@ -346,7 +325,12 @@ pub fn trim_command(args: &TrimArgs) -> u8 {
             eprintln!("nothing to trim");
             return Ok(exit::OK);
         }
-        apply_trim(&client, &role, &proposal.changes)?;
+        run_writes(apply_trim(
+            &AwsIam(&client),
+            &role,
+            &proposal.changes,
+            &time(now_ms()),
+        ))?;
         eprintln!(
             "trimmed `{}`; `rolewright role rollback {}` undoes it",
             role.name, role.name
@@ -355,237 +339,40 @@ pub fn trim_command(args: &TrimArgs) -> u8 {
     })())
 }
 
-fn iam(client: &AwsClient, action: &str, params: &[(&str, &str)]) -> Outcome<String> {
-    client
-        .query_call("iam", action, IAM_VERSION, params)
-        .map_err(|e| Failure(e.to_string(), exit::ERROR))
+/// IAM through the command line's AWS client (blocking: each call's future is ready).
+struct AwsIam<'a>(&'a AwsClient);
+
+impl IamCalls for AwsIam<'_> {
+    fn call(
+        &self,
+        action: &str,
+        params: &[(&str, &str)],
+    ) -> impl std::future::Future<Output = Result<String, IamFailure>> + Send {
+        let answer = self
+            .0
+            .query_call("iam", action, IAM_VERSION, params)
+            .map_err(|e| IamFailure {
+                code: e.code.clone(),
+                message: e.message.clone(),
+            });
+        std::future::ready(answer)
+    }
+
+    fn text(answer: &str, tag: &str) -> Option<String> {
+        xml::first_text(answer, tag)
+    }
 }
 
-/// The account and partition of a role's ARN.
-fn account_of(role: &RoleState) -> (String, String) {
-    let parts: Vec<&str> = role.arn.split(':').collect();
-    (
-        parts.get(1).copied().unwrap_or("aws").to_string(),
-        parts.get(4).copied().unwrap_or_default().to_string(),
-    )
-}
-
-/// One write to the live role; `CreatePolicyVersion` answers the new version's id.
-fn write(client: &AwsClient, role: &RoleState, change: &Change) -> Outcome<Option<String>> {
-    let name = role.name.as_str();
-    let text = |v: &serde_json::Value| v.to_string();
-    match change {
-        Change::CreateRole {
-            name,
-            trust,
-            description,
-        } => {
-            let trust = text(trust);
-            let mut p = vec![
-                ("RoleName", name.as_str()),
-                ("AssumeRolePolicyDocument", &trust),
-            ];
-            if let Some(d) = description {
-                p.push(("Description", d));
-            }
-            iam(client, "CreateRole", &p)?;
-        }
-        Change::UpdateTrust(doc) => {
-            iam(
-                client,
-                "UpdateAssumeRolePolicy",
-                &[("RoleName", name), ("PolicyDocument", &text(doc))],
-            )?;
-        }
-        Change::PutInline {
-            name: policy,
-            document,
-        } => {
-            iam(
-                client,
-                "PutRolePolicy",
-                &[
-                    ("RoleName", name),
-                    ("PolicyName", policy),
-                    ("PolicyDocument", &text(document)),
-                ],
-            )?;
-        }
-        Change::DeleteInline(policy) => {
-            iam(
-                client,
-                "DeleteRolePolicy",
-                &[("RoleName", name), ("PolicyName", policy)],
-            )?;
-        }
-        Change::CreatePolicy {
-            name: policy,
-            document,
-        } => {
-            let doc = text(document);
-            match client.query_call(
-                "iam",
-                "CreatePolicy",
-                IAM_VERSION,
-                &[("PolicyName", policy), ("PolicyDocument", &doc)],
-            ) {
-                Ok(_) => {}
-                Err(e) if e.code == "EntityAlreadyExists" => {
-                    let (partition, account) = account_of(role);
-                    let arn = format!("arn:{partition}:iam::{account}:policy/{policy}");
-                    return write(
-                        client,
-                        role,
-                        &Change::NewDefaultVersion {
-                            arn,
-                            document: document.clone(),
-                        },
-                    );
-                }
-                Err(e) => return fail(e.to_string()),
-            }
-        }
-        Change::NewDefaultVersion { arn, document } => {
-            let answer = iam(
-                client,
-                "CreatePolicyVersion",
-                &[
-                    ("PolicyArn", arn),
-                    ("PolicyDocument", &text(document)),
-                    ("SetAsDefault", "true"),
-                ],
-            )?;
-            return Ok(xml::first_text(&answer, "VersionId"));
-        }
-        Change::Attach(arn) => {
-            iam(
-                client,
-                "AttachRolePolicy",
-                &[("RoleName", name), ("PolicyArn", arn)],
-            )?;
-        }
-        Change::Detach(arn) => {
-            iam(
-                client,
-                "DetachRolePolicy",
-                &[("RoleName", name), ("PolicyArn", arn)],
-            )?;
-        }
-        Change::PutBoundary(arn) => {
-            iam(
-                client,
-                "PutRolePermissionsBoundary",
-                &[("RoleName", name), ("PermissionsBoundary", arn)],
-            )?;
-        }
-        Change::DeleteBoundary => {
-            iam(
-                client,
-                "DeleteRolePermissionsBoundary",
-                &[("RoleName", name)],
-            )?;
-        }
-        Change::Tag(k, v) => {
-            iam(
-                client,
-                "TagRole",
-                &[
-                    ("RoleName", name),
-                    ("Tags.member.1.Key", k),
-                    ("Tags.member.1.Value", v),
-                ],
-            )?;
-        }
-        Change::Untag(k) => {
-            iam(
-                client,
-                "UntagRole",
-                &[("RoleName", name), ("TagKeys.member.1", k)],
-            )?;
-        }
-    }
-    Ok(None)
-}
-
-/// The tags that record the last trim.
-fn trim_record(role: &RoleState) -> Vec<(String, String)> {
-    role.tags
-        .iter()
-        .filter(|(k, _)| k == TRIM_TAG || k.starts_with(&format!("{TRIM_TAG}:")))
-        .cloned()
-        .collect()
-}
-
-/// Writes the trim, keeping on the role what `rollback` needs (see the module's docs).
-fn apply_trim(client: &AwsClient, role: &RoleState, changes: &[Change]) -> Outcome<()> {
-    // Only the last trim is kept: forget an earlier one.
-    for (k, v) in trim_record(role) {
-        if k.starts_with(&format!("{TRIM_TAG}:inline:")) && v != "-" {
-            let _ = client.query_call("iam", "DeletePolicy", IAM_VERSION, &[("PolicyArn", &v)]);
-        }
-        write(client, role, &Change::Untag(k))?;
-    }
-    let mut record: Vec<(String, String)> = vec![(TRIM_TAG.into(), time(now_ms()))];
-    let mut n = 0;
-    for change in changes {
-        match change {
-            Change::PutInline { name, .. } | Change::DeleteInline(name) => {
-                let key = format!("{TRIM_TAG}:inline:{name}");
-                if record.iter().any(|(k, _)| *k == key) {
-                } else if let Some(old) = role.inline.iter().find(|p| p.name == *name) {
-                    let answer = iam(
-                        client,
-                        "CreatePolicy",
-                        &[
-                            ("PolicyName", &format!("{}.{name}", role.name)),
-                            ("Path", "/rolewright-pretrim/"),
-                            ("PolicyDocument", &old.document.to_string()),
-                            (
-                                "Description",
-                                &format!(
-                                    "inline policy `{name}` of role `{}` before `rolewright role trim`",
-                                    role.name
-                                ),
-                            ),
-                        ],
-                    )?;
-                    let arn = xml::first_text(&answer, "Arn").ok_or_else(|| {
-                        Failure("CreatePolicy answered no Arn".into(), exit::ERROR)
-                    })?;
-                    record.push((key, arn));
-                } else {
-                    record.push((key, "-".into()));
-                }
-                write(client, role, change)?;
-            }
-            Change::NewDefaultVersion { arn, .. } => {
-                let old = role
-                    .attached
-                    .iter()
-                    .find(|p| p.arn == *arn)
-                    .and_then(|p| p.default_version.clone())
-                    .unwrap_or_else(|| "v1".into());
-                let new = write(client, role, change)?.unwrap_or_default();
-                n += 1;
-                record.push((
-                    format!("{TRIM_TAG}:version:{n}"),
-                    format!("{arn} {old} {new}"),
-                ));
-            }
-            Change::Detach(arn) => {
-                write(client, role, change)?;
-                n += 1;
-                record.push((format!("{TRIM_TAG}:detached:{n}"), arn.clone()));
-            }
-            other => {
-                write(client, role, other)?;
-            }
-        }
-    }
-    for (k, v) in record {
-        write(client, role, &Change::Tag(k, v))?;
-    }
-    Ok(())
+/// Runs one of `rolewright_review::apply`'s writes through the AWS client.
+fn run_writes(
+    write: impl std::future::Future<Output = Result<Vec<String>, ApplyError>>,
+) -> Outcome<Vec<String>> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .map_err(|e| Failure(format!("cannot start the writer: {e}"), exit::ERROR))?;
+    runtime
+        .block_on(write)
+        .map_err(|e: ApplyError| Failure(e.to_string(), exit::ERROR))
 }
 
 /// `rolewright role rollback ROLE`: undoes the last `role trim --apply`.
@@ -593,68 +380,8 @@ pub fn rollback_command(args: &RollbackArgs) -> u8 {
     finish((|| {
         let client = client(&args.aws)?;
         let role = existing_role(&client, &args.role)?;
-        let record = trim_record(&role);
-        if !record.iter().any(|(k, _)| k == TRIM_TAG) {
-            return Err(Failure(
-                format!(
-                    "role `{}` has no trim to roll back (no `{TRIM_TAG}` tag: `rolewright role trim --apply` writes one)",
-                    role.name
-                ),
-                exit::ERROR,
-            ));
-        }
-        for (k, v) in &record {
-            if k.starts_with(&format!("{TRIM_TAG}:detached:")) {
-                write(&client, &role, &Change::Attach(v.clone()))?;
-            } else if let Some(rest) = k.strip_prefix(&format!("{TRIM_TAG}:version:")) {
-                let parts: Vec<&str> = v.split(' ').collect();
-                let [arn, old, new] = parts.as_slice() else {
-                    return fail(format!("tag `{k}` = `{v}` is not `ARN OLD NEW` ({rest})"));
-                };
-                iam(
-                    &client,
-                    "SetDefaultPolicyVersion",
-                    &[("PolicyArn", arn), ("VersionId", old)],
-                )?;
-                iam(
-                    &client,
-                    "DeletePolicyVersion",
-                    &[("PolicyArn", arn), ("VersionId", new)],
-                )?;
-            } else if let Some(policy) = k.strip_prefix(&format!("{TRIM_TAG}:inline:")) {
-                if v == "-" {
-                    write(&client, &role, &Change::DeleteInline(policy.to_string()))?;
-                    continue;
-                }
-                let answer = iam(&client, "GetPolicy", &[("PolicyArn", v)])?;
-                let version =
-                    xml::first_text(&answer, "DefaultVersionId").unwrap_or_else(|| "v1".into());
-                let answer = iam(
-                    &client,
-                    "GetPolicyVersion",
-                    &[("PolicyArn", v), ("VersionId", &version)],
-                )?;
-                let doc = xml::first_text(&answer, "Document")
-                    .and_then(|d| document(&serde_json::Value::String(d)))
-                    .ok_or_else(|| {
-                        Failure(
-                            format!("the saved policy `{v}` has no document"),
-                            exit::ERROR,
-                        )
-                    })?;
-                write(
-                    &client,
-                    &role,
-                    &Change::PutInline {
-                        name: policy.to_string(),
-                        document: doc,
-                    },
-                )?;
-                iam(&client, "DeletePolicy", &[("PolicyArn", v)])?;
-            }
-        }
-        for (k, _) in &record {
-            write(&client, &role, &Change::Untag(k.clone()))?;
+        for step in run_writes(rollback(&AwsIam(&client), &role))? {
+            eprintln!("wrote: {step}");
         }
         eprintln!("rolled back the trim of `{}`", role.name);
         Ok(exit::OK)
@@ -752,10 +479,11 @@ pub fn drift_command(args: &DriftArgs) -> u8 {
             return Ok(exit::ERROR);
         }
         let target = live.clone().unwrap_or_else(|| spec.clone());
-        for change in sync_changes(&spec, live.as_ref()) {
+        let changes = sync_changes(&spec, live.as_ref());
+        for change in &changes {
             eprintln!("writing: {change}");
-            write(&client, &target, &change)?;
         }
+        run_writes(write_changes(&AwsIam(&client), &target, &changes))?;
         eprintln!("synced role `{}` with `{}`", spec.name, args.spec.display());
         Ok(exit::OK)
     })())

@@ -95,7 +95,28 @@ impl Server {
     }
 
     fn run(&self, args: &[&str]) -> Output {
-        let vars = self.env();
+        self.run_with(args, self.env())
+    }
+
+    /// Runs the command with an IAM user's access key instead of the administrator's profile.
+    fn run_as(&self, args: &[&str], key_id: &str, secret: &str) -> Output {
+        let mut vars = self.env();
+        vars.retain(|(k, _)| {
+            !matches!(
+                *k,
+                "AWS_PROFILE"
+                    | "AWS_SHARED_CREDENTIALS_FILE"
+                    | "AWS_ACCESS_KEY_ID"
+                    | "AWS_SECRET_ACCESS_KEY"
+            )
+        });
+        vars.push(("AWS_ACCESS_KEY_ID", Some(key_id.into())));
+        vars.push(("AWS_SECRET_ACCESS_KEY", Some(secret.into())));
+        vars.push(("AWS_SHARED_CREDENTIALS_FILE", Some("/nonexistent".into())));
+        self.run_with(args, vars)
+    }
+
+    fn run_with(&self, args: &[&str], vars: Vec<(&'static str, Option<String>)>) -> Output {
         let borrowed: Vec<(&str, Option<&str>)> =
             vars.iter().map(|(k, v)| (*k, v.as_deref())).collect();
         let data = self.dir.to_string_lossy().into_owned();
@@ -688,5 +709,236 @@ fn drift_of_a_live_role_from_its_spec() {
         )) && stderr(&out).contains("unknown field `colour`"),
         "{}",
         stderr(&out)
+    );
+}
+
+/// The data scientist role deployed, a domain with user `alice`, and the workload replayed as a
+/// session of the role; answers the window's start (`--since`) and the role's inline policies.
+fn recorded_workload(server: &Server, admin: &AwsClient) -> (String, Vec<(String, Value)>) {
+    deploy_data_scientist(admin, &server.dir);
+    let domain = admin
+        .json_call(
+            "sagemaker",
+            SAGEMAKER_TARGET,
+            "CreateDomain",
+            &json!({"DomainName": "studio", "AuthMode": "IAM",
+            "DefaultUserSettings": {"ExecutionRole": format!("arn:aws:iam::{ACCOUNT}:role/{ROLE}")},
+            "SubnetIds": ["subnet-0123456789abcdef0"], "VpcId": "vpc-0123456789abcdef0"}),
+        )
+        .unwrap()["DomainArn"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    admin
+        .json_call(
+            "sagemaker",
+            SAGEMAKER_TARGET,
+            "CreateUserProfile",
+            &json!({"DomainId": domain, "UserProfileName": "alice"}),
+        )
+        .unwrap();
+    let before = inline_documents(admin);
+    let since = window_from_now();
+    replay(&session(server, admin), &workload(&domain));
+    server.wait_for_audit("sagemaker:DescribeUserProfile");
+    (since, before)
+}
+
+fn tag_keys(admin: &AwsClient) -> Vec<String> {
+    xml::all_text(&iam(admin, "ListRoleTags", &[("RoleName", ROLE)]), "Key").collect()
+}
+
+#[test]
+fn a_trim_that_would_pass_the_tag_quota_is_refused_before_anything_is_written() {
+    let server = Server::start("trim-quota");
+    let admin = server.client(None);
+    let (since, before) = recorded_workload(&server, &admin);
+    let mut params = vec![("RoleName".to_string(), ROLE.to_string())];
+    for i in 1..=49 {
+        params.push((format!("Tags.member.{i}.Key"), format!("team-{i}")));
+        params.push((format!("Tags.member.{i}.Value"), "ml".into()));
+    }
+    let borrowed: Vec<(&str, &str)> = params
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    iam(&admin, "TagRole", &borrowed);
+
+    let applied = server.run(&["role", "trim", ROLE, "--since", &since, "--apply"]);
+    assert_eq!(applied.status.code(), Some(1), "{}", stderr(&applied));
+    let message = stderr(&applied);
+    assert!(
+        message.contains(&format!("error: role `{ROLE}` would have 5"))
+            && message.contains(" tags, over IAM's quota of 50 (nothing was written)\n"),
+        "{message}"
+    );
+    assert_eq!(inline_documents(&admin), before);
+    assert_eq!(tag_keys(&admin).len(), 49);
+}
+
+#[test]
+fn a_trim_that_fails_part_way_is_undone() {
+    let server = Server::start("trim-undo");
+    let admin = server.client(None);
+    let (since, before) = recorded_workload(&server, &admin);
+    // A reviewer who may do everything but tag roles: the trim's last writes are refused.
+    iam(&admin, "CreateUser", &[("UserName", "reviewer")]);
+    iam(
+        &admin,
+        "PutUserPolicy",
+        &[
+            ("UserName", "reviewer"),
+            ("PolicyName", "all-but-tagging"),
+            (
+                "PolicyDocument",
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"iam:TagRole","Resource":"*"}]}"#,
+            ),
+        ],
+    );
+    let key = iam(&admin, "CreateAccessKey", &[("UserName", "reviewer")]);
+    let (id, secret) = (
+        xml::first_text(&key, "AccessKeyId").unwrap(),
+        xml::first_text(&key, "SecretAccessKey").unwrap(),
+    );
+
+    let applied = server.run_as(
+        &["role", "trim", ROLE, "--since", &since, "--apply"],
+        &id,
+        &secret,
+    );
+    assert_eq!(applied.status.code(), Some(1), "{}", stderr(&applied));
+    let message = stderr(&applied);
+    let last = message.lines().last().unwrap();
+    assert!(
+        last.starts_with("error: iam:TagRole `rolewright:trim` failed (AccessDenied: User: arn:aws:iam::123456789012:user/reviewer is not authorized to perform: iam:TagRole on resource: "),
+        "{message}"
+    );
+    assert!(
+        last.ends_with(" writes before it were undone, so the role is as it was"),
+        "{message}"
+    );
+    assert_eq!(
+        inline_documents(&admin),
+        before,
+        "the policies are as they were"
+    );
+    assert!(
+        tag_keys(&admin)
+            .iter()
+            .all(|k| !k.starts_with("rolewright:trim"))
+    );
+    let kept = iam(
+        &admin,
+        "ListPolicies",
+        &[("Scope", "Local"), ("PathPrefix", "/rolewright-pretrim/")],
+    );
+    assert_eq!(xml::all_text(&kept, "PolicyName").count(), 0, "{kept}");
+}
+
+fn versions(admin: &AwsClient, arn: &str) -> (Vec<String>, String) {
+    let answer = iam(admin, "ListPolicyVersions", &[("PolicyArn", arn)]);
+    let mut ids: Vec<String> = xml::all_text(&answer, "VersionId").collect();
+    ids.sort();
+    let default = iam(admin, "GetPolicy", &[("PolicyArn", arn)]);
+    (ids, xml::first_text(&default, "DefaultVersionId").unwrap())
+}
+
+#[test]
+fn a_trim_of_a_policy_with_five_versions_makes_room_and_rollback_restores_the_default() {
+    let server = Server::start("trim-versions");
+    let admin = server.client(None);
+    let document = |n: usize| {
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action":
+            ["sagemaker:DescribeDomain", "sagemaker:CreateModel"], "Resource": "*",
+            "Sid": format!("v{n}")}]})
+        .to_string()
+    };
+    let created = iam(
+        &admin,
+        "CreatePolicy",
+        &[
+            ("PolicyName", "studio-extra"),
+            ("PolicyDocument", &document(1)),
+        ],
+    );
+    let arn = xml::first_text(&created, "Arn").unwrap();
+    for n in 2..=5 {
+        iam(
+            &admin,
+            "CreatePolicyVersion",
+            &[
+                ("PolicyArn", &arn),
+                ("PolicyDocument", &document(n)),
+                ("SetAsDefault", "true"),
+            ],
+        );
+    }
+    // The policy is attached before the workload, so the window sees its use.
+    deploy_data_scientist(&admin, &server.dir);
+    iam(
+        &admin,
+        "AttachRolePolicy",
+        &[("RoleName", ROLE), ("PolicyArn", &arn)],
+    );
+    let domain = admin
+        .json_call(
+            "sagemaker",
+            SAGEMAKER_TARGET,
+            "CreateDomain",
+            &json!({"DomainName": "studio", "AuthMode": "IAM",
+            "DefaultUserSettings": {"ExecutionRole": format!("arn:aws:iam::{ACCOUNT}:role/{ROLE}")},
+            "SubnetIds": ["subnet-0123456789abcdef0"], "VpcId": "vpc-0123456789abcdef0"}),
+        )
+        .unwrap()["DomainArn"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let since = window_from_now();
+    replay(
+        &session(&server, &admin),
+        &[("DescribeDomain", json!({"DomainId": domain}))],
+    );
+    server.wait_for_audit("sagemaker:DescribeDomain");
+    assert_eq!(
+        versions(&admin, &arn),
+        (
+            ["v1", "v2", "v3", "v4", "v5"].map(String::from).to_vec(),
+            "v5".to_string()
+        )
+    );
+
+    let applied = server.run(&["role", "trim", ROLE, "--since", &since, "--apply"]);
+    assert_eq!(applied.status.code(), Some(0), "{}", stderr(&applied));
+    // IAM keeps five versions: the oldest that is not the default made room for the trim's.
+    assert_eq!(
+        versions(&admin, &arn),
+        (
+            ["v2", "v3", "v4", "v5", "v6"].map(String::from).to_vec(),
+            "v6".to_string()
+        )
+    );
+    let v6 = iam(
+        &admin,
+        "GetPolicyVersion",
+        &[("PolicyArn", &arn), ("VersionId", "v6")],
+    );
+    let v6 = rolewright_review_decode(&xml::first_text(&v6, "Document").unwrap());
+    assert!(v6.contains("sagemaker:DescribeDomain"), "{v6}");
+    assert!(!v6.contains("sagemaker:CreateModel"), "{v6}");
+
+    let rollback = server.run(&["role", "rollback", ROLE]);
+    assert_eq!(rollback.status.code(), Some(0), "{}", stderr(&rollback));
+    assert_eq!(
+        versions(&admin, &arn),
+        (
+            ["v2", "v3", "v4", "v5"].map(String::from).to_vec(),
+            "v5".to_string()
+        )
     );
 }
