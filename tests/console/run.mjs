@@ -383,6 +383,55 @@ try {
     await screenshot(page, "role-usage");
   });
 
+  await test("a role's trim is applied from its usage page and rolled back", async () => {
+    const role = "SageMaker-compute-jobs";
+    const policies = async () =>
+      [...(await iam(endpoint, admin, "ListRolePolicies", { RoleName: role })).matchAll(/<member>([^<]+)<\/member>/g)].map((m) => m[1]);
+    const before = await policies();
+    expect(before.length > 0, "the role has no inline policy");
+    // A window the audit log covers (it holds every earlier test's calls) in which the role did
+    // nothing: the trim removes everything the role grants.
+    const since = new Date(Date.now() - 1000).toISOString().replace(/\.\d+Z$/, "Z");
+    await page.goto(`${consoleUrl}roles/${role}/usage?since=${since}`);
+    await page.getByRole("button", { name: "Apply the trim" }).click();
+    await page.getByRole("heading", { level: 1, name: `Usage of ${role}` }).waitFor();
+    expect((await page.getByRole("status").first().textContent()).includes(`Trimmed ${role}`), "no trimmed banner");
+    const trimmed = await policies();
+    expect(JSON.stringify(trimmed) !== JSON.stringify(before), `policies unchanged: ${trimmed}`);
+    const tags = await iam(endpoint, admin, "ListRoleTags", { RoleName: role });
+    expect(tags.includes("<Key>rolewright:trim</Key>"), "no trim record on the role");
+    await screenshot(page, "role-trimmed");
+    await page.getByRole("button", { name: "Roll back the trim" }).click();
+    await page.getByRole("heading", { level: 1, name: `Usage of ${role}` }).waitFor();
+    expect((await page.getByRole("status").first().textContent()).includes("Rolled back the trim"), "no rolled-back banner");
+    expect(JSON.stringify(await policies()) === JSON.stringify(before), "the policies are not restored");
+    expect(!(await iam(endpoint, admin, "ListRoleTags", { RoleName: role })).includes("rolewright:trim"), "the trim record is left");
+    expect((await page.getByRole("button", { name: "Roll back the trim" }).count()) === 0, "Roll back still offered");
+  });
+
+  await test("a role's drift from its activities is shown on its page and made to match", async () => {
+    const role = "SageMaker-compute-jobs";
+    await page.goto(`${consoleUrl}roles/${role}`);
+    expect((await page.locator("main").textContent()).includes("No drift"), "drift reported on an untouched role");
+    // Someone edits one of its policies by hand.
+    const name = (await iam(endpoint, admin, "ListRolePolicies", { RoleName: role })).match(/<member>([^<]+)<\/member>/)[1];
+    const got = await iam(endpoint, admin, "GetRolePolicy", { RoleName: role, PolicyName: name });
+    const doc = JSON.parse(decodeURIComponent(got.match(/<PolicyDocument>([^<]+)<\/PolicyDocument>/)[1]));
+    doc.Statement = [].concat(doc.Statement, [{ Effect: "Allow", Action: "s3:DeleteBucket", Resource: "*" }]);
+    await iam(endpoint, admin, "PutRolePolicy", { RoleName: role, PolicyName: name, PolicyDocument: JSON.stringify(doc) });
+    await page.reload();
+    const drifted = await page.locator("main").textContent();
+    expect(drifted.includes("Drifted") && drifted.includes("s3:DeleteBucket"), `no drift shown: ${drifted.slice(0, 800)}`);
+    await screenshot(page, "role-drift");
+    await page.getByRole("button", { name: "Make it match" }).click();
+    await page.getByRole("heading", { level: 1, name: `Review the changes to ${role}` }).waitFor();
+    const review = await page.locator("main").textContent();
+    expect(review.includes("s3:DeleteBucket") && review.includes("Grants removed (1)"), `review: ${review.slice(0, 800)}`);
+    await page.getByRole("button", { name: "Save changes" }).click();
+    expect(new URL(page.url()).pathname === `/console/roles/${role}`, `landed on ${page.url()}`);
+    expect((await page.locator("main").textContent()).includes("No drift"), "still drifted after Make it match");
+  });
+
   await test("who can: principals and their paths, drawn without script", async () => {
     await page.getByRole("link", { name: "Who can" }).first().click();
     await page.getByLabel("Action").fill("sagemaker:CreateExperiment");

@@ -106,6 +106,12 @@ pub fn router(app: Arc<App>, settings: Settings) -> Router {
         .route("/console/roles", get(roles::list))
         .route("/console/roles/{name}", get(roles::detail))
         .route("/console/roles/{name}/usage", get(usage::show))
+        .route("/console/roles/{name}/drift", post(role_edit::make_match))
+        .route("/console/roles/{name}/usage/trim", post(usage::apply))
+        .route(
+            "/console/roles/{name}/usage/rollback",
+            post(usage::roll_back),
+        )
         .route(
             "/console/roles/{name}/activities",
             get(role_edit::form).post(role_edit::save_form),

@@ -815,6 +815,85 @@ pub async fn save(
     page::redirect(&format!("{}?edited=1", base(&name)))
 }
 
+/// Drift on the role page: the role against what the ML activities it was built from (its
+/// `rolewright:activities` tag, or `role new`'s description) build with the values its policies
+/// hold, as `rolewright role drift` compares a role with its spec. Nothing for a role built
+/// otherwise.
+pub(crate) async fn drift_section(
+    console: &Console,
+    signed: &Signed,
+    principal: &Principal<'_>,
+    name: &str,
+) -> Markup {
+    let Ok(now) = current(principal, name).await else {
+        return html! {};
+    };
+    if now.activities(console).is_empty() {
+        return html! {};
+    }
+    let review = match review_of(console, principal, name, &now.draft(console)).await {
+        Ok(Ok(r)) => r,
+        Ok(Err(problems)) => {
+            return html! {
+                h2 id="drift" { "Drift from its ML activities" }
+                p { "Its activities do not build a role any more: " (problems.join("; ")) }
+            };
+        }
+        Err(e) => {
+            return html! {
+                h2 id="drift" { "Drift from its ML activities" }
+                p { "Not known: " strong { (e.code) } " " (e.message) }
+            };
+        }
+    };
+    let drifted = !review.added.is_empty() || !review.removed.is_empty();
+    html! {
+        h2 id="drift" { "Drift from its ML activities" }
+        @if !drifted {
+            p.status.ok { "No drift: the role grants what its activities ("
+                (review.role.activities.join(", ")) ") build." }
+        } @else {
+            p.status.failed { "Drifted: the role's policies were changed since they were built from "
+                (review.role.activities.join(", ")) "." }
+            (grants_table(&format!("Grants the role holds that its activities do not ({})", review.removed.len()), &review.removed, "None."))
+            (grants_table(&format!("Grants its activities give that the role lacks ({})", review.added.len()), &review.added, "None."))
+            form method="post" action={ (base(name)) "/drift" } {
+                input type="hidden" name="csrf" value=(signed.csrf);
+                p { "Make it match shows the calls that put the policies back as the activities build them, before anything is saved." }
+                button type="submit" { "Make it match" }
+            }
+        }
+    }
+}
+
+/// `POST /console/roles/{name}/drift`: starts an edit of the role with the activities it was
+/// built from, and shows its review (the diff and the calls Save makes).
+pub async fn make_match(
+    State(console): State<Arc<Console>>,
+    Path(name): Path<String>,
+    request: Request,
+) -> Response<Body> {
+    let (parts, body) = request.into_parts();
+    let (signed, _) = match console.signed_form(&parts, body).await {
+        Ok(ok) => ok,
+        Err(refused) => return refused,
+    };
+    let principal = Principal::new(&console, signed.caller.clone(), &parts);
+    let draft = match current(&principal, &name).await {
+        Ok(role) => role.draft(&console),
+        Err(e) => return page::api_error(&signed, &e),
+    };
+    keep(
+        &console,
+        &signed,
+        Some(RoleEdit {
+            role: name.clone(),
+            draft,
+        }),
+    );
+    page::redirect(&format!("{}/activities/review", base(&name)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -302,6 +302,7 @@ pub async fn detail(
         .find(|(k, _)| k == crate::wizard::ACTIVITIES_TAG)
         .map(|(_, v)| v.clone());
     let edited = page::query(&parts).get("edited").is_some();
+    let drift = crate::role_edit::drift_section(&console, &signed, &principal, &name).await;
     let body = html! {
         p { a href="/console/roles" { "Roles" } " › " (name) }
         @if edited { (page::notice("The role's activities were saved.")) }
@@ -361,6 +362,7 @@ pub async fn detail(
                 tbody { @for (k, v) in &tags { tr { td { (k) } td { (v) } } } }
             }
         }
+        (drift)
         div.buttons {
             a.button href={ "/console/roles/" (encode_query(&name)) "/activities" } { "Edit activities" }
             a.button.secondary href={ "/console/roles/" (encode_query(&name)) "/usage" } { "Usage and trim" }

@@ -2477,3 +2477,137 @@ async fn a_roles_usage_shows_what_its_sessions_used_and_the_trim_that_keeps_only
     let missing = f.get("/console/roles/nobody/usage", Some(&admin)).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND, "{}", missing.body);
 }
+
+#[tokio::test]
+async fn trim_rollback_and_make_it_match_need_the_forms_token_and_the_callers_permission() {
+    let f = fixture(Settings::default()).await;
+    let (session, _) = f.sign_in(&f.key_id, &f.secret).await;
+    let admin = session.unwrap();
+    f.sagemaker_role("keep-me").await;
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sagemaker:CreateModel","Resource":"*"}]}"#;
+    f.admin_iam(&form(&[
+        ("Action", "PutRolePolicy"),
+        ("Version", "2010-05-08"),
+        ("RoleName", "keep-me"),
+        ("PolicyName", "models"),
+        ("PolicyDocument", policy),
+    ]))
+    .await;
+    let reader = f
+        .user_with(
+            "reader",
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:Get*","iam:List*","cloudtrail:LookupEvents"],"Resource":"*"}]}"#,
+        )
+        .await;
+    // A window the audit log covers (the setup is older), in which the role did nothing.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let since = rolewright_server::wire::xml::iso_time(now());
+    let models = || async {
+        let answer = f
+            .admin_iam("Action=GetRolePolicy&Version=2010-05-08&RoleName=keep-me&PolicyName=models")
+            .await;
+        between(&answer, "<PolicyDocument>", "<").to_string()
+    };
+    let before = models().await;
+
+    for path in [
+        "/console/roles/keep-me/usage/trim",
+        "/console/roles/keep-me/usage/rollback",
+        "/console/roles/keep-me/drift",
+    ] {
+        let refused = f.post(path, Some(&admin), None, String::new()).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{path}");
+        let wrong = f
+            .post(
+                path,
+                Some(&admin),
+                None,
+                form(&[("csrf", "0000"), ("since", &since)]),
+            )
+            .await;
+        assert_eq!(wrong.status, StatusCode::FORBIDDEN, "{path}");
+    }
+    assert_eq!(models().await, before, "a refused form changes nothing");
+
+    // A reader sees the proposal but may not write it: refused with IAM's text, nothing written.
+    let usage = f
+        .get(
+            &format!("/console/roles/keep-me/usage?since={since}"),
+            Some(&reader),
+        )
+        .await;
+    assert_eq!(usage.status, StatusCode::OK, "{}", usage.body);
+    assert!(usage.body.contains("Apply the trim"), "{}", usage.body);
+    let denied = f
+        .submit(
+            "/console/roles/keep-me/usage/trim",
+            &reader,
+            &[("csrf", &usage.csrf()), ("since", &since)],
+        )
+        .await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN, "{}", denied.body);
+    assert!(
+        denied.body.contains(
+            "User: arn:aws:iam::123456789012:user/reader is not authorized to perform: iam:"
+        ),
+        "{}",
+        denied.body
+    );
+    assert!(
+        denied.body.contains("so the role is as it was"),
+        "{}",
+        denied.body
+    );
+    assert_eq!(models().await, before);
+    let rollback = f
+        .submit(
+            "/console/roles/keep-me/usage/rollback",
+            &reader,
+            &[("csrf", &usage.csrf())],
+        )
+        .await;
+    assert_eq!(rollback.status, StatusCode::CONFLICT, "{}", rollback.body);
+    assert!(
+        rollback
+            .body
+            .contains("role `keep-me` has no trim to roll back"),
+        "{}",
+        rollback.body
+    );
+
+    // The administrator applies it: the unused policy goes, and the page offers the rollback.
+    let page = f
+        .get(
+            &format!("/console/roles/keep-me/usage?since={since}"),
+            Some(&admin),
+        )
+        .await;
+    let applied = f
+        .submit(
+            "/console/roles/keep-me/usage/trim",
+            &admin,
+            &[("csrf", &page.csrf()), ("since", &since)],
+        )
+        .await;
+    assert_eq!(applied.status, StatusCode::SEE_OTHER, "{}", applied.body);
+    assert!(
+        applied.location().ends_with("&trimmed=1"),
+        "{}",
+        applied.location()
+    );
+    let listed = f
+        .admin_iam("Action=ListRolePolicies&Version=2010-05-08&RoleName=keep-me")
+        .await;
+    assert!(!listed.contains("<member>models</member>"), "{listed}");
+    let after = f.get(applied.location(), Some(&admin)).await;
+    assert!(after.body.contains("Roll back the trim"), "{}", after.body);
+    let back = f
+        .submit(
+            "/console/roles/keep-me/usage/rollback",
+            &admin,
+            &[("csrf", &after.csrf()), ("since", &since)],
+        )
+        .await;
+    assert_eq!(back.status, StatusCode::SEE_OTHER, "{}", back.body);
+    assert_eq!(models().await, before, "the rollback restores the policy");
+}
