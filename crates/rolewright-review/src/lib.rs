@@ -33,8 +33,8 @@
 #![cfg_attr(not(test), deny(clippy::print_stdout, clippy::print_stderr))]
 
 pub mod analysis;
-pub mod apply;
 pub mod answer;
+pub mod apply;
 pub mod change;
 pub mod choice;
 pub mod drift;
