@@ -360,11 +360,7 @@ fn a_trimmed_role_still_allows_its_workload_and_denies_the_rest_until_rolled_bac
             ),
         ],
     );
-    let domain = admin
-        .json_call("sagemaker", SAGEMAKER_TARGET, "CreateDomain", &json!({"DomainName": "studio", "AuthMode": "IAM",
-            "DefaultUserSettings": {"ExecutionRole": format!("arn:aws:iam::{ACCOUNT}:role/trainer")},
-            "SubnetIds": ["subnet-0123456789abcdef0"], "VpcId": "vpc-0123456789abcdef0"}))
-        .unwrap()["DomainArn"].as_str().unwrap().rsplit('/').next().unwrap().to_string();
+    let domain = create_domain(&admin, "trainer");
     admin
         .json_call(
             "sagemaker",
@@ -712,26 +708,32 @@ fn drift_of_a_live_role_from_its_spec() {
     );
 }
 
-/// The data scientist role deployed, a domain with user `alice`, and the workload replayed as a
-/// session of the role; answers the window's start (`--since`) and the role's inline policies.
-fn recorded_workload(server: &Server, admin: &AwsClient) -> (String, Vec<(String, Value)>) {
-    deploy_data_scientist(admin, &server.dir);
-    let domain = admin
+/// A Studio domain whose users run as `role`; answers its id.
+fn create_domain(admin: &AwsClient, role: &str) -> String {
+    let answer = admin
         .json_call(
             "sagemaker",
             SAGEMAKER_TARGET,
             "CreateDomain",
             &json!({"DomainName": "studio", "AuthMode": "IAM",
-            "DefaultUserSettings": {"ExecutionRole": format!("arn:aws:iam::{ACCOUNT}:role/{ROLE}")},
+            "DefaultUserSettings": {"ExecutionRole": format!("arn:aws:iam::{ACCOUNT}:role/{role}")},
             "SubnetIds": ["subnet-0123456789abcdef0"], "VpcId": "vpc-0123456789abcdef0"}),
         )
-        .unwrap()["DomainArn"]
+        .unwrap();
+    answer["DomainArn"]
         .as_str()
         .unwrap()
         .rsplit('/')
         .next()
         .unwrap()
-        .to_string();
+        .to_string()
+}
+
+/// The data scientist role deployed, a domain with user `alice`, and the workload replayed as a
+/// session of the role; answers the window's start (`--since`) and the role's inline policies.
+fn recorded_workload(server: &Server, admin: &AwsClient) -> (String, Vec<(String, Value)>) {
+    deploy_data_scientist(admin, &server.dir);
+    let domain = create_domain(admin, ROLE);
     admin
         .json_call(
             "sagemaker",
@@ -883,22 +885,7 @@ fn a_trim_of_a_policy_with_five_versions_makes_room_and_rollback_restores_the_de
         "AttachRolePolicy",
         &[("RoleName", ROLE), ("PolicyArn", &arn)],
     );
-    let domain = admin
-        .json_call(
-            "sagemaker",
-            SAGEMAKER_TARGET,
-            "CreateDomain",
-            &json!({"DomainName": "studio", "AuthMode": "IAM",
-            "DefaultUserSettings": {"ExecutionRole": format!("arn:aws:iam::{ACCOUNT}:role/{ROLE}")},
-            "SubnetIds": ["subnet-0123456789abcdef0"], "VpcId": "vpc-0123456789abcdef0"}),
-        )
-        .unwrap()["DomainArn"]
-        .as_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_string();
+    let domain = create_domain(&admin, ROLE);
     let since = window_from_now();
     replay(
         &session(&server, &admin),
