@@ -30,7 +30,7 @@ pub mod postgres;
 pub mod migration;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 
 use tokio::sync::oneshot;
@@ -223,6 +223,8 @@ pub struct Store {
     audits: Arc<Mutex<Vec<AuditRecord>>>,
     backend: Backend,
     path: PathBuf,
+    /// Moved by the backend each time the committed state changes ([`Store::change_position`]).
+    position: Arc<AtomicU64>,
 }
 
 impl Store {
@@ -243,6 +245,7 @@ impl Store {
                 dir: dir.to_path_buf(),
             },
             path: dir.join(DB_FILE),
+            position: opened.position,
         })
     }
 
@@ -264,6 +267,7 @@ impl Store {
                     working: replica.working.clone(),
                     audits: replica.audits.clone(),
                     path: PathBuf::from(replica.name()),
+                    position: replica.position.clone(),
                     backend: Backend::Postgres(replica),
                 })
             }
@@ -290,6 +294,21 @@ impl Store {
         }
     }
 
+    /// Where the committed state stands in its history of changes: a number that moves (never
+    /// back) each time the committed state changes, and only then: each committed write on
+    /// SQLite; on PostgreSQL, this replica's writes and every batch of another replica's changes
+    /// applied from the change log (and a reload). Reading it is one atomic load, so a reader can
+    /// keep what it derived from the state (an analysis of the account) and rebuild only when the
+    /// position has moved.
+    ///
+    /// The position moves while the new state is held for writing, so a reader that reads the
+    /// position first and the state afterwards sees a state at least as new as the position
+    /// says: what it derives may be newer than its key, never older. It counts from 0 each time
+    /// the store opens, and is this process's alone (two replicas' positions are unrelated).
+    pub fn change_position(&self) -> u64 {
+        self.position.load(Ordering::Acquire)
+    }
+
     /// Sets up what is not persisted (the AWS managed policies) before serving: `setup` runs on
     /// the committed state and on the working copy alike.
     pub fn setup(&self, setup: impl Fn(&mut State)) {
@@ -300,6 +319,7 @@ impl Store {
         };
         setup(&mut committed);
         setup(&mut working.state);
+        self.position.fetch_add(1, Ordering::Release);
     }
 
     /// Validates and applies a change to the working copy, commits it, and only then makes it

@@ -136,6 +136,31 @@ fn a_write_acknowledged_by_one_replica_is_visible_on_the_other_within_a_second()
 }
 
 #[test]
+fn a_replicas_change_position_moves_when_it_applies_another_replicas_write() {
+    let Some(db) = backend::postgres("change_position_follows") else {
+        return;
+    };
+    multi_thread().block_on(async {
+        let a = db.open(ACCOUNT, key()).await.unwrap();
+        let b = db.open(ACCOUNT, key()).await.unwrap();
+        let before = b.change_position();
+        create_user(&a, "written-on-a").await.unwrap();
+        until(&b, Duration::from_secs(5), |s| {
+            s.read().users.contains_key("written-on-a")
+        })
+        .await
+        .unwrap();
+        assert!(
+            b.change_position() > before,
+            "the position of the replica that applied the change moved"
+        );
+        let applied = b.change_position();
+        create_user(&b, "written-on-b").await.unwrap();
+        assert!(b.change_position() > applied, "its own write moves it too");
+    });
+}
+
+#[test]
 fn concurrent_writes_through_two_replicas_are_all_on_both() {
     let Some(db) = backend::postgres("concurrent_writes") else {
         return;

@@ -15,7 +15,7 @@ mod backend;
 use backend::{Db, runtime};
 use rolewright_server::error::ApiError;
 use rolewright_server::master_key::MasterKey;
-use rolewright_server::model::{Change, InlinePolicy, kind};
+use rolewright_server::model::{Change, InlinePolicy, Tag, kind};
 use rolewright_server::store::{DB_FILE, Durability, Store};
 
 /// The same master key for every open of a test's database.
@@ -61,6 +61,7 @@ on_both_backends!(
     every_decision_of_a_request_reads_back_from_the_audit_log_one_or_several,
     a_database_sealed_under_another_key_is_refused_naming_it,
     a_database_of_a_newer_schema_is_refused_saying_so,
+    the_change_position_moves_with_each_committed_write_and_not_with_a_refused_one,
 );
 
 fn acknowledged_writes_are_read_back_after_reopening(db: Db) {
@@ -134,6 +135,45 @@ fn a_refused_change_is_not_stored(db: Db) {
         let reopened = db.open("111122223333", key()).await.unwrap();
         let names: Vec<String> = reopened.read().users.keys().cloned().collect();
         assert_eq!(names, ["taken"]);
+    });
+}
+
+fn the_change_position_moves_with_each_committed_write_and_not_with_a_refused_one(db: Db) {
+    let rt = runtime();
+    rt.block_on(async {
+        let store = db.open("111122223333", key()).await.unwrap();
+        let opened = store.change_position();
+        assert_eq!(store.change_position(), opened, "reading moves nothing");
+        create_user(&store, "first").await.unwrap();
+        let first = store.change_position();
+        assert!(first > opened, "a write moves it: {opened} then {first}");
+        create_user(&store, "first").await.unwrap_err();
+        let refused: Result<(), ApiError> = store
+            .write(None, |_| Err(ApiError::already_exists("taken")))
+            .await;
+        refused.unwrap_err();
+        store.flush().await.unwrap();
+        assert_eq!(
+            store.change_position(),
+            first,
+            "refused writes and audit records leave it"
+        );
+        // A change no decision depends on (the permissions generation stays) moves it too.
+        let generation = store.read().generation;
+        store
+            .write(None, |state| {
+                let user = state.users.get_mut("first").unwrap();
+                user.tags.push(Tag {
+                    key: "team".into(),
+                    value: "ml".into(),
+                });
+                let change = Change::put(kind::USER, "first", &*user);
+                Ok(((), vec![change]))
+            })
+            .await
+            .unwrap();
+        assert_eq!(store.read().generation, generation);
+        assert!(store.change_position() > first, "a tag edit moves it");
     });
 }
 

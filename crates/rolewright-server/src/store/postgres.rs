@@ -20,7 +20,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::str::FromStr as _;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -155,6 +155,9 @@ pub(crate) struct Replica {
     pub(super) audits: Arc<Mutex<Vec<AuditRecord>>>,
     /// The newest log entry applied to memory.
     applied: AtomicI64,
+    /// Moved each time the committed state changes: this replica's writes, another replica's
+    /// entries applied, a reload ([`super::Store::change_position`]).
+    pub(super) position: Arc<AtomicU64>,
     /// The newest log entry a notification announced.
     notified: AtomicI64,
     /// This replica's name on [`APPLIED_CHANNEL`].
@@ -337,6 +340,7 @@ impl Replica {
             committed: Arc::new(RwLock::new(state)),
             audits: Arc::new(Mutex::new(Vec::new())),
             applied: AtomicI64::new(applied),
+            position: Arc::new(AtomicU64::new(0)),
             notified: AtomicI64::new(applied),
             id: crate::ids::hex_secret(8),
             peers: Mutex::new(std::collections::HashMap::new()),
@@ -508,6 +512,7 @@ impl Replica {
         working.state = state.clone();
         working.epoch += 1;
         *committed = state;
+        self.position.fetch_add(1, Ordering::Release);
         let behind = self.applied.swap(newest, Ordering::Relaxed);
         tracing::warn!(
             database = %self.name,
@@ -573,6 +578,10 @@ impl Replica {
         if permissions_changed {
             committed.generation += 1;
             working.state.generation = committed.generation;
+        }
+        if applied > start {
+            // Moved while the new state is held: see `Replica::publish`.
+            self.position.fetch_add(1, Ordering::Release);
         }
         self.applied.store(applied, Ordering::Relaxed);
     }
@@ -927,6 +936,11 @@ impl Replica {
         }
         if permissions_changed {
             committed.generation += 1;
+        }
+        // Moved while the new state is held, so whoever reads the new position reads this state
+        // or a newer one.
+        if !changes.is_empty() {
+            self.position.fetch_add(1, Ordering::Release);
         }
         if let Some(seq) = seq {
             self.applied.fetch_max(seq, Ordering::Relaxed);

@@ -4,7 +4,7 @@
 //! writes are validated against is never behind the database.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -82,6 +82,8 @@ pub(super) struct Opened {
     pub(super) audits: Arc<Mutex<Vec<AuditRecord>>>,
     /// Set while the database refuses commits.
     pub(super) failing: Arc<AtomicBool>,
+    /// Moved each time committed changes are published ([`super::Store::change_position`]).
+    pub(super) position: Arc<AtomicU64>,
 }
 
 /// Opens (creating if needed) the database in `dir`, loads the state with its secrets opened
@@ -116,6 +118,7 @@ pub(super) fn open(dir: &Path, account: &str, key: MasterKey) -> Result<Opened, 
     let (jobs, receiver) = mpsc::channel();
     let audits = Arc::new(Mutex::new(Vec::new()));
     let failing = Arc::new(AtomicBool::new(false));
+    let position = Arc::new(AtomicU64::new(0));
     let writer = Writer {
         conn,
         key,
@@ -126,6 +129,7 @@ pub(super) fn open(dir: &Path, account: &str, key: MasterKey) -> Result<Opened, 
         path: path.clone(),
         epoch: 0,
         failing: failing.clone(),
+        position: position.clone(),
         synchronous_full: true,
     };
     std::thread::Builder::new()
@@ -141,6 +145,7 @@ pub(super) fn open(dir: &Path, account: &str, key: MasterKey) -> Result<Opened, 
         jobs,
         audits,
         failing,
+        position,
     })
 }
 
@@ -380,6 +385,8 @@ struct Writer {
     failing: Arc<AtomicBool>,
     /// Whether the connection syncs every commit (`synchronous=FULL`, as it is opened).
     synchronous_full: bool,
+    /// Moved after each publish that changed the committed state.
+    position: Arc<AtomicU64>,
 }
 
 impl Writer {
@@ -478,10 +485,12 @@ impl Writer {
             Err(poisoned) => poisoned.into_inner(),
         };
         let mut permissions_changed = false;
+        let mut changed = false;
         for job in jobs {
             let Job::Write { changes, .. } = job else {
                 continue;
             };
+            changed |= !changes.is_empty();
             for change in changes {
                 match committed.apply_change(change) {
                     Ok(changed) => permissions_changed |= changed,
@@ -495,6 +504,11 @@ impl Writer {
         }
         if permissions_changed {
             committed.generation += 1;
+        }
+        // Moved while the new state is held, so whoever reads the new position reads this state
+        // or a newer one.
+        if changed {
+            self.position.fetch_add(1, Ordering::Release);
         }
     }
 
