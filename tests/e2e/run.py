@@ -7,7 +7,7 @@ MODULE is a test module name (test_iam_boto3, test_sts_authz, test_cli, test_pro
 test_malformed, test_crash, test_audit, test_permissions_change, test_store_faults, test_sagemaker,
 test_servicecatalog, test_servicecatalog_cbor, test_seed_flows, test_botocore_parse,
 test_cloudformation_api, test_cloudformation, test_provisioning, test_replicas,
-test_migrate), with or without `test_`,
+test_migrate, test_trim_passrole), with or without `test_`,
 optionally narrowed to a class or test: test_iam_boto3.RoleTests.test_tags. Without arguments
 every module in MODULES runs.
 
@@ -34,7 +34,7 @@ MODULES = ["test_iam_boto3", "test_sts_authz", "test_cli", "test_protocol", "tes
            "test_crash", "test_audit", "test_permissions_change", "test_store_faults", "test_sagemaker",
            "test_servicecatalog", "test_servicecatalog_cbor", "test_seed_flows",
            "test_botocore_parse", "test_cloudformation_api", "test_cloudformation",
-           "test_provisioning", "test_replicas", "test_migrate"]
+           "test_provisioning", "test_replicas", "test_migrate", "test_trim_passrole"]
 # Acceptance tests of work in progress: accepted by name, not run by default (see the docstring).
 PENDING = []
 INSTALL = ("python3 -m venv target/ci-venv && "

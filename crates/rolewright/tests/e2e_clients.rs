@@ -205,6 +205,11 @@ fn a_single_node_moved_into_postgresql_with_rolewright_migrate() {
     run_module("test_migrate");
 }
 
+#[test]
+fn role_trim_narrows_pass_role_to_the_roles_passed() {
+    run_module("test_trim_passrole");
+}
+
 /// The whole suite again, each server being two replicas sharing one PostgreSQL database behind
 /// a proxy that sends each request to the next (`E2E_DATABASE=postgres`, tests/e2e/harness.py);
 /// the tests about SQLite's files skip themselves.
