@@ -77,6 +77,7 @@ pub struct Console {
     sessions: session::Sessions,
     catalog: rolewright_catalog::Catalog,
     jobs: job::Jobs,
+    who_can: who_can::AnalysisCache,
 }
 
 /// The console's routes, to merge with the control plane's router (`Server::run_with`). `/` is
@@ -89,6 +90,7 @@ pub fn router(app: Arc<App>, settings: Settings) -> Router {
         sessions: session::Sessions::default(),
         catalog: rolewright_catalog::Catalog::builtin(),
         jobs: job::Jobs::default(),
+        who_can: who_can::AnalysisCache::default(),
     });
     Router::new()
         .route("/", any(root))

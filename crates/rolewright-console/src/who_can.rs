@@ -2,15 +2,18 @@
 //! or by a path (assuming roles, passing a role to SageMaker, editing policies or trust,
 //! joining a group, making credentials), each path drawn as a list of steps with arrows. The
 //! account is read as the signed-in principal (`iam:GetAccountAuthorizationDetails`) and
-//! analysed by `rolewright-review`, as `rolewright who-can` does.
+//! analysed by `rolewright-review`, as `rolewright who-can` does. The analysis is kept
+//! ([`AnalysisCache`]) until the store's change position moves; the reader is authorized on
+//! every request all the same.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{Response, StatusCode};
 use maud::{Markup, html};
 use rolewright_client::authorization_details::AccountDetails;
+use rolewright_iam::RequestContext;
 use rolewright_review::{Access, AccessAnalysis, AccountSnapshot, Query};
 use rolewright_server::error::ApiError;
 
@@ -51,6 +54,134 @@ async fn account(principal: &Principal<'_>) -> Result<Result<AccountSnapshot, St
         Ok(value) => AccountSnapshot::from_value(value).map_err(|e| e.to_string()),
         Err(e) => Err(e),
     })
+}
+
+/// The account's snapshot and its analyses, kept for the store's change position they were read
+/// at: reading the account (`GetAccountAuthorizationDetails`, every page) and building the
+/// analysis is what a who-can answer costs on a large account; each query on a built analysis
+/// is cheap. Whoever reads it must still be authorized to read the account: the cache only saves
+/// the reading, never the decision.
+#[derive(Default)]
+pub(crate) struct AnalysisCache {
+    kept: Mutex<Option<Kept>>,
+}
+
+/// One reading of the account.
+struct Kept {
+    /// The store's change position, read before the account was.
+    position: u64,
+    account: String,
+    snapshot: Arc<AccountSnapshot>,
+    /// The analyses built on it, one per set of condition keys asked with, newest last.
+    analyses: Vec<(RequestContext, Arc<AccessAnalysis>)>,
+}
+
+/// How many sets of condition keys are kept analysed on one snapshot: most questions are asked
+/// with none, and each analysis holds the account's compiled policies.
+const KEPT_ANALYSES: usize = 4;
+
+impl AnalysisCache {
+    /// The snapshot of `account` kept at `position`, and its analysis for `environment` if one
+    /// was built.
+    fn get(
+        &self,
+        position: u64,
+        account: &str,
+        environment: &RequestContext,
+    ) -> Option<(Arc<AccountSnapshot>, Option<Arc<AccessAnalysis>>)> {
+        let kept = lock(&self.kept);
+        let kept = kept
+            .as_ref()
+            .filter(|k| k.position == position && k.account == account)?;
+        let analysis = kept
+            .analyses
+            .iter()
+            .find(|(e, _)| e == environment)
+            .map(|(_, a)| a.clone());
+        Some((kept.snapshot.clone(), analysis))
+    }
+
+    /// Keeps `analysis` of `snapshot`, read at `position`; a snapshot of another position or
+    /// account replaces what was kept.
+    fn keep(
+        &self,
+        position: u64,
+        account: &str,
+        snapshot: &Arc<AccountSnapshot>,
+        environment: RequestContext,
+        analysis: &Arc<AccessAnalysis>,
+    ) {
+        let mut kept = lock(&self.kept);
+        let same = kept
+            .as_ref()
+            .is_some_and(|k| k.position == position && k.account == account);
+        if !same {
+            // A reading of an older position than the one kept is not worth keeping over it.
+            if kept.as_ref().is_some_and(|k| k.position > position) {
+                return;
+            }
+            *kept = Some(Kept {
+                position,
+                account: account.to_string(),
+                snapshot: snapshot.clone(),
+                analyses: Vec::new(),
+            });
+        }
+        if let Some(k) = kept.as_mut() {
+            k.analyses.retain(|(e, _)| *e != environment);
+            if k.analyses.len() == KEPT_ANALYSES {
+                k.analyses.remove(0);
+            }
+            k.analyses.push((environment, analysis.clone()));
+        }
+    }
+}
+
+/// Locks the cache; a panic elsewhere while it was held leaves what it holds whole (each change
+/// is one assignment).
+fn lock(kept: &Mutex<Option<Kept>>) -> std::sync::MutexGuard<'_, Option<Kept>> {
+    match kept.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}
+
+/// The account's analysis for `environment`, read as the principal, from the cache while the
+/// store has not changed since it was built. The principal is authorized to read the account
+/// (`iam:GetAccountAuthorizationDetails`) either way, and the decision audited: a cached
+/// analysis is shown only to whoever could have read the account now.
+async fn analysis(
+    console: &Console,
+    principal: &Principal<'_>,
+    environment: &RequestContext,
+) -> Result<Result<Arc<AccessAnalysis>, String>, ApiError> {
+    // Read before the account: a write in between makes the kept reading newer than its
+    // position, so it is read again next time, never older.
+    let position = console.app.store.change_position();
+    let account_id = principal.account().to_string();
+    let cached = console.who_can.get(position, &account_id, environment);
+    let snapshot = match cached {
+        Some((snapshot, analysis)) => {
+            principal.authorize("iam:GetAccountAuthorizationDetails", "*")?;
+            if let Some(analysis) = analysis {
+                return Ok(Ok(analysis));
+            }
+            snapshot
+        }
+        None => match account(principal).await? {
+            Ok(snapshot) => Arc::new(snapshot),
+            Err(e) => return Ok(Err(e)),
+        },
+    };
+    let built = Arc::new(AccessAnalysis::new(&snapshot, environment));
+    console.who_can.keep(
+        position,
+        &account_id,
+        &snapshot,
+        environment.clone(),
+        &built,
+    );
+    Ok(Ok(built))
 }
 
 /// One principal's path, drawn as nodes joined by arrows: the principal, then each step's
@@ -123,8 +254,8 @@ pub async fn show(State(console): State<Arc<Console>>, request: Request) -> Resp
         };
         if let (Some(environment), Some(query)) = (environment, query) {
             let principal = Principal::new(&console, signed.caller.clone(), &parts);
-            let snapshot = match account(&principal).await {
-                Ok(Ok(s)) => s,
+            let analysis = match analysis(&console, &principal, &environment).await {
+                Ok(Ok(a)) => a,
                 Ok(Err(e)) => {
                     return page::error_page(
                         StatusCode::BAD_GATEWAY,
@@ -134,7 +265,6 @@ pub async fn show(State(console): State<Arc<Console>>, request: Request) -> Resp
                 }
                 Err(e) => return page::api_error(&signed, &e),
             };
-            let analysis = AccessAnalysis::new(&snapshot, &environment);
             let found = analysis.who_can(&query);
             answer = Some((query, found));
         }
