@@ -3,6 +3,10 @@
 //! SageMaker calls), then each page's `GET` is timed as the signed-in administrator, in
 //! process (`Router::oneshot`, no socket), and the median and p95 printed per page.
 //!
+//! Then who-can cold and warm: the page keeps its analysis of the account until the store's
+//! change position moves, so each cold run follows a write (an untimed `TagRole`) and each warm
+//! run asks the same question again.
+//!
 //! `cargo bench -p rolewright-console --bench pages` (`PAGES_RUNS=N` for other than 20 runs).
 #![allow(
     clippy::unwrap_used,
@@ -323,5 +327,49 @@ async fn main() {
             status.as_u16()
         );
     }
+
+    let ask = "/console/who-can?action=sagemaker%3ACreateTrainingJob";
+    let answered = "principals can perform <code>sagemaker:CreateTrainingJob</code>";
+    let mut cold = Vec::with_capacity(runs);
+    let mut warm = Vec::with_capacity(runs);
+    for i in 0..runs {
+        bench
+            .iam(&[
+                ("Action", "TagRole"),
+                ("RoleName", "SageMaker-team0000"),
+                ("Tags.member.1.Key", "bench-run"),
+                ("Tags.member.1.Value", &i.to_string()),
+            ])
+            .await;
+        for times in [&mut cold, &mut warm] {
+            let t = Instant::now();
+            let (status, body) = bench.get(ask, &cookie).await;
+            times.push(t.elapsed());
+            assert_eq!(status, StatusCode::OK, "{body}");
+            assert!(body.contains(answered), "{body}");
+        }
+    }
+    cold.sort();
+    warm.sort();
+    let median = |sorted: &[Duration]| percentile(sorted, 0.5).as_secs_f64() * 1000.0;
+    println!();
+    println!(
+        "{:<38} {:>10} {:>10}",
+        "who can, analysis kept or not", "median ms", "p95 ms"
+    );
+    for (name, times) in [
+        ("cold (after a write)", &cold),
+        ("warm (the same position)", &warm),
+    ] {
+        println!(
+            "{name:<38} {:>10.2} {:>10.2}",
+            median(times),
+            percentile(times, 0.95).as_secs_f64() * 1000.0
+        );
+    }
+    println!(
+        "cold / warm (medians) {:.1}x",
+        median(&cold) / median(&warm)
+    );
     drop(server);
 }
