@@ -48,14 +48,6 @@ pub(crate) async fn details(
     Ok(Ok(details.into_value()))
 }
 
-/// The account, read as the principal.
-async fn account(principal: &Principal<'_>) -> Result<Result<AccountSnapshot, String>, ApiError> {
-    Ok(match details(principal).await? {
-        Ok(value) => AccountSnapshot::from_value(value).map_err(|e| e.to_string()),
-        Err(e) => Err(e),
-    })
-}
-
 /// The account's snapshot and its analyses, kept for the store's change position they were read
 /// at: reading the account (`GetAccountAuthorizationDetails`, every page) and building the
 /// analysis is what a who-can answer costs on a large account; each query on a built analysis
@@ -71,10 +63,21 @@ struct Kept {
     /// The store's change position, read before the account was.
     position: u64,
     account: String,
+    /// The account's details as read (`GetAccountAuthorizationDetails`): a reading at a newer
+    /// position that answers the same details (the write was a session, a tag elsewhere, a
+    /// role's last use) keeps the analyses, which depend on nothing else.
+    details: Arc<serde_json::Value>,
     snapshot: Arc<AccountSnapshot>,
     /// The analyses built on it, one per set of condition keys asked with, newest last.
     analyses: Vec<(RequestContext, Arc<AccessAnalysis>)>,
 }
+
+/// A kept reading: the details, their snapshot, and the analysis asked for if it was built.
+type Reading = (
+    Arc<serde_json::Value>,
+    Arc<AccountSnapshot>,
+    Option<Arc<AccessAnalysis>>,
+);
 
 /// How many sets of condition keys are kept analysed on one snapshot: most questions are asked
 /// with none, and each analysis holds the account's compiled policies.
@@ -83,12 +86,7 @@ const KEPT_ANALYSES: usize = 4;
 impl AnalysisCache {
     /// The snapshot of `account` kept at `position`, and its analysis for `environment` if one
     /// was built.
-    fn get(
-        &self,
-        position: u64,
-        account: &str,
-        environment: &RequestContext,
-    ) -> Option<(Arc<AccountSnapshot>, Option<Arc<AccessAnalysis>>)> {
+    fn get(&self, position: u64, account: &str, environment: &RequestContext) -> Option<Reading> {
         let kept = lock(&self.kept);
         let kept = kept
             .as_ref()
@@ -98,7 +96,26 @@ impl AnalysisCache {
             .iter()
             .find(|(e, _)| e == environment)
             .map(|(_, a)| a.clone());
-        Some((kept.snapshot.clone(), analysis))
+        Some((kept.details.clone(), kept.snapshot.clone(), analysis))
+    }
+
+    /// What is kept for `account` if it was read from the same `details`, kept from now on for
+    /// `position` (not older than the one it was read at).
+    fn same_details(
+        &self,
+        position: u64,
+        account: &str,
+        details: &serde_json::Value,
+        environment: &RequestContext,
+    ) -> Option<Reading> {
+        {
+            let mut kept = lock(&self.kept);
+            let k = kept.as_mut().filter(|k| {
+                k.account == account && k.position <= position && *k.details == *details
+            })?;
+            k.position = position;
+        }
+        self.get(position, account, environment)
     }
 
     /// Keeps `analysis` of `snapshot`, read at `position`; a snapshot of another position or
@@ -107,6 +124,7 @@ impl AnalysisCache {
         &self,
         position: u64,
         account: &str,
+        details: &Arc<serde_json::Value>,
         snapshot: &Arc<AccountSnapshot>,
         environment: RequestContext,
         analysis: &Arc<AccessAnalysis>,
@@ -123,6 +141,7 @@ impl AnalysisCache {
             *kept = Some(Kept {
                 position,
                 account: account.to_string(),
+                details: details.clone(),
                 snapshot: snapshot.clone(),
                 analyses: Vec::new(),
             });
@@ -159,24 +178,37 @@ async fn analysis(
     // position, so it is read again next time, never older.
     let position = console.app.store.change_position();
     let account_id = principal.account().to_string();
-    let cached = console.who_can.get(position, &account_id, environment);
-    let snapshot = match cached {
-        Some((snapshot, analysis)) => {
-            principal.authorize("iam:GetAccountAuthorizationDetails", "*")?;
-            if let Some(analysis) = analysis {
-                return Ok(Ok(analysis));
+    let (details, snapshot, analysis) =
+        match console.who_can.get(position, &account_id, environment) {
+            Some(reading) => {
+                principal.authorize("iam:GetAccountAuthorizationDetails", "*")?;
+                reading
             }
-            snapshot
-        }
-        None => match account(principal).await? {
-            Ok(snapshot) => Arc::new(snapshot),
-            Err(e) => return Ok(Err(e)),
-        },
-    };
+            None => {
+                let details = match details(principal).await? {
+                    Ok(d) => d,
+                    Err(e) => return Ok(Err(e)),
+                };
+                match console
+                    .who_can
+                    .same_details(position, &account_id, &details, environment)
+                {
+                    Some(reading) => reading,
+                    None => match AccountSnapshot::from_value(details.clone()) {
+                        Ok(snapshot) => (Arc::new(details), Arc::new(snapshot), None),
+                        Err(e) => return Ok(Err(e.to_string())),
+                    },
+                }
+            }
+        };
+    if let Some(analysis) = analysis {
+        return Ok(Ok(analysis));
+    }
     let built = Arc::new(AccessAnalysis::new(&snapshot, environment));
     console.who_can.keep(
         position,
         &account_id,
+        &details,
         &snapshot,
         environment.clone(),
         &built,
@@ -318,4 +350,63 @@ pub async fn show(State(console): State<Arc<Console>>, request: Request) -> Resp
         }
     };
     page::html(status, page::layout("Who can", Some(&signed), body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn details(role: &str) -> serde_json::Value {
+        serde_json::json!({"RoleDetailList": [{"RoleName": role,
+            "Arn": format!("arn:aws:iam::111122223333:role/{role}"),
+            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}]},
+            "RolePolicyList": [], "AttachedManagedPolicies": []}]})
+    }
+
+    fn kept_at(cache: &AnalysisCache, position: u64, value: serde_json::Value) {
+        let snapshot = Arc::new(AccountSnapshot::from_value(value.clone()).unwrap());
+        let analysis = Arc::new(AccessAnalysis::new(&snapshot, &RequestContext::default()));
+        cache.keep(
+            position,
+            "111122223333",
+            &Arc::new(value),
+            &snapshot,
+            RequestContext::default(),
+            &analysis,
+        );
+    }
+
+    #[test]
+    fn a_newer_position_with_the_same_account_details_keeps_the_analysis() {
+        let cache = AnalysisCache::default();
+        let none = RequestContext::default();
+        kept_at(&cache, 3, details("a"));
+        assert!(
+            cache.get(4, "111122223333", &none).is_none(),
+            "position 4 is not kept yet"
+        );
+        // The write at 4 was not to the account's principals or policies: same details.
+        let (_, _, analysis) = cache
+            .same_details(4, "111122223333", &details("a"), &none)
+            .unwrap();
+        assert!(analysis.is_some(), "the analysis is kept");
+        assert!(cache.get(4, "111122223333", &none).is_some());
+        // Other details, an older position or another account do not match.
+        assert!(
+            cache
+                .same_details(5, "111122223333", &details("b"), &none)
+                .is_none()
+        );
+        assert!(
+            cache
+                .same_details(2, "111122223333", &details("a"), &none)
+                .is_none()
+        );
+        assert!(
+            cache
+                .same_details(6, "444455556666", &details("a"), &none)
+                .is_none()
+        );
+    }
 }
