@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::State;
 use axum::http::{Response, StatusCode};
 use maud::html;
 use rolewright_server::audit::{AuditQuery, AuditRecord};
@@ -15,6 +15,7 @@ use rolewright_server::wire::xml::{iso_time, parse_iso_time};
 use crate::Console;
 use crate::call::Principal;
 use crate::page::{self, Problem, error_summary, problem, text_field};
+use crate::session::SignedIn;
 
 /// The action that reading the log is authorized as.
 pub const ACTION: &str = "cloudtrail:LookupEvents";
@@ -43,12 +44,10 @@ fn decision_tag(decision: &str) -> maud::Markup {
 }
 
 /// `GET /console/audit?principal=&action=&decision=&since=&until=&limit=`.
-pub async fn list(State(console): State<Arc<Console>>, request: Request) -> Response<Body> {
-    let (parts, _) = request.into_parts();
-    let signed = match console.signed_in(&parts) {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
+pub async fn list(
+    State(console): State<Arc<Console>>,
+    SignedIn { parts, signed }: SignedIn,
+) -> Response<Body> {
     let principal = Principal::new(&console, signed.caller.clone(), &parts);
     if let Err(e) = principal.authorize(ACTION, "*") {
         return page::api_error(&signed, &e);

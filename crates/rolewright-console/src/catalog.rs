@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, State};
 use axum::http::{Response, StatusCode};
 use maud::html;
 use rand::Rng as _;
@@ -16,16 +16,15 @@ use serde_json::json;
 use crate::Console;
 use crate::call::Principal;
 use crate::page::{self, encode_query};
+use crate::session::{SignedForm, SignedIn};
 use crate::stacks::status_tag;
 use crate::studio::{all_pages, s, when};
 
 /// `GET /console/catalog`.
-pub async fn portfolios(State(console): State<Arc<Console>>, request: Request) -> Response<Body> {
-    let (parts, _) = request.into_parts();
-    let signed = match console.signed_in(&parts) {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
+pub async fn portfolios(
+    State(console): State<Arc<Console>>,
+    SignedIn { parts, signed }: SignedIn,
+) -> Response<Body> {
     let principal = Principal::new(&console, signed.caller.clone(), &parts);
     let list = match all_pages(
         &principal,
@@ -65,13 +64,8 @@ pub async fn portfolios(State(console): State<Arc<Console>>, request: Request) -
 pub async fn portfolio(
     State(console): State<Arc<Console>>,
     Path(id): Path<String>,
-    request: Request,
+    SignedIn { parts, signed }: SignedIn,
 ) -> Response<Body> {
-    let (parts, _) = request.into_parts();
-    let signed = match console.signed_in(&parts) {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
     let principal = Principal::new(&console, signed.caller.clone(), &parts);
     let described = match principal
         .servicecatalog("DescribePortfolio", json!({"Id": id}))
@@ -170,12 +164,10 @@ pub async fn portfolio(
 }
 
 /// `GET /console/catalog/provisioned`.
-pub async fn provisioned(State(console): State<Arc<Console>>, request: Request) -> Response<Body> {
-    let (parts, _) = request.into_parts();
-    let signed = match console.signed_in(&parts) {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
+pub async fn provisioned(
+    State(console): State<Arc<Console>>,
+    SignedIn { parts, signed }: SignedIn,
+) -> Response<Body> {
     let principal = Principal::new(&console, signed.caller.clone(), &parts);
     let list = match all_pages(
         &principal,
@@ -232,13 +224,12 @@ pub async fn provisioned(State(console): State<Arc<Console>>, request: Request) 
 pub async fn terminate(
     State(console): State<Arc<Console>>,
     Path(id): Path<String>,
-    request: Request,
+    SignedForm {
+        parts,
+        signed,
+        form,
+    }: SignedForm,
 ) -> Response<Body> {
-    let (parts, body) = request.into_parts();
-    let (signed, form) = match console.signed_form(&parts, body).await {
-        Ok(ok) => ok,
-        Err(refused) => return refused,
-    };
     let principal = Principal::new(&console, signed.caller.clone(), &parts);
     let token: String = format!("{:032x}", rand::rng().random::<u128>());
     match principal

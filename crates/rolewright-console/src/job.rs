@@ -7,13 +7,14 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::body::Body;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, State};
 use axum::http::{Response, StatusCode};
 use maud::{Markup, PreEscaped, html};
 use rolewright_server::error::ApiError;
 
 use crate::Console;
 use crate::page;
+use crate::session::SignedIn;
 
 /// The most jobs kept; the oldest finished ones go first.
 const MAX_JOBS: usize = 1000;
@@ -126,13 +127,8 @@ impl Progress {
 pub async fn show(
     State(console): State<Arc<Console>>,
     Path(id): Path<String>,
-    request: Request,
+    SignedIn { signed, .. }: SignedIn,
 ) -> Response<Body> {
-    let (parts, _) = request.into_parts();
-    let signed = match console.signed_in(&parts) {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
     let job = console
         .jobs
         .get(&id)

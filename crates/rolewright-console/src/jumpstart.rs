@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, State};
 use axum::http::Response;
 use maud::html;
 use rolewright_catalog::jumpstart::{
@@ -25,6 +25,7 @@ use crate::Console;
 use crate::call::Principal;
 use crate::job::Progress;
 use crate::page;
+use crate::session::SignedForm;
 use crate::studio::{all_pages, profile_link, s};
 use crate::xml;
 
@@ -153,13 +154,12 @@ pub enum Scope {
 pub async fn enable(
     State(console): State<Arc<Console>>,
     Path(domain): Path<String>,
-    request: Request,
+    SignedForm {
+        parts,
+        signed,
+        form,
+    }: SignedForm,
 ) -> Response<Body> {
-    let (parts, body) = request.into_parts();
-    let (signed, form) = match console.signed_form(&parts, body).await {
-        Ok(ok) => ok,
-        Err(refused) => return refused,
-    };
     let scope = match form.get("user") {
         Some(user) if !user.is_empty() => Scope::User(user.to_string()),
         _ => Scope::AllUsers,

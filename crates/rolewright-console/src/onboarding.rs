@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, State};
 use axum::http::{Response, StatusCode};
 use maud::{Markup, html};
 use rolewright_server::error::ApiError;
@@ -18,7 +18,7 @@ use crate::Console;
 use crate::call::Principal;
 use crate::page::{self, Form, Problem, error_summary, field_errors, problem, text_field};
 use crate::roles::{all_roles, trusted_entities};
-use crate::session::Signed;
+use crate::session::{Signed, SignedForm, SignedIn};
 use crate::studio::{domain_link, s};
 use crate::xml;
 
@@ -181,12 +181,10 @@ fn failure_summary(failure: Option<&ApiError>, title: &str) -> Markup {
 }
 
 /// `GET /console/studio/new`.
-pub async fn new_domain(State(console): State<Arc<Console>>, request: Request) -> Response<Body> {
-    let (parts, _) = request.into_parts();
-    let signed = match console.signed_in(&parts) {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
+pub async fn new_domain(
+    State(console): State<Arc<Console>>,
+    SignedIn { parts, signed }: SignedIn,
+) -> Response<Body> {
     let principal = Principal::new(&console, signed.caller.clone(), &parts);
     let roles = match execution_roles(&principal).await {
         Ok(r) => r,
@@ -202,13 +200,12 @@ pub async fn new_domain(State(console): State<Arc<Console>>, request: Request) -
 /// `POST /console/studio/new`: `CreateDomain`.
 pub async fn create_domain(
     State(console): State<Arc<Console>>,
-    request: Request,
+    SignedForm {
+        parts,
+        signed,
+        form,
+    }: SignedForm,
 ) -> Response<Body> {
-    let (parts, body) = request.into_parts();
-    let (signed, form) = match console.signed_form(&parts, body).await {
-        Ok(ok) => ok,
-        Err(refused) => return refused,
-    };
     let principal = Principal::new(&console, signed.caller.clone(), &parts);
     let name = form.get("domain_name").unwrap_or("").trim().to_string();
     let role = form.get("execution_role").unwrap_or("").trim().to_string();
@@ -341,13 +338,8 @@ fn user_form(
 pub async fn new_user(
     State(console): State<Arc<Console>>,
     Path(domain): Path<String>,
-    request: Request,
+    SignedIn { parts, signed }: SignedIn,
 ) -> Response<Body> {
-    let (parts, _) = request.into_parts();
-    let signed = match console.signed_in(&parts) {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
     let principal = Principal::new(&console, signed.caller.clone(), &parts);
     let described = match principal
         .sagemaker("DescribeDomain", json!({"DomainId": domain}))
@@ -380,13 +372,12 @@ pub async fn new_user(
 pub async fn create_user(
     State(console): State<Arc<Console>>,
     Path(domain): Path<String>,
-    request: Request,
+    SignedForm {
+        parts,
+        signed,
+        form,
+    }: SignedForm,
 ) -> Response<Body> {
-    let (parts, body) = request.into_parts();
-    let (signed, form) = match console.signed_form(&parts, body).await {
-        Ok(ok) => ok,
-        Err(refused) => return refused,
-    };
     let principal = Principal::new(&console, signed.caller.clone(), &parts);
     let described = match principal
         .sagemaker("DescribeDomain", json!({"DomainId": domain}))

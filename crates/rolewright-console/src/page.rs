@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::State;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Response, StatusCode, header};
 use maud::{DOCTYPE, Markup, html};
@@ -14,7 +14,7 @@ use rolewright_server::wire::query::parse_form;
 
 use crate::Console;
 use crate::call::Principal;
-use crate::session::Signed;
+use crate::session::{Signed, SignedIn};
 
 const CSS: &str = include_str!("console.css");
 const JS: &str = include_str!("console.js");
@@ -253,12 +253,10 @@ pub async fn js() -> Response<Body> {
 }
 
 /// `GET /console/`: who is signed in (`sts:GetCallerIdentity`) and where to go.
-pub async fn home(State(console): State<Arc<Console>>, request: Request) -> Response<Body> {
-    let (parts, _) = request.into_parts();
-    let signed = match console.signed_in(&parts) {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
+pub async fn home(
+    State(console): State<Arc<Console>>,
+    SignedIn { parts, signed }: SignedIn,
+) -> Response<Body> {
     let principal = Principal::new(&console, signed.caller.clone(), &parts);
     let identity = match principal.sts("GetCallerIdentity", &[]).await {
         Ok(xml) => xml,

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, State};
 use axum::http::{Response, StatusCode};
 use maud::{Markup, html};
 use rand::Rng as _;
@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use crate::Console;
 use crate::call::Principal;
 use crate::page::{self, Form, Problem, error_summary, field_errors, problem, text_field};
-use crate::session::Signed;
+use crate::session::{Signed, SignedForm, SignedIn};
 use crate::stacks::status_tag;
 use crate::studio::{all_pages, s, when};
 
@@ -302,13 +302,8 @@ fn provision_form(
 pub async fn form(
     State(console): State<Arc<Console>>,
     Path(id): Path<String>,
-    request: Request,
+    SignedIn { parts, signed }: SignedIn,
 ) -> Response<Body> {
-    let (parts, _) = request.into_parts();
-    let signed = match console.signed_in(&parts) {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
     let principal = Principal::new(&console, signed.caller.clone(), &parts);
     let query = page::query(&parts);
     let product = match read_product(&principal, &id, query.get("version")).await {
@@ -333,13 +328,12 @@ fn provisioned_name_ok(name: &str) -> bool {
 pub async fn provision(
     State(console): State<Arc<Console>>,
     Path(id): Path<String>,
-    request: Request,
+    SignedForm {
+        parts,
+        signed,
+        form,
+    }: SignedForm,
 ) -> Response<Body> {
-    let (parts, body) = request.into_parts();
-    let (signed, form) = match console.signed_form(&parts, body).await {
-        Ok(ok) => ok,
-        Err(refused) => return refused,
-    };
     let principal = Principal::new(&console, signed.caller.clone(), &parts);
     let product = match read_product(&principal, &id, form.get("version")).await {
         Ok(p) => p,
@@ -408,13 +402,8 @@ pub async fn provision(
 pub async fn record(
     State(console): State<Arc<Console>>,
     Path(id): Path<String>,
-    request: Request,
+    SignedIn { parts, signed }: SignedIn,
 ) -> Response<Body> {
-    let (parts, _) = request.into_parts();
-    let signed = match console.signed_in(&parts) {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
     let principal = Principal::new(&console, signed.caller.clone(), &parts);
     let described = match principal
         .servicecatalog("DescribeRecord", json!({"Id": id}))

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, State};
 use axum::http::{Response, StatusCode};
 use maud::{Markup, html};
 use rolewright_catalog::RoleDefinition;
@@ -20,7 +20,7 @@ use crate::Console;
 use crate::call::Principal;
 use crate::page::{self, Problem, encode_query, error_summary};
 use crate::roles::{holdings, pretty};
-use crate::session::Signed;
+use crate::session::{Signed, SignedForm, SignedIn};
 use crate::wizard::{self, ACTIVITIES_TAG, Checks, Draft};
 use crate::xml;
 
@@ -353,13 +353,8 @@ fn crumbs(name: &str, last: &str) -> Markup {
 pub async fn form(
     State(console): State<Arc<Console>>,
     Path(name): Path<String>,
-    request: Request,
+    SignedIn { parts, signed }: SignedIn,
 ) -> Response<Body> {
-    let (parts, _) = request.into_parts();
-    let signed = match console.signed_in(&parts) {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
     let principal = Principal::new(&console, signed.caller.clone(), &parts);
     let draft = match edit_of(&console, &signed, &name) {
         Some(d) => d,
@@ -409,13 +404,12 @@ async fn form_page(
 pub async fn save_form(
     State(console): State<Arc<Console>>,
     Path(name): Path<String>,
-    request: Request,
+    SignedForm {
+        parts,
+        signed,
+        form,
+    }: SignedForm,
 ) -> Response<Body> {
-    let (parts, body) = request.into_parts();
-    let (signed, form) = match console.signed_form(&parts, body).await {
-        Ok(ok) => ok,
-        Err(refused) => return refused,
-    };
     if form.get("go") == Some("cancel") {
         keep(&console, &signed, None);
         return page::redirect(&base(&name));
@@ -655,13 +649,8 @@ async fn review_of(
 pub async fn review(
     State(console): State<Arc<Console>>,
     Path(name): Path<String>,
-    request: Request,
+    SignedIn { parts, signed }: SignedIn,
 ) -> Response<Body> {
-    let (parts, _) = request.into_parts();
-    let signed = match console.signed_in(&parts) {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
     let Some(draft) = edit_of(&console, &signed, &name) else {
         return page::redirect(&format!("{}/activities", base(&name)));
     };
@@ -773,13 +762,12 @@ async fn run(principal: &Principal<'_>, s: &Step) -> Result<(), ApiError> {
 pub async fn save(
     State(console): State<Arc<Console>>,
     Path(name): Path<String>,
-    request: Request,
+    SignedForm {
+        parts,
+        signed,
+        form: _,
+    }: SignedForm,
 ) -> Response<Body> {
-    let (parts, body) = request.into_parts();
-    let (signed, _) = match console.signed_form(&parts, body).await {
-        Ok(ok) => ok,
-        Err(refused) => return refused,
-    };
     let Some(draft) = edit_of(&console, &signed, &name) else {
         return page::redirect(&format!("{}/activities", base(&name)));
     };
@@ -871,13 +859,12 @@ pub(crate) async fn drift_section(
 pub async fn make_match(
     State(console): State<Arc<Console>>,
     Path(name): Path<String>,
-    request: Request,
+    SignedForm {
+        parts,
+        signed,
+        form: _,
+    }: SignedForm,
 ) -> Response<Body> {
-    let (parts, body) = request.into_parts();
-    let (signed, _) = match console.signed_form(&parts, body).await {
-        Ok(ok) => ok,
-        Err(refused) => return refused,
-    };
     let principal = Principal::new(&console, signed.caller.clone(), &parts);
     let draft = match current(&principal, &name).await {
         Ok(role) => role.draft(&console),

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, State};
 use axum::http::{Response, StatusCode};
 use maud::{Markup, html};
 use rolewright_server::error::ApiError;
@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::Console;
 use crate::call::Principal;
 use crate::page::{self, encode_query};
-use crate::session::Signed;
+use crate::session::{Signed, SignedForm, SignedIn};
 use crate::xml;
 
 /// Roles per page of the list.
@@ -93,12 +93,10 @@ pub async fn all_roles(
 }
 
 /// `GET /console/roles?q=&page=`.
-pub async fn list(State(console): State<Arc<Console>>, request: Request) -> Response<Body> {
-    let (parts, _) = request.into_parts();
-    let signed = match console.signed_in(&parts) {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
+pub async fn list(
+    State(console): State<Arc<Console>>,
+    SignedIn { parts, signed }: SignedIn,
+) -> Response<Body> {
     let query = page::query(&parts);
     let search = query.get("q").unwrap_or("").trim().to_string();
     let principal = Principal::new(&console, signed.caller.clone(), &parts);
@@ -268,13 +266,8 @@ fn denied_note(error: &ApiError) -> Markup {
 pub async fn detail(
     State(console): State<Arc<Console>>,
     Path(name): Path<String>,
-    request: Request,
+    SignedIn { parts, signed }: SignedIn,
 ) -> Response<Body> {
-    let (parts, _) = request.into_parts();
-    let signed = match console.signed_in(&parts) {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
     let principal = Principal::new(&console, signed.caller.clone(), &parts);
     let role = match principal.iam("GetRole", &[("RoleName", &name)]).await {
         Ok(answer) => answer,
@@ -438,13 +431,8 @@ fn explain_conflict(message: &str) -> &'static str {
 pub async fn confirm_delete(
     State(console): State<Arc<Console>>,
     Path(name): Path<String>,
-    request: Request,
+    SignedIn { parts, signed }: SignedIn,
 ) -> Response<Body> {
-    let (parts, _) = request.into_parts();
-    let signed = match console.signed_in(&parts) {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
     let principal = Principal::new(&console, signed.caller.clone(), &parts);
     if let Err(e) = principal.iam("GetRole", &[("RoleName", &name)]).await {
         return page::api_error(&signed, &e);
@@ -465,13 +453,12 @@ pub async fn confirm_delete(
 pub async fn delete(
     State(console): State<Arc<Console>>,
     Path(name): Path<String>,
-    request: Request,
+    SignedForm {
+        parts,
+        signed,
+        form,
+    }: SignedForm,
 ) -> Response<Body> {
-    let (parts, body) = request.into_parts();
-    let (signed, form) = match console.signed_form(&parts, body).await {
-        Ok(ok) => ok,
-        Err(refused) => return refused,
-    };
     let principal = Principal::new(&console, signed.caller.clone(), &parts);
     if form.get("remove_policies") == Some("1") {
         let held = holdings(&principal, &name).await;

@@ -143,6 +143,58 @@ fn set_cookie(response: &mut Response<Body>, value: &str) {
     }
 }
 
+/// A page asked for in a session: the request's parts and its session, taken by a handler as
+/// its last argument; without a session the request is answered by what
+/// [`Console::signed_in`] answers (the sign-in page for a `GET`).
+pub struct SignedIn {
+    /// The request, but its body.
+    pub parts: Parts,
+    /// The session.
+    pub signed: Signed,
+}
+
+impl axum::extract::FromRequest<Arc<Console>> for SignedIn {
+    type Rejection = Response<Body>;
+
+    async fn from_request(
+        request: Request,
+        console: &Arc<Console>,
+    ) -> Result<Self, Self::Rejection> {
+        let (parts, _) = request.into_parts();
+        let signed = console.signed_in(&parts)?;
+        Ok(SignedIn { parts, signed })
+    }
+}
+
+/// A form posted in a session, its origin and CSRF token checked ([`Console::signed_form`]),
+/// taken by a handler as its last argument; a form that fails the checks is answered by the
+/// refusal.
+pub struct SignedForm {
+    /// The request, but its body.
+    pub parts: Parts,
+    /// The session.
+    pub signed: Signed,
+    /// The form's fields.
+    pub form: Form,
+}
+
+impl axum::extract::FromRequest<Arc<Console>> for SignedForm {
+    type Rejection = Response<Body>;
+
+    async fn from_request(
+        request: Request,
+        console: &Arc<Console>,
+    ) -> Result<Self, Self::Rejection> {
+        let (parts, body) = request.into_parts();
+        let (signed, form) = console.signed_form(&parts, body).await?;
+        Ok(SignedForm {
+            parts,
+            signed,
+            form,
+        })
+    }
+}
+
 impl Console {
     /// A form posted in a session: the session, then the form, then its origin and CSRF token
     /// checked ([`check_form`]); or the page to answer instead.
@@ -682,12 +734,10 @@ pub async fn sign_in(State(console): State<Arc<Console>>, request: Request) -> R
 }
 
 /// `POST /console/signout`: ends the session, here and in the browser.
-pub async fn sign_out(State(console): State<Arc<Console>>, request: Request) -> Response<Body> {
-    let (parts, body) = request.into_parts();
-    let (signed, _) = match console.signed_form(&parts, body).await {
-        Ok(ok) => ok,
-        Err(refused) => return refused,
-    };
+pub async fn sign_out(
+    State(console): State<Arc<Console>>,
+    SignedForm { parts, signed, .. }: SignedForm,
+) -> Response<Body> {
     console.sessions.lock().remove(&signed.token);
     let principal = Principal::new(&console, signed.caller, &parts);
     principal.note("signin:ConsoleLogout", "console sign-out");

@@ -25,7 +25,7 @@ use crate::Console;
 use crate::call::Principal;
 use crate::page::{self, Form, Problem, error_summary, field_errors, problem, text_field};
 use crate::roles::{all_roles, pretty};
-use crate::session::Signed;
+use crate::session::{Signed, SignedIn};
 use crate::xml;
 
 /// The pasted policies: form field, label, policy type, the name the decision gives it.
@@ -210,12 +210,10 @@ fn form_page(
 }
 
 /// `GET /console/simulator`: the form, and the last simulation of this session decided again.
-pub async fn show(State(console): State<Arc<Console>>, request: Request) -> Response<Body> {
-    let (parts, _) = request.into_parts();
-    let signed = match console.signed_in(&parts) {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
+pub async fn show(
+    State(console): State<Arc<Console>>,
+    SignedIn { parts, signed }: SignedIn,
+) -> Response<Body> {
     let principal = Principal::new(&console, signed.caller.clone(), &parts);
     let choices = principals_of_account(&principal).await;
     let asked = console

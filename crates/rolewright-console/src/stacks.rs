@@ -5,13 +5,14 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, State};
 use axum::http::{Response, StatusCode};
 use maud::{Markup, html};
 
 use crate::Console;
 use crate::call::Principal;
 use crate::page::{self, encode_query};
+use crate::session::{SignedForm, SignedIn};
 use crate::xml;
 
 /// A status as a tag whose class tells success, progress and failure apart.
@@ -31,12 +32,10 @@ fn link(name: &str) -> String {
 }
 
 /// `GET /console/stacks`.
-pub async fn list(State(console): State<Arc<Console>>, request: Request) -> Response<Body> {
-    let (parts, _) = request.into_parts();
-    let signed = match console.signed_in(&parts) {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
+pub async fn list(
+    State(console): State<Arc<Console>>,
+    SignedIn { parts, signed }: SignedIn,
+) -> Response<Body> {
     let principal = Principal::new(&console, signed.caller.clone(), &parts);
     let mut stacks = Vec::new();
     let mut token: Option<String> = None;
@@ -94,13 +93,8 @@ pub async fn list(State(console): State<Arc<Console>>, request: Request) -> Resp
 pub async fn detail(
     State(console): State<Arc<Console>>,
     Path(name): Path<String>,
-    request: Request,
+    SignedIn { parts, signed }: SignedIn,
 ) -> Response<Body> {
-    let (parts, _) = request.into_parts();
-    let signed = match console.signed_in(&parts) {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
     let principal = Principal::new(&console, signed.caller.clone(), &parts);
     let described = match principal
         .cloudformation("DescribeStacks", &[("StackName", &name)])
@@ -209,13 +203,12 @@ pub async fn detail(
 pub async fn delete(
     State(console): State<Arc<Console>>,
     Path(name): Path<String>,
-    request: Request,
+    SignedForm {
+        parts,
+        signed,
+        form: _,
+    }: SignedForm,
 ) -> Response<Body> {
-    let (parts, body) = request.into_parts();
-    let (signed, _) = match console.signed_form(&parts, body).await {
-        Ok(ok) => ok,
-        Err(refused) => return refused,
-    };
     let principal = Principal::new(&console, signed.caller.clone(), &parts);
     match principal
         .cloudformation("DeleteStack", &[("StackName", &name)])

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, State};
 use axum::http::{Response, StatusCode};
 use maud::{Markup, html};
 use rolewright_catalog::jumpstart::{self as js, UserStatus};
@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use crate::Console;
 use crate::call::Principal;
 use crate::page::{self, encode_query};
-use crate::session::Signed;
+use crate::session::{Signed, SignedForm, SignedIn};
 use crate::stacks::status_tag;
 
 /// User profiles per page of a domain.
@@ -138,12 +138,10 @@ fn apps_table(signed: &Signed, apps: &[Value], with_owner: bool, back: &str) -> 
 }
 
 /// `GET /console/studio`.
-pub async fn domains(State(console): State<Arc<Console>>, request: Request) -> Response<Body> {
-    let (parts, _) = request.into_parts();
-    let signed = match console.signed_in(&parts) {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
+pub async fn domains(
+    State(console): State<Arc<Console>>,
+    SignedIn { parts, signed }: SignedIn,
+) -> Response<Body> {
     let principal = Principal::new(&console, signed.caller.clone(), &parts);
     let domains =
         match all_pages(&principal, "sagemaker", "ListDomains", json!({}), "Domains").await {
@@ -188,13 +186,8 @@ fn jumpstart_word(status: &UserStatus) -> &'static str {
 pub async fn domain(
     State(console): State<Arc<Console>>,
     Path(id): Path<String>,
-    request: Request,
+    SignedIn { parts, signed }: SignedIn,
 ) -> Response<Body> {
-    let (parts, _) = request.into_parts();
-    let signed = match console.signed_in(&parts) {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
     let principal = Principal::new(&console, signed.caller.clone(), &parts);
     let domain = match principal
         .sagemaker("DescribeDomain", json!({"DomainId": id}))
@@ -437,13 +430,8 @@ async fn profile_spaces(
 pub async fn profile(
     State(console): State<Arc<Console>>,
     Path((domain, name)): Path<(String, String)>,
-    request: Request,
+    SignedIn { parts, signed }: SignedIn,
 ) -> Response<Body> {
-    let (parts, _) = request.into_parts();
-    let signed = match console.signed_in(&parts) {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
     let principal = Principal::new(&console, signed.caller.clone(), &parts);
     let profile = match read_profile(&principal, &domain, &name).await {
         Ok(p) => p,
@@ -540,13 +528,12 @@ pub async fn profile(
 pub async fn delete_app(
     State(console): State<Arc<Console>>,
     Path(domain): Path<String>,
-    request: Request,
+    SignedForm {
+        parts,
+        signed,
+        form,
+    }: SignedForm,
 ) -> Response<Body> {
-    let (parts, body) = request.into_parts();
-    let (signed, form) = match console.signed_form(&parts, body).await {
-        Ok(ok) => ok,
-        Err(refused) => return refused,
-    };
     let principal = Principal::new(&console, signed.caller.clone(), &parts);
     let mut input = json!({
         "DomainId": domain,
@@ -604,13 +591,8 @@ fn edit_form(
 pub async fn edit_form_page(
     State(console): State<Arc<Console>>,
     Path((domain, name)): Path<(String, String)>,
-    request: Request,
+    SignedIn { parts, signed }: SignedIn,
 ) -> Response<Body> {
-    let (parts, _) = request.into_parts();
-    let signed = match console.signed_in(&parts) {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
     let principal = Principal::new(&console, signed.caller.clone(), &parts);
     let profile = match read_profile(&principal, &domain, &name).await {
         Ok(p) => p,
@@ -638,13 +620,12 @@ pub async fn edit_form_page(
 pub async fn edit(
     State(console): State<Arc<Console>>,
     Path((domain, name)): Path<(String, String)>,
-    request: Request,
+    SignedForm {
+        parts,
+        signed,
+        form,
+    }: SignedForm,
 ) -> Response<Body> {
-    let (parts, body) = request.into_parts();
-    let (signed, form) = match console.signed_form(&parts, body).await {
-        Ok(ok) => ok,
-        Err(refused) => return refused,
-    };
     let principal = Principal::new(&console, signed.caller.clone(), &parts);
     let profile = match read_profile(&principal, &domain, &name).await {
         Ok(p) => p,

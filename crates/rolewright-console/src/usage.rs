@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, State};
 use axum::http::{Response, StatusCode};
 use maud::html;
 use rolewright_review::apply::{ApplyError, IamCalls, IamFailure, TRIM_TAG, apply_trim, rollback};
@@ -23,7 +23,7 @@ use rolewright_server::wire::xml::iso_time;
 use crate::Console;
 use crate::call::Principal;
 use crate::page::{self, encode_query};
-use crate::session::Signed;
+use crate::session::{Signed, SignedForm, SignedIn};
 
 /// The calls of the audit log's records: one per authorization decision (`rolewright role
 /// usage` reads them the same way).
@@ -201,13 +201,12 @@ fn write_failed(what: &str, e: &ApplyError) -> Response<Body> {
 pub async fn apply(
     State(console): State<Arc<Console>>,
     Path(name): Path<String>,
-    request: Request,
+    SignedForm {
+        parts,
+        signed,
+        form,
+    }: SignedForm,
 ) -> Response<Body> {
-    let (parts, body) = request.into_parts();
-    let (signed, form) = match console.signed_form(&parts, body).await {
-        Ok(ok) => ok,
-        Err(refused) => return refused,
-    };
     let principal = Principal::new(&console, signed.caller.clone(), &parts);
     let since = form.get("since").unwrap_or("").trim().to_string();
     let a = match analyse(&console, &principal, &signed, &name, &since).await {
@@ -240,13 +239,12 @@ pub async fn apply(
 pub async fn roll_back(
     State(console): State<Arc<Console>>,
     Path(name): Path<String>,
-    request: Request,
+    SignedForm {
+        parts,
+        signed,
+        form,
+    }: SignedForm,
 ) -> Response<Body> {
-    let (parts, body) = request.into_parts();
-    let (signed, form) = match console.signed_form(&parts, body).await {
-        Ok(ok) => ok,
-        Err(refused) => return refused,
-    };
     let principal = Principal::new(&console, signed.caller.clone(), &parts);
     let role = match read_role(&principal, &signed, &name).await {
         Ok(r) => r,
@@ -263,13 +261,8 @@ pub async fn roll_back(
 pub async fn show(
     State(console): State<Arc<Console>>,
     Path(name): Path<String>,
-    request: Request,
+    SignedIn { parts, signed }: SignedIn,
 ) -> Response<Body> {
-    let (parts, _) = request.into_parts();
-    let signed = match console.signed_in(&parts) {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
     let principal = Principal::new(&console, signed.caller.clone(), &parts);
     let query = page::query(&parts);
     let since = query.get("since").unwrap_or("").trim().to_string();

@@ -9,7 +9,7 @@
 use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::State;
 use axum::http::{Response, StatusCode};
 use maud::{Markup, html};
 use rolewright_client::authorization_details::AccountDetails;
@@ -20,6 +20,7 @@ use rolewright_server::error::ApiError;
 use crate::Console;
 use crate::call::Principal;
 use crate::page::{self, Problem, error_summary, field_errors, problem, text_field};
+use crate::session::SignedIn;
 use crate::simulator::completions;
 
 /// The account's details, every page, read as the principal: the JSON that `aws iam
@@ -249,12 +250,10 @@ fn statements_markup(access: &Access) -> Markup {
 
 /// `GET /console/who-can?action=&resource=&context=`: the form, and the answer once an action
 /// is given.
-pub async fn show(State(console): State<Arc<Console>>, request: Request) -> Response<Body> {
-    let (parts, _) = request.into_parts();
-    let signed = match console.signed_in(&parts) {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
+pub async fn show(
+    State(console): State<Arc<Console>>,
+    SignedIn { parts, signed }: SignedIn,
+) -> Response<Body> {
     let form = page::query(&parts);
     let action = form.get("action").unwrap_or("").trim().to_string();
     let resource = form.get("resource").unwrap_or("").trim().to_string();

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Response, StatusCode, header};
 use maud::{Markup, html};
@@ -21,7 +21,7 @@ use crate::Console;
 use crate::call::Principal;
 use crate::page::{self, Form, Problem, encode_query, error_summary, field_errors, problem};
 use crate::roles::{all_roles, pretty};
-use crate::session::Signed;
+use crate::session::{Signed, SignedForm, SignedIn};
 use crate::xml;
 
 /// The tag that records which activities a role was built from (shown on the role's page).
@@ -200,13 +200,8 @@ pub async fn start() -> Response<Body> {
 pub async fn show(
     State(console): State<Arc<Console>>,
     Path(step): Path<String>,
-    request: Request,
+    SignedIn { parts, signed }: SignedIn,
 ) -> Response<Body> {
-    let (parts, _) = request.into_parts();
-    let signed = match console.signed_in(&parts) {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
     let Some(index) = step_index(&step) else {
         return page::not_found().await;
     };
@@ -221,13 +216,12 @@ pub async fn show(
 pub async fn save(
     State(console): State<Arc<Console>>,
     Path(step): Path<String>,
-    request: Request,
+    SignedForm {
+        parts,
+        signed,
+        form,
+    }: SignedForm,
 ) -> Response<Body> {
-    let (parts, body) = request.into_parts();
-    let (signed, form) = match console.signed_form(&parts, body).await {
-        Ok(ok) => ok,
-        Err(refused) => return refused,
-    };
     let principal = Principal::new(&console, signed.caller.clone(), &parts);
     match step.as_str() {
         "check" => return check_values(&form),
@@ -1200,13 +1194,8 @@ async fn submit(
 pub async fn export(
     State(console): State<Arc<Console>>,
     Path(file): Path<String>,
-    request: Request,
+    SignedIn { signed, .. }: SignedIn,
 ) -> Response<Body> {
-    let (parts, _) = request.into_parts();
-    let signed = match console.signed_in(&parts) {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
     let draft = draft_of(&console, &signed);
     let account = signed.caller.account.clone();
     let role = match build(&console, &account, &draft) {
